@@ -1,0 +1,146 @@
+import type { Logger } from './logger.js';
+import type { ComponentSpec, ConfigOf, Fields } from './spec.js';
+import type { KeyedState } from './state.js';
+import type { Tuple } from './tuple.js';
+
+/** Output streams a component declares: stream name -> field names. */
+export type StreamDeclarations = Readonly<Record<string, readonly string[]>>;
+
+/** What every component is told about where it runs. */
+export interface TopologyContext<C = Record<string, unknown>> {
+  readonly topologyName: string;
+  readonly componentId: string;
+  /** Index of this task within its component, 0..parallelism-1. */
+  readonly taskIndex: number;
+  /** Global task id, unique in the topology. */
+  readonly taskId: number;
+  readonly parallelism: number;
+  /** This component's config, validated and with defaults filled in. */
+  readonly config: C;
+  readonly logger: Logger;
+  /** Global task ids of a component's tasks, for `emitDirect`. */
+  componentTasks(componentId: string): readonly number[];
+  /** The fields a stream of this component declares. */
+  outputFields(stream?: string): readonly string[];
+  /**
+   * Keyed state named `name`, partitioned in key groups. The runtime snapshots and restores
+   * it by key group; keys should be the key the input is fields-grouped on.
+   */
+  keyedState<V>(name: string): KeyedState<V>;
+  /** Counts something this component owns (a parser's error reasons, a spout's drops), per batch. */
+  count(name: string, delta: number, reason?: string): void;
+}
+
+export interface SpoutContext<C = Record<string, unknown>> extends TopologyContext<C> {
+  /**
+   * A position the spout can resume from after its thread restarts (a file offset, a sequence
+   * number): the runtime keeps the latest one outside the thread. Save only positions whose
+   * tuples are all acked.
+   */
+  saveCheckpoint(position: unknown): void;
+  /** The last saved position when this task is a restart, else undefined. */
+  readonly restoredCheckpoint: unknown;
+  /** Asks the executor to call `next` soon: for spouts fed by I/O that returned 'idle'. */
+  wake(): void;
+  /** True when tuples with a message id are tracked (at-least-once). */
+  readonly reliable: boolean;
+}
+
+export interface SpoutCollector {
+  /**
+   * Emits a tuple. With a message id (and acking on), the tuple tree is tracked and the spout's
+   * `ack` or `fail` is called with that id once; without one, it is fire-and-forget.
+   */
+  emit(values: unknown[], messageId?: unknown, stream?: string): void;
+  /** Emits to one task of a direct-grouped consumer. */
+  emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream?: string): void;
+  reportError(error: unknown): void;
+}
+
+/**
+ * `next` reports what the spout can do: 'more' (call again), 'idle' (nothing now; call again
+ * after a short wait or after `wake()`), 'end' (a finite source is exhausted; the run ends when
+ * every spout has ended and every tuple has completed). A spout that ended is asked again only
+ * after one of its tuples failed, so that it can replay.
+ */
+export type SpoutStatus = 'more' | 'idle' | 'end';
+
+export interface Spout<C = Record<string, unknown>> {
+  open?(context: SpoutContext<C>, collector: SpoutCollector): void | Promise<void>;
+  /** Emit up to `max` tuples. */
+  next(max: number): SpoutStatus;
+  ack?(messageId: unknown): void;
+  fail?(messageId: unknown): void;
+  activate?(): void;
+  deactivate?(): void;
+  close?(): void | Promise<void>;
+}
+
+export type Anchors = Tuple | readonly Tuple[] | null;
+
+export interface OutputCollector {
+  /**
+   * Emits a tuple anchored to `anchors`. With `anchors` undefined, an auto-acking bolt anchors
+   * to the input being executed; pass null to emit unanchored.
+   */
+  emit(values: unknown[], anchors?: Anchors, stream?: string): void;
+  emitDirect(taskId: number, values: unknown[], anchors?: Anchors, stream?: string): void;
+  ack(tuple: Tuple): void;
+  fail(tuple: Tuple): void;
+  reportError(error: unknown, tuple?: Tuple): void;
+}
+
+export interface Bolt<C = Record<string, unknown>> {
+  prepare?(context: TopologyContext<C>, collector: OutputCollector): void | Promise<void>;
+  /** One input tuple. A thrown error fails the tuple (it is replayed or counted) and discards its emits. */
+  execute(tuple: Tuple): void | Promise<void>;
+  /** When present, called with each input batch instead of `execute`. */
+  executeBatch?(tuples: readonly Tuple[]): void | Promise<void>;
+  /** Every upstream task has finished: emit final results (a bounded input has ended). */
+  finish?(): void | Promise<void>;
+  cleanup?(): void | Promise<void>;
+}
+
+interface DefinitionBase<F extends Fields> {
+  readonly spec: ComponentSpec<F>;
+  /** Declared output streams; may depend on config. Sinks declare none. */
+  readonly outputs?: (config: ConfigOf<F>) => StreamDeclarations;
+  /** Tick interval in ms, when the component wants ticks whatever its YAML says. */
+  readonly tickMs?: (config: ConfigOf<F>) => number | undefined;
+}
+
+export interface SpoutDefinition<F extends Fields = Fields> extends DefinitionBase<F> {
+  readonly kind: 'spout';
+  create(config: ConfigOf<F>): Spout<ConfigOf<F>>;
+}
+
+export interface BoltDefinition<F extends Fields = Fields> extends DefinitionBase<F> {
+  readonly kind: 'bolt' | 'sink';
+  /**
+   * Auto-ack (Storm's basic bolt; the default): emits during `execute` are anchored to the
+   * input, and the input is acked when `execute` returns. With false, the bolt acks itself.
+   */
+  readonly autoAck?: boolean;
+  create(config: ConfigOf<F>): Bolt<ConfigOf<F>>;
+}
+
+export type ComponentDefinition = SpoutDefinition<any> | BoltDefinition<any>;
+
+export function defineSpout<const F extends Fields>(def: Omit<SpoutDefinition<F>, 'kind'>): SpoutDefinition<F> {
+  return { kind: 'spout', ...def };
+}
+
+export function defineBolt<const F extends Fields>(def: Omit<BoltDefinition<F>, 'kind'>): BoltDefinition<F> {
+  return { kind: 'bolt', ...def };
+}
+
+/** A bolt that ends a stream (writes to a file, a database, stdout). */
+export function defineSink<const F extends Fields>(def: Omit<BoltDefinition<F>, 'kind' | 'outputs'>): BoltDefinition<F> {
+  return { kind: 'sink', ...def };
+}
+
+export function isComponentDefinition(v: unknown): v is ComponentDefinition {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return (d.kind === 'spout' || d.kind === 'bolt' || d.kind === 'sink') && typeof d.create === 'function' && typeof d.spec === 'object';
+}

@@ -1,0 +1,250 @@
+/**
+ * A component's configuration schema, declared once. The same value drives YAML validation,
+ * `qitian validate`, and the generated docs page; the config type a component receives is
+ * inferred from it.
+ */
+
+export type FieldType = 'string' | 'int' | 'number' | 'boolean' | 'duration' | 'enum' | 'list' | 'map';
+
+interface FieldBase<T> {
+  readonly type: FieldType;
+  readonly description: string;
+  readonly required?: boolean;
+  readonly default?: T;
+  readonly example?: unknown;
+  /** Phantom member carrying the value type; never set at run time. */
+  readonly __value?: T;
+}
+
+export interface StringField extends FieldBase<string> {
+  readonly type: 'string';
+  readonly minLength?: number;
+}
+export interface IntField extends FieldBase<number> {
+  readonly type: 'int';
+  readonly min?: number;
+  readonly max?: number;
+}
+export interface NumberField extends FieldBase<number> {
+  readonly type: 'number';
+  readonly min?: number;
+  readonly max?: number;
+}
+export interface BooleanField extends FieldBase<boolean> {
+  readonly type: 'boolean';
+}
+/** A duration written as `500ms`, `30s`, `5m`, `2h`; the component receives milliseconds. */
+export interface DurationField extends FieldBase<number> {
+  readonly type: 'duration';
+  readonly min?: number;
+}
+export interface EnumField<T extends string = string> extends FieldBase<T> {
+  readonly type: 'enum';
+  readonly values: readonly T[];
+}
+export interface ListField<T = unknown> extends FieldBase<T[]> {
+  readonly type: 'list';
+  readonly items: 'string' | 'number' | 'any';
+}
+export interface MapField extends FieldBase<Record<string, unknown>> {
+  readonly type: 'map';
+}
+
+export type Field =
+  | StringField
+  | IntField
+  | NumberField
+  | BooleanField
+  | DurationField
+  | EnumField
+  | ListField
+  | MapField;
+
+export type Fields = Readonly<Record<string, Field>>;
+
+type ValueOf<F> = F extends FieldBase<infer T> ? T : never;
+type HasValue<F> = F extends { required: true } ? true : F extends { default: unknown } ? true : false;
+
+/** The config object a component receives, inferred from its fields. */
+export type ConfigOf<F extends Fields> = {
+  -readonly [K in keyof F as HasValue<F[K]> extends true ? K : never]: ValueOf<F[K]>;
+} & {
+  -readonly [K in keyof F as HasValue<F[K]> extends true ? never : K]?: ValueOf<F[K]>;
+};
+
+export interface SpecExample {
+  readonly title: string;
+  /** A YAML fragment: one component entry as it appears under spouts/bolts/sinks. */
+  readonly yaml: string;
+}
+
+export interface ComponentSpec<F extends Fields = Fields> {
+  readonly summary: string;
+  readonly description?: string;
+  readonly fields: F;
+  readonly examples?: readonly SpecExample[];
+}
+
+/** Field builders; they keep literal types so that `ConfigOf` can infer. */
+export const field = {
+  string: <const O extends Omit<StringField, 'type' | '__value'>>(o: O) => ({ type: 'string', ...o }) as O & StringField,
+  int: <const O extends Omit<IntField, 'type' | '__value'>>(o: O) => ({ type: 'int', ...o }) as O & IntField,
+  number: <const O extends Omit<NumberField, 'type' | '__value'>>(o: O) => ({ type: 'number', ...o }) as O & NumberField,
+  boolean: <const O extends Omit<BooleanField, 'type' | '__value'>>(o: O) => ({ type: 'boolean', ...o }) as O & BooleanField,
+  duration: <const O extends Omit<DurationField, 'type' | '__value' | 'default'> & { default?: string | number }>(o: O) =>
+    ({ type: 'duration', ...o, default: o.default === undefined ? undefined : parseDurationOrThrow(o.default) }) as Omit<O, 'default'> &
+      DurationField & (O extends { default: unknown } ? { default: number } : unknown),
+  enum: <const T extends string, const O extends Omit<EnumField<T>, 'type' | '__value'>>(o: O & { values: readonly T[] }) =>
+    ({ type: 'enum', ...o }) as O & EnumField<T>,
+  list: <const O extends Omit<ListField, 'type' | '__value'>>(o: O) =>
+    ({ type: 'list', ...o }) as O & ListField<O['items'] extends 'string' ? string : O['items'] extends 'number' ? number : unknown>,
+  map: <const O extends Omit<MapField, 'type' | '__value'>>(o: O) => ({ type: 'map', ...o }) as O & MapField,
+};
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+
+/** Parses `250ms`, `30s`, `1.5m`, `2h`, `1d` to milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+}
+
+function parseDurationOrThrow(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new TypeError(`bad duration default "${v}"`);
+  return ms;
+}
+
+/** One problem found in a config value; `path` is relative to the config object. */
+export interface ConfigIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+export interface ConfigResult<C> {
+  readonly value: C;
+  readonly issues: readonly ConfigIssue[];
+}
+
+/**
+ * Checks `raw` against the fields and fills in defaults. Unknown keys are issues (with the
+ * nearest known key suggested); nothing is coerced silently except durations to milliseconds.
+ */
+export function validateConfig<F extends Fields>(fields: F, raw: unknown): ConfigResult<ConfigOf<F>> {
+  const issues: ConfigIssue[] = [];
+  const out: Record<string, unknown> = {};
+  const input = raw ?? {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    issues.push({ path: [], message: `config must be a mapping, got ${describe(input)}` });
+    return { value: out as ConfigOf<F>, issues };
+  }
+  const given = input as Record<string, unknown>;
+  const known = Object.keys(fields);
+  for (const key of Object.keys(given)) {
+    if (!(key in fields)) {
+      const near = nearest(key, known);
+      issues.push({
+        path: [key],
+        message: `unknown config key "${key}"${near ? `; did you mean "${near}"?` : known.length ? `; known keys: ${known.join(', ')}` : '; this component takes no config'}`,
+      });
+    }
+  }
+  for (const [key, f] of Object.entries(fields)) {
+    const v = given[key];
+    if (v === undefined || v === null) {
+      if (f.required) issues.push({ path: [key], message: `missing required config key "${key}" (${f.description})` });
+      else if (f.default !== undefined) out[key] = f.default;
+      continue;
+    }
+    const checked = checkField(f, v);
+    if (typeof checked === 'string') issues.push({ path: [key], message: `${key}: ${checked}` });
+    else out[key] = checked.value;
+  }
+  return { value: out as ConfigOf<F>, issues };
+}
+
+function checkField(f: Field, v: unknown): { value: unknown } | string {
+  switch (f.type) {
+    case 'string':
+      if (typeof v !== 'string') return `expected a string, got ${describe(v)}`;
+      if (f.minLength !== undefined && v.length < f.minLength) return `must be at least ${f.minLength} characters`;
+      return { value: v };
+    case 'int':
+    case 'number': {
+      if (typeof v !== 'number' || Number.isNaN(v)) return `expected ${f.type === 'int' ? 'an integer' : 'a number'}, got ${describe(v)}`;
+      if (f.type === 'int' && !Number.isInteger(v)) return `expected an integer, got ${v}`;
+      if (f.min !== undefined && v < f.min) return `must be >= ${f.min}, got ${v}`;
+      if (f.max !== undefined && v > f.max) return `must be <= ${f.max}, got ${v}`;
+      return { value: v };
+    }
+    case 'boolean':
+      if (typeof v !== 'boolean') return `expected true or false, got ${describe(v)}`;
+      return { value: v };
+    case 'duration': {
+      if (typeof v === 'number') return `durations need a unit, e.g. "${v}s" or "${v}ms"`;
+      if (typeof v !== 'string') return `expected a duration such as "30s", got ${describe(v)}`;
+      const ms = parseDuration(v);
+      if (ms === undefined) return `"${v}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s"`;
+      if (f.min !== undefined && ms < f.min) return `must be at least ${f.min}ms`;
+      return { value: ms };
+    }
+    case 'enum':
+      if (typeof v !== 'string' || !f.values.includes(v)) {
+        const near = typeof v === 'string' ? nearest(v, f.values) : undefined;
+        return `expected one of ${f.values.join(', ')}, got ${describe(v)}${near ? `; did you mean "${near}"?` : ''}`;
+      }
+      return { value: v };
+    case 'list': {
+      if (!Array.isArray(v)) return `expected a list, got ${describe(v)}`;
+      if (f.items !== 'any') {
+        const bad = v.findIndex((x) => typeof x !== f.items);
+        if (bad >= 0) return `item ${bad} must be a ${f.items}, got ${describe(v[bad])}`;
+      }
+      return { value: v };
+    }
+    case 'map':
+      if (typeof v !== 'object' || Array.isArray(v)) return `expected a mapping, got ${describe(v)}`;
+      return { value: v };
+  }
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `"${v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** The known word within edit distance 2 (or a third of its length) of `word`, if any. */
+export function nearest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(word.length / 3)) + 1;
+  const lower = word.toLowerCase();
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestDist) {
+      best = k;
+      bestDist = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}

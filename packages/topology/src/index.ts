@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './module-loader.js';
+export * from './registry.js';
+export * from './types.js';

@@ -1,0 +1,96 @@
+import type { StreamDeclarations } from '@qitian/api';
+
+export type ComponentKind = 'spout' | 'bolt' | 'sink';
+
+export const GROUPING_TYPES = ['shuffle', 'fields', 'all', 'global', 'direct', 'local-or-shuffle', 'custom'] as const;
+export type GroupingType = (typeof GROUPING_TYPES)[number];
+
+/** Where a worker thread finds a component's (or custom grouping's) definition: module URL + export name. */
+export interface ModuleRef {
+  readonly url: string;
+  readonly export: string;
+}
+
+export interface Grouping {
+  readonly type: GroupingType;
+  /** The upstream stream this edge consumes. */
+  readonly stream: string;
+  /** For fields grouping: field names of the upstream stream. */
+  readonly fields?: readonly string[];
+  /** For custom grouping: the factory and its arguments. */
+  readonly custom?: { readonly ref: ModuleRef; readonly args: Record<string, unknown> };
+}
+
+/** A source position in a topology file, 1-based. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface ComponentNode {
+  readonly id: string;
+  readonly kind: ComponentKind;
+  /** Built-in type name, or undefined for user modules. */
+  readonly type?: string;
+  /** The module path as written, for user modules. */
+  readonly module?: string;
+  readonly ref: ModuleRef;
+  readonly parallelism: number;
+  /** Validated config with defaults; durations in ms. Structured-cloneable. */
+  readonly config: Record<string, unknown>;
+  readonly outputs: StreamDeclarations;
+  /** Tick interval in ms, or undefined for no ticks. */
+  readonly tickMs?: number;
+  /** Bolts only. */
+  readonly autoAck: boolean;
+  readonly location?: SourceLocation;
+}
+
+export interface StreamEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly grouping: Grouping;
+  readonly location?: SourceLocation;
+}
+
+export interface TopologyConfig {
+  /** Number of key groups; fixed for the life of the topology. */
+  readonly maxParallelism: number;
+  /** Worker threads; undefined means one per core. */
+  readonly workers?: number;
+  /** At-least-once tracking with the XOR acker (true) or at-most-once (false). */
+  readonly acking: boolean;
+  readonly messageTimeoutMs: number;
+  /** Max un-acked tuple trees per spout task. */
+  readonly maxSpoutPending: number;
+  /** Tuples per transfer batch. */
+  readonly batchSize: number;
+  /** A partly filled batch leaves after at most this long. */
+  readonly batchLingerMs: number;
+  /** Batches in flight per edge (sending thread -> receiving task) before the sender waits. */
+  readonly credits: number;
+  /** How long a graceful stop waits for in-flight tuples. */
+  readonly drainTimeoutMs: number;
+}
+
+export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
+  maxParallelism: 1024,
+  acking: true,
+  messageTimeoutMs: 30_000,
+  maxSpoutPending: 5000,
+  batchSize: 500,
+  batchLingerMs: 5,
+  credits: 8,
+  drainTimeoutMs: 30_000,
+};
+
+/** A validated topology: what a plan is made from. Plain data, structured-cloneable. */
+export interface TopologySpec {
+  readonly name: string;
+  readonly file: string;
+  readonly config: TopologyConfig;
+  /** In topological order: every component after all of its upstreams. */
+  readonly components: readonly ComponentNode[];
+  readonly streams: readonly StreamEdge[];
+}
