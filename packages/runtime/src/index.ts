@@ -1,1 +1,3 @@
-export {};
+export { defaultWorkerCount, type EndReason, Engine, type EngineLogger, type EngineLogLevel, type EngineOptions, type RunSummary, WorkerFailedError } from './engine.js';
+export { type ExecutorStats, newStats } from './stats.js';
+export { summarize, type ComponentSummary } from './summary.js';

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './module-loader.js';
 export * from './registry.js';
 export * from './types.js';
+export * from './plan.js';

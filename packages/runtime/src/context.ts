@@ -1,0 +1,56 @@
+import { type KeyedState, KeyGroupedState, type Logger, type SpoutContext, type TopologyContext } from '@qitian/api';
+import type { ComponentNode, ExecutionPlan } from '@qitian/topology';
+import type { ExecutorStats } from './stats.js';
+
+/** The context one task sees. Keyed states are kept so that the runtime can snapshot them. */
+export class TaskContext implements TopologyContext, SpoutContext {
+  readonly states = new Map<string, KeyGroupedState<unknown>>();
+  readonly topologyName: string;
+  readonly componentId: string;
+  readonly parallelism: number;
+  readonly config: Record<string, unknown>;
+  restoredCheckpoint: unknown = undefined;
+  /** Set by the executor. */
+  wake: () => void = () => {};
+  saveCheckpoint: (position: unknown) => void = () => {};
+
+  constructor(
+    private readonly plan: ExecutionPlan,
+    node: ComponentNode,
+    readonly taskId: number,
+    readonly taskIndex: number,
+    readonly logger: Logger,
+    private readonly stats: ExecutorStats,
+    readonly reliable: boolean,
+  ) {
+    this.topologyName = plan.spec.name;
+    this.componentId = node.id;
+    this.parallelism = node.parallelism;
+    this.config = node.config;
+    this.node = node;
+  }
+  private readonly node: ComponentNode;
+
+  componentTasks(componentId: string): readonly number[] {
+    const t = this.plan.componentTasks[componentId];
+    if (!t) throw new RangeError(`no component "${componentId}" in topology "${this.topologyName}"`);
+    return t;
+  }
+
+  outputFields(stream = 'default'): readonly string[] {
+    const f = this.node.outputs[stream];
+    if (!f) throw new RangeError(`component "${this.componentId}" declares no stream "${stream}"`);
+    return f;
+  }
+
+  keyedState<V>(name: string): KeyedState<V> {
+    let s = this.states.get(name);
+    if (!s) this.states.set(name, (s = new KeyGroupedState<unknown>(this.plan.spec.config.maxParallelism)));
+    return s as KeyedState<V>;
+  }
+
+  count(name: string, delta: number, reason?: string): void {
+    const key = reason === undefined ? name : `${name}{reason="${reason}"}`;
+    this.stats.custom[key] = (this.stats.custom[key] ?? 0) + delta;
+  }
+}

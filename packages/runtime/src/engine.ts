@@ -1,0 +1,392 @@
+import { cpus } from 'node:os';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { ExecutionPlan } from '@qitian/topology';
+import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
+import type { ExecutorStats } from './stats.js';
+
+export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+
+export interface EngineOptions {
+  readonly logger?: EngineLogger;
+  /** Worker restarts allowed within `restartWindowMs` before the run fails. */
+  readonly maxRestarts?: number;
+  readonly restartWindowMs?: number;
+}
+
+export type EndReason = 'completed' | 'stopped' | 'failed';
+
+export interface RunSummary {
+  readonly reason: EndReason;
+  readonly error?: Error;
+  readonly durationMs: number;
+  readonly workers: number;
+  readonly restarts: number;
+  /** Per task, as the tasks reported them when they closed (the last known figures for a lost thread). */
+  readonly tasks: readonly ExecutorStats[];
+  /** Spout trees still pending when a drain timed out (0 after a clean end). */
+  readonly abandoned: number;
+}
+
+/** A worker thread that died and could not be replaced, or a component that failed to start. */
+export class WorkerFailedError extends Error {
+  override readonly name = 'WorkerFailedError';
+  constructor(
+    readonly worker: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+interface Slot {
+  index: number;
+  thread: Worker;
+  ready: boolean;
+  /** Expected to exit: closing, or killed by us before a restart. */
+  exiting: boolean;
+  /** The thread has exited. */
+  dead: boolean;
+  lastStats: ExecutorStats[];
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** The number of worker threads to use when none is given: one per core. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, cpus().length);
+}
+
+/**
+ * Runs an execution plan on worker threads in this process: the embedded single-node engine.
+ * Ends by itself when every spout is finite and every tuple completed; `stop()` drains.
+ */
+export class Engine {
+  private readonly slots: Slot[] = [];
+  private readonly log: EngineLogger;
+  private readonly spoutEnded = new Map<number, boolean>();
+  private readonly checkpoints: Record<number, unknown> = {};
+  private readonly restartTimes: number[] = [];
+  private readonly waiters = new Map<number, { pending: Set<number>; replies: Map<number, StatusMessage>; resolve: () => void }>();
+  private nextId = 1;
+  private started = 0;
+  private phase: 'starting' | 'running' | 'ending' | 'closed' = 'starting';
+  private endRequested: { drain: boolean } | undefined;
+  private restarts = 0;
+  private abandoned = 0;
+  private failure: Error | undefined;
+  private finishedResolve!: (s: RunSummary) => void;
+  private wakeEnd: (() => void) | undefined;
+  /** Resolves when the run is over, however it ended. */
+  readonly finished: Promise<RunSummary>;
+
+  private constructor(
+    readonly plan: ExecutionPlan,
+    private readonly opts: EngineOptions,
+  ) {
+    this.log = opts.logger ?? (() => {});
+    this.finished = new Promise((r) => (this.finishedResolve = r));
+    for (const t of plan.tasks) {
+      const node = plan.spec.components.find((c) => c.id === t.componentId)!;
+      if (node.kind === 'spout') this.spoutEnded.set(t.taskId, false);
+    }
+  }
+
+  static async start(plan: ExecutionPlan, opts: EngineOptions = {}): Promise<Engine> {
+    const engine = new Engine(plan, opts);
+    await engine.boot();
+    return engine;
+  }
+
+  private async boot(): Promise<void> {
+    const n = this.plan.workers;
+    const ports: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const ch = new MessageChannel();
+        ports[i]![j] = ch.port1;
+        ports[j]![i] = ch.port2;
+      }
+    }
+    const readies = [];
+    for (let i = 0; i < n; i++) readies.push(this.spawn(i, ports[i]!, false));
+    try {
+      await Promise.all(readies);
+    } catch (err) {
+      await this.terminateAll();
+      throw err;
+    }
+    this.started = performance.now();
+    this.phase = 'running';
+    for (const s of this.slots) this.send(s, { k: 'start' });
+    void this.lifecycle();
+  }
+
+  /** Starts worker `index`; resolves when its components are open and prepared. */
+  private spawn(index: number, peers: (MessagePort | null)[], restart: boolean): Promise<void> {
+    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, restart };
+    const transferList = peers.filter((p): p is MessagePort => p !== null);
+    const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
+    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: this.slots[index]?.lastStats ?? [] };
+    this.slots[index] = slot;
+    return new Promise<void>((resolve, reject) => {
+      thread.on('message', (msg: StatusMessage) => {
+        if (msg.k === 'ready') {
+          slot.ready = true;
+          resolve();
+        } else if (msg.k === 'fatal' && !slot.ready) {
+          slot.exiting = true;
+          void thread.terminate();
+          reject(new WorkerFailedError(index, msg.message));
+        } else this.onStatus(slot, msg);
+      });
+      thread.on('error', (err) => {
+        if (!slot.ready) {
+          slot.exiting = true;
+          reject(new WorkerFailedError(index, `worker ${index} failed to start: ${err.message}`, { cause: err }));
+          return;
+        }
+        this.log('error', `worker ${index} crashed: ${err.message}`, { stack: err.stack });
+      });
+      thread.on('exit', (code) => {
+        slot.dead = true;
+        if (slot.exiting || this.slots[index] !== slot) return;
+        if (!slot.ready) {
+          reject(new WorkerFailedError(index, `worker ${index} exited with code ${code} while starting`));
+          return;
+        }
+        this.onWorkerDied(slot, code);
+      });
+    });
+  }
+
+  private onStatus(slot: Slot, msg: StatusMessage): void {
+    switch (msg.k) {
+      case 'log':
+        this.log(msg.level, msg.msg, msg.fields);
+        return;
+      case 'fatal':
+        this.log('error', `worker ${slot.index}: ${msg.message}`, { stack: msg.stack });
+        this.fail(new WorkerFailedError(slot.index, msg.message));
+        return;
+      case 'spout':
+        this.spoutEnded.set(msg.task, msg.ended);
+        this.wakeEnd?.();
+        return;
+      case 'checkpoint':
+        this.checkpoints[msg.task] = msg.position;
+        return;
+      case 'stats':
+      case 'closed':
+        slot.lastStats = msg.stats;
+        this.reply(slot, msg.k === 'stats' ? -1 : -2, msg);
+        return;
+      case 'finished':
+      case 'probed':
+        this.reply(slot, msg.id, msg);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private onWorkerDied(slot: Slot, code: number): void {
+    const now = performance.now();
+    const windowMs = this.opts.restartWindowMs ?? 60_000;
+    const max = this.opts.maxRestarts ?? 5;
+    this.restartTimes.push(now);
+    while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
+    this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
+    // Whatever was waiting on the dead thread gets an answer that marks the round as unusable.
+    for (const w of this.waiters.values()) {
+      if (w.pending.delete(slot.index)) w.replies.set(slot.index, { k: 'fatal', message: 'died' });
+      if (w.pending.size === 0) w.resolve();
+    }
+    if (this.restartTimes.length > max) {
+      this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
+      return;
+    }
+    if (this.phase === 'closed') return;
+    this.restarts++;
+    void this.replace(slot.index);
+  }
+
+  private async replace(index: number): Promise<void> {
+    const n = this.plan.workers;
+    const peers: (MessagePort | null)[] = new Array(n).fill(null);
+    for (const t of this.plan.tasks) if (t.worker === index && this.spoutEnded.has(t.taskId)) this.spoutEnded.set(t.taskId, false);
+    for (let j = 0; j < n; j++) {
+      if (j === index) continue;
+      const ch = new MessageChannel();
+      peers[j] = ch.port2;
+      const other = this.slots[j]!;
+      other.thread.postMessage({ k: 'peer', worker: index, port: ch.port1, failPending: true } satisfies ControlMessage, [ch.port1]);
+    }
+    try {
+      await this.spawn(index, peers, true);
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const slot = this.slots[index]!;
+    this.send(slot, { k: 'start' });
+    if (this.endRequested?.drain || this.phase === 'ending') this.send(slot, { k: 'deactivate' });
+    this.wakeEnd?.();
+  }
+
+  private send(slot: Slot, msg: ControlMessage): void {
+    slot.thread.postMessage(msg);
+  }
+
+  /** Sends `make(id)` to every worker and waits for each one's answer (or its death). */
+  private ask(make: (id: number) => ControlMessage, fixedId?: number): Promise<Map<number, StatusMessage>> {
+    const id = fixedId ?? this.nextId++;
+    return new Promise((resolve) => {
+      const live = this.slots.filter((s) => !s.dead);
+      const pending = new Set(live.map((s) => s.index));
+      const replies = new Map<number, StatusMessage>();
+      this.waiters.set(id, {
+        pending,
+        replies,
+        resolve: () => {
+          this.waiters.delete(id);
+          resolve(replies);
+        },
+      });
+      if (pending.size === 0) {
+        this.waiters.get(id)!.resolve();
+        return;
+      }
+      for (const s of live) this.send(s, make(id));
+    });
+  }
+
+  private reply(slot: Slot, id: number, msg: StatusMessage): void {
+    const w = this.waiters.get(id);
+    if (!w || !w.pending.delete(slot.index)) return;
+    w.replies.set(slot.index, msg);
+    if (w.pending.size === 0) w.resolve();
+  }
+
+  /** Current figures of every task. */
+  async stats(): Promise<ExecutorStats[]> {
+    if (this.phase === 'closed') return this.slots.flatMap((s) => s.lastStats);
+    await this.ask(() => ({ k: 'stats' }), -1);
+    return this.slots.flatMap((s) => s.lastStats);
+  }
+
+  /** Drains and stops: spouts stop emitting, in-flight tuples complete, bolts finish, all close. */
+  stop(): Promise<RunSummary> {
+    if (!this.endRequested) this.endRequested = { drain: true };
+    this.wakeEnd?.();
+    return this.finished;
+  }
+
+  /** Test and chaos hook: kills a worker thread abruptly, as a crash would. */
+  async killWorker(index: number): Promise<void> {
+    const slot = this.slots[index];
+    if (!slot) throw new RangeError(`no worker ${index}`);
+    await slot.thread.terminate();
+  }
+
+  get workerCount(): number {
+    return this.slots.length;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.wakeEnd?.();
+  }
+
+  /** Waits for the end (finite spouts done, stop, or failure), then runs the end sequence. */
+  private async lifecycle(): Promise<void> {
+    while (!this.failure && !this.endRequested && ![...this.spoutEnded.values()].every(Boolean)) {
+      await new Promise<void>((r) => (this.wakeEnd = r));
+      this.wakeEnd = undefined;
+    }
+    if (this.failure) return this.close('failed');
+    this.phase = 'ending';
+    const draining = this.endRequested?.drain === true;
+    if (draining) {
+      for (const s of this.slots) this.send(s, { k: 'deactivate' });
+      const deadline = performance.now() + this.plan.spec.config.drainTimeoutMs;
+      while (!this.failure && ![...this.spoutEnded.values()].every(Boolean) && performance.now() < deadline) {
+        await Promise.race([new Promise<void>((r) => (this.wakeEnd = r)), sleep(100)]);
+        this.wakeEnd = undefined;
+      }
+      if (![...this.spoutEnded.values()].every(Boolean)) {
+        const stats = await this.stats();
+        this.abandoned = stats.reduce((a, s) => a + (s.kind === 'spout' ? s.pending : 0), 0);
+        this.log('warn', `drain timed out after ${this.plan.spec.config.drainTimeoutMs}ms with ${this.abandoned} tuple trees pending`);
+      }
+    }
+    if (this.failure) return this.close('failed');
+    await this.quiesce();
+    // Bolts finish in topological order, each after everything upstream has finished and quiesced.
+    for (const c of this.plan.spec.components) {
+      if (c.kind === 'spout' || this.failure) continue;
+      await this.ask((id) => ({ k: 'finish', components: [c.id], id }));
+      await this.quiesce();
+    }
+    return this.close(this.failure ? 'failed' : draining ? 'stopped' : 'completed');
+  }
+
+  /**
+   * Waits until no thread has work and every message sent between threads was received, seen
+   * the same in two consecutive rounds (the four-counter method).
+   */
+  private async quiesce(): Promise<void> {
+    let previous = '';
+    for (let round = 0; !this.failure; round++) {
+      const replies = await this.ask((id) => ({ k: 'probe', id }));
+      const probes = [...replies.entries()].sort((a, b) => a[0] - b[0]).map(([, m]) => m);
+      let ok = probes.length === this.slots.length && probes.every((p) => p.k === 'probed' && !p.busy);
+      if (ok) {
+        const n = probes.length;
+        for (let i = 0; i < n && ok; i++) {
+          for (let j = 0; j < n && ok; j++) {
+            if (i === j) continue;
+            const a = probes[i] as StatusMessage & { k: 'probed' };
+            const b = probes[j] as StatusMessage & { k: 'probed' };
+            if (a.sentTo[j] !== b.recvFrom[i]) ok = false;
+          }
+        }
+      }
+      const signature = ok ? JSON.stringify(probes.map((p) => (p.k === 'probed' ? [p.sentTo, p.recvFrom] : 0))) : '';
+      if (ok && signature === previous) return;
+      previous = signature;
+      await sleep(ok ? 0 : Math.min(20, 1 + round));
+    }
+  }
+
+  private async close(reason: EndReason): Promise<void> {
+    if (this.phase === 'closed') return;
+    await Promise.race([this.ask(() => ({ k: 'close' }), -2), sleep(reason === 'failed' ? 2000 : 30_000)]);
+    this.phase = 'closed';
+    await this.terminateAll();
+    this.finishedResolve({
+      reason,
+      error: this.failure,
+      durationMs: performance.now() - this.started,
+      workers: this.slots.length,
+      restarts: this.restarts,
+      tasks: this.slots.flatMap((s) => s.lastStats),
+      abandoned: this.abandoned,
+    });
+  }
+
+  private async terminateAll(): Promise<void> {
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.exiting = true;
+        await s.thread.terminate();
+      }),
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,55 @@
+/**
+ * Messages between the main thread and worker threads, and between worker threads. Tuple data
+ * crosses as msgpackr-encoded batches in transferred ArrayBuffers; everything else is small.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ExecutionPlan } from '@qitian/topology';
+import type { ExecutorStats } from './stats.js';
+
+/** Worker-to-worker. */
+export type PeerMessage =
+  /** A batch of tuples for one task. `data` packs [values[], anchors | null]. */
+  | { k: 'B'; to: number; from: number; stream: string; n: number; data: Uint8Array }
+  /** Acks and fails for one spout task: flat [root, lo, hi, ...] and [root, ...]. */
+  | { k: 'A'; to: number; acks: Float64Array | null; fails: Float64Array | null }
+  /** Credits returned to the sender: flat [task, count, ...]. */
+  | { k: 'C'; credits: number[] };
+
+export interface WorkerInit {
+  worker: number;
+  plan: ExecutionPlan;
+  /** Ports to the other workers, by worker index (this worker's own slot is null). */
+  peers: (MessagePort | null)[];
+  /** Last saved spout positions, by task id, for a restarted worker. */
+  checkpoints: Record<number, unknown>;
+  /** True when this worker replaces one that died: spouts fail nothing, resume from checkpoints. */
+  restart: boolean;
+}
+
+/** Main-to-worker. */
+export type ControlMessage =
+  | { k: 'start' }
+  | { k: 'deactivate' }
+  | { k: 'activate' }
+  /** Call finish() on the tasks of these components, flush, and answer 'finished'. */
+  | { k: 'finish'; components: string[]; id: number }
+  /** Flush everything and report counters for termination detection. */
+  | { k: 'probe'; id: number }
+  /** A peer worker was replaced: use this port from now on. */
+  | { k: 'peer'; worker: number; port: MessagePort; failPending: boolean }
+  | { k: 'stats' }
+  /** Run cleanup() and close(), then answer 'closed'. */
+  | { k: 'close' };
+
+/** Worker-to-main. */
+export type StatusMessage =
+  | { k: 'ready' }
+  | { k: 'fatal'; message: string; stack?: string }
+  | { k: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
+  /** A spout task's state: ended (no more data and nothing pending) or not. */
+  | { k: 'spout'; task: number; ended: boolean }
+  | { k: 'checkpoint'; task: number; position: unknown }
+  | { k: 'finished'; id: number }
+  | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
+  | { k: 'stats'; stats: ExecutorStats[] }
+  | { k: 'closed'; stats: ExecutorStats[] };

@@ -1,0 +1,259 @@
+import type { Spout, SpoutCollector, SpoutStatus } from '@qitian/api';
+import type { TaskContext } from './context.js';
+import type { Emitter } from './emitter.js';
+import { ROOT_TASK_MODULUS } from './roots.js';
+import type { StreamRoute } from './routing.js';
+import type { ExecutorStats } from './stats.js';
+import { NO_ROOTS } from './tuple-impl.js';
+
+interface PendingTree {
+  lo: number;
+  hi: number;
+  readonly messageId: unknown;
+  readonly born: number;
+}
+
+export interface SpoutExecutorOptions {
+  readonly reliable: boolean;
+  readonly maxPending: number;
+  readonly timeoutMs: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Runs one spout task: asks it for tuples while it is active, below max pending and not
+ * backpressured, and tracks each reliable tuple tree with the XOR acker until it completes,
+ * fails or times out.
+ */
+export class SpoutExecutor implements SpoutCollector {
+  readonly kind = 'spout';
+  private readonly pending = new Map<number, PendingTree>();
+  private seq = 0;
+  active = false;
+  /** The spout returned 'end' and has not been failed since. */
+  private exhausted = false;
+  /** The spout returned 'idle': wait for wake() or the retry timer. */
+  private idle = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private reportedEnded = false;
+  /** Immediate completions (no consumers, or acking off) delivered after next() returns. */
+  private readonly completedNow: unknown[] = [];
+  blockedSince = 0;
+  readonly targets: number[];
+
+  constructor(
+    readonly taskId: number,
+    readonly spout: Spout,
+    readonly context: TaskContext,
+    readonly stats: ExecutorStats,
+    private readonly routes: Map<string, StreamRoute>,
+    private readonly emitter: Emitter,
+    private readonly opts: SpoutExecutorOptions,
+    /** Asks the worker to run its scheduler. */
+    private readonly schedule: () => void,
+    /** Tells the main thread whether this task has ended. */
+    private readonly reportEnded: (ended: boolean) => void,
+    private readonly onError: (err: unknown, where: string) => void,
+  ) {
+    this.targets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
+    context.wake = () => {
+      if (!this.idle) return;
+      this.idle = false;
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      this.schedule();
+    };
+  }
+
+  /** True when `poll` would ask the spout for tuples. */
+  runnable(): boolean {
+    return this.active && !this.exhausted && !this.idle && this.pending.size < this.opts.maxPending;
+  }
+
+  poll(): void {
+    const room = this.opts.reliable ? Math.min(this.opts.batchSize, this.opts.maxPending - this.pending.size) : this.opts.batchSize;
+    const t0 = performance.now();
+    let status: SpoutStatus;
+    try {
+      status = this.spout.next(room);
+    } catch (err) {
+      this.stats.errors++;
+      this.onError(err, 'next');
+      status = 'idle';
+    }
+    this.stats.busyMs += performance.now() - t0;
+    if (this.completedNow.length > 0) this.deliverImmediateAcks();
+    if (status === 'end') {
+      this.exhausted = true;
+      this.checkEnded();
+    } else if (status === 'idle') {
+      this.idle = true;
+      // Poll again soon even without wake(): rate-limited and polling spouts rely on this.
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        this.context.wake();
+      }, 1);
+    }
+  }
+
+  // --- SpoutCollector ---------------------------------------------------------------------
+
+  emit(values: unknown[], messageId?: unknown, stream = 'default'): void {
+    this.send(values, messageId, stream, -1);
+  }
+
+  emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream = 'default'): void {
+    this.send(values, messageId, stream, taskId);
+  }
+
+  reportError(error: unknown): void {
+    this.stats.errors++;
+    this.onError(error, 'reportError');
+  }
+
+  private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {
+    const route = this.routes.get(stream);
+    if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    this.stats.emitted++;
+    if (messageId === undefined || !this.opts.reliable) {
+      const n = this.emitter.route(route, values, NO_ROOTS, direct);
+      if (n < 0) this.stats.dropped++;
+      else this.stats.transferred += n;
+      if (messageId !== undefined) this.completedNow.push(messageId);
+      return;
+    }
+    const root = ++this.seq * ROOT_TASK_MODULUS + this.taskId;
+    const roots = [root];
+    const n = this.emitter.route(route, values, roots, direct);
+    if (n <= 0) {
+      if (n < 0) this.stats.dropped++;
+      this.completedNow.push(messageId);
+      return;
+    }
+    this.stats.transferred += n;
+    this.pending.set(root, { lo: this.emitter.xorLo, hi: this.emitter.xorHi, messageId, born: performance.now() });
+  }
+
+  private deliverImmediateAcks(): void {
+    const ids = this.completedNow.splice(0);
+    for (const id of ids) {
+      this.stats.acked++;
+      this.callAck(id);
+    }
+  }
+
+  // --- acker ------------------------------------------------------------------------------
+
+  applyAcks(acks: ArrayLike<number> | null, fails: ArrayLike<number> | null): void {
+    if (fails) for (let i = 0; i < fails.length; i++) this.failTree(fails[i]!, false);
+    if (acks) {
+      const now = performance.now();
+      for (let i = 0; i < acks.length; i += 3) {
+        const t = this.pending.get(acks[i]!);
+        if (!t) continue; // already failed or timed out: a late ack
+        t.lo ^= acks[i + 1]!;
+        t.hi ^= acks[i + 2]!;
+        if ((t.lo | t.hi) === 0) {
+          this.pending.delete(acks[i]!);
+          this.stats.acked++;
+          this.stats.completeLatencyMsSum += now - t.born;
+          this.callAck(t.messageId);
+        }
+      }
+    }
+    this.afterAcks();
+  }
+
+  private failTree(root: number, timedOut: boolean): void {
+    const t = this.pending.get(root);
+    if (!t) return;
+    this.pending.delete(root);
+    this.stats.failed++;
+    if (timedOut) this.stats.timedOut++;
+    this.callFail(t.messageId);
+  }
+
+  /** Fails every tree older than the message timeout. */
+  sweepTimeouts(now: number): void {
+    if (this.pending.size === 0) return;
+    const limit = now - this.opts.timeoutMs;
+    for (const [root, t] of this.pending) {
+      if (t.born > limit) break; // Map iterates in insertion order, oldest first
+      this.failTree(root, true);
+    }
+    this.afterAcks();
+  }
+
+  /** Fails every pending tree now (a worker thread died: their tuples may be lost). */
+  failAllPending(): void {
+    for (const root of [...this.pending.keys()]) this.failTree(root, false);
+    this.afterAcks();
+  }
+
+  private callAck(id: unknown): void {
+    try {
+      this.spout.ack?.(id);
+    } catch (err) {
+      this.stats.errors++;
+      this.onError(err, 'ack');
+    }
+  }
+
+  private callFail(id: unknown): void {
+    // A failed tree means the spout may emit again (a replay), even after it said 'end'.
+    this.exhausted = false;
+    this.idle = false;
+    try {
+      this.spout.fail?.(id);
+    } catch (err) {
+      this.stats.errors++;
+      this.onError(err, 'fail');
+    }
+  }
+
+  private afterAcks(): void {
+    this.stats.pending = this.pending.size;
+    this.checkEnded();
+    if (this.runnable()) this.schedule();
+  }
+
+  private checkEnded(): void {
+    const ended = (this.exhausted || !this.active) && this.pending.size === 0;
+    if (ended !== this.reportedEnded) {
+      this.reportedEnded = ended;
+      this.reportEnded(ended);
+    }
+  }
+
+  activate(): void {
+    if (this.active) return;
+    this.active = true;
+    try {
+      this.spout.activate?.();
+    } catch (err) {
+      this.onError(err, 'activate');
+    }
+    this.checkEnded();
+  }
+
+  deactivate(): void {
+    if (!this.active) return;
+    this.active = false;
+    try {
+      this.spout.deactivate?.();
+    } catch (err) {
+      this.onError(err, 'deactivate');
+    }
+    this.checkEnded();
+  }
+
+  /** True while tuples may still come from this task. */
+  busy(): boolean {
+    return this.runnable();
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    await this.spout.close?.();
+  }
+}

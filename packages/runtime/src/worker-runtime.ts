@@ -1,0 +1,377 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Bolt, BoltDefinition, CustomGrouping, CustomGroupingFactory, Logger, Spout, SpoutDefinition } from '@qitian/api';
+import { isComponentDefinition, TICK_STREAM } from '@qitian/api';
+import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef } from '@qitian/topology';
+import { BoltExecutor } from './bolt-executor.js';
+import { TaskContext } from './context.js';
+import { Emitter } from './emitter.js';
+import { EdgeIds } from './ids.js';
+import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
+import { buildRoutes } from './routing.js';
+import { SpoutExecutor } from './spout-executor.js';
+import { type ExecutorStats, newStats } from './stats.js';
+import { Transfer } from './transfer.js';
+import { SourceStream, TupleImpl } from './tuple-impl.js';
+
+/** How long one scheduler turn may run before yielding to incoming messages and timers. */
+const SLICE_MS = 10;
+/** At most this many error log lines per task per second; the rest are only counted. */
+const ERROR_LOGS_PER_SECOND = 5;
+
+interface Channel {
+  postMessage(msg: StatusMessage): void;
+}
+
+/** One worker thread: hosts the executors of the tasks placed on it and schedules them. */
+export class WorkerRuntime {
+  private readonly plan: ExecutionPlan;
+  private readonly worker: number;
+  private readonly peers: (MessagePort | null)[];
+  private transfer!: Transfer;
+  private readonly spouts: SpoutExecutor[] = [];
+  private readonly bolts: BoltExecutor[] = [];
+  private readonly boltByTask: (BoltExecutor | undefined)[];
+  private readonly spoutByTask: (SpoutExecutor | undefined)[];
+  private readonly sources = new Map<string, SourceStream>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private scheduled = false;
+  private readonly runBound = () => this.run();
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly main: Channel,
+  ) {
+    this.plan = init.plan;
+    this.worker = init.worker;
+    this.peers = init.peers;
+    this.boltByTask = new Array(this.plan.tasks.length);
+    this.spoutByTask = new Array(this.plan.tasks.length);
+  }
+
+  async start(): Promise<void> {
+    const { plan } = this;
+    const cfg = plan.spec.config;
+    const taskWorker = plan.tasks.map((t) => t.worker);
+    const self = this;
+    this.transfer = new Transfer(
+      this.worker,
+      taskWorker,
+      this.peers,
+      cfg.batchSize,
+      cfg.batchLingerMs,
+      cfg.credits,
+      {
+        enqueue(task, batch, fromWorker) {
+          self.boltByTask[task]?.enqueue({ tuples: batch, decode: null, fromWorker });
+          self.schedule();
+        },
+        queued(task) {
+          return self.boltByTask[task]?.queued() ?? 0;
+        },
+        applyAcks(task, acks, fails) {
+          self.spoutByTask[task]?.applyAcks(acks, fails);
+        },
+      },
+      () => this.schedule(),
+    );
+    const emitter = new Emitter(this.transfer, new EdgeIds(), cfg.maxParallelism);
+    const nodes = new Map(plan.spec.components.map((c) => [c.id, c]));
+    const definitions = new Map<string, unknown>();
+
+    for (const placement of plan.tasks) {
+      if (placement.worker !== this.worker) continue;
+      const node = nodes.get(placement.componentId)!;
+      if (!definitions.has(node.id)) definitions.set(node.id, await loadDefinition(node.ref, node.id));
+      const def = definitions.get(node.id) as SpoutDefinition | BoltDefinition;
+      const stats = newStats(placement.taskId, node.id, node.kind);
+      const logger = this.taskLogger(node.id, placement.taskIndex);
+      const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
+      const customs = await this.customGroupings(node);
+      const routes = buildRoutes(plan, placement.taskId, this.worker, customs);
+      const onError = this.errorReporter(logger, stats);
+      if (def.kind === 'spout') {
+        const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
+        const taskId = placement.taskId;
+        ctx.restoredCheckpoint = this.init.checkpoints[taskId];
+        ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position });
+        const ex = new SpoutExecutor(
+          taskId,
+          spout,
+          ctx,
+          stats,
+          routes,
+          emitter,
+          { reliable: cfg.acking, maxPending: cfg.maxSpoutPending, timeoutMs: cfg.messageTimeoutMs, batchSize: cfg.batchSize },
+          () => this.schedule(),
+          (ended) => this.main.postMessage({ k: 'spout', task: taskId, ended }),
+          onError,
+        );
+        await spout.open?.(ctx, ex);
+        this.spouts.push(ex);
+        this.spoutByTask[taskId] = ex;
+      } else {
+        const bolt = (def as BoltDefinition<any>).create(node.config as never) as Bolt;
+        const ex = new BoltExecutor(
+          placement.taskId,
+          bolt,
+          ctx,
+          stats,
+          node.kind === 'sink' ? 'sink' : 'bolt',
+          routes,
+          emitter,
+          this.transfer,
+          node.autoAck,
+          cfg.acking,
+          onError,
+          () => this.schedule(),
+        );
+        await bolt.prepare?.(ctx, ex);
+        this.bolts.push(ex);
+        this.boltByTask[placement.taskId] = ex;
+        if (node.tickMs) this.startTicks(ex, node, placement.taskId);
+      }
+    }
+
+    for (let w = 0; w < this.peers.length; w++) this.listenPeer(w, this.peers[w] ?? null);
+    const sweepEvery = Math.max(50, Math.min(1000, cfg.messageTimeoutMs / 4));
+    this.timers.push(
+      setInterval(() => {
+        const now = performance.now();
+        for (const s of this.spouts) s.sweepTimeouts(now);
+      }, sweepEvery),
+    );
+    this.main.postMessage({ k: 'ready' });
+  }
+
+  private startTicks(ex: BoltExecutor, node: ComponentNode, taskId: number): void {
+    const src = new SourceStream('__system', -1, TICK_STREAM, []);
+    this.timers.push(
+      setInterval(() => {
+        // A tick waits behind queued input; skip it rather than pile ticks up under load.
+        if (ex.queued() > this.plan.spec.config.credits) return;
+        ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1 });
+        this.schedule();
+      }, node.tickMs),
+    );
+    void taskId;
+  }
+
+  private async customGroupings(node: ComponentNode): Promise<Map<string, CustomGrouping>> {
+    const out = new Map<string, CustomGrouping>();
+    for (const s of this.plan.spec.streams) {
+      if (s.from !== node.id || s.grouping.type !== 'custom' || !s.grouping.custom) continue;
+      const mod = await importModule(s.grouping.custom.ref.url);
+      const factory = mod[s.grouping.custom.ref.export] as CustomGroupingFactory;
+      if (typeof factory !== 'function') throw new Error(`custom grouping module ${s.grouping.custom.ref.url} does not export a factory function`);
+      const g = factory(s.grouping.custom.args);
+      g.prepare(this.plan.componentTasks[s.to]!, node.outputs[s.grouping.stream] ?? []);
+      out.set(`${s.from}->${s.to}:${s.grouping.stream}`, g);
+    }
+    return out;
+  }
+
+  private listenPeer(w: number, port: MessagePort | null): void {
+    if (!port) return;
+    port.on('message', (msg: PeerMessage) => {
+      if (this.peers[w] !== port) return; // a replaced peer's last messages
+      this.onPeer(w, msg);
+    });
+  }
+
+  private onPeer(from: number, msg: PeerMessage): void {
+    switch (msg.k) {
+      case 'B': {
+        this.transfer.received(from);
+        const ex = this.boltByTask[msg.to];
+        if (!ex) return;
+        const src = this.sourceStream(msg.from, msg.stream);
+        const transfer = this.transfer;
+        ex.enqueue({ tuples: null, decode: () => transfer.decode(msg, src), fromWorker: from });
+        this.schedule();
+        return;
+      }
+      case 'A':
+        this.transfer.received(from);
+        this.spoutByTask[msg.to]?.applyAcks(msg.acks, msg.fails);
+        return;
+      case 'C':
+        this.transfer.addCredits(msg.credits);
+        return;
+    }
+  }
+
+  private sourceStream(task: number, stream: string): SourceStream {
+    const key = `${task}:${stream}`;
+    let s = this.sources.get(key);
+    if (!s) {
+      const comp = this.plan.tasks[task]!.componentId;
+      const node = this.plan.spec.components.find((c) => c.id === comp)!;
+      s = new SourceStream(comp, task, stream, node.outputs[stream] ?? []);
+      this.sources.set(key, s);
+    }
+    return s;
+  }
+
+  async control(msg: ControlMessage): Promise<void> {
+    switch (msg.k) {
+      case 'start':
+      case 'activate':
+        for (const s of this.spouts) s.activate();
+        this.schedule();
+        return;
+      case 'deactivate':
+        for (const s of this.spouts) s.deactivate();
+        return;
+      case 'finish': {
+        const set = new Set(msg.components);
+        for (const b of this.bolts) {
+          if (!set.has(b.context.componentId)) continue;
+          try {
+            await b.finish();
+          } catch (err) {
+            b.stats.errors++;
+            this.errorReporter(b.context.logger, b.stats)(err, 'finish');
+          }
+        }
+        this.transfer.flushAll();
+        this.main.postMessage({ k: 'finished', id: msg.id });
+        return;
+      }
+      case 'probe': {
+        this.transfer.flushAll();
+        const busy = this.bolts.some((b) => b.busy()) || this.spouts.some((s) => s.busy()) || !this.transfer.idle();
+        this.main.postMessage({ k: 'probed', id: msg.id, busy, sentTo: [...this.transfer.sentTo], recvFrom: [...this.transfer.recvFrom] });
+        return;
+      }
+      case 'peer': {
+        const old = this.peers[msg.worker];
+        this.transfer.replacePeer(msg.worker, msg.port);
+        old?.close();
+        this.listenPeer(msg.worker, msg.port);
+        if (msg.failPending) for (const s of this.spouts) s.failAllPending();
+        this.schedule();
+        return;
+      }
+      case 'stats':
+        this.main.postMessage({ k: 'stats', stats: this.snapshot() });
+        return;
+      case 'close': {
+        for (const t of this.timers) clearInterval(t);
+        for (const b of this.bolts) {
+          try {
+            await b.cleanup();
+          } catch (err) {
+            this.errorReporter(b.context.logger, b.stats)(err, 'cleanup');
+          }
+        }
+        for (const s of this.spouts) {
+          try {
+            await s.close();
+          } catch (err) {
+            this.errorReporter(s.context.logger, s.stats)(err, 'close');
+          }
+        }
+        this.transfer.flushAll();
+        this.main.postMessage({ k: 'closed', stats: this.snapshot() });
+        return;
+      }
+    }
+  }
+
+  private snapshot(): ExecutorStats[] {
+    return [...this.spouts.map((s) => s.stats), ...this.bolts.map((b) => b.stats)];
+  }
+
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.runBound);
+  }
+
+  /** One scheduler turn: run every runnable, unblocked executor until idle or the slice ends. */
+  private run(): void {
+    this.scheduled = false;
+    const end = performance.now() + SLICE_MS;
+    let more = false;
+    for (;;) {
+      let progress = false;
+      for (const b of this.bolts) {
+        if (!b.runnable() || this.blocked(b)) continue;
+        b.processOne();
+        progress = true;
+      }
+      for (const s of this.spouts) {
+        if (!s.runnable() || this.blocked(s)) continue;
+        s.poll();
+        progress = true;
+      }
+      if (!progress) break;
+      if (performance.now() > end) {
+        more = true;
+        break;
+      }
+    }
+    if (more) {
+      this.transfer.flushAcks();
+      this.transfer.flushCredits();
+      this.schedule();
+    } else {
+      // Nothing left to run now: send partial batches instead of waiting for the linger timer.
+      this.transfer.flushAll();
+    }
+  }
+
+  private blocked(ex: SpoutExecutor | BoltExecutor): boolean {
+    const targets = ex.targets;
+    for (let i = 0; i < targets.length; i++) {
+      if (this.transfer.congested(targets[i]!)) {
+        if (ex.blockedSince === 0) ex.blockedSince = performance.now();
+        return true;
+      }
+    }
+    if (ex.blockedSince !== 0) {
+      ex.stats.backpressureMs += performance.now() - ex.blockedSince;
+      ex.blockedSince = 0;
+    }
+    return false;
+  }
+
+  private taskLogger(component: string, taskIndex: number): Logger {
+    const post = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
+      this.main.postMessage({ k: 'log', level, msg, fields: { component, task: taskIndex, ...fields } });
+    return {
+      debug: (m, f) => post('debug', m, f),
+      info: (m, f) => post('info', m, f),
+      warn: (m, f) => post('warn', m, f),
+      error: (m, f) => post('error', m, f),
+    };
+  }
+
+  private errorReporter(logger: Logger, stats: ExecutorStats): (err: unknown, where: string) => void {
+    let windowStart = 0;
+    let inWindow = 0;
+    let suppressed = 0;
+    return (err, where) => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        if (suppressed > 0) logger.warn(`${suppressed} more errors not logged in the last second`, { errors: stats.errors });
+        windowStart = now;
+        inWindow = 0;
+        suppressed = 0;
+      }
+      if (++inWindow > ERROR_LOGS_PER_SECOND) {
+        suppressed++;
+        return;
+      }
+      const e = err instanceof Error ? err : new Error(String(err));
+      logger.error(`${where} failed: ${e.message}`, { stack: e.stack?.split('\n').slice(1, 4).join('\n') });
+    };
+  }
+}
+
+async function loadDefinition(ref: ModuleRef, componentId: string): Promise<unknown> {
+  const mod = await importModule(ref.url);
+  const def = mod[ref.export];
+  if (!isComponentDefinition(def)) throw new Error(`component "${componentId}": ${ref.url} has no component definition export "${ref.export}"`);
+  return def;
+}
