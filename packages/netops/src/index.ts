@@ -1,1 +1,2 @@
-export {};
+export * from './spouts/file/index.js';
+export * from './spouts/generator/index.js';

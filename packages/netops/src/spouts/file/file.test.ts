@@ -1,0 +1,387 @@
+import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileAccessError } from '../../errors.js';
+import {
+  configFor,
+  driveSpout,
+  FakeSpoutContext,
+  type FakeSpoutContextOptions,
+  RecordingSpoutCollector,
+  type SpoutHarness,
+} from '../../testkit.js';
+import { FileSpout, type FileSpoutConfig, type FileSpoutOptions, fileSpout } from './index.js';
+
+let dir: string;
+const opened: FileSpout[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'qitian-file-spout-'));
+});
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+type Harness = SpoutHarness<FileSpoutConfig> & { spout: FileSpout };
+
+async function start(
+  raw: Record<string, unknown>,
+  opts: Omit<FakeSpoutContextOptions<FileSpoutConfig>, 'config'> = {},
+  spoutOpts: FileSpoutOptions = {},
+): Promise<Harness> {
+  const config = configFor(fileSpout, raw);
+  const spout = new FileSpout(config, spoutOpts);
+  opened.push(spout);
+  const context = new FakeSpoutContext<FileSpoutConfig>({ ...opts, config });
+  const collector = new RecordingSpoutCollector();
+  await spout.open(context, collector);
+  return { spout, context, collector };
+}
+
+async function readAll(path: string, raw: Record<string, unknown> = {}, spoutOpts: FileSpoutOptions = {}): Promise<Harness> {
+  const h = await start({ path, ...raw }, {}, spoutOpts);
+  expect(await driveSpout(h)).toBe('end');
+  return h;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('file spout: reading', () => {
+  it('declares one output stream with the field "line"', () => {
+    expect(fileSpout.kind).toBe('spout');
+    expect(fileSpout.outputs?.(configFor(fileSpout, { path: '/x' }))).toEqual({ default: ['line'] });
+  });
+
+  it('emits the lines of a plain file on the default stream, then ends', async () => {
+    const h = await readAll(write('a.log', 'alpha\nbeta\n\ngamma\n'));
+    expect(h.collector.lines).toEqual(['alpha', 'beta', '', 'gamma']);
+    expect(h.collector.emits.every((e) => e.stream === 'default' && e.messageId === undefined && e.values.length === 1)).toBe(true);
+  });
+
+  it('strips CR LF and emits a last line that has no newline', async () => {
+    const h = await readAll(write('crlf.log', 'one\r\ntwo\r\nthree'));
+    expect(h.collector.lines).toEqual(['one', 'two', 'three']);
+  });
+
+  it('emits nothing for an empty file', async () => {
+    const h = await readAll(write('empty.log', ''));
+    expect(h.collector.emits).toEqual([]);
+  });
+
+  it('replaces invalid UTF-8 with U+FFFD instead of failing', async () => {
+    const h = await readAll(write('bad.log', Buffer.from([0x61, 0xff, 0x62, 0x0a, 0xc3, 0x0a, 0xe2, 0x82, 0xac, 0x0a])));
+    expect(h.collector.lines).toEqual(['a\uFFFDb', '\uFFFD', '€']);
+  });
+
+  it('decodes latin1 when asked', async () => {
+    const h = await readAll(write('l1.log', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])), { encoding: 'latin1' });
+    expect(h.collector.lines).toEqual(['café']);
+  });
+
+  it('splits lines correctly whatever the read size (lines across chunk borders)', async () => {
+    const expected: string[] = [];
+    for (let i = 0; i < 500; i++) expected.push('x'.repeat((i * 7) % 53) + `#${i}`);
+    const path = write('many.log', expected.join('\r\n') + '\r\n');
+    for (const chunkBytes of [16, 17, 61, 4096]) {
+      const h = await readAll(path, {}, { chunkBytes });
+      expect(h.collector.lines).toEqual(expected);
+    }
+  });
+
+  it('reads gzip files, recognised by magic bytes whatever the name', async () => {
+    const text = 'one\ntwo\r\nthree';
+    for (const name of ['x.gz', 'x.log']) {
+      const h = await readAll(write(name, gzipSync(text)));
+      expect(h.collector.lines).toEqual(['one', 'two', 'three']);
+    }
+  });
+
+  it('reads concatenated gzip members as one stream', async () => {
+    const h = await readAll(write('multi.gz', Buffer.concat([gzipSync('a\nb'), gzipSync('c\nd\n')])));
+    expect(h.collector.lines).toEqual(['a', 'bc', 'd']);
+  });
+
+  it('reports a damaged gzip file, keeps the lines decoded before the damage, and ends', async () => {
+    const whole = gzipSync(Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    const h = await readAll(write('cut.gz', whole.subarray(0, whole.length - 30)));
+    expect(h.collector.errors).toHaveLength(1);
+    expect(h.collector.errors[0]).toBeInstanceOf(FileAccessError);
+    expect(h.context.counted('errors', 'read')).toBe(1);
+    expect(h.collector.lines.length).toBeGreaterThan(1900);
+    expect(h.collector.lines[0]).toBe('line 0');
+  });
+
+  it('skips lines longer than maxLineBytes and counts them as dropped (line_too_long)', async () => {
+    const long = 'y'.repeat(100);
+    const path = write('long.log', `short\n${long}\nok\n${long}${long}\nlast ${long}`);
+    for (const chunkBytes of [16, 64 * 1024]) {
+      const h = await readAll(path, { maxLineBytes: 10 }, { chunkBytes });
+      expect(h.collector.lines).toEqual(['short', 'ok']);
+      expect(h.context.counted('dropped', 'line_too_long')).toBe(3);
+      expect(h.context.logger.records.filter((r) => r.level === 'warn')).toHaveLength(1);
+    }
+  });
+
+  it('accepts a line of exactly maxLineBytes', async () => {
+    const h = await readAll(write('exact.log', '0123456789\n01234567890\n'), { maxLineBytes: 10 });
+    expect(h.collector.lines).toEqual(['0123456789']);
+  });
+
+  it('throws a FileAccessError naming the path when the file does not exist', async () => {
+    const path = join(dir, 'missing.log');
+    const err = await start({ path }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileAccessError);
+    expect((err as FileAccessError).message).toContain(path);
+    expect((err as FileAccessError).code).toBe('ENOENT');
+    expect((err as FileAccessError).path).toBe(path);
+  });
+
+  it('throws when the path is a directory', async () => {
+    const err = await start({ path: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileAccessError);
+    expect((err as Error).message).toContain(dir);
+  });
+
+  it('with startAt: end, emits nothing of what the file already holds', async () => {
+    const h = await readAll(write('old.log', 'old\nlines\n'), { startAt: 'end' });
+    expect(h.collector.emits).toEqual([]);
+  });
+
+  it('keeps the read-ahead buffer bounded', async () => {
+    const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i}`);
+    const path = write('big.log', lines.join('\n') + '\n');
+    const h = await start({ path }, {}, { maxBufferedLines: 1000, chunkBytes: 4096 });
+    await sleep(100);
+    // One chunk past the bound at most.
+    expect(h.spout.bufferedLines).toBeGreaterThanOrEqual(1000);
+    expect(h.spout.bufferedLines).toBeLessThanOrEqual(1000 + 4096);
+    expect(await driveSpout(h, { max: 700 })).toBe('end');
+    expect(h.collector.lines).toEqual(lines);
+  });
+
+  it('returns idle, then wakes the executor, while lines are on their way', async () => {
+    const path = write('w.log', 'a\n');
+    const h = await start({ path });
+    // Nothing has been read yet right after open; every later call follows a wake().
+    let status = h.spout.next(10);
+    expect(status).toBe('idle');
+    for (let i = 0; i < 5 && status === 'idle'; i++) {
+      const wakes = h.context.wakes;
+      await h.context.waitForWake(2000);
+      expect(h.context.wakes).toBe(wakes + 1);
+      status = h.spout.next(10);
+    }
+    expect(status).toBe('end');
+    expect(h.collector.lines).toEqual(['a']);
+  });
+});
+
+describe('file spout: at-least-once', () => {
+  it('uses byte offsets as message ids and saves the lowest unacked offset as the checkpoint', async () => {
+    const path = write('r.log', 'aa\nbbb\nc\n');
+    const { ino } = statSync(path);
+    const h = await start({ path }, { reliable: true });
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.emits.map((e) => e.messageId)).toEqual([0, 3, 7]);
+    expect(h.spout.pendingLines).toBe(3);
+
+    h.spout.ack(3); // out of order: the committed position stays at 0
+    await sleep(150);
+    expect(h.context.lastCheckpoint ?? { offset: 0, inode: ino }).toEqual({ offset: 0, inode: ino });
+    h.spout.ack(0);
+    await sleep(150);
+    expect(h.context.lastCheckpoint).toEqual({ offset: 7, inode: ino });
+    h.spout.ack(7);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 9, inode: ino });
+  });
+
+  it('re-emits a failed line, with the same id, before any new line', async () => {
+    const path = write('f.log', 'l0\nl1\nl2\nl3\n');
+    const h = await start({ path }, { reliable: true });
+    await driveSpout(h, { max: 2, until: () => h.collector.emits.length >= 2 });
+    expect(h.collector.lines).toEqual(['l0', 'l1']);
+    h.spout.fail(3);
+    h.spout.fail(0);
+    h.spout.fail(999); // unknown id: ignored
+    expect(h.spout.next(3)).toBe('more');
+    expect(h.collector.emits.slice(2).map((e) => [e.values[0], e.messageId])).toEqual([
+      ['l1', 3],
+      ['l0', 0],
+      ['l2', 6],
+    ]);
+    // Acked while queued for replay: not emitted again.
+    h.spout.fail(6);
+    h.spout.ack(6);
+    await sleep(20);
+    expect(h.spout.next(10)).toBe('end');
+    expect(h.collector.lines.slice(5)).toEqual(['l3']);
+  });
+
+  it('asks to be called again after a failure once it had ended', async () => {
+    const path = write('e.log', 'only\n');
+    const h = await start({ path }, { reliable: true });
+    expect(await driveSpout(h)).toBe('end');
+    h.spout.fail(0);
+    expect(h.spout.next(10)).toBe('end');
+    expect(h.collector.emits.map((e) => e.messageId)).toEqual([0, 0]);
+  });
+
+  it('saves checkpoints at most every ~100 ms, not per tuple', async () => {
+    const path = write('t.log', Array.from({ length: 5000 }, (_, i) => `l${i}`).join('\n') + '\n');
+    const h = await start({ path }, { reliable: true });
+    await driveSpout(h, { max: 500, until: () => h.collector.emits.length === 5000 });
+    for (const e of h.collector.emits) h.spout.ack(e.messageId);
+    expect(h.context.checkpoints.length).toBeLessThanOrEqual(1);
+    await h.spout.close();
+    expect(h.context.checkpoints.length).toBeLessThanOrEqual(2);
+    expect(h.context.lastCheckpoint).toMatchObject({ offset: statSync(path).size });
+  });
+
+  it('without acking, checkpoints the position after the last emitted line', async () => {
+    const path = write('u.log', 'a\nbb\npartial');
+    const h = await readAll(path);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino });
+  });
+
+  it('resumes a plain file at the checkpoint offset', async () => {
+    const path = write('c.log', 'aa\nbbb\nc\n');
+    const inode = statSync(path).ino;
+    const h = await start({ path }, { reliable: true, restoredCheckpoint: { offset: 3, inode } });
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.emits.map((e) => [e.values[0], e.messageId])).toEqual([
+      ['bbb', 3],
+      ['c', 7],
+    ]);
+  });
+
+  it('resumes a gzip file by skipping decompressed bytes up to the checkpoint offset', async () => {
+    const path = write('c.gz', gzipSync('aa\nbbb\nc\n'));
+    const inode = statSync(path).ino;
+    const h = await start({ path }, { reliable: true, restoredCheckpoint: { offset: 7, inode } });
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.emits.map((e) => [e.values[0], e.messageId])).toEqual([['c', 7]]);
+  });
+
+  it('reads from the start when the checkpoint belongs to another file or is past its end', async () => {
+    const path = write('d.log', 'x\ny\n');
+    const inode = statSync(path).ino;
+    for (const restoredCheckpoint of [{ offset: 2, inode: inode + 1 }, { offset: 100, inode }, 'garbage']) {
+      const h = await start({ path }, { reliable: true, restoredCheckpoint });
+      expect(await driveSpout(h)).toBe('end');
+      expect(h.collector.lines).toEqual(['x', 'y']);
+      expect(h.context.logger.records.some((r) => r.level === 'warn')).toBe(true);
+    }
+  });
+
+  it('a checkpoint wins over startAt: end', async () => {
+    const path = write('s.log', 'x\ny\n');
+    const h = await start({ path, startAt: 'end' }, { restoredCheckpoint: { offset: 2, inode: statSync(path).ino } });
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.lines).toEqual(['y']);
+  });
+});
+
+describe('file spout: follow', () => {
+  const until = (h: Harness, n: number) => driveSpout(h, { until: () => h.collector.emits.length >= n, timeoutMs: 5000 });
+
+  it('picks up appended lines, holding a partial line until its newline', async () => {
+    const path = write('live.log', 'a\n');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    await until(h, 1);
+    appendFileSync(path, 'b\nc');
+    await until(h, 2);
+    await sleep(50);
+    expect(h.spout.next(10)).toBe('idle');
+    appendFileSync(path, 'c\n');
+    await until(h, 3);
+    expect(h.collector.lines).toEqual(['a', 'b', 'cc']);
+  });
+
+  it('never ends by itself', async () => {
+    const h = await start({ path: write('n.log', 'a\n'), follow: true, pollInterval: '10ms' });
+    expect(await driveSpout(h, { timeoutMs: 200 })).toBe('timeout');
+  });
+
+  it('with startAt: end, emits only lines appended after open', async () => {
+    const path = write('tail.log', 'old\n');
+    const h = await start({ path, follow: true, startAt: 'end', pollInterval: '10ms' });
+    appendFileSync(path, 'new\n');
+    await until(h, 1);
+    expect(h.collector.lines).toEqual(['new']);
+  });
+
+  it('follows a rotation: reads the rest of the old file, then the new file from its start', async () => {
+    const path = write('rot.log', 'a\n');
+    const h = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true });
+    await until(h, 1);
+    renameSync(path, `${path}.1`);
+    appendFileSync(`${path}.1`, 'b\n'); // the writer still had the old file open
+    writeFileSync(path, 'c\nd\n');
+    await until(h, 4);
+    expect(h.collector.lines).toEqual(['a', 'b', 'c', 'd']);
+    // Ids keep growing across files, so they stay unique.
+    const ids = h.collector.emits.map((e) => e.messageId as number);
+    expect(ids).toEqual([0, 2, 4, 6]);
+    expect(h.context.counted('reopened', 'rotated')).toBe(1);
+    // The checkpoint names the new file once the old one is fully acked.
+    for (const id of ids) h.spout.ack(id);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino });
+  });
+
+  it('checkpoints the old file while its lines are unacked after a rotation', async () => {
+    const path = write('rot2.log', 'a\nb\n');
+    const oldInode = statSync(path).ino;
+    const h = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true });
+    await until(h, 2);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'c\n');
+    await until(h, 3);
+    h.spout.ack(0);
+    h.spout.ack(4);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode });
+  });
+
+  it('waits while the file is missing and reads it once it is back', async () => {
+    const path = write('gone.log', 'a\n');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    await until(h, 1);
+    rmSync(path);
+    await sleep(50);
+    writeFileSync(path, 'b\n');
+    await until(h, 2);
+    expect(h.collector.lines).toEqual(['a', 'b']);
+  });
+
+  it('reads a truncated file again from its start', async () => {
+    const path = write('trunc.log', 'first line\nsecond line\n');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    await until(h, 2);
+    truncateSync(path, 0);
+    await sleep(50);
+    appendFileSync(path, 'new\n');
+    await until(h, 3);
+    expect(h.collector.lines).toEqual(['first line', 'second line', 'new']);
+    expect(h.context.counted('reopened', 'truncated')).toBe(1);
+  });
+
+  it('closes promptly while waiting for data', async () => {
+    const h = await start({ path: write('idle.log', ''), follow: true, pollInterval: '10s' });
+    await sleep(20);
+    const t0 = performance.now();
+    await h.spout.close();
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+});

@@ -1,0 +1,559 @@
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
+import { describeSystemError, FileAccessError } from '../../errors.js';
+import { CheckpointThrottle } from '../../internal/checkpoint.js';
+import type { FileSpoutConfig } from './spec.js';
+
+/** What the file spout saves as its checkpoint. */
+export interface FileCheckpoint {
+  /** Byte offset in the file (in the decompressed data for gzip) of the first line not yet acked. */
+  readonly offset: number;
+  /** Inode of the file the offset belongs to; a different inode at the path means the file was replaced. */
+  readonly inode: number;
+}
+
+export interface FileSpoutOptions {
+  /** Read-ahead bound: reading pauses while this many lines wait to be emitted. */
+  readonly maxBufferedLines?: number;
+  /** Bytes per read. */
+  readonly chunkBytes?: number;
+}
+
+const NEWLINE = 10;
+const CR = 13;
+const DEFAULT_MAX_BUFFERED = 10_000;
+const DEFAULT_CHUNK = 64 * 1024;
+
+/**
+ * A run of the file at one path. Message ids are `base + offset in the file`: `base` is the
+ * sum of the sizes read from earlier files (after a rotation or truncation), so ids keep growing
+ * and stay unique while lines of an old file are still pending. Without rotation base is 0
+ * and ids are plain byte offsets.
+ */
+interface Generation {
+  readonly base: number;
+  readonly inode: number;
+}
+
+function isCheckpoint(v: unknown): v is FileCheckpoint {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number';
+}
+
+/**
+ * Lines of a file (plain or gzip), optionally followed like `tail -F`. An async reader fills a
+ * bounded buffer of lines; `next` emits from it without waiting for I/O.
+ */
+export class FileSpout implements Spout<FileSpoutConfig> {
+  private ctx!: SpoutContext<FileSpoutConfig>;
+  private collector!: SpoutCollector;
+  private reliable = false;
+  private readonly maxBuffered: number;
+  private readonly chunkBytes: number;
+  private readonly enc: BufferEncoding;
+
+  // The file being read.
+  private handle: FileHandle | undefined;
+  private gzip = false;
+  private gunzip: Readable | undefined;
+  private generations: Generation[] = [];
+  private base = 0;
+  private inode = 0;
+  /** Next byte to read from the plain file, relative to the file. */
+  private position = 0;
+
+  // Line splitting.
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  private carryId = 0;
+  /** Inside a line longer than maxLineBytes: discard up to the next newline. */
+  private skipping = false;
+  private droppedLong = 0;
+  private warnedLong = false;
+  /** Id just past the last complete (or dropped) line. */
+  private consumed = 0;
+
+  // Read-ahead buffer: parallel arrays, emitted from `head`.
+  private lines: string[] = [];
+  private ids: number[] = [];
+  private head = 0;
+  private eof = false;
+  private closed = false;
+  private waiting = false;
+  private roomWaiter: (() => void) | undefined;
+  private sleepTimer: ReturnType<typeof setTimeout> | undefined;
+  private sleepDone: (() => void) | undefined;
+  private pump: Promise<void> | undefined;
+
+  // Reliability.
+  /** Emitted lines not yet acked, id -> text; insertion order is id order. */
+  private readonly pending = new Map<number, string>();
+  private replay: number[] = [];
+  private replayHead = 0;
+  private checkpoints: CheckpointThrottle | undefined;
+  private savedOffset = -1;
+  private savedInode = -1;
+
+  constructor(
+    private readonly config: FileSpoutConfig,
+    options: FileSpoutOptions = {},
+  ) {
+    this.maxBuffered = Math.max(1, options.maxBufferedLines ?? DEFAULT_MAX_BUFFERED);
+    this.chunkBytes = Math.max(16, options.chunkBytes ?? DEFAULT_CHUNK);
+    this.enc = config.encoding as BufferEncoding;
+  }
+
+  /** Lines read ahead and not yet emitted. */
+  get bufferedLines(): number {
+    return this.lines.length - this.head;
+  }
+
+  /** Lines emitted and not yet acked (reliable mode). */
+  get pendingLines(): number {
+    return this.pending.size;
+  }
+
+  async open(context: SpoutContext<FileSpoutConfig>, collector: SpoutCollector): Promise<void> {
+    this.ctx = context;
+    this.collector = collector;
+    this.reliable = context.reliable;
+    const path = this.config.path;
+
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      throw new FileAccessError(path, 'open', `file spout: cannot open "${path}": ${describeSystemError(err)}`, { cause: err });
+    }
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+      this.inode = st.ino;
+      size = st.size;
+      const magic = Buffer.alloc(2);
+      const { bytesRead } = await handle.read(magic, 0, 2, 0);
+      this.gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw new FileAccessError(path, 'open', `file spout: cannot read "${path}": ${describeSystemError(err)}`, { cause: err });
+    }
+    this.handle = handle;
+    this.generations.push({ base: 0, inode: this.inode });
+
+    // Where to start: a checkpoint of this same file wins over startAt.
+    let start = 0;
+    const restored = context.restoredCheckpoint;
+    if (restored !== undefined && restored !== null) {
+      if (!isCheckpoint(restored)) {
+        context.logger.warn('file spout: ignoring a checkpoint it does not understand', { path, checkpoint: restored });
+      } else if (restored.inode !== this.inode) {
+        context.logger.warn('file spout: the file was replaced since the checkpoint; reading it from the start', {
+          path,
+          checkpointInode: restored.inode,
+          inode: this.inode,
+        });
+      } else if (!this.gzip && restored.offset > size) {
+        context.logger.warn('file spout: the file is shorter than the checkpoint (truncated); reading it from the start', {
+          path,
+          offset: restored.offset,
+          size,
+        });
+      } else {
+        start = restored.offset;
+      }
+    } else if (this.config.startAt === 'end') {
+      start = this.gzip ? Number.POSITIVE_INFINITY : size;
+    }
+    if (this.gzip && this.config.follow) context.logger.info('file spout: a gzip file is read once, not followed', { path });
+
+    this.checkpoints = new CheckpointThrottle(() => this.saveCheckpoint());
+    if (this.gzip) {
+      this.consumed = Number.isFinite(start) ? start : 0;
+      this.pump = this.readGzip(start);
+    } else {
+      this.position = start;
+      this.consumed = start;
+      this.pump = this.readPlain();
+    }
+  }
+
+  next(max: number): SpoutStatus {
+    const collector = this.collector;
+    let n = 0;
+    // Replays first, in the order they failed.
+    if (this.replayHead < this.replay.length) {
+      while (n < max && this.replayHead < this.replay.length) {
+        const id = this.replay[this.replayHead++]!;
+        const line = this.pending.get(id);
+        if (line === undefined) continue; // acked after it failed
+        collector.emit([line], id);
+        n++;
+      }
+      if (this.replayHead === this.replay.length) {
+        this.replay = [];
+        this.replayHead = 0;
+      }
+    }
+    const lines = this.lines;
+    const ids = this.ids;
+    let head = this.head;
+    const end = Math.min(lines.length, head + (max - n));
+    if (this.reliable) {
+      const pending = this.pending;
+      for (; head < end; head++) {
+        const line = lines[head]!;
+        const id = ids[head]!;
+        pending.set(id, line);
+        collector.emit([line], id);
+      }
+    } else {
+      for (; head < end; head++) collector.emit([lines[head]!]);
+      // Without acking, an emitted line is done: the committed position moves with emission.
+      if (end > this.head) this.checkpoints?.touch();
+    }
+    n += end - this.head;
+    this.head = head;
+    const buffered = lines.length - head;
+    if (buffered === 0) {
+      if (head > 0) {
+        this.lines = [];
+        this.ids = [];
+        this.head = 0;
+      }
+    } else if (head >= 4096 && head * 2 >= lines.length) {
+      lines.splice(0, head);
+      ids.splice(0, head);
+      this.head = 0;
+    }
+    if (this.roomWaiter !== undefined && buffered <= this.maxBuffered >>> 1) {
+      const resume = this.roomWaiter;
+      this.roomWaiter = undefined;
+      resume();
+    }
+    if (buffered > 0 || this.replayHead < this.replay.length) return 'more';
+    if (this.eof) return 'end';
+    this.waiting = true;
+    return 'idle';
+  }
+
+  ack(messageId: unknown): void {
+    if (this.pending.delete(messageId as number)) this.checkpoints?.touch();
+  }
+
+  fail(messageId: unknown): void {
+    const id = messageId as number;
+    if (!this.pending.has(id)) return;
+    this.replay.push(id);
+    this.notify();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.roomWaiter?.();
+    this.roomWaiter = undefined;
+    if (this.sleepTimer !== undefined) clearTimeout(this.sleepTimer);
+    this.sleepDone?.();
+    this.gunzip?.destroy();
+    await this.pump;
+    this.checkpoints?.close();
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+  }
+
+  // --- checkpoint ----------------------------------------------------------------------------
+
+  /** The id before which every line has been acked (or dropped). */
+  private committedId(): number {
+    if (this.reliable) for (const id of this.pending.keys()) return id;
+    if (this.head < this.lines.length) return this.ids[this.head]!;
+    return this.consumed;
+  }
+
+  private saveCheckpoint(): void {
+    const id = this.committedId();
+    const gens = this.generations;
+    let g = gens.length - 1;
+    while (g > 0 && gens[g]!.base > id) g--;
+    if (g > 0) this.generations = gens.slice(g); // older files have nothing pending any more
+    const gen = gens[g]!;
+    const offset = id - gen.base;
+    if (offset === this.savedOffset && gen.inode === this.savedInode) return;
+    this.savedOffset = offset;
+    this.savedInode = gen.inode;
+    this.ctx.saveCheckpoint({ offset, inode: gen.inode } satisfies FileCheckpoint);
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  /** Tells the executor that `next` has something to do, when it was told there was nothing. */
+  private notify(): void {
+    if (this.waiting) {
+      this.waiting = false;
+      this.ctx.wake();
+    }
+  }
+
+  private waitForRoom(): Promise<void> {
+    return new Promise((resolve) => {
+      this.roomWaiter = resolve;
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepDone = resolve;
+      this.sleepTimer = setTimeout(() => {
+        this.sleepTimer = undefined;
+        this.sleepDone = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  private readFailed(err: unknown): void {
+    if (this.closed) return;
+    const path = this.config.path;
+    const error = new FileAccessError(path, 'read', `file spout: reading "${path}" failed: ${describeSystemError(err)}`, { cause: err });
+    this.ctx.count('errors', 1, 'read');
+    this.ctx.logger.error(error.message, { path });
+    this.collector.reportError(error);
+    this.eof = true;
+    this.notify();
+  }
+
+  private async readPlain(): Promise<void> {
+    const buf = Buffer.allocUnsafe(this.chunkBytes);
+    try {
+      while (!this.closed) {
+        if (this.lines.length - this.head >= this.maxBuffered) {
+          await this.waitForRoom();
+          continue;
+        }
+        const handle = this.handle!;
+        const { bytesRead } = await handle.read(buf, 0, buf.length, this.position);
+        if (this.closed) return;
+        if (bytesRead > 0) {
+          const chunkId = this.base + this.position;
+          this.position += bytesRead;
+          this.consume(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), chunkId);
+          this.notify();
+          continue;
+        }
+        if (!this.config.follow) {
+          this.flushCarry(this.base + this.position);
+          this.eof = true;
+          this.notify();
+          return;
+        }
+        if (await this.checkReplaced()) continue;
+        await this.sleep(this.config.pollInterval);
+      }
+    } catch (err) {
+      if (!this.closed) this.flushCarry(this.base + this.position);
+      this.readFailed(err);
+    }
+  }
+
+  /**
+   * At the end of a followed file: has the file at the path been truncated or replaced? If so,
+   * switch to it (the old file has been read to its end) and return true.
+   */
+  private async checkReplaced(): Promise<boolean> {
+    const path = this.config.path;
+    let st: Stats;
+    try {
+      st = await stat(path);
+    } catch {
+      return false; // moved away and not yet recreated: keep waiting on the old file
+    }
+    if (this.closed) return false;
+    if (st.ino === this.inode) {
+      if (st.size >= this.position) return false;
+      this.ctx.logger.info('file spout: file truncated; reading it again from its start', { path, size: st.size, position: this.position });
+      this.ctx.count('reopened', 1, 'truncated');
+      this.newGeneration(this.inode);
+      return true;
+    }
+    // Rotated. Read what was appended to the old file since we hit its end, then switch.
+    let next: FileHandle;
+    try {
+      next = await open(path, 'r');
+    } catch {
+      return false;
+    }
+    const nst = await next.stat();
+    if (this.closed) {
+      await next.close();
+      return false;
+    }
+    const old = this.handle!;
+    const buf = Buffer.allocUnsafe(this.chunkBytes);
+    for (;;) {
+      const { bytesRead } = await old.read(buf, 0, buf.length, this.position);
+      if (bytesRead === 0) break;
+      const chunkId = this.base + this.position;
+      this.position += bytesRead;
+      this.consume(buf.subarray(0, bytesRead), chunkId);
+    }
+    await old.close().catch(() => undefined);
+    this.handle = next;
+    this.ctx.logger.info('file spout: file rotated; reading the new file from its start', { path, oldInode: this.inode, inode: nst.ino });
+    this.ctx.count('reopened', 1, 'rotated');
+    this.newGeneration(nst.ino);
+    this.notify();
+    return true;
+  }
+
+  private newGeneration(inode: number): void {
+    this.flushCarry(this.base + this.position);
+    this.base += this.position;
+    this.position = 0;
+    this.inode = inode;
+    this.consumed = this.base;
+    this.generations.push({ base: this.base, inode });
+  }
+
+  private async readGzip(skipBytes: number): Promise<void> {
+    const source = this.handle!.createReadStream({ start: 0, autoClose: false, highWaterMark: this.chunkBytes });
+    const gunzip = createGunzip({ chunkSize: this.chunkBytes });
+    this.gunzip = gunzip;
+    source.on('error', (err) => gunzip.destroy(err));
+    source.pipe(gunzip);
+    let skip = skipBytes;
+    let offset = 0;
+    try {
+      for await (const data of gunzip) {
+        if (this.closed) break;
+        let chunk = data as Buffer;
+        if (skip > 0) {
+          if (chunk.length <= skip) {
+            skip -= chunk.length;
+            offset += chunk.length;
+            continue;
+          }
+          chunk = chunk.subarray(skip);
+          offset += skip;
+          skip = 0;
+        }
+        this.consume(chunk, offset);
+        offset += chunk.length;
+        this.notify();
+        if (this.lines.length - this.head >= this.maxBuffered) await this.waitForRoom();
+      }
+      if (this.closed) return;
+      if (skip > 0 && Number.isFinite(skip)) {
+        this.ctx.logger.warn('file spout: the gzip file is shorter than the checkpoint; nothing left to read', {
+          path: this.config.path,
+          offset: skipBytes,
+        });
+      }
+      this.flushCarry(offset);
+      this.eof = true;
+      this.notify();
+    } catch (err) {
+      // A damaged or truncated archive: keep the lines decoded so far, then report.
+      if (!this.closed) this.flushCarry(offset);
+      this.readFailed(err);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  // --- line splitting ------------------------------------------------------------------------
+
+  /** Splits `chunk` (whose first byte has id `chunkId`) into lines; keeps the unfinished tail. */
+  private consume(chunk: Buffer, chunkId: number): void {
+    const len = chunk.length;
+    const maxLine = this.config.maxLineBytes;
+    let i = 0;
+    while (i < len) {
+      const nl = chunk.indexOf(NEWLINE, i);
+      if (nl === -1) {
+        this.keepPartial(chunk, i, chunkId + i);
+        break;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+        this.dropLong(this.carryId);
+      } else if (this.carryLen > 0) {
+        const total = this.carryLen + (nl - i);
+        if (total > maxLine) this.dropLong(this.carryId);
+        else {
+          this.carry.push(chunk.subarray(i, nl));
+          this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId);
+        }
+        this.carry = [];
+        this.carryLen = 0;
+      } else if (nl - i > maxLine) {
+        this.dropLong(chunkId + i);
+      } else {
+        this.pushLine(chunk, i, nl, chunkId + i);
+      }
+      i = nl + 1;
+      this.consumed = chunkId + i;
+    }
+    this.countDropped();
+  }
+
+  private keepPartial(chunk: Buffer, from: number, id: number): void {
+    if (this.skipping) return;
+    if (this.carryLen === 0) this.carryId = id;
+    const total = this.carryLen + (chunk.length - from);
+    if (total > this.config.maxLineBytes) {
+      this.carry = [];
+      this.carryLen = 0;
+      this.skipping = true;
+      return;
+    }
+    // Copy: the read buffer is reused.
+    this.carry.push(Buffer.from(chunk.subarray(from)));
+    this.carryLen = total;
+  }
+
+  /** At the end of a file (whose end has id `endId`): its last line may have no newline. */
+  private flushCarry(endId: number): void {
+    if (this.skipping) {
+      this.skipping = false;
+      this.dropLong(this.carryId);
+    } else if (this.carryLen > 0) {
+      const total = this.carryLen;
+      this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId);
+    }
+    this.carry = [];
+    this.carryLen = 0;
+    this.consumed = endId;
+    this.countDropped();
+  }
+
+  private pushLine(buf: Buffer, start: number, end: number, id: number): void {
+    if (end > start && buf[end - 1] === CR) end--;
+    this.lines.push(buf.toString(this.enc, start, end));
+    this.ids.push(id);
+  }
+
+  private dropLong(id: number): void {
+    this.droppedLong++;
+    if (!this.warnedLong) {
+      this.warnedLong = true;
+      this.ctx.logger.warn('file spout: skipping a line longer than maxLineBytes (counted as dropped, reason line_too_long)', {
+        path: this.config.path,
+        offset: id,
+        maxLineBytes: this.config.maxLineBytes,
+      });
+    }
+  }
+
+  private countDropped(): void {
+    if (this.droppedLong > 0) {
+      this.ctx.count('dropped', this.droppedLong, 'line_too_long');
+      this.droppedLong = 0;
+    }
+  }
+}

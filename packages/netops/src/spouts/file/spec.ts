@@ -1,0 +1,64 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const fileSpoutFields = {
+  path: field.string({
+    description: 'The file to read. A gzip file is recognised by its magic bytes (1f 8b), whatever its name.',
+    required: true,
+    minLength: 1,
+    example: '/var/log/syslog',
+  }),
+  encoding: field.enum({
+    description: 'How line bytes are decoded. Invalid UTF-8 becomes U+FFFD, never an error.',
+    values: ['utf8', 'latin1', 'ascii'],
+    default: 'utf8',
+  }),
+  follow: field.boolean({
+    description:
+      'Keep reading lines appended to the file, like `tail -F`: a truncated file is read again from its start, and a file ' +
+      'replaced under the same name (rotation, seen as a new inode) is read to its end and then the new file is opened. ' +
+      'Gzip files are read once.',
+    default: false,
+  }),
+  startAt: field.enum({
+    description: 'Where reading starts when there is no checkpoint to resume from: the first line, or the current end of the file.',
+    values: ['beginning', 'end'],
+    default: 'beginning',
+  }),
+  pollInterval: field.duration({
+    description: 'In follow mode, how often the file is checked for new lines, truncation and rotation once its end is reached.',
+    default: '250ms',
+    min: 1,
+  }),
+  maxLineBytes: field.int({
+    description: 'Longest line accepted, in bytes without the newline. Longer lines are skipped and counted as dropped (reason line_too_long).',
+    default: 1_048_576,
+    min: 1,
+  }),
+} as const;
+
+export type FileSpoutConfig = ConfigOf<typeof fileSpoutFields>;
+
+export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
+  summary: 'Reads lines from a file or a gzip file, optionally following it like `tail -F`.',
+  description:
+    'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; a last line without a ' +
+    'newline is emitted too). With acking on, a line\'s message id is its byte offset (in the decompressed data for ' +
+    'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
+    'lowest line not yet acked, with the file\'s inode, so that a restarted task resumes there. Read-ahead is bounded, ' +
+    'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1.',
+  fields: fileSpoutFields,
+  examples: [
+    {
+      title: 'Replay a syslog file once',
+      yaml: 'id: lines\ntype: file\nconfig:\n  path: /var/log/syslog',
+    },
+    {
+      title: 'Follow a live log across rotations, starting at its current end',
+      yaml: 'id: live\ntype: file\nconfig:\n  path: /var/log/messages\n  follow: true\n  startAt: end\n  pollInterval: 100ms',
+    },
+    {
+      title: 'Read a compressed archive, skipping absurdly long lines',
+      yaml: 'id: archive\ntype: file\nconfig:\n  path: /data/syslog-2024-11-22.gz\n  maxLineBytes: 65536',
+    },
+  ],
+};
