@@ -83,7 +83,10 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   }
   keyedState<V>(name: string): KeyedState<V> {
     let s = this.states.get(name);
-    if (!s) this.states.set(name, (s = new KeyGroupedState<unknown>(128)));
+    if (!s) {
+      s = new KeyGroupedState<unknown>(128);
+      this.states.set(name, s);
+    }
     return s as KeyedState<V>;
   }
   count(name: string, delta: number, reason?: string): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { driveSpout, openSpout } from '../../testkit.js';
-import { GeneratorSpout, generatorSpout, LineMaker, WORDS_VOCABULARY } from './index.js';
+import { type GeneratorSpout, generatorSpout, LineMaker, WORDS_VOCABULARY } from './index.js';
 
 const SYSLOG_RE =
   /^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d [a-z0-9.]+ (?:[A-Za-z]+\[\d+\]|\d+|kernel): \S.*$/;
@@ -99,10 +99,10 @@ describe('generator spout', () => {
     expect(h.spout.next(4)).toBe('more');
     expect(h.collector.emits.map((e) => e.messageId)).toEqual([0, 1, 2, 3]);
     const original = h.collector.lines.slice(0, 4);
-    h.spout.ack(0);
-    h.spout.fail(2);
-    h.spout.fail(1);
-    h.spout.fail(0); // already acked: ignored
+    h.spout.ack!(0);
+    h.spout.fail!(2);
+    h.spout.fail!(1);
+    h.spout.fail!(0); // already acked: ignored
     expect(h.spout.next(3)).toBe('more');
     expect(h.collector.emits.slice(4).map((e) => [e.values[0], e.messageId])).toEqual([
       [original[2], 2],
@@ -110,7 +110,7 @@ describe('generator spout', () => {
       [(h.spout as GeneratorSpout).line(4), 4],
     ]);
     expect(h.spout.next(100)).toBe('end');
-    h.spout.fail(9);
+    h.spout.fail!(9);
     expect(h.spout.next(100)).toBe('end');
     expect(h.collector.emits.at(-1)?.messageId).toBe(9);
   });
@@ -118,12 +118,12 @@ describe('generator spout', () => {
   it('checkpoints the lowest unacked sequence number and resumes from it', async () => {
     const h = await openSpout(generatorSpout, { format: 'sequence' }, { reliable: true });
     h.spout.next(100);
-    for (let i = 0; i < 100; i++) if (i !== 40) h.spout.ack(i);
+    for (let i = 0; i < 100; i++) if (i !== 40) h.spout.ack!(i);
     await new Promise((r) => setTimeout(r, 150));
     expect(h.context.lastCheckpoint).toEqual({ next: 40 });
     expect(h.context.checkpoints.length).toBe(1); // not one per ack
-    h.spout.ack(40);
-    h.spout.close?.();
+    h.spout.ack!(40);
+    h.spout.close!();
     expect(h.context.lastCheckpoint).toEqual({ next: 100 });
 
     const again = await openSpout(generatorSpout, { format: 'sequence' }, { reliable: true, restoredCheckpoint: { next: 40 } });

@@ -34,7 +34,7 @@ export const generatorSpoutSpec: ComponentSpec<typeof generatorSpoutFields> = {
     '(seed, task index, i), so runs repeat exactly and a failed line is regenerated rather than kept in memory. Each ' +
     'task numbers its lines 0, 1, 2...; with acking on, the number is the message id, and the task saves the lowest ' +
     'number not yet acked as its checkpoint (`{next}`), so that a restarted task resumes there. `rate` is enforced ' +
-    'with a token bucket; syslog lines average about 110 bytes.',
+    'with a token bucket; syslog lines average about 120 bytes.',
   fields: generatorSpoutFields,
   examples: [
     {

@@ -1,0 +1,120 @@
+import { type Bolt, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+
+export interface LineSinkOptions {
+  /** A partly filled buffer is written after at most this long. */
+  readonly flushIntervalMs: number;
+  /** The buffer is written once it holds this many characters. */
+  readonly flushChars: number;
+}
+
+/**
+ * A sink that turns each tuple into one line and writes lines in large chunks. It acks a
+ * tuple only once its line has been written (definitions using it set `autoAck: false`), so
+ * a crash loses nothing that was acked. Writes happen one at a time, in order; when a chunk
+ * is full, `executeBatch` returns the write's promise, which holds the executor (and,
+ * through credits, the topology) back while the output is slower than the input.
+ */
+export abstract class LineSink<C> implements Bolt<C> {
+  protected context!: TopologyContext<C>;
+  protected collector!: OutputCollector;
+  private parts: string[] = [];
+  private chars = 0;
+  private held: Tuple[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+  private readonly onTimer = (): void => {
+    void this.flush();
+  };
+
+  constructor(private readonly options: LineSinkOptions) {}
+
+  /** Opens the output. */
+  protected abstract openOutput(): Promise<void>;
+  /** One tuple as one line, newline included. */
+  protected abstract format(tuple: Tuple): string;
+  /** Writes a chunk of whole lines; resolves once it is written. */
+  protected abstract writeChunk(data: string): Promise<void>;
+  /** Flushes to stable storage, where that means something, and closes the output. */
+  protected abstract closeOutput(): Promise<void>;
+  /** Lines could not be written: by default the tuples fail, so they are replayed. */
+  protected writeFailed(tuples: readonly Tuple[], error: unknown): void {
+    this.context.count('errors', 1, 'write');
+    this.collector.reportError(error);
+    for (const t of tuples) this.collector.fail(t);
+  }
+  /** Called after each batch is formatted, e.g. to count what formatting noticed. */
+  protected afterBatch(): void {}
+
+  async prepare(context: TopologyContext<C>, collector: OutputCollector): Promise<void> {
+    this.context = context;
+    this.collector = collector;
+    await this.openOutput();
+    this.timer = setInterval(this.onTimer, Math.max(1, this.options.flushIntervalMs));
+    this.timer.unref?.();
+  }
+
+  execute(tuple: Tuple): void | Promise<void> {
+    return this.executeBatch([tuple]);
+  }
+
+  executeBatch(tuples: readonly Tuple[]): void | Promise<void> {
+    const parts = this.parts;
+    const held = this.held;
+    let chars = this.chars;
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i]!;
+      if (isTick(t)) continue;
+      const line = this.format(t);
+      parts.push(line);
+      chars += line.length;
+      held.push(t);
+    }
+    this.chars = chars;
+    this.afterBatch();
+    if (chars >= this.options.flushChars) return this.flush();
+  }
+
+  /** Writes what is buffered; resolves when it (and every earlier chunk) is written. */
+  flush(): Promise<void> {
+    if (this.parts.length === 0 || this.closed) return this.chain;
+    const data = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    const held = this.held;
+    this.parts = [];
+    this.held = [];
+    this.chars = 0;
+    this.chain = this.chain.then(() => this.writeAndSettle(data, held));
+    return this.chain;
+  }
+
+  /** Writes one chunk, then acks or fails its tuples. Never rejects, so the chain stays usable. */
+  private async writeAndSettle(data: string, held: readonly Tuple[]): Promise<void> {
+    try {
+      await this.writeChunk(data);
+    } catch (err) {
+      try {
+        this.writeFailed(held, err);
+      } catch (inner) {
+        this.context.logger.error('sink: handling a write error failed', { error: String(inner) });
+      }
+      return;
+    }
+    try {
+      for (let i = 0; i < held.length; i++) this.collector.ack(held[i]!);
+    } catch (err) {
+      this.context.logger.error('sink: acking written tuples failed', { error: String(err) });
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.closed = true;
+    await this.closeOutput();
+  }
+}

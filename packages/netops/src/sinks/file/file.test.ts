@@ -1,0 +1,140 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Bolt } from '@qitian/api';
+import { FileAccessError } from '../../errors.js';
+import { configFor, FakeTopologyContext, prepareBolt, RecordingOutputCollector, TestTuple, tuples } from '../../testkit.js';
+import { FileSink, type FileSinkConfig, fileSink } from './index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'qitian-file-sink-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (p: string) => readFileSync(p, 'utf8');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('file sink', () => {
+  it('is a sink that acks by itself, once lines are written', () => {
+    expect(fileSink.kind).toBe('sink');
+    expect(fileSink.autoAck).toBe(false);
+  });
+
+  it('writes each tuple as one exact JSON line and flushes on finish', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    const batch = tuples(['host', 'severity', 'msg'], ['r1', 3, 'link down'], ['r2', 6, 'say "hi"']);
+    await h.bolt.executeBatch!(batch);
+    expect(read(path)).toBe(''); // buffered
+    expect(h.collector.acked).toEqual([]);
+    await h.bolt.finish!();
+    expect(read(path)).toBe('{"host":"r1","severity":3,"msg":"link down"}\n{"host":"r2","severity":6,"msg":"say \\"hi\\""}\n');
+    expect(h.collector.acked).toEqual(batch);
+    await h.bolt.cleanup!();
+  });
+
+  it('flushes on cleanup too, and execute works one tuple at a time', async () => {
+    const path = join(dir, 'nested', 'deeper', 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path, fields: ['b'] });
+    await h.bolt.execute(new TestTuple(['a', 'b'], [1, 2n]));
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"b":"2"}\n');
+    expect(h.collector.acked).toHaveLength(1);
+  });
+
+  it('flushes a partial buffer after flushInterval', async () => {
+    const path = join(dir, 'timed.jsonl');
+    const h = await prepareBolt(fileSink, { path, flushInterval: '20ms' });
+    await h.bolt.executeBatch!(tuples(['x'], [1]));
+    await sleep(120);
+    expect(read(path)).toBe('{"x":1}\n');
+    expect(h.collector.acked).toHaveLength(1);
+    await h.bolt.cleanup!();
+  });
+
+  it('writes big inputs in chunks, in order, and holds the executor while a chunk is written', async () => {
+    const path = join(dir, 'big.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    let waited = 0;
+    const expected: string[] = [];
+    for (let b = 0; b < 50; b++) {
+      const rows: unknown[][] = [];
+      for (let i = 0; i < 500; i++) {
+        const n = b * 500 + i;
+        rows.push([n, `line ${n} ${'x'.repeat(n % 40)}`]);
+        expected.push(JSON.stringify({ n, line: `line ${n} ${'x'.repeat(n % 40)}` }));
+      }
+      const r = h.bolt.executeBatch!(tuples(['n', 'line'], ...rows));
+      if (r instanceof Promise) {
+        waited++;
+        await r;
+      }
+    }
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(waited).toBeGreaterThan(0);
+    expect(read(path)).toBe(`${expected.join('\n')}\n`);
+    expect(h.collector.acked).toHaveLength(25_000);
+  });
+
+  it('truncates by default and appends when asked', async () => {
+    const path = join(dir, 'a.jsonl');
+    writeFileSync(path, 'old\n');
+    let h = await prepareBolt(fileSink, { path });
+    await h.bolt.executeBatch!(tuples(['v'], [1]));
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"v":1}\n');
+    h = await prepareBolt(fileSink, { path, append: true });
+    await h.bolt.executeBatch!(tuples(['v'], [2]));
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"v":1}\n{"v":2}\n');
+  });
+
+  it('replaces {task} in the path with the task index', async () => {
+    const config: FileSinkConfig = configFor(fileSink, { path: join(dir, 'part-{task}.jsonl') });
+    const sink: Bolt<FileSinkConfig> = new FileSink(config);
+    const ctx = new FakeTopologyContext({ config, taskIndex: 3, parallelism: 4 });
+    await sink.prepare!(ctx, new RecordingOutputCollector());
+    await sink.executeBatch!(tuples(['v'], [3]));
+    await sink.cleanup!();
+    expect(read(join(dir, 'part-3.jsonl'))).toBe('{"v":3}\n');
+  });
+
+  it('counts values it had to write as strings, and never throws on them', async () => {
+    const path = join(dir, 'odd.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.me = cyclic;
+    await h.bolt.executeBatch!(tuples(['v'], [cyclic], [new Uint8Array([0, 255])]));
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"v":"[object Object]"}\n{"v":"AP8="}\n');
+    expect(h.context.counted('errors', 'unserializable_value')).toBe(1);
+  });
+
+  it('fails tuples whose lines could not be written, and reports the error', async () => {
+    const path = join(dir, 'fail.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    // Break the output under the sink.
+    await (h.bolt as unknown as { handle: { close(): Promise<void> } }).handle.close();
+    const batch = tuples(['v'], [1], [2]);
+    await h.bolt.executeBatch!(batch);
+    await h.bolt.finish!();
+    expect(h.collector.failed).toEqual(batch);
+    expect(h.collector.acked).toEqual([]);
+    expect(h.collector.errors[0]?.error).toBeInstanceOf(FileAccessError);
+    expect(h.context.counted('errors', 'write')).toBe(1);
+  });
+
+  it('throws a FileAccessError naming the path when the file cannot be opened', async () => {
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const path = join(blocker, 'out.jsonl');
+    const err = await prepareBolt(fileSink, { path }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileAccessError);
+    expect((err as Error).message).toContain(path);
+  });
+});

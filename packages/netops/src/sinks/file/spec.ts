@@ -1,0 +1,52 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const fileSinkFields = {
+  path: field.string({
+    description:
+      'The file to write; its folder is created when missing. `{task}` in the path is replaced by the task index, ' +
+      'so that tasks of a sink with parallelism above 1 write files of their own.',
+    required: true,
+    minLength: 1,
+    example: '/var/lib/qitian/events-{task}.jsonl',
+  }),
+  fields: field.list({
+    description: 'The fields to write, in this order (a field the tuple lacks is written as null). Default: every field of the tuple.',
+    items: 'string',
+    example: ['severity', 'host', 'message'],
+  }),
+  append: field.boolean({
+    description: 'Append to the file if it exists; by default it is truncated when the sink starts.',
+    default: false,
+  }),
+  flushInterval: field.duration({
+    description:
+      'Lines are buffered and written in large chunks: a partly filled buffer is written after at most this long. ' +
+      'A tuple is acked once its line is written, and everything is written when the run ends.',
+    default: '1s',
+    min: 1,
+  }),
+} as const;
+
+export type FileSinkConfig = ConfigOf<typeof fileSinkFields>;
+
+export const fileSinkSpec: ComponentSpec<typeof fileSinkFields> = {
+  summary: 'Writes each tuple as one JSON object per line (JSON Lines) to a file.',
+  description:
+    'Each input tuple becomes `{"field": value, ...}` on a line of its own, fields named as the input stream declares ' +
+    'them. Values JSON cannot hold are converted, never an error: bigints become decimal strings, bytes become base64 ' +
+    'strings, Maps objects and Sets arrays, NaN and undefined null. Tuples are acked once their line has been handed to ' +
+    'the operating system; a failed write fails them, so that they are replayed.',
+  fields: fileSinkFields,
+  examples: [
+    {
+      title: 'Store every parsed event',
+      yaml: 'id: store\ntype: file\nconfig:\n  path: /var/lib/qitian/events.jsonl',
+    },
+    {
+      title: 'Append selected fields, one file per task',
+      yaml:
+        'id: alerts-out\ntype: file\nparallelism: 2\nconfig:\n  path: /var/lib/qitian/alerts-{task}.jsonl\n  append: true\n' +
+        '  fields: [time, device, rule, message]\n  flushInterval: 200ms',
+    },
+  ],
+};

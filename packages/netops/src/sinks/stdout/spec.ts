@@ -1,0 +1,42 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const stdoutSinkFields = {
+  format: field.enum({
+    description:
+      '`json`: one JSON object per line, as the file sink writes. `text`: the values separated by tabs (strings as they ' +
+      'are, with tabs and newlines inside them written as \\t and \\n; null and undefined as nothing; objects as JSON).',
+    values: ['json', 'text'],
+    default: 'json',
+  }),
+  fields: field.list({
+    description: 'The fields to print, in this order. Default: every field of the tuple.',
+    items: 'string',
+    example: ['severity', 'line'],
+  }),
+  flushInterval: field.duration({
+    description: 'Lines are gathered and written in chunks: a partly filled chunk is written after at most this long.',
+    default: '100ms',
+    min: 1,
+  }),
+} as const;
+
+export type StdoutSinkConfig = ConfigOf<typeof stdoutSinkFields>;
+
+export const stdoutSinkSpec: ComponentSpec<typeof stdoutSinkFields> = {
+  summary: 'Prints each tuple on a line of standard output, as JSON or as tab-separated text.',
+  description:
+    'Writes in chunks and waits when standard output is slower than the topology (a pipe into a slow reader), so no ' +
+    'line is lost and the wait reaches the spouts as backpressure. A tuple is acked once its line is written. If ' +
+    'standard output is gone (the reader exited), lines are dropped and counted (reason stdout_error) rather than replayed.',
+  fields: stdoutSinkFields,
+  examples: [
+    {
+      title: 'Print every tuple as JSON',
+      yaml: 'id: print\ntype: stdout',
+    },
+    {
+      title: 'Print two fields as tab-separated text',
+      yaml: 'id: show\ntype: stdout\nconfig:\n  format: text\n  fields: [word, count]',
+    },
+  ],
+};

@@ -1,0 +1,98 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple, tuples } from '../../testkit.js';
+import { StdoutSink, type StdoutSinkConfig, stdoutSink } from './index.js';
+
+/** A writable that takes `delayMs` per chunk and has a small buffer, like a pipe to a slow reader. */
+class SlowOutput extends Writable {
+  readonly chunks: string[] = [];
+  constructor(
+    private readonly delayMs: number,
+    private readonly failWith?: Error,
+  ) {
+    super({ highWaterMark: 1024, decodeStrings: false });
+  }
+  override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    setTimeout(() => {
+      if (this.failWith) return cb(this.failWith);
+      this.chunks.push(String(chunk));
+      cb();
+    }, this.delayMs);
+  }
+  get text(): string {
+    return this.chunks.join('');
+  }
+}
+
+async function start(raw: Record<string, unknown>, out: Writable) {
+  const config: StdoutSinkConfig = configFor(stdoutSink, raw);
+  const sink = new StdoutSink(config, out);
+  const context = new FakeTopologyContext({ config });
+  const collector = new RecordingOutputCollector();
+  await sink.prepare(context, collector);
+  return { sink, context, collector };
+}
+
+describe('stdout sink', () => {
+  it('prints JSON lines by default', async () => {
+    const out = new SlowOutput(0);
+    const h = await start({}, out);
+    await h.sink.executeBatch(tuples(['word', 'count'], ['storm', 3], ['bolt', 1]));
+    await h.sink.finish();
+    expect(out.text).toBe('{"word":"storm","count":3}\n{"word":"bolt","count":1}\n');
+    expect(h.collector.acked).toHaveLength(2);
+    await h.sink.cleanup();
+  });
+
+  it('prints tab-separated text, with only the chosen fields', async () => {
+    const out = new SlowOutput(0);
+    const h = await start({ format: 'text', fields: ['count', 'word'] }, out);
+    await h.sink.execute(new TestTuple(['word', 'count', 'x'], ['a\tb', 3, 'ignored']));
+    await h.sink.execute(new TestTuple(['word', 'count', 'x'], [null, 4n, 'ignored']));
+    await h.sink.cleanup();
+    expect(out.text).toBe('3\ta\\tb\n4\t\n');
+  });
+
+  it('loses no line when the output is slow, and makes the executor wait', async () => {
+    const out = new SlowOutput(2);
+    const h = await start({ flushInterval: '5ms' }, out);
+    const expected: string[] = [];
+    let waited = 0;
+    for (let b = 0; b < 40; b++) {
+      const rows: unknown[][] = [];
+      for (let i = 0; i < 200; i++) {
+        const n = b * 200 + i;
+        rows.push([n, 'y'.repeat(n % 30)]);
+        expected.push(`${n}\t${'y'.repeat(n % 30)}`);
+      }
+      const r = h.sink.executeBatch(tuples(['n', 's'], ...rows));
+      if (r instanceof Promise) {
+        waited++;
+        await r;
+      }
+    }
+    await h.sink.cleanup();
+    const lines = out.text.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l) as { n: number; s: string }).map((o) => `${o.n}\t${o.s}`)).toEqual(expected);
+    expect(waited).toBeGreaterThan(0);
+    expect(h.collector.acked).toHaveLength(8000);
+  });
+
+  it('drops and counts lines when the output is gone, instead of replaying them forever', async () => {
+    const out = new SlowOutput(0, Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    const h = await start({}, out);
+    await h.sink.executeBatch(tuples(['v'], [1], [2]));
+    await h.sink.finish();
+    expect(h.context.counted('dropped', 'stdout_error')).toBe(2);
+    expect(h.collector.acked).toHaveLength(2);
+    expect(h.collector.errors).toHaveLength(1);
+    await h.sink.cleanup();
+  });
+
+  it('writes to process.stdout when built from its definition', () => {
+    const sink = stdoutSink.create(configFor(stdoutSink, {}));
+    expect(sink).toBeInstanceOf(StdoutSink);
+    expect((sink as unknown as { out: unknown }).out).toBe(process.stdout);
+  });
+});
