@@ -1,6 +1,7 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileAccessError } from '../../errors.js';
@@ -384,4 +385,24 @@ describe('file spout: follow', () => {
     await h.spout.close();
     expect(performance.now() - t0).toBeLessThan(500);
   });
+});
+
+describe('file spout: real logs (../shared/data)', () => {
+  const data = fileURLToPath(new URL('../../../../../../shared/data/loghub/', import.meta.url));
+
+  for (const system of ['Linux', 'OpenSSH', 'Apache']) {
+    it(`reads ${system}_2k.log (CRLF) exactly as its LF copy reads`, async () => {
+      const crlf = join(data, system, `${system}_2k.log`);
+      const lf = join(data, system, 'corrected', `${system}_2k.log`);
+      expect(existsSync(crlf), `test data missing: ${crlf}`).toBe(true);
+      expect(existsSync(lf), `test data missing: ${lf}`).toBe(true);
+      const expected = readFileSync(lf, 'utf8').split('\n');
+      if (expected.at(-1) === '') expected.pop();
+      const a = await readAll(crlf, {}, { chunkBytes: 1000 });
+      const b = await readAll(lf);
+      expect(a.collector.lines).toHaveLength(2000);
+      expect(a.collector.lines).toEqual(b.collector.lines);
+      expect(b.collector.lines).toEqual(expected);
+    });
+  }
 });
