@@ -1,1 +1,7 @@
-export {};
+export { main } from './bin.js';
+export { runTopology, type RunOptions } from './commands/run.js';
+export { runValidate, type ValidateOptions } from './commands/validate.js';
+export { EXIT, UsageError } from './errors.js';
+export type { CommandIO } from './io.js';
+export { createProgram } from './program.js';
+export { builtinRegistry } from './registry.js';

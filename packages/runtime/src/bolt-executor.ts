@@ -11,9 +11,12 @@ import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
 export interface InboxEntry {
   tuples: TupleImpl[] | null;
   decode: (() => TupleImpl[]) | null;
+  /** The sending worker, -1 for a local batch, -2 for a deferred local tuple. */
   fromWorker: number;
 }
 
+/** `fromWorker` of a local tuple that could not be executed directly and was queued. */
+const DEFERRED = -2;
 const STATE_ACKED = 1;
 const STATE_FAILED = 2;
 
@@ -34,8 +37,18 @@ export class BoltExecutor implements OutputCollector {
   private readonly stagedAnchors: (Anchors | undefined)[] = [];
   private readonly stagedStreams: string[] = [];
   private readonly stagedDirect: number[] = [];
+  /** Staged emits are entries [0, staged) of the staged* arrays; they are overwritten, not cleared. */
+  private staged = 0;
+  /** A batch whose rest waits for an async execute. */
+  private resume: { tuples: TupleImpl[]; index: number; entry: InboxEntry } | null = null;
+  /** Local tuples queued because a direct call was not possible: later ones queue behind them. */
+  private localWaiting = 0;
   blockedSince = 0;
-  readonly targets: number[];
+  /** Tasks this bolt may send to, including through local bolts it calls directly. */
+  targets: number[] = [];
+  /** Consumer tasks of its own streams. */
+  readonly directTargets: number[];
+  private readonly defaultRoute: StreamRoute | undefined;
 
   constructor(
     readonly taskId: number,
@@ -53,7 +66,8 @@ export class BoltExecutor implements OutputCollector {
     private readonly schedule: () => void,
   ) {
     this.kind = kind;
-    this.targets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
+    this.defaultRoute = routes.get('default');
+    this.directTargets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
   }
 
   enqueue(entry: InboxEntry): void {
@@ -66,16 +80,37 @@ export class BoltExecutor implements OutputCollector {
   }
 
   runnable(): boolean {
-    return !this.running && this.head < this.inbox.length;
+    return !this.running && (this.resume !== null || this.head < this.inbox.length);
   }
 
   busy(): boolean {
-    return this.running || this.head < this.inbox.length;
+    return this.running || this.resume !== null || this.head < this.inbox.length;
   }
 
-  /** Executes the next queued batch. Returns false when nothing was run. */
+  /**
+   * A tuple from a task in this thread: executed right away, as a function call, unless an
+   * async execute is in progress or earlier local tuples still wait (per-sender order holds).
+   */
+  deliver(t: TupleImpl): void {
+    if (this.running || this.localWaiting > 0) {
+      this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED });
+      this.localWaiting++;
+      this.schedule();
+      return;
+    }
+    this.executeOne(t);
+  }
+
+  /** Executes the next queued batch (or resumes one an async execute interrupted). */
   processOne(): boolean {
-    if (!this.runnable()) return false;
+    if (this.running) return false;
+    const resume = this.resume;
+    if (resume) {
+      this.resume = null;
+      this.runFrom(resume.tuples, resume.index, resume.entry);
+      return true;
+    }
+    if (this.head >= this.inbox.length) return false;
     const entry = this.inbox[this.head]!;
     this.inbox[this.head++] = undefined as unknown as InboxEntry;
     if (this.head > 1024 && this.head * 2 > this.inbox.length) {
@@ -83,6 +118,7 @@ export class BoltExecutor implements OutputCollector {
       this.head = 0;
     }
     this.stats.queued = this.inbox.length - this.head;
+    if (entry.fromWorker === DEFERRED) this.localWaiting--;
     let tuples: TupleImpl[];
     try {
       tuples = entry.tuples ?? entry.decode!();
@@ -92,25 +128,75 @@ export class BoltExecutor implements OutputCollector {
       this.returnCredit(entry);
       return true;
     }
-    const t0 = performance.now();
-    const pendingAsync = this.bolt.executeBatch ? this.runBatch(tuples) : this.runTuples(tuples, 0);
-    if (pendingAsync) {
-      this.running = true;
-      pendingAsync.then(
-        () => this.afterAsync(entry, t0),
-        (err) => {
-          this.onError(err, 'execute');
-          this.afterAsync(entry, t0);
-        },
-      );
-    } else {
-      this.stats.busyMs += performance.now() - t0;
-      this.returnCredit(entry);
+    if (this.bolt.executeBatch) {
+      const t0 = performance.now();
+      const pendingAsync = this.runBatch(tuples);
+      if (pendingAsync) {
+        this.running = true;
+        pendingAsync.then(
+          () => this.afterAsyncBatch(entry, t0),
+          (err) => {
+            this.onError(err, 'executeBatch');
+            this.afterAsyncBatch(entry, t0);
+          },
+        );
+      } else {
+        this.stats.busyMs += performance.now() - t0;
+        this.returnCredit(entry);
+      }
+      return true;
     }
+    this.runFrom(tuples, 0, entry);
     return true;
   }
 
-  private afterAsync(entry: InboxEntry, t0: number): void {
+  private runFrom(tuples: TupleImpl[], from: number, entry: InboxEntry): void {
+    const t0 = performance.now();
+    for (let i = from; i < tuples.length; i++) {
+      this.executeOne(tuples[i]!);
+      if (this.running) {
+        // An async execute: the rest of this batch waits for it.
+        this.resume = { tuples, index: i + 1, entry };
+        this.stats.busyMs += performance.now() - t0;
+        return;
+      }
+    }
+    this.stats.busyMs += performance.now() - t0;
+    this.returnCredit(entry);
+  }
+
+  private executeOne(t: TupleImpl): void {
+    this.current = t;
+    this.staging = true;
+    let r: void | Promise<void>;
+    try {
+      r = this.bolt.execute(t);
+    } catch (err) {
+      this.executeFailed(t, err);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      this.running = true;
+      (r as Promise<void>).then(
+        () => this.afterAsync(t, undefined),
+        (err: unknown) => this.afterAsync(t, err ?? new Error('execute rejected')),
+      );
+      return;
+    }
+    this.executeSucceeded(t);
+  }
+
+  private afterAsync(t: TupleImpl, err: unknown): void {
+    // Staging stayed on across the await: all of this tuple's emits go out now, or none on failure.
+    this.current = t;
+    if (err === undefined) this.executeSucceeded(t);
+    else this.executeFailed(t, err);
+    this.running = false;
+    if (!this.resume && this.head >= this.inbox.length) this.stats.queued = 0;
+    this.schedule();
+  }
+
+  private afterAsyncBatch(entry: InboxEntry, t0: number): void {
     this.running = false;
     this.stats.busyMs += performance.now() - t0;
     this.returnCredit(entry);
@@ -119,37 +205,6 @@ export class BoltExecutor implements OutputCollector {
 
   private returnCredit(entry: InboxEntry): void {
     if (entry.fromWorker >= 0) this.transfer.returnCredit(entry.fromWorker, this.taskId);
-  }
-
-  /** Runs tuples[from..]; returns a promise only if some execute went async. */
-  private runTuples(tuples: TupleImpl[], from: number): Promise<void> | undefined {
-    const bolt = this.bolt;
-    for (let i = from; i < tuples.length; i++) {
-      const t = tuples[i]!;
-      this.current = t;
-      this.staging = true;
-      let r: void | Promise<void>;
-      try {
-        r = bolt.execute(t);
-      } catch (err) {
-        this.executeFailed(t, err);
-        continue;
-      }
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-        return (r as Promise<void>).then(
-          () => {
-            this.executeSucceeded(t);
-            return this.runTuples(tuples, i + 1);
-          },
-          (err) => {
-            this.executeFailed(t, err);
-            return this.runTuples(tuples, i + 1);
-          },
-        );
-      }
-      this.executeSucceeded(t);
-    }
-    return undefined;
   }
 
   private executeSucceeded(t: TupleImpl): void {
@@ -212,34 +267,32 @@ export class BoltExecutor implements OutputCollector {
 
   emitDirect(taskId: number, values: unknown[], anchors?: Anchors, stream = 'default'): void {
     if (this.staging) {
-      this.stagedValues.push(values);
-      this.stagedAnchors.push(anchors);
-      this.stagedStreams.push(stream);
-      this.stagedDirect.push(taskId);
+      const i = this.staged++;
+      this.stagedValues[i] = values;
+      this.stagedAnchors[i] = anchors;
+      this.stagedStreams[i] = stream;
+      this.stagedDirect[i] = taskId;
       return;
     }
     this.send(values, anchors === undefined && this.autoAck ? this.current : (anchors ?? null), stream, taskId);
   }
 
   private routeStaged(): void {
-    const n = this.stagedValues.length;
+    const n = this.staged;
     if (n === 0) return;
+    this.staged = 0;
     for (let i = 0; i < n; i++) {
       const a = this.stagedAnchors[i];
       this.send(this.stagedValues[i]!, a === undefined && this.autoAck ? this.current : (a ?? null), this.stagedStreams[i]!, this.stagedDirect[i]!);
     }
-    this.clearStaged();
   }
 
   private clearStaged(): void {
-    this.stagedValues.length = 0;
-    this.stagedAnchors.length = 0;
-    this.stagedStreams.length = 0;
-    this.stagedDirect.length = 0;
+    this.staged = 0;
   }
 
   private send(values: unknown[], anchors: Anchors, stream: string, direct: number): void {
-    const route = this.routes.get(stream);
+    const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
     this.stats.emitted++;
     let roots: readonly number[] = NO_ROOTS;

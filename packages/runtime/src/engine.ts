@@ -311,9 +311,9 @@ export class Engine {
     const draining = this.endRequested?.drain === true;
     if (draining) {
       for (const s of this.slots) this.send(s, { k: 'deactivate' });
-      const deadline = performance.now() + this.plan.spec.config.drainTimeoutMs;
-      while (!this.failure && ![...this.spoutEnded.values()].every(Boolean) && performance.now() < deadline) {
-        await Promise.race([new Promise<void>((r) => (this.wakeEnd = r)), sleep(100)]);
+      const until = performance.now() + this.plan.spec.config.drainTimeoutMs;
+      while (!this.failure && ![...this.spoutEnded.values()].every(Boolean) && performance.now() < until) {
+        await Promise.race([new Promise<void>((r) => (this.wakeEnd = r)), deadline(100)]);
         this.wakeEnd = undefined;
       }
       if (![...this.spoutEnded.values()].every(Boolean)) {
@@ -363,7 +363,7 @@ export class Engine {
 
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
-    await Promise.race([this.ask(() => ({ k: 'close' }), -2), sleep(reason === 'failed' ? 2000 : 30_000)]);
+    await Promise.race([this.ask(() => ({ k: 'close' }), -2), deadline(reason === 'failed' ? 2000 : 30_000)]);
     this.phase = 'closed';
     await this.terminateAll();
     this.finishedResolve({
@@ -389,4 +389,9 @@ export class Engine {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A deadline for Promise.race that does not keep the process alive once the race is decided. */
+function deadline(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -2,10 +2,36 @@ import { type CustomGrouping, groupingKey, keyGroupOf, taskForKeyGroup } from '@
 import type { ExecutionPlan, GroupingType } from '@qitian/topology';
 import { SourceStream } from './tuple-impl.js';
 
+/** Keys remembered per fields-grouped edge before the memo restarts. */
+const MEMO_LIMIT = 65_536;
+
+export const SHUFFLE = 0;
+export const LOCAL_OR_SHUFFLE = 1;
+export const FIELDS = 2;
+export const GLOBAL = 3;
+export const ALL = 4;
+export const CUSTOM = 5;
+export const DIRECT = 6;
+
+const CODES: Record<GroupingType, number> = {
+  shuffle: SHUFFLE,
+  'local-or-shuffle': LOCAL_OR_SHUFFLE,
+  fields: FIELDS,
+  global: GLOBAL,
+  all: ALL,
+  custom: CUSTOM,
+  direct: DIRECT,
+};
+
 /** One consuming component of a stream, as seen by one sending task. */
 export interface EdgeRoute {
   readonly to: string;
   readonly type: GroupingType;
+  /** `type` as a small integer: the hot path switches on it. */
+  readonly code: number;
+  /** For shuffle: `local` when it has tasks (local-or-shuffle), else `targets`. */
+  readonly pool: readonly number[];
+  readonly maxParallelism: number;
   /** Global task ids of the consumer, in task-index order. */
   readonly targets: readonly number[];
   /** Consumer tasks in the sender's own thread (local-or-shuffle). */
@@ -15,6 +41,8 @@ export interface EdgeRoute {
   readonly custom?: CustomGrouping;
   /** Consumer task ids as a set, to check what a custom grouping returns. */
   readonly targetSet: ReadonlySet<number>;
+  /** Fields grouping: key -> task, bounded by MEMO_LIMIT. */
+  readonly memo: Map<string, number>;
   /** Round-robin position for shuffle. */
   next: number;
 }
@@ -22,6 +50,8 @@ export interface EdgeRoute {
 /** Everything one task's emits on one stream go to. */
 export interface StreamRoute {
   readonly stream: string;
+  /** The only edge, when there is exactly one and it picks one task per tuple: the fast path. */
+  readonly single: EdgeRoute | null;
   /** Shared by every tuple this task emits on this stream. */
   readonly src: SourceStream;
   readonly fields: readonly string[];
@@ -54,58 +84,76 @@ export function buildRoutes(
       edges.push({
         to: s.to,
         type: s.grouping.type,
+        code: CODES[s.grouping.type],
+        pool: s.grouping.type === 'local-or-shuffle' && local.length > 0 ? local : targets,
+        maxParallelism: plan.spec.config.maxParallelism,
         targets,
         local,
         fieldIdx,
         targetSet: new Set(targets),
+        memo: new Map(),
         custom: customs.get(`${s.from}->${s.to}:${stream}`),
         // Start each sender at a different offset so that senders do not march in step.
         next: (placement.taskIndex * 7919) % Math.max(1, targets.length),
       });
     }
-    routes.set(stream, { stream, src: new SourceStream(node.id, taskId, stream, fields), fields, edges, direct });
+    const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
+    routes.set(stream, { stream, single, src: new SourceStream(node.id, taskId, stream, fields), fields, edges, direct });
   }
   return routes;
 }
 
+/** The one target task of a tuple on a single-target edge (every grouping but all, custom, direct). */
+export function chooseTask(edge: EdgeRoute, values: readonly unknown[]): number {
+  switch (edge.code) {
+    case SHUFFLE:
+    case LOCAL_OR_SHUFFLE: {
+      const pool = edge.pool;
+      const i = edge.next;
+      edge.next = i + 1 >= pool.length ? 0 : i + 1;
+      return pool[i]!;
+    }
+    case FIELDS: {
+      // V8 hashes strings natively and caches the hash in the string, so a Map lookup is far
+      // cheaper than hashing the key in JS again; the memo is bounded and simply restarts.
+      const key = groupingKey(values, edge.fieldIdx);
+      const memo = edge.memo;
+      let task = memo.get(key);
+      if (task === undefined) {
+        const kg = keyGroupOf(key, edge.maxParallelism);
+        task = edge.targets[taskForKeyGroup(kg, edge.targets.length, edge.maxParallelism)]!;
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(key, task);
+      }
+      return task;
+    }
+    default:
+      return edge.targets[0]!;
+  }
+}
+
 /**
  * Writes the target tasks of one tuple on one edge into `out` from position `at`; returns the
- * new end position. No allocation except for custom groupings, which return their own arrays.
+ * new end position.
  */
-export function chooseTasks(edge: EdgeRoute, values: readonly unknown[], maxParallelism: number, out: number[], at: number): number {
-  const targets = edge.targets;
-  switch (edge.type) {
-    case 'shuffle': {
-      out[at] = targets[edge.next]!;
-      edge.next = edge.next + 1 === targets.length ? 0 : edge.next + 1;
-      return at + 1;
-    }
-    case 'local-or-shuffle': {
-      const pool = edge.local.length > 0 ? edge.local : targets;
-      if (edge.next >= pool.length) edge.next = 0;
-      out[at] = pool[edge.next]!;
-      edge.next = edge.next + 1 === pool.length ? 0 : edge.next + 1;
-      return at + 1;
-    }
-    case 'fields': {
-      const kg = keyGroupOf(groupingKey(values, edge.fieldIdx), maxParallelism);
-      out[at] = targets[taskForKeyGroup(kg, targets.length, maxParallelism)]!;
-      return at + 1;
-    }
-    case 'global':
-      out[at] = targets[0]!;
-      return at + 1;
-    case 'all':
+export function chooseTasks(edge: EdgeRoute, values: readonly unknown[], out: number[], at: number): number {
+  switch (edge.code) {
+    case ALL: {
+      const targets = edge.targets;
       for (let i = 0; i < targets.length; i++) out[at + i] = targets[i]!;
       return at + targets.length;
-    case 'custom': {
+    }
+    case CUSTOM: {
       const chosen = edge.custom!.chooseTasks(values);
       let n = at;
       // A custom grouping may only name the consumer's tasks; anything else is dropped (counted by the caller).
       for (let i = 0; i < chosen.length; i++) if (edge.targetSet.has(chosen[i]!)) out[n++] = chosen[i]!;
       return n;
     }
-    case 'direct':
+    case DIRECT:
       return at;
+    default:
+      out[at] = chooseTask(edge, values);
+      return at + 1;
   }
 }

@@ -39,7 +39,11 @@ export class SpoutExecutor implements SpoutCollector {
   /** Immediate completions (no consumers, or acking off) delivered after next() returns. */
   private readonly completedNow: unknown[] = [];
   blockedSince = 0;
-  readonly targets: number[];
+  /** Tasks this executor may send to, including through local bolts it calls directly. */
+  targets: number[] = [];
+  /** Consumer tasks of its own streams. */
+  readonly directTargets: number[];
+  private readonly defaultRoute: StreamRoute | undefined;
 
   constructor(
     readonly taskId: number,
@@ -55,7 +59,8 @@ export class SpoutExecutor implements SpoutCollector {
     private readonly reportEnded: (ended: boolean) => void,
     private readonly onError: (err: unknown, where: string) => void,
   ) {
-    this.targets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
+    this.defaultRoute = routes.get('default');
+    this.directTargets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
     context.wake = () => {
       if (!this.idle) return;
       this.idle = false;
@@ -112,7 +117,7 @@ export class SpoutExecutor implements SpoutCollector {
   }
 
   private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {
-    const route = this.routes.get(stream);
+    const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
     this.stats.emitted++;
     if (messageId === undefined || !this.opts.reliable) {

@@ -13,6 +13,11 @@ export interface LocalSink {
   applyAcks(task: number, acks: readonly number[] | Float64Array | null, fails: readonly number[] | Float64Array | null): void;
 }
 
+/** A local bolt that takes tuples as direct function calls. */
+export interface DirectTarget {
+  deliver(t: TupleImpl): void;
+}
+
 /** Tuples buffered for one (source task, stream, destination task). */
 class OutBuffer {
   tuples: TupleImpl[] = [];
@@ -43,7 +48,6 @@ interface AckBuffer {
 export class Transfer {
   private readonly packr = new Packr({ useRecords: false });
   private readonly unpackr = new Unpackr({ useRecords: false });
-  private readonly buffers = new Map<SourceStream, (OutBuffer | undefined)[]>();
   private readonly dirty: OutBuffer[] = [];
   /** Credits left per remote destination task. */
   private readonly credits: Int32Array;
@@ -57,6 +61,8 @@ export class Transfer {
   readonly sentTo: number[];
   readonly recvFrom: number[];
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Local tasks that are called directly instead of through a batch, by task id. */
+  readonly direct: (DirectTarget | undefined)[];
 
   constructor(
     private readonly worker: number,
@@ -70,6 +76,7 @@ export class Transfer {
     private readonly onUnblocked: () => void,
   ) {
     const nTasks = taskWorker.length;
+    this.direct = new Array(nTasks);
     this.credits = new Int32Array(nTasks).fill(initialCredits);
     this.waiting = new Array(nTasks);
     this.ackBuffers = new Array(nTasks);
@@ -80,8 +87,13 @@ export class Transfer {
 
   /** Buffers one tuple copy for `dst`. Flushes when the batch is full. */
   push(dst: number, src: SourceStream, values: unknown[], roots: readonly number[], lo: number, hi: number): void {
-    let row = this.buffers.get(src);
-    if (!row) this.buffers.set(src, (row = new Array(this.taskWorker.length)));
+    const direct = this.direct[dst];
+    if (direct !== undefined) {
+      direct.deliver(new TupleImpl(values, src, roots, lo, hi));
+      return;
+    }
+    let row = src.buffers as (OutBuffer | undefined)[] | undefined;
+    if (!row) src.buffers = row = new Array(this.taskWorker.length);
     let b = row[dst];
     if (!b) {
       const w = this.taskWorker[dst]!;
@@ -114,6 +126,7 @@ export class Transfer {
 
   /** True when `dst` cannot take more now: a local inbox is full or a remote edge is out of credit. */
   congested(dst: number): boolean {
+    if (this.direct[dst] !== undefined) return false;
     if (this.taskWorker[dst] === this.worker) return this.local.queued(dst) >= this.initialCredits;
     return this.waiting[dst] !== undefined && this.waiting[dst]!.length > 0;
   }

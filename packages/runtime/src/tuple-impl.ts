@@ -3,6 +3,8 @@ import type { Tuple } from '@qitian/api';
 /** What all tuples from one (task, stream) share: allocated once, referenced by each tuple. */
 export class SourceStream {
   readonly index: Map<string, number>;
+  /** Sender side: the transfer's batch buffers for this stream, by destination task. */
+  buffers: unknown[] | undefined;
   constructor(
     readonly component: string,
     readonly task: number,

@@ -74,7 +74,7 @@ export class WorkerRuntime {
       },
       () => this.schedule(),
     );
-    const emitter = new Emitter(this.transfer, new EdgeIds(), cfg.maxParallelism);
+    const emitter = new Emitter(this.transfer, new EdgeIds());
     const nodes = new Map(plan.spec.components.map((c) => [c.id, c]));
     const definitions = new Map<string, unknown>();
 
@@ -132,6 +132,11 @@ export class WorkerRuntime {
       }
     }
 
+    // Local bolts without executeBatch are called directly: a tuple that stays in its thread is a
+    // function call. Batch bolts keep their batches.
+    for (const b of this.bolts) if (!b.bolt.executeBatch) this.transfer.direct[b.taskId] = b;
+    this.expandTargets();
+
     for (let w = 0; w < this.peers.length; w++) this.listenPeer(w, this.peers[w] ?? null);
     const sweepEvery = Math.max(50, Math.min(1000, cfg.messageTimeoutMs / 4));
     this.timers.push(
@@ -141,6 +146,27 @@ export class WorkerRuntime {
       }, sweepEvery),
     );
     this.main.postMessage({ k: 'ready' });
+  }
+
+  /**
+   * An executor that calls local bolts directly is blocked by whatever those bolts send to, so its
+   * targets for backpressure are the transitive closure through direct calls.
+   */
+  private expandTargets(): void {
+    const closure = (start: readonly number[]): number[] => {
+      const out = new Set<number>();
+      const stack = [...start];
+      while (stack.length > 0) {
+        const t = stack.pop()!;
+        if (out.has(t)) continue;
+        out.add(t);
+        const b = this.transfer.direct[t] ? this.boltByTask[t] : undefined;
+        if (b) stack.push(...b.directTargets);
+      }
+      return [...out].filter((t) => this.transfer.direct[t] === undefined);
+    };
+    for (const b of this.bolts) b.targets = closure(b.directTargets);
+    for (const s of this.spouts) s.targets = closure(s.directTargets);
   }
 
   private startTicks(ex: BoltExecutor, node: ComponentNode, taskId: number): void {

@@ -1,0 +1,59 @@
+import { CommanderError } from 'commander';
+import { InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
+import { EXIT, UsageError } from './errors.js';
+import { type CommandIO, processIO } from './io.js';
+import { createProgram } from './program.js';
+
+/**
+ * Runs the CLI and returns its exit code; only the bin file sets process.exitCode, so that
+ * workers drain and files flush before the process ends.
+ */
+export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err(`${sig}: draining in-flight tuples (send again to stop at once)`);
+      controller.abort();
+    } else {
+      io.err(`${sig}: stopping without draining`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await createProgram(io, controller.signal).parseAsync([...argv]);
+    return EXIT.OK;
+  } catch (err) {
+    return report(err, io);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function report(err: unknown, io: CommandIO): number {
+  if (err instanceof CommanderError) {
+    // Help and version exit through here with code 0; usage mistakes were already printed.
+    return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (err instanceof UsageError) {
+    io.err(`error: ${err.message}`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof InvalidTopologyError) {
+    io.err(err.message);
+    io.err(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'}`);
+    return EXIT.INVALID;
+  }
+  if (err instanceof ModuleLoadError) {
+    io.err(`error: ${err.message}`);
+    return EXIT.INVALID;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.err(`error: ${e.message}`);
+  if (process.env.QITIAN_DEBUG) io.err(e.stack ?? '');
+  return EXIT.RUNTIME;
+}

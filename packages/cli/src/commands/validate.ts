@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { loadTopology, type TopologySpec } from '@qitian/topology';
+import { collectSet } from '../options.js';
+import { builtinRegistry } from '../registry.js';
+import type { CommandIO } from '../io.js';
+
+export interface ValidateOptions {
+  readonly file: string;
+  readonly vars?: Record<string, string>;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Loads and validates a topology; throws InvalidTopologyError listing every problem. */
+export function runValidate(opts: ValidateOptions): Promise<TopologySpec> {
+  return loadTopology(opts.file, { registry: builtinRegistry(), vars: opts.vars, env: opts.env });
+}
+
+export function validateCommand(io: CommandIO): Command {
+  return new Command('validate')
+    .description('check a topology file without running it; exit 0 when valid, 1 with every error on stderr')
+    .argument('<file>', 'topology YAML file')
+    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet, {})
+    .option('--json', 'print the validated topology as JSON')
+    .action(async (file: string, opts: { set: Record<string, string>; json?: boolean }) => {
+      const spec = await runValidate({ file, vars: opts.set });
+      if (opts.json) io.out(JSON.stringify(spec, null, 2));
+      else {
+        const tasks = spec.components.reduce((a, c) => a + c.parallelism, 0);
+        io.out(`${file}: topology "${spec.name}" is valid: ${spec.components.length} components, ${spec.streams.length} streams, ${tasks} tasks`);
+      }
+    });
+}

@@ -1,0 +1,15 @@
+/** Exit codes a script can rely on. */
+export const EXIT = {
+  OK: 0,
+  /** The topology is invalid (validate, run, graph). */
+  INVALID: 1,
+  /** The command line is wrong. */
+  USAGE: 2,
+  /** The topology started but failed (a worker kept dying, a component failed to start). */
+  RUNTIME: 3,
+} as const;
+
+/** A command-line mistake the user can fix: printed without a stack, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,26 @@
+import { UsageError } from './errors.js';
+
+/** Collects repeated `--set name=value` options into variables for `${name}` substitution. */
+export function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--set expects name=value, got "${value}"`);
+  const name = value.slice(0, eq).trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`--set: "${name}" is not a valid variable name`);
+  return { ...previous, [name]: value.slice(eq + 1) };
+}
+
+export function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} expects a positive number of seconds, got "${value}"`);
+    return n;
+  };
+}
