@@ -81,11 +81,12 @@ export function buildRoutes(
         for (const t of targets) direct.add(t);
         continue;
       }
+      const pool = s.grouping.type === 'local-or-shuffle' && local.length > 0 ? local : targets;
       edges.push({
         to: s.to,
         type: s.grouping.type,
         code: CODES[s.grouping.type],
-        pool: s.grouping.type === 'local-or-shuffle' && local.length > 0 ? local : targets,
+        pool,
         maxParallelism: plan.spec.config.maxParallelism,
         targets,
         local,
@@ -94,7 +95,8 @@ export function buildRoutes(
         memo: new Map(),
         custom: customs.get(`${s.from}->${s.to}:${stream}`),
         // Start each sender at a different offset so that senders do not march in step.
-        next: (placement.taskIndex * 7919) % Math.max(1, targets.length),
+        // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
+        next: (placement.taskIndex * 7919) % Math.max(1, pool.length),
       });
     }
     const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
