@@ -1,0 +1,95 @@
+/**
+ * bench/engine: synthetic syslog -> parse -> fields-grouped counter on 1 and 2 worker threads,
+ * beside a plain single-threaded loop doing the same work (same generator, parser and counter),
+ * in the same run. Rounds alternate baseline, 1 thread and 2 threads so that the machine's noise
+ * hits all three alike; figures are medians, ratios are medians of per-round ratios.
+ *
+ *   npm run bench -- engine [--quick]
+ */
+import { fileURLToPath } from 'node:url';
+import { builtinRegistry } from '@qitian/cli';
+import { LineMaker } from '@qitian/netops';
+import { Engine, summarize } from '@qitian/runtime';
+import { createPlan, loadTopology } from '@qitian/topology';
+import { Counts, parseLine } from './workload.js';
+
+const quick = process.argv.includes('--quick');
+const LINES = quick ? 1_000_000 : 4_000_000;
+const ROUNDS = quick ? 3 : 5;
+const TOPOLOGY = fileURLToPath(new URL('./topology.yaml', import.meta.url));
+const SEED = 7;
+
+function baseline(lines: number): number {
+  const maker = new LineMaker('syslog', SEED, 0);
+  const counts = new Counts();
+  const t0 = performance.now();
+  for (let i = 0; i < lines; i++) {
+    const parsed = parseLine(maker.line(i));
+    if (parsed !== null) counts.add(parsed[0], parsed[1]);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  if (counts.total !== lines) throw new Error(`baseline counted ${counts.total} of ${lines}`);
+  return lines / secs;
+}
+
+async function engine(lines: number, workers: number, acking = false): Promise<number> {
+  const spec = await loadTopology(TOPOLOGY, {
+    registry: builtinRegistry(),
+    vars: { workers: String(workers), perTask: String(lines / workers), acking: String(acking) },
+  });
+  const run = await Engine.start(createPlan(spec, workers));
+  const result = await run.finished;
+  if (result.reason !== 'completed') throw new Error(`engine run ended ${result.reason}: ${result.error?.message}`);
+  const components = summarize(result.tasks);
+  const counted = components.find((c) => c.component === 'count')?.custom.counted ?? 0;
+  if (counted !== lines) {
+    const figures = components.map((c) => `${c.component}: emitted ${c.emitted}, executed ${c.executed}, errors ${c.errors}`).join('; ');
+    throw new Error(`engine counted ${counted} of ${lines} lines (${figures})`);
+  }
+  return lines / (result.durationMs / 1000);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+// Warm-up: JIT, module loading, tsx in workers.
+baseline(200_000);
+await engine(200_000, 1);
+
+const base: number[] = [];
+const one: number[] = [];
+const two: number[] = [];
+const ratio1: number[] = [];
+const ratio2: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const b = baseline(LINES);
+  const e1 = await engine(LINES, 1);
+  const e2 = await engine(LINES, 2);
+  base.push(b);
+  one.push(e1);
+  two.push(e2);
+  ratio1.push(e1 / b);
+  ratio2.push(e2 / b);
+  console.log(`round ${r + 1}: baseline ${Math.round(b)}/s, 1 thread ${Math.round(e1)}/s (${(e1 / b).toFixed(2)}x), 2 threads ${Math.round(e2)}/s (${(e2 / b).toFixed(2)}x)`);
+}
+const acked: number[] = [];
+if (!quick) for (let r = 0; r < 3; r++) acked.push(await engine(LINES, 2, true));
+
+const result = {
+  bench: 'engine',
+  quick,
+  lines: LINES,
+  rounds: ROUNDS,
+  baseline_lines_per_s: Math.round(median(base)),
+  threads1_lines_per_s: Math.round(median(one)),
+  threads2_lines_per_s: Math.round(median(two)),
+  ratio_1_thread: Number(median(ratio1).toFixed(3)),
+  ratio_2_threads: Number(median(ratio2).toFixed(3)),
+  ...(acked.length ? { threads2_acking_lines_per_s: Math.round(median(acked)) } : {}),
+  targets: { ratio_1_thread: 0.85, ratio_2_threads: 1.3 },
+  met: { ratio_1_thread: median(ratio1) >= 0.85, ratio_2_threads: median(ratio2) >= 1.3 },
+};
+console.log(JSON.stringify(result));
