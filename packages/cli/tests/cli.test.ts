@@ -1,0 +1,202 @@
+/**
+ * The `qitian` command as a user runs it: a child process on the built bin, its exit code,
+ * stdout and stderr.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'packages/cli/bin/qitian.js');
+const WORDCOUNT = join(ROOT, 'examples/wordcount/topology.yaml');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+const qitian = (...args: string[]) => start(args).done;
+
+function tmp(name: string, text?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
+  const path = join(dir, name);
+  if (text !== undefined) writeFileSync(path, text);
+  return path;
+}
+
+describe('qitian validate', () => {
+  test('a valid topology exits 0 and says so', async () => {
+    const r = await qitian('validate', WORDCOUNT, '--set', 'input=a', '--set', 'output=b');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('topology "wordcount" is valid: 4 components, 3 streams, 6 tasks');
+    expect(r.code).toBe(0);
+  });
+
+  test('errors exit 1 with file:line:col for each problem', async () => {
+    const file = tmp(
+      'bad.yaml',
+      [
+        'name: bad',
+        'spouts:',
+        '  - id: gen',
+        '    type: generator',
+        '    parallelsm: 2',
+        'sinks:',
+        '  - id: out',
+        '    type: stdout',
+        'streams:',
+        '  - from: gen',
+        '    to: out',
+        '    grouping: { type: fields, fields: [nope] }',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('validate', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:5:5: `);
+    expect(r.stderr).toContain('did you mean "parallelism"?');
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:12:\\d+: .*nope`));
+    expect(r.stdout).toBe('');
+  });
+
+  test('--json prints the validated spec', async () => {
+    const r = await qitian('validate', WORDCOUNT, '--set', 'input=a', '--set', 'output=b', '--json');
+    expect(r.code).toBe(0);
+    const spec = JSON.parse(r.stdout);
+    expect(spec.components.map((c: { id: string }) => c.id)).toEqual(['lines', 'split', 'count', 'out']);
+    expect(spec.config.maxParallelism).toBe(1024);
+  });
+});
+
+describe('usage', () => {
+  test('an unknown option exits 2', async () => {
+    const r = await qitian('run', WORDCOUNT, '--wrokers', '2');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--wrokers'");
+  });
+
+  test('a bad --workers exits 2 with the reason', async () => {
+    const r = await qitian('run', WORDCOUNT, '--workers', 'zero');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--workers expects a positive integer, got "zero"');
+  });
+
+  test('a malformed --set exits 2', async () => {
+    const r = await qitian('validate', WORDCOUNT, '--set', 'novalue');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--set expects name=value');
+  });
+
+  test('--help on every command exits 0', async () => {
+    for (const cmd of [[], ['run'], ['validate'], ['graph']]) {
+      const r = await qitian(...cmd, '--help');
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toContain('Usage: qitian');
+    }
+  });
+});
+
+describe('qitian graph', () => {
+  test('text and DOT', async () => {
+    const text = await qitian('graph', WORDCOUNT, '--set', 'input=a', '--set', 'output=b');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('split --[default: fields(word)]--> count');
+    const dot = await qitian('graph', WORDCOUNT, '--set', 'input=a', '--set', 'output=b', '--dot');
+    expect(dot.code).toBe(0);
+    expect(dot.stdout).toMatch(/^digraph /);
+    expect(dot.stdout).toContain('"split" -> "count"');
+  });
+});
+
+describe('qitian run', () => {
+  test('word count gives exact counts', async () => {
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
+    const expected = new Map<string, number>();
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const n = 1 + (i % 5);
+      const line: string[] = [];
+      for (let j = 0; j < n; j++) {
+        const w = words[(i * 7 + j * 3) % words.length]!;
+        line.push(w);
+        expected.set(w, (expected.get(w) ?? 0) + 1);
+      }
+      lines.push(line.join(i % 2 ? '\t ' : ' '));
+    }
+    const input = tmp('input.txt', `${lines.join('\n')}\n`);
+    const output = tmp('counts.jsonl');
+    const r = await qitian('run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--workers', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('topology completed');
+    const got = new Map<string, number>(
+      readFileSync(output, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { word: string; count: number })
+        .map((o) => [o.word, o.count]),
+    );
+    expect(got).toEqual(expected);
+  });
+
+  test('--duration drains an endless topology and exits 0; --json summary', async () => {
+    const r = await qitian('run', join(ROOT, 'examples/custom/topology.yaml'), '--set', 'count=0', '--set', `output=${tmp('o.jsonl')}`, '--duration', '1.5', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.reason).toBe('stopped');
+    expect(summary.abandoned).toBe(0);
+    const spout = summary.components.find((c: { component: string }) => c.component === 'syslog');
+    expect(spout.emitted).toBeGreaterThan(0);
+    expect(spout.acked).toBe(spout.emitted);
+  });
+
+  test('SIGINT drains in-flight tuples and exits 0', async () => {
+    const output = tmp('o.jsonl');
+    const { child, done } = start(['run', join(ROOT, 'examples/custom/topology.yaml'), '--set', 'count=0', '--set', `output=${output}`, '--json']);
+    await new Promise<void>((resolve) => {
+      // Interrupt once tuples flow: the sink's file has data.
+      const poll = setInterval(() => {
+        try {
+          if (readFileSync(output, 'utf8').length > 0) {
+            clearInterval(poll);
+            resolve();
+          }
+        } catch {}
+      }, 100);
+    });
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('SIGINT: draining');
+    const summary = JSON.parse(r.stdout);
+    expect(summary.reason).toBe('stopped');
+    const out = summary.components.find((c: { component: string }) => c.component === 'out');
+    // Everything the sink acknowledged is in the file.
+    expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
+  });
+
+  test('a missing input file fails with the path and exit 3', async () => {
+    const r = await qitian('run', WORDCOUNT, '--set', 'input=/nonexistent/in.txt', '--set', `output=${tmp('o')}`);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('/nonexistent/in.txt');
+  });
+
+  test('an invalid topology exits 1 before anything runs', async () => {
+    const r = await qitian('run', WORDCOUNT, '--set', 'input=x');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/topology\.yaml:\d+:\d+: variable \$\{output\} is not set/);
+  });
+});
