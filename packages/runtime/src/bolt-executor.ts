@@ -1,6 +1,6 @@
 import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
-import type { Emitter } from './emitter.js';
+import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
 import type { StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
@@ -11,12 +11,14 @@ import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
 export interface InboxEntry {
   tuples: TupleImpl[] | null;
   decode: (() => TupleImpl[]) | null;
-  /** The sending worker, -1 for a local batch, -2 for a deferred local tuple. */
+  /** The sending worker, -1 for a local batch, -2 for deferred local tuples, -3 for a replaced sender's batch. */
   fromWorker: number;
 }
 
 /** `fromWorker` of a local tuple that could not be executed directly and was queued. */
 const DEFERRED = -2;
+/** `fromWorker` of a batch whose sending thread was replaced: no credit to return. */
+const FORGOTTEN = -3;
 const STATE_ACKED = 1;
 const STATE_FAILED = 2;
 
@@ -31,11 +33,10 @@ export class BoltExecutor implements OutputCollector {
   /** An async execute is in progress. */
   private running = false;
   private current: TupleImpl | null = null;
-  private currentBatch: readonly TupleImpl[] | null = null;
   private staging = false;
   private readonly stagedValues: unknown[][] = [];
   private readonly stagedAnchors: (Anchors | undefined)[] = [];
-  private readonly stagedStreams: string[] = [];
+  private readonly stagedRoutes: StreamRoute[] = [];
   private readonly stagedDirect: number[] = [];
   /** Staged emits are entries [0, staged) of the staged* arrays; they are overwritten, not cleared. */
   private staged = 0;
@@ -64,6 +65,8 @@ export class BoltExecutor implements OutputCollector {
     private readonly onError: (err: unknown, where: string) => void,
     /** Called when an async execute finishes, so the scheduler runs again. */
     private readonly schedule: () => void,
+    /** Local tuples that wait for an async execute are queued in batches of up to this many. */
+    private readonly batchSize: number,
   ) {
     this.kind = kind;
     this.defaultRoute = routes.get('default');
@@ -93,12 +96,31 @@ export class BoltExecutor implements OutputCollector {
    */
   deliver(t: TupleImpl): void {
     if (this.running || this.localWaiting > 0) {
-      this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED });
-      this.localWaiting++;
+      // Queued in batches, so that queued() counts batches as it does for the other senders and
+      // local senders see this bolt congested (backpressure) once `credits` batches wait.
+      const last = this.inbox.length > this.head ? this.inbox[this.inbox.length - 1]! : undefined;
+      if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
+        last.tuples!.push(t);
+      } else {
+        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED });
+        this.localWaiting++;
+      }
       this.schedule();
       return;
     }
     this.executeOne(t);
+  }
+
+  /**
+   * A peer thread was replaced: batches it sent that still wait here return no credit, since the
+   * new thread starts with full credits.
+   */
+  forgetSender(worker: number): void {
+    for (let i = this.head; i < this.inbox.length; i++) {
+      const e = this.inbox[i]!;
+      if (e.fromWorker === worker) e.fromWorker = FORGOTTEN;
+    }
+    if (this.resume && this.resume.entry.fromWorker === worker) this.resume.entry.fromWorker = FORGOTTEN;
   }
 
   /** Executes the next queued batch (or resumes one an async execute interrupted). */
@@ -226,11 +248,9 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private runBatch(tuples: TupleImpl[]): Promise<void> | undefined {
-    this.currentBatch = tuples;
     this.staging = true;
     const settle = (err?: unknown): void => {
       this.staging = false;
-      this.currentBatch = null;
       this.stats.executed += tuples.length;
       if (err !== undefined) {
         this.clearStaged();
@@ -266,15 +286,24 @@ export class BoltExecutor implements OutputCollector {
   }
 
   emitDirect(taskId: number, values: unknown[], anchors?: Anchors, stream = 'default'): void {
+    const route = this.routeOf(stream);
     if (this.staging) {
+      // Checked now, so that a bad emit throws inside the execute that made it and fails it.
+      Emitter.check(route, taskId);
       const i = this.staged++;
       this.stagedValues[i] = values;
       this.stagedAnchors[i] = anchors;
-      this.stagedStreams[i] = stream;
+      this.stagedRoutes[i] = route;
       this.stagedDirect[i] = taskId;
       return;
     }
-    this.send(values, anchors === undefined && this.autoAck ? this.current : (anchors ?? null), stream, taskId);
+    this.send(values, anchors === undefined && this.autoAck ? this.current : (anchors ?? null), route, taskId);
+  }
+
+  private routeOf(stream: string): StreamRoute {
+    const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
+    if (!route) throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    return route;
   }
 
   private routeStaged(): void {
@@ -283,7 +312,15 @@ export class BoltExecutor implements OutputCollector {
     this.staged = 0;
     for (let i = 0; i < n; i++) {
       const a = this.stagedAnchors[i];
-      this.send(this.stagedValues[i]!, a === undefined && this.autoAck ? this.current : (a ?? null), this.stagedStreams[i]!, this.stagedDirect[i]!);
+      try {
+        this.send(this.stagedValues[i]!, a === undefined && this.autoAck ? this.current : (a ?? null), this.stagedRoutes[i]!, this.stagedDirect[i]!);
+      } catch (err) {
+        // Only a custom grouping's own code can throw here: the emit is lost, so say so. The
+        // scheduler (and with it the whole thread) must not see it.
+        this.stats.errors++;
+        this.stats.dropped++;
+        this.onError(err, 'grouping');
+      }
     }
   }
 
@@ -291,9 +328,7 @@ export class BoltExecutor implements OutputCollector {
     this.staged = 0;
   }
 
-  private send(values: unknown[], anchors: Anchors, stream: string, direct: number): void {
-    const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
-    if (!route) throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+  private send(values: unknown[], anchors: Anchors, route: StreamRoute, direct: number): void {
     this.stats.emitted++;
     let roots: readonly number[] = NO_ROOTS;
     if (this.acking && anchors !== null) {
@@ -301,12 +336,9 @@ export class BoltExecutor implements OutputCollector {
       else if (Array.isArray(anchors)) roots = unionRoots(anchors as readonly TupleImpl[]);
     }
     const n = this.emitter.route(route, values, roots, direct);
-    if (n < 0) {
-      this.stats.dropped++;
-      return;
-    }
+    this.stats.dropped += this.emitter.dropped;
     this.stats.transferred += n;
-    if (roots.length === 0 || anchors === null) return;
+    if (n === 0 || roots.length === 0 || anchors === null) return;
     const lo = this.emitter.xorLo;
     const hi = this.emitter.xorHi;
     if (anchors instanceof TupleImpl) {

@@ -14,6 +14,11 @@ import type { Transfer } from './transfer.js';
 export class Emitter {
   xorLo = 0;
   xorHi = 0;
+  /**
+   * Copies the last route() could not deliver: a stream nobody consumes, a grouping that chose
+   * no task, or a custom grouping naming tasks that do not consume the stream. Counted, never silent.
+   */
+  dropped = 0;
   private readonly targetStack: number[][] = [];
   private depth = 0;
 
@@ -22,13 +27,29 @@ export class Emitter {
     private readonly ids: EdgeIds,
   ) {}
 
-  /** Returns the number of copies sent; -1 when a grouping chose no task for a routed stream. */
+  /**
+   * Checks an emit before it is staged, so that a bad one fails the execute that made it:
+   * emitDirect to a task that does not consume the stream, or a plain emit on a stream that is
+   * consumed with direct grouping only.
+   */
+  static check(route: StreamRoute, directTask: number): void {
+    if (directTask >= 0) {
+      if (!route.direct.has(directTask)) {
+        throw new RangeError(`task ${directTask} does not consume stream "${route.stream}" of "${route.src.component}" with direct grouping`);
+      }
+    } else if (route.edges.length === 0 && route.direct.size > 0) {
+      throw new RangeError(`stream "${route.stream}" of "${route.src.component}" is consumed with direct grouping only: send to it with emitDirect`);
+    }
+  }
+
+  /** Returns the number of copies sent; `dropped` tells how many could not be. */
   route(route: StreamRoute, values: unknown[], roots: readonly number[], directTask: number): number {
     const single = route.single;
     if (single !== null && directTask < 0) {
       const task = chooseTask(single, values);
       if (roots.length === 0) {
         this.transfer.push(task, route.src, values, roots, 0, 0);
+        this.dropped = 0;
         return 1;
       }
       this.ids.next();
@@ -37,22 +58,30 @@ export class Emitter {
       this.transfer.push(task, route.src, values, roots, lo, hi);
       this.xorLo = lo;
       this.xorHi = hi;
+      this.dropped = 0;
       return 1;
     }
+    Emitter.check(route, directTask);
     const depth = this.depth++;
     try {
       const out = (this.targetStack[depth] ??= []);
       let n = 0;
+      let dropped = 0;
       if (directTask >= 0) {
-        if (!route.direct.has(directTask)) {
-          throw new RangeError(`task ${directTask} does not consume stream "${route.stream}" of "${route.src.component}" with direct grouping`);
-        }
         out[0] = directTask;
         n = 1;
       } else {
         const edges = route.edges;
-        for (let e = 0; e < edges.length; e++) n = chooseTasks(edges[e]!, values, out, n);
-        if (n === 0) return edges.length > 0 ? -1 : 0;
+        if (edges.length === 0) dropped = 1;
+        for (let e = 0; e < edges.length; e++) {
+          const edge = edges[e]!;
+          const before = n;
+          const rejected = edge.rejected;
+          n = chooseTasks(edge, values, out, n);
+          const bad = edge.rejected - rejected;
+          if (bad > 0) dropped += bad;
+          else if (n === before) dropped++;
+        }
       }
       let xorLo = 0;
       let xorHi = 0;
@@ -71,6 +100,7 @@ export class Emitter {
       }
       this.xorLo = xorLo;
       this.xorHi = xorHi;
+      this.dropped = dropped;
       return n;
     } finally {
       this.depth--;

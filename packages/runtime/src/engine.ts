@@ -31,12 +31,15 @@ export interface RunSummary {
 /** A worker thread that died and could not be replaced, or a component that failed to start. */
 export class WorkerFailedError extends Error {
   override readonly name = 'WorkerFailedError';
+  /** The component that failed to load, open or prepare, when that is what happened. */
+  readonly component: string | undefined;
   constructor(
     readonly worker: number,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { component?: string },
   ) {
     super(message, options);
+    this.component = options?.component;
   }
 }
 
@@ -52,6 +55,8 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+/** The id of the one 'close' round (other rounds number from 1). */
+const CLOSE_ID = -2;
 
 /** The number of worker threads to use when none is given: one per core. */
 export function defaultWorkerCount(): number {
@@ -68,6 +73,8 @@ export class Engine {
   private readonly spoutEnded = new Map<number, boolean>();
   private readonly checkpoints: Record<number, unknown> = {};
   private readonly restartTimes: number[] = [];
+  /** Threads started per worker slot so far, less one: the generation of the current thread. */
+  private readonly generations: number[] = [];
   private readonly waiters = new Map<number, { pending: Set<number>; replies: Map<number, StatusMessage>; resolve: () => void }>();
   private nextId = 1;
   private started = 0;
@@ -119,13 +126,14 @@ export class Engine {
     }
     this.started = performance.now();
     this.phase = 'running';
-    for (const s of this.slots) this.send(s, { k: 'start' });
+    for (const s of this.slots) this.send(s, { k: 'start', active: true });
     void this.lifecycle();
   }
 
   /** Starts worker `index`; resolves when its components are open and prepared. */
   private spawn(index: number, peers: (MessagePort | null)[], restart: boolean): Promise<void> {
-    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, restart };
+    const generation = (this.generations[index] = restart ? (this.generations[index] ?? 0) + 1 : 0);
+    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, restart, generation };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
     const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: this.slots[index]?.lastStats ?? [] };
@@ -138,7 +146,8 @@ export class Engine {
         } else if (msg.k === 'fatal' && !slot.ready) {
           slot.exiting = true;
           void thread.terminate();
-          reject(new WorkerFailedError(index, msg.message));
+          const cause = msg.cause ? Object.assign(new Error(msg.cause.message), { name: msg.cause.name, stack: msg.cause.stack }) : undefined;
+          reject(new WorkerFailedError(index, msg.message, { ...(cause ? { cause } : {}), ...(msg.component ? { component: msg.component } : {}) }));
         } else this.onStatus(slot, msg);
       });
       thread.on('error', (err) => {
@@ -151,7 +160,10 @@ export class Engine {
       });
       thread.on('exit', (code) => {
         slot.dead = true;
-        if (slot.exiting || this.slots[index] !== slot) return;
+        if (this.slots[index] !== slot) return;
+        // Whatever was waiting on this thread gets an answer that marks the round as unusable.
+        this.abandonWaits(index);
+        if (slot.exiting) return;
         if (!slot.ready) {
           reject(new WorkerFailedError(index, `worker ${index} exited with code ${code} while starting`));
           return;
@@ -171,6 +183,8 @@ export class Engine {
         this.fail(new WorkerFailedError(slot.index, msg.message));
         return;
       case 'spout':
+        // A replaced thread's last word about its spouts no longer counts.
+        if (this.slots[slot.index] !== slot) return;
         this.spoutEnded.set(msg.task, msg.ended);
         this.wakeEnd?.();
         return;
@@ -179,8 +193,9 @@ export class Engine {
         return;
       case 'stats':
       case 'closed':
+        if (this.slots[slot.index] !== slot) return;
         slot.lastStats = msg.stats;
-        this.reply(slot, msg.k === 'stats' ? -1 : -2, msg);
+        this.reply(slot, msg.k === 'stats' ? msg.id : CLOSE_ID, msg);
         return;
       case 'finished':
       case 'probed':
@@ -198,11 +213,6 @@ export class Engine {
     this.restartTimes.push(now);
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
-    // Whatever was waiting on the dead thread gets an answer that marks the round as unusable.
-    for (const w of this.waiters.values()) {
-      if (w.pending.delete(slot.index)) w.replies.set(slot.index, { k: 'fatal', message: 'died' });
-      if (w.pending.size === 0) w.resolve();
-    }
     if (this.restartTimes.length > max) {
       this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
       return;
@@ -230,9 +240,17 @@ export class Engine {
       return;
     }
     const slot = this.slots[index]!;
-    this.send(slot, { k: 'start' });
-    if (this.endRequested?.drain || this.phase === 'ending') this.send(slot, { k: 'deactivate' });
+    // Its spouts start inactive when the run is draining or ending: nothing new may enter then.
+    this.send(slot, { k: 'start', active: !(this.endRequested?.drain || this.phase !== 'running') });
     this.wakeEnd?.();
+  }
+
+  private abandonWaits(index: number): void {
+    for (const w of [...this.waiters.values()]) {
+      if (!w.pending.delete(index)) continue;
+      w.replies.set(index, { k: 'fatal', message: 'died' });
+      if (w.pending.size === 0) w.resolve();
+    }
   }
 
   private send(slot: Slot, msg: ControlMessage): void {
@@ -264,7 +282,7 @@ export class Engine {
 
   private reply(slot: Slot, id: number, msg: StatusMessage): void {
     const w = this.waiters.get(id);
-    if (!w || !w.pending.delete(slot.index)) return;
+    if (!w?.pending.delete(slot.index)) return;
     w.replies.set(slot.index, msg);
     if (w.pending.size === 0) w.resolve();
   }
@@ -272,7 +290,7 @@ export class Engine {
   /** Current figures of every task. */
   async stats(): Promise<ExecutorStats[]> {
     if (this.phase === 'closed') return this.slots.flatMap((s) => s.lastStats);
-    await this.ask(() => ({ k: 'stats' }), -1);
+    await this.ask((id) => ({ k: 'stats', id }));
     return this.slots.flatMap((s) => s.lastStats);
   }
 
@@ -363,7 +381,7 @@ export class Engine {
 
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
-    await Promise.race([this.ask(() => ({ k: 'close' }), -2), deadline(reason === 'failed' ? 2000 : 30_000)]);
+    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' ? 2000 : 30_000)]);
     this.phase = 'closed';
     await this.terminateAll();
     this.finishedResolve({

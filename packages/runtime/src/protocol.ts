@@ -24,11 +24,17 @@ export interface WorkerInit {
   checkpoints: Record<number, unknown>;
   /** True when this worker replaces one that died: spouts fail nothing, resume from checkpoints. */
   restart: boolean;
+  /**
+   * How many threads held this worker slot before this one. Spout tasks start their root ids
+   * from it, so that late acks for a dead thread's tuple trees never match a new tree.
+   */
+  generation: number;
 }
 
 /** Main-to-worker. */
 export type ControlMessage =
-  | { k: 'start' }
+  /** Begin: spouts start emitting when `active` (a thread replaced during a drain starts inactive). */
+  | { k: 'start'; active: boolean }
   | { k: 'deactivate' }
   | { k: 'activate' }
   /** Call finish() on the tasks of these components, flush, and answer 'finished'. */
@@ -37,19 +43,20 @@ export type ControlMessage =
   | { k: 'probe'; id: number }
   /** A peer worker was replaced: use this port from now on. */
   | { k: 'peer'; worker: number; port: MessagePort; failPending: boolean }
-  | { k: 'stats' }
+  | { k: 'stats'; id: number }
   /** Run cleanup() and close(), then answer 'closed'. */
   | { k: 'close' };
 
 /** Worker-to-main. */
 export type StatusMessage =
   | { k: 'ready' }
-  | { k: 'fatal'; message: string; stack?: string }
+  /** The thread cannot go on; `component` names the component that failed to start, if one did. */
+  | { k: 'fatal'; message: string; stack?: string; component?: string; cause?: { name: string; message: string; stack?: string } }
   | { k: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
   /** A spout task's state: ended (no more data and nothing pending) or not. */
   | { k: 'spout'; task: number; ended: boolean }
   | { k: 'checkpoint'; task: number; position: unknown }
   | { k: 'finished'; id: number }
   | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
-  | { k: 'stats'; stats: ExecutorStats[] }
+  | { k: 'stats'; id: number; stats: ExecutorStats[] }
   | { k: 'closed'; stats: ExecutorStats[] };

@@ -45,6 +45,8 @@ export interface EdgeRoute {
   readonly memo: Map<string, number>;
   /** Round-robin position for shuffle. */
   next: number;
+  /** Custom grouping: task ids it named that do not consume the stream (each a dropped copy). */
+  rejected: number;
 }
 
 /** Everything one task's emits on one stream go to. */
@@ -60,12 +62,7 @@ export interface StreamRoute {
   readonly direct: ReadonlySet<number>;
 }
 
-export function buildRoutes(
-  plan: ExecutionPlan,
-  taskId: number,
-  worker: number,
-  customs: Map<string, CustomGrouping>,
-): Map<string, StreamRoute> {
+export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number, customs: Map<string, CustomGrouping>): Map<string, StreamRoute> {
   const placement = plan.tasks[taskId]!;
   const node = plan.spec.components.find((c) => c.id === placement.componentId)!;
   const routes = new Map<string, StreamRoute>();
@@ -97,6 +94,7 @@ export function buildRoutes(
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
         next: (placement.taskIndex * 7919) % Math.max(1, pool.length),
+        rejected: 0,
       });
     }
     const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
@@ -149,7 +147,10 @@ export function chooseTasks(edge: EdgeRoute, values: readonly unknown[], out: nu
       const chosen = edge.custom!.chooseTasks(values);
       let n = at;
       // A custom grouping may only name the consumer's tasks; anything else is dropped (counted by the caller).
-      for (let i = 0; i < chosen.length; i++) if (edge.targetSet.has(chosen[i]!)) out[n++] = chosen[i]!;
+      for (let i = 0; i < chosen.length; i++) {
+        if (edge.targetSet.has(chosen[i]!)) out[n++] = chosen[i]!;
+        else edge.rejected++;
+      }
       return n;
     }
     case DIRECT:

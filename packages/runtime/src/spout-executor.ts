@@ -18,7 +18,16 @@ export interface SpoutExecutorOptions {
   readonly maxPending: number;
   readonly timeoutMs: number;
   readonly batchSize: number;
+  /** Threads that ran this task before (see WorkerInit.generation). */
+  readonly generation: number;
 }
+
+/**
+ * Root ids are `seq * ROOT_TASK_MODULUS + task` and must stay exact doubles (< 2^53), so seq stays
+ * below 2^41: each generation of a task starts its own 2^32 range of sequence numbers.
+ */
+const SEQ_PER_GENERATION = 2 ** 32;
+const SEQ_GENERATIONS = 2 ** 9;
 
 /**
  * Runs one spout task: asks it for tuples while it is active, below max pending and not
@@ -28,7 +37,7 @@ export interface SpoutExecutorOptions {
 export class SpoutExecutor implements SpoutCollector {
   readonly kind = 'spout';
   private readonly pending = new Map<number, PendingTree>();
-  private seq = 0;
+  private seq: number;
   active = false;
   /** The spout returned 'end' and has not been failed since. */
   private exhausted = false;
@@ -59,6 +68,7 @@ export class SpoutExecutor implements SpoutCollector {
     private readonly reportEnded: (ended: boolean) => void,
     private readonly onError: (err: unknown, where: string) => void,
   ) {
+    this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
     this.directTargets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
     context.wake = () => {
@@ -121,17 +131,17 @@ export class SpoutExecutor implements SpoutCollector {
     if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
     this.stats.emitted++;
     if (messageId === undefined || !this.opts.reliable) {
-      const n = this.emitter.route(route, values, NO_ROOTS, direct);
-      if (n < 0) this.stats.dropped++;
-      else this.stats.transferred += n;
+      this.stats.transferred += this.emitter.route(route, values, NO_ROOTS, direct);
+      this.stats.dropped += this.emitter.dropped;
       if (messageId !== undefined) this.completedNow.push(messageId);
       return;
     }
     const root = ++this.seq * ROOT_TASK_MODULUS + this.taskId;
     const roots = [root];
     const n = this.emitter.route(route, values, roots, direct);
-    if (n <= 0) {
-      if (n < 0) this.stats.dropped++;
+    this.stats.dropped += this.emitter.dropped;
+    if (n === 0) {
+      // Nothing to track: the tree is complete as soon as it is made.
       this.completedNow.push(messageId);
       return;
     }

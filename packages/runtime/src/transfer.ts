@@ -124,9 +124,11 @@ export class Transfer {
     }
   }
 
-  /** True when `dst` cannot take more now: a local inbox is full or a remote edge is out of credit. */
+  /**
+   * True when `dst` cannot take more now: a local inbox is full (a directly called bolt queues
+   * tuples while an async execute runs) or a remote edge is out of credit.
+   */
   congested(dst: number): boolean {
-    if (this.direct[dst] !== undefined) return false;
     if (this.taskWorker[dst] === this.worker) return this.local.queued(dst) >= this.initialCredits;
     return this.waiting[dst] !== undefined && this.waiting[dst]!.length > 0;
   }

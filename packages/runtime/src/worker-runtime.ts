@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Bolt, BoltDefinition, CustomGrouping, CustomGroupingFactory, Logger, Spout, SpoutDefinition } from '@qitian/api';
 import { isComponentDefinition, TICK_STREAM } from '@qitian/api';
-import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef } from '@qitian/topology';
+import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef, type TaskPlacement } from '@qitian/topology';
 import { BoltExecutor } from './bolt-executor.js';
 import { TaskContext } from './context.js';
 import { Emitter } from './emitter.js';
@@ -34,6 +34,8 @@ export class WorkerRuntime {
   private readonly spoutByTask: (SpoutExecutor | undefined)[];
   private readonly sources = new Map<string, SourceStream>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Tick timers by bolt: stopped once the bolt has finished. */
+  private readonly tickTimers = new Map<BoltExecutor, NodeJS.Timeout>();
   private scheduled = false;
   private readonly runBound = () => this.run();
 
@@ -81,54 +83,11 @@ export class WorkerRuntime {
     for (const placement of plan.tasks) {
       if (placement.worker !== this.worker) continue;
       const node = nodes.get(placement.componentId)!;
-      if (!definitions.has(node.id)) definitions.set(node.id, await loadDefinition(node.ref, node.id));
-      const def = definitions.get(node.id) as SpoutDefinition | BoltDefinition;
-      const stats = newStats(placement.taskId, node.id, node.kind);
-      const logger = this.taskLogger(node.id, placement.taskIndex);
-      const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
-      const customs = await this.customGroupings(node);
-      const routes = buildRoutes(plan, placement.taskId, this.worker, customs);
-      const onError = this.errorReporter(logger, stats);
-      if (def.kind === 'spout') {
-        const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
-        const taskId = placement.taskId;
-        ctx.restoredCheckpoint = this.init.checkpoints[taskId];
-        ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position });
-        const ex = new SpoutExecutor(
-          taskId,
-          spout,
-          ctx,
-          stats,
-          routes,
-          emitter,
-          { reliable: cfg.acking, maxPending: cfg.maxSpoutPending, timeoutMs: cfg.messageTimeoutMs, batchSize: cfg.batchSize },
-          () => this.schedule(),
-          (ended) => this.main.postMessage({ k: 'spout', task: taskId, ended }),
-          onError,
-        );
-        await spout.open?.(ctx, ex);
-        this.spouts.push(ex);
-        this.spoutByTask[taskId] = ex;
-      } else {
-        const bolt = (def as BoltDefinition<any>).create(node.config as never) as Bolt;
-        const ex = new BoltExecutor(
-          placement.taskId,
-          bolt,
-          ctx,
-          stats,
-          node.kind === 'sink' ? 'sink' : 'bolt',
-          routes,
-          emitter,
-          this.transfer,
-          node.autoAck,
-          cfg.acking,
-          onError,
-          () => this.schedule(),
-        );
-        await bolt.prepare?.(ctx, ex);
-        this.bolts.push(ex);
-        this.boltByTask[placement.taskId] = ex;
-        if (node.tickMs) this.startTicks(ex, node, placement.taskId);
+      const step = { name: 'load' };
+      try {
+        await this.startTask(placement, node, definitions, emitter, step);
+      } catch (err) {
+        throw new ComponentStartError(node.id, placement.taskIndex, step.name, err);
       }
     }
 
@@ -148,9 +107,82 @@ export class WorkerRuntime {
     this.main.postMessage({ k: 'ready' });
   }
 
+  /** Creates one task's component and executor; `step` names what it is doing, for errors. */
+  private async startTask(
+    placement: TaskPlacement,
+    node: ComponentNode,
+    definitions: Map<string, unknown>,
+    emitter: Emitter,
+    step: { name: string },
+  ): Promise<void> {
+    const { plan } = this;
+    const cfg = plan.spec.config;
+    if (!definitions.has(node.id)) definitions.set(node.id, await loadDefinition(node.ref, node.id));
+    const def = definitions.get(node.id) as SpoutDefinition | BoltDefinition;
+    const stats = newStats(placement.taskId, node.id, node.kind);
+    const logger = this.taskLogger(node.id, placement.taskIndex);
+    const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
+    step.name = 'custom grouping';
+    const customs = await this.customGroupings(node);
+    const routes = buildRoutes(plan, placement.taskId, this.worker, customs);
+    const onError = this.errorReporter(logger, stats);
+    step.name = 'create';
+    if (def.kind === 'spout') {
+      const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
+      const taskId = placement.taskId;
+      ctx.restoredCheckpoint = this.init.checkpoints[taskId];
+      ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position });
+      const ex = new SpoutExecutor(
+        taskId,
+        spout,
+        ctx,
+        stats,
+        routes,
+        emitter,
+        {
+          reliable: cfg.acking,
+          maxPending: cfg.maxSpoutPending,
+          timeoutMs: cfg.messageTimeoutMs,
+          batchSize: cfg.batchSize,
+          generation: this.init.generation,
+        },
+        () => this.schedule(),
+        (ended) => this.main.postMessage({ k: 'spout', task: taskId, ended }),
+        onError,
+      );
+      step.name = 'open';
+      await spout.open?.(ctx, ex);
+      this.spouts.push(ex);
+      this.spoutByTask[taskId] = ex;
+    } else {
+      const bolt = (def as BoltDefinition<any>).create(node.config as never) as Bolt;
+      const ex = new BoltExecutor(
+        placement.taskId,
+        bolt,
+        ctx,
+        stats,
+        node.kind === 'sink' ? 'sink' : 'bolt',
+        routes,
+        emitter,
+        this.transfer,
+        node.autoAck,
+        cfg.acking,
+        onError,
+        () => this.schedule(),
+        cfg.batchSize,
+      );
+      step.name = 'prepare';
+      await bolt.prepare?.(ctx, ex);
+      this.bolts.push(ex);
+      this.boltByTask[placement.taskId] = ex;
+      if (node.tickMs) this.startTicks(ex, node);
+    }
+  }
+
   /**
    * An executor that calls local bolts directly is blocked by whatever those bolts send to, so its
-   * targets for backpressure are the transitive closure through direct calls.
+   * targets for backpressure are the transitive closure through direct calls; the bolts it calls
+   * stay in it too, since one that cannot take a call now (an async execute) queues the tuple.
    */
   private expandTargets(): void {
     const closure = (start: readonly number[]): number[] => {
@@ -163,23 +195,22 @@ export class WorkerRuntime {
         const b = this.transfer.direct[t] ? this.boltByTask[t] : undefined;
         if (b) stack.push(...b.directTargets);
       }
-      return [...out].filter((t) => this.transfer.direct[t] === undefined);
+      return [...out];
     };
     for (const b of this.bolts) b.targets = closure(b.directTargets);
     for (const s of this.spouts) s.targets = closure(s.directTargets);
   }
 
-  private startTicks(ex: BoltExecutor, node: ComponentNode, taskId: number): void {
+  private startTicks(ex: BoltExecutor, node: ComponentNode): void {
     const src = new SourceStream('__system', -1, TICK_STREAM, []);
-    this.timers.push(
-      setInterval(() => {
-        // A tick waits behind queued input; skip it rather than pile ticks up under load.
-        if (ex.queued() > this.plan.spec.config.credits) return;
-        ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1 });
-        this.schedule();
-      }, node.tickMs),
-    );
-    void taskId;
+    const timer = setInterval(() => {
+      // A tick waits behind queued input; skip it rather than pile ticks up under load.
+      if (ex.queued() > this.plan.spec.config.credits) return;
+      ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1 });
+      this.schedule();
+    }, node.tickMs);
+    this.timers.push(timer);
+    this.tickTimers.set(ex, timer);
   }
 
   private async customGroupings(node: ComponentNode): Promise<Map<string, CustomGrouping>> {
@@ -241,6 +272,9 @@ export class WorkerRuntime {
   async control(msg: ControlMessage): Promise<void> {
     switch (msg.k) {
       case 'start':
+        if (msg.active) for (const s of this.spouts) s.activate();
+        this.schedule();
+        return;
       case 'activate':
         for (const s of this.spouts) s.activate();
         this.schedule();
@@ -252,6 +286,9 @@ export class WorkerRuntime {
         const set = new Set(msg.components);
         for (const b of this.bolts) {
           if (!set.has(b.context.componentId)) continue;
+          // A finished bolt has emitted its final results: no ticks after that.
+          const tick = this.tickTimers.get(b);
+          if (tick) clearInterval(tick);
           try {
             await b.finish();
           } catch (err) {
@@ -271,6 +308,8 @@ export class WorkerRuntime {
       }
       case 'peer': {
         const old = this.peers[msg.worker];
+        // Batches the dead thread sent and that still wait here: their credits go to no one.
+        for (const b of this.bolts) b.forgetSender(msg.worker);
         this.transfer.replacePeer(msg.worker, msg.port);
         old?.close();
         this.listenPeer(msg.worker, msg.port);
@@ -279,7 +318,7 @@ export class WorkerRuntime {
         return;
       }
       case 'stats':
-        this.main.postMessage({ k: 'stats', stats: this.snapshot() });
+        this.main.postMessage({ k: 'stats', id: msg.id, stats: this.snapshot() });
         return;
       case 'close': {
         for (const t of this.timers) clearInterval(t);
@@ -305,6 +344,13 @@ export class WorkerRuntime {
   }
 
   private snapshot(): ExecutorStats[] {
+    // A task blocked right now has its blocked time so far counted, not only once it unblocks.
+    const now = performance.now();
+    for (const ex of [...this.spouts, ...this.bolts]) {
+      if (ex.blockedSince === 0) continue;
+      ex.stats.backpressureMs += now - ex.blockedSince;
+      ex.blockedSince = now;
+    }
     return [...this.spouts.map((s) => s.stats), ...this.bolts.map((b) => b.stats)];
   }
 
@@ -400,4 +446,17 @@ async function loadDefinition(ref: ModuleRef, componentId: string): Promise<unkn
   const def = mod[ref.export];
   if (!isComponentDefinition(def)) throw new Error(`component "${componentId}": ${ref.url} has no component definition export "${ref.export}"`);
   return def;
+}
+
+/** A task's component could not be loaded, created, opened or prepared. */
+export class ComponentStartError extends Error {
+  override readonly name = 'ComponentStartError';
+  constructor(
+    readonly component: string,
+    readonly taskIndex: number,
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`component "${component}" (task ${taskIndex}): ${step} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }

@@ -1,21 +1,30 @@
 /** Worker thread entry: builds a WorkerRuntime from workerData and relays control messages. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
-import { WorkerRuntime } from './worker-runtime.js';
+import { ComponentStartError, WorkerRuntime } from './worker-runtime.js';
 
 const port = parentPort!;
 const main = { postMessage: (m: StatusMessage) => port.postMessage(m) };
 const runtime = new WorkerRuntime(workerData as WorkerInit, main);
 
-// Control messages run one at a time, in order: 'finish' and 'close' await component code.
-let chain: Promise<void> = Promise.resolve();
+// Control messages run one at a time, in order ('finish' and 'close' await component code), and
+// only once the runtime has started: a probe, finish or close that reaches a thread still loading
+// its components (a replacement for a dead one) waits for it instead of finding no executors.
+let started = false;
+let chain: Promise<void> = runtime.start().then(() => {
+  started = true;
+}, fatal);
 port.on('message', (msg: ControlMessage) => {
-  chain = chain.then(() => runtime.control(msg)).catch((err: unknown) => fatal(err));
+  chain = chain.then(() => (started ? runtime.control(msg) : undefined)).catch((err: unknown) => fatal(err));
 });
 
 function fatal(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  port.postMessage({ k: 'fatal', message: e.message, stack: e.stack } satisfies StatusMessage);
+  const msg: Extract<StatusMessage, { k: 'fatal' }> = { k: 'fatal', message: e.message, stack: e.stack };
+  if (e instanceof ComponentStartError) {
+    msg.component = e.component;
+    const c = e.cause instanceof Error ? e.cause : new Error(String(e.cause));
+    msg.cause = { name: c.name, message: c.message, stack: c.stack };
+  }
+  port.postMessage(msg);
 }
-
-runtime.start().catch(fatal);
