@@ -1,0 +1,129 @@
+/** Every grouping end to end, through worker threads, and key placement by key group. */
+import { join } from 'node:path';
+import { keyGroupOf, keyGroupRange, taskForKeyGroup } from '@qitian/api';
+import { createPlan } from '@qitian/topology';
+import { describe, expect, test } from 'vitest';
+import { counts, GROUPING, jsonLines, run, spec, tempDir } from './kit.js';
+
+describe('groupings end to end', () => {
+  test('fields, all, global, local-or-shuffle, custom and direct deliver where they should', async () => {
+    const dir = tempDir();
+    const N = 6000;
+    const out = (name: string) => join(dir, name);
+    const sink = (id: string, parallelism: number) => ({
+      id,
+      export: 'collectSink' as const,
+      parallelism,
+      config: { path: out(id), withTask: true },
+    });
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
+        { id: 'router', export: 'directBolt', parallelism: 2, config: { to: 'dsink' } },
+        sink('fsink', 3),
+        sink('asink', 2),
+        sink('gsink', 2),
+        sink('lsink', 2),
+        sink('csink', 3),
+        sink('dsink', 2),
+      ],
+      [
+        { from: 'seq', to: 'fsink', grouping: { type: 'fields', fields: ['n'] } },
+        { from: 'seq', to: 'asink', grouping: { type: 'all' } },
+        { from: 'seq', to: 'gsink', grouping: { type: 'global' } },
+        { from: 'seq', to: 'lsink', grouping: { type: 'local-or-shuffle' } },
+        { from: 'seq', to: 'csink', grouping: { type: 'custom', custom: { ref: { url: GROUPING, export: 'default' }, args: { dropEvery: 10 } } } },
+        { from: 'seq', to: 'router' },
+        { from: 'router', to: 'dsink', grouping: { type: 'direct' } },
+      ],
+    );
+    const plan = createPlan(s, 2);
+    const { summary, by } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(summary.restarts).toBe(0);
+    expect(by.seq!.acked).toBe(N);
+    expect(by.seq!.failed).toBe(0);
+    type Line = [n: number, taskIndex: number, sourceTask: number];
+    const read = (id: string) => jsonLines<Line>(out(id));
+    const all = Array.from({ length: N }, (_, i) => i);
+
+    // fields: each n once, on the task that owns its key group.
+    const max = s.config.maxParallelism;
+    const f = read('fsink');
+    expect(f.map((l) => l[0]).sort((a, b) => a - b)).toEqual(all);
+    for (const [n, task] of f) {
+      const kg = keyGroupOf(String(n), max);
+      expect(task).toBe(taskForKeyGroup(kg, 3, max));
+      const range = keyGroupRange(task, 3, max);
+      expect(kg >= range.start && kg < range.end).toBe(true);
+    }
+    expect(new Set(f.map((l) => l[1])).size).toBe(3);
+
+    // all: every n on both tasks.
+    const a = read('asink');
+    expect(a.length).toBe(2 * N);
+    for (const task of [0, 1]) {
+      expect(
+        a
+          .filter((l) => l[1] === task)
+          .map((l) => l[0])
+          .sort((x, y) => x - y),
+      ).toEqual(all);
+    }
+
+    // global: all on task index 0.
+    const g = read('gsink');
+    expect(g.length).toBe(N);
+    expect(g.every((l) => l[1] === 0)).toBe(true);
+
+    // local-or-shuffle: each n once, on a sink task in the sending spout task's worker.
+    const l = read('lsink');
+    expect(l.map((x) => x[0]).sort((x, y) => x - y)).toEqual(all);
+    for (const [, task, source] of l) {
+      const sinkTask = plan.componentTasks.lsink![task]!;
+      expect(plan.tasks[sinkTask]!.worker).toBe(plan.tasks[source]!.worker);
+    }
+
+    // custom: n goes to task n mod 3, multiples of 10 go nowhere and are counted as dropped.
+    const c = read('csink');
+    expect(c.length).toBe(N - N / 10);
+    for (const [n, task] of c) {
+      expect(n % 10).not.toBe(0);
+      expect(task).toBe(n % 3);
+    }
+    expect(by.seq!.dropped).toBe(N / 10);
+
+    // direct: the router sends n to dsink task n mod 2.
+    const d = read('dsink');
+    expect(d.map((x) => x[0]).sort((x, y) => x - y)).toEqual(all);
+    for (const [n, task] of d) expect(task).toBe(n % 2);
+  });
+
+  test('emitDirect to a task that does not consume the stream fails that execute with a clear error', async () => {
+    const dir = tempDir();
+    const N = 300;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: N } },
+        // Task 0 is the spout: it does not consume the router's stream.
+        { id: 'router', export: 'directBolt', parallelism: 2, config: { to: 'dsink', badEvery: 10, badTask: 0 } },
+        { id: 'dsink', export: 'collectSink', parallelism: 2, config: { path: join(dir, 'd') } },
+      ],
+      [
+        { from: 'seq', to: 'router' },
+        { from: 'router', to: 'dsink', grouping: { type: 'direct' } },
+      ],
+      { acking: false },
+    );
+    const { summary, by, logs } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(summary.restarts).toBe(0);
+    expect(by.router!.errors).toBe(N / 10);
+    expect(by.router!.failed).toBe(N / 10);
+    expect(by.dsink!.executed).toBe(N - N / 10);
+    const msg = logs.find((l) => l.level === 'error' && /does not consume/.test(l.msg));
+    expect(msg?.msg).toMatch(/task 0 does not consume stream "default" of "router" with direct grouping/);
+    expect(msg?.fields?.component).toBe('router');
+    expect(counts(jsonLines<number[]>(join(dir, 'd')).map((v) => v[0]!)).size).toBe(N - N / 10);
+  });
+});

@@ -1,0 +1,222 @@
+/** Start, run, finish and stop: drain, ticks, async and failing components, finish() order. */
+import { join } from 'node:path';
+import { Engine, WorkerFailedError } from '@qitian/runtime';
+import { createPlan } from '@qitian/topology';
+import { describe, expect, test } from 'vitest';
+import { counts, firstValues, jsonLines, lines, run, sleep, spec, start, tempDir } from './kit.js';
+
+describe('graceful stop', () => {
+  test('stop() mid-stream drains: acked ids all reached the sink, every component finished and closed', async () => {
+    const dir = tempDir();
+    const markers = join(dir, 'markers');
+    const ackLog = join(dir, 'acked');
+    const out = join(dir, 'out');
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: 0, ackLog, marker: markers } },
+        { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { marker: markers, delayEvery: 200 } },
+        { id: 'sink', export: 'collectSink', parallelism: 2, config: { path: out, marker: markers } },
+      ],
+      [
+        { from: 'seq', to: 'flaky' },
+        { from: 'flaky', to: 'sink', grouping: { type: 'fields', fields: ['n'] } },
+      ],
+      { messageTimeoutMs: 10_000 },
+    );
+    const { engine } = await start(s, 2);
+    await sleep(700);
+    const summary = await engine.stop();
+    expect(summary.reason).toBe('stopped');
+    expect(summary.abandoned).toBe(0);
+    expect(summary.restarts).toBe(0);
+    const spouts = summary.tasks.filter((t) => t.kind === 'spout');
+    expect(spouts.map((t) => t.pending)).toEqual([0, 0]);
+    expect(spouts.reduce((a, t) => a + t.failed, 0)).toBe(0);
+
+    const acked = lines(ackLog).map(Number);
+    expect(acked.length).toBe(spouts.reduce((a, t) => a + t.acked, 0));
+    expect(acked.length).toBeGreaterThan(1000);
+    const got = counts(firstValues(out));
+    for (const id of acked) if (got.get(id) !== 1) throw new Error(`acked id ${id} reached the sink ${got.get(id) ?? 0} times`);
+    // Nothing that was emitted is left behind: every emit was acked.
+    expect(got.size).toBe(acked.length);
+
+    const m = lines(markers);
+    for (const c of ['flaky', 'sink']) {
+      for (const t of [0, 1]) {
+        expect(m.filter((l) => l === `finish ${c} ${t}`)).toHaveLength(1);
+        expect(m.filter((l) => l === `cleanup ${c} ${t}`)).toHaveLength(1);
+        // finish() before cleanup()
+        expect(m.indexOf(`finish ${c} ${t}`)).toBeLessThan(m.indexOf(`cleanup ${c} ${t}`));
+      }
+    }
+    // Bolts finish in topological order: every flaky task before any sink task.
+    expect(Math.max(m.indexOf('finish flaky 0'), m.indexOf('finish flaky 1'))).toBeLessThan(Math.min(m.indexOf('finish sink 0'), m.indexOf('finish sink 1')));
+    expect(m.filter((l) => l.startsWith('close seq')).sort()).toEqual(['close seq 0', 'close seq 1']);
+  });
+});
+
+describe('ticks', () => {
+  test('a bolt with tickMs gets tick tuples at about that interval', async () => {
+    const dir = tempDir();
+    const ticks = join(dir, 'ticks');
+    const out = join(dir, 'out');
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0 } },
+        { id: 'ticker', export: 'tickBolt', tickMs: 100, config: { path: ticks } },
+        { id: 'sink', export: 'collectSink', config: { path: out } },
+      ],
+      [
+        { from: 'seq', to: 'ticker' },
+        { from: 'ticker', to: 'sink' },
+      ],
+    );
+    const { engine } = await start(s, 2);
+    await sleep(1200);
+    const stoppedAt = Date.now();
+    const summary = await engine.stop();
+    expect(summary.reason).toBe('stopped');
+    const all = lines(ticks).map((l) => l.split(' ').map(Number) as [number, number]);
+    expect(all.every(([, nvalues]) => nvalues === 0)).toBe(true);
+    // Ticks while the run was running (the drain after stop() may add one or two).
+    const t = all.map(([at]) => at).filter((at) => at <= stoppedAt);
+    expect(t.length).toBeGreaterThanOrEqual(5);
+    // About one per 100 ms over the span they cover; a loaded machine may delay or skip one.
+    const span = t[t.length - 1]! - t[0]!;
+    expect(t.length - 1).toBeGreaterThanOrEqual(Math.floor(span / 100) - 2);
+    expect(t.length - 1).toBeLessThanOrEqual(Math.ceil(span / 100) + 1);
+    const gaps = t.slice(1).map((at, i) => at - t[i]!);
+    const median = gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+    expect(median).toBeGreaterThanOrEqual(70);
+    expect(median).toBeLessThanOrEqual(160);
+    // Ticks are not data: the sink got only the spout's tuples.
+    const seq = summary.tasks.find((x) => x.componentId === 'seq')!;
+    expect(firstValues(out).length).toBe(seq.emitted);
+  });
+});
+
+describe('async and failing components', () => {
+  test('an async execute keeps per-task order and completes', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const N = 6000;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
+        { id: 'async', export: 'asyncBolt', parallelism: 2 },
+        { id: 'sink', export: 'collectSink', config: { path: out, withTask: true } },
+      ],
+      [
+        { from: 'seq', to: 'async' },
+        { from: 'async', to: 'sink' },
+      ],
+    );
+    const { summary, by } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(by.seq!.acked).toBe(N);
+    expect(by.seq!.failed).toBe(0);
+    expect(by.async!.executed).toBe(N);
+    expect(by.async!.custom.disorder ?? 0).toBe(0);
+    expect(by.async!.custom.overlap ?? 0).toBe(0);
+    // [n, spoutTask, sinkTaskIndex, asyncTask]: per (async task, spout task), n increases.
+    const rows = jsonLines<[number, number, number, number]>(out);
+    expect(rows.length).toBe(N);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(N);
+    const last = new Map<string, number>();
+    for (const [n, spoutTask, , asyncTask] of rows) {
+      const k = `${asyncTask}/${spoutTask}`;
+      expect(n).toBeGreaterThan(last.get(k) ?? -1);
+      last.set(k, n);
+    }
+  });
+
+  test('a bolt throwing in execute keeps its worker alive and counts errors', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const N = 3000;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: N } },
+        { id: 'thrower', export: 'flakyBolt', parallelism: 2, config: { throwEvery: 3 } },
+        { id: 'sink', export: 'collectSink', config: { path: out } },
+      ],
+      [
+        { from: 'seq', to: 'thrower' },
+        { from: 'thrower', to: 'sink' },
+      ],
+      { acking: false },
+    );
+    const { summary, by, logs } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(summary.restarts).toBe(0);
+    expect(by.thrower!.errors).toBe(N / 3);
+    expect(by.thrower!.failed).toBe(N / 3);
+    expect(by.thrower!.executed).toBe(N);
+    const got = firstValues(out);
+    expect(got.length).toBe(N - N / 3);
+    expect(got.every((n) => n % 3 !== 0)).toBe(true);
+    const errors = logs.filter((l) => l.level === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.length).toBeLessThan(N / 3); // rate-limited
+    expect(errors[0]!.msg).toMatch(/^execute failed: planned error on \d+$/);
+    expect(errors[0]!.fields?.component).toBe('thrower');
+  });
+
+  test('a component throwing in prepare makes Engine.start reject, naming it', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 10 } },
+        { id: 'db', export: 'badPrepareBolt', parallelism: 2 },
+      ],
+      [{ from: 'seq', to: 'db' }],
+    );
+    const err = await Engine.start(createPlan(s, 2)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkerFailedError);
+    const e = err as WorkerFailedError;
+    expect(e.message).toMatch(/"db"/);
+    expect(e.message).toMatch(/prepare/);
+    expect(e.message).toMatch(/no database here/);
+    expect(e.component).toBe('db');
+    expect(e.cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('a finite run', () => {
+  test('completes by itself; finish() emits flow downstream in topological order', async () => {
+    const dir = tempDir();
+    const counted = join(dir, 'counts');
+    const total = join(dir, 'total');
+    const markers = join(dir, 'markers');
+    const N = 20_000;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
+        { id: 'count', export: 'countBolt', parallelism: 3 },
+        { id: 'sum', export: 'sumBolt' },
+        { id: 'counts', export: 'collectSink', config: { path: counted, marker: markers } },
+        { id: 'total', export: 'collectSink', parallelism: 2, config: { path: total, marker: markers } },
+      ],
+      [
+        { from: 'seq', to: 'count' },
+        { from: 'count', to: 'sum', grouping: { type: 'global' } },
+        { from: 'count', to: 'counts' },
+        { from: 'sum', to: 'total' },
+      ],
+    );
+    const { summary, by } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(summary.abandoned).toBe(0);
+    expect(by.seq!.acked).toBe(N);
+    // Each count task emitted its total in finish(); together they add up to N.
+    const c = jsonLines<[string, number]>(counted);
+    expect(c.map((r) => r[0]).sort()).toEqual(['count/0', 'count/1', 'count/2']);
+    expect(c.reduce((a, r) => a + r[1], 0)).toBe(N);
+    // sum finished after all three count tasks' finish() emits had reached it.
+    expect(jsonLines(total)).toEqual([['sum/0:3', N]]);
+    expect(lines(markers).filter((l) => l.startsWith('finish'))).toHaveLength(3);
+  });
+});
