@@ -609,6 +609,16 @@ describe('user modules', () => {
     });
   });
 
+  it('picks a named export with module: ./file.ts#name, and suggests a near name', async () => {
+    await write('two.ts', yaml(boltModule, 'export const other = { ...scale, spec: { summary: "other", fields: {} } };'));
+    const text = yaml('name: t', wiring, '  - { from: lines, to: scale, grouping: { type: shuffle } }', 'bolts:', '  - id: scale', '    module: ./two.ts#other');
+    const spec = await parseTopology(text, join(dir, 'named.yaml'), opts());
+    const scale = spec.components.find((c: { id: string }) => c.id === 'scale')!;
+    expect(scale.ref).toEqual({ url: pathToFileURL(join(dir, 'two.ts')).href, export: 'other' });
+    const bad = await issuesOf(yaml('name: t', wiring, 'bolts:', '  - id: scale', '    module: ./two.ts#scal'));
+    expect(bad.find((i) => i.includes('#') || i.includes('exported as'))).toMatch(/module \.\/two\.ts has no component definition exported as "scal"; did you mean "scale"\?/);
+  });
+
   it('locates a missing module, one that throws, one without a definition, and a kind mismatch', async () => {
     await write('throws.ts', yaml('const x: number = 1;', 'throw new Error(`boom ${x}`);'));
     await write('empty.ts', yaml('export const notADefinition = 42;'));

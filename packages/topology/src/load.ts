@@ -889,13 +889,30 @@ async function userComponent(
 ): Promise<{ def: ComponentDefinition; ref: ModuleRef } | undefined> {
   const { src, kind, label } = raw;
   const path = [...raw.path, 'module'];
-  const abs = await moduleFile(ctx, src, written, node, path);
+  // `./file.ts#name` picks a named export, as Flux names a class.
+  const hash = written.lastIndexOf('#');
+  const wanted = hash > 0 ? written.slice(hash + 1) : undefined;
+  const file = hash > 0 ? written.slice(0, hash) : written;
+  const abs = await moduleFile(ctx, src, file, node, path);
   if (!abs) return undefined;
   const mod = await importAt(ctx, src, abs, node, path);
   if (!mod) return undefined;
 
   let exportName: string | undefined;
-  if (isComponentDefinition(mod.default)) exportName = 'default';
+  if (wanted !== undefined) {
+    if (!isComponentDefinition(mod[wanted])) {
+      const named = Object.keys(mod).filter((k) => isComponentDefinition(mod[k]));
+      const near = nearest(wanted, named);
+      ctx.issues.add(
+        src,
+        node,
+        path,
+        `module ${file} has no component definition exported as "${wanted}"${near ? `; did you mean "${near}"?` : ''}${named.length ? ` (definitions: ${named.join(', ')})` : ''}`,
+      );
+      return undefined;
+    }
+    exportName = wanted;
+  } else if (isComponentDefinition(mod.default)) exportName = 'default';
   else {
     const named = Object.keys(mod).filter((k) => k !== 'default' && isComponentDefinition(mod[k]));
     if (named.length === 1) exportName = named[0];
@@ -904,7 +921,7 @@ async function userComponent(
         src,
         node,
         path,
-        `module ${written} exports several component definitions (${named.join(', ')}) and none as default; export the one ${label} uses as default`,
+        `module ${written} exports several component definitions (${named.join(', ')}) and none as default; export the one ${label} uses as default, or name it: ${written}#${named[0]}`,
       );
       return undefined;
     }
