@@ -97,6 +97,7 @@ export class SpoutExecutor implements SpoutCollector {
       status = 'idle';
     }
     this.stats.busyMs += performance.now() - t0;
+    this.stats.pending = this.pending.size;
     if (this.completedNow.length > 0) this.deliverImmediateAcks();
     if (status === 'end') {
       this.exhausted = true;
