@@ -56,6 +56,27 @@ describe('graceful stop', () => {
   });
 });
 
+describe('drain timeout', () => {
+  test('trees still pending when the drain times out are reported as abandoned', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0 } },
+        { id: 'hold', export: 'holdBolt' },
+      ],
+      [{ from: 'seq', to: 'hold' }],
+      { maxSpoutPending: 300, drainTimeoutMs: 300 },
+    );
+    const { engine, logs } = await start(s, 2);
+    await sleep(300);
+    const t0 = Date.now();
+    const summary = await engine.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(summary.reason).toBe('stopped');
+    expect(summary.abandoned).toBe(300);
+    expect(logs.some((l) => l.level === 'warn' && /drain timed out after 300ms with 300 tuple trees pending/.test(l.msg))).toBe(true);
+  });
+});
+
 describe('ticks', () => {
   test('a bolt with tickMs gets tick tuples at about that interval', async () => {
     const dir = tempDir();

@@ -3,7 +3,7 @@
  * replays explain, and the run still ends by itself (or drains when stopped).
  */
 import { join } from 'node:path';
-import type { ExecutorStats } from '@qitian/runtime';
+import { type ExecutorStats, WorkerFailedError } from '@qitian/runtime';
 import { createPlan } from '@qitian/topology';
 import { describe, expect, test } from 'vitest';
 import { byComponent, counts, firstValues, lines, spec, start, tempDir, waitFor } from './kit.js';
@@ -106,5 +106,17 @@ describe('a killed worker thread', () => {
     expect(m).toContain('close seq 0');
     const got = new Set(firstValues(join(dir, 'out')));
     for (const id of lines(ackLog).map(Number)) if (!got.has(id)) throw new Error(`acked id ${id} never reached the sink`);
+  });
+
+  test('beyond maxRestarts the run fails with WorkerFailedError', async () => {
+    const dir = tempDir();
+    const { engine } = await start(pipeline(dir, 1_000_000), 2, { maxRestarts: 0 });
+    await waitFor(async () => sinkExecuted(await engine.stats()) > 1000, 20_000, 'some output');
+    await engine.killWorker(1);
+    const summary = await engine.finished;
+    expect(summary.reason).toBe('failed');
+    expect(summary.error).toBeInstanceOf(WorkerFailedError);
+    expect(summary.error!.message).toMatch(/worker 1 died 1 times/);
+    expect(summary.restarts).toBe(0);
   });
 });
