@@ -241,6 +241,15 @@ export class SpoutExecutor implements SpoutCollector {
     }
   }
 
+  /**
+   * Begins: active, or (a thread replaced while the run drains) inactive, which with nothing
+   * pending means ended, and the main thread must hear so or the drain waits for its timeout.
+   */
+  start(active: boolean): void {
+    if (active) this.activate();
+    else this.checkEnded();
+  }
+
   activate(): void {
     if (this.active) return;
     this.active = true;

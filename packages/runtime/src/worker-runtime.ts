@@ -272,7 +272,7 @@ export class WorkerRuntime {
   async control(msg: ControlMessage): Promise<void> {
     switch (msg.k) {
       case 'start':
-        if (msg.active) for (const s of this.spouts) s.activate();
+        for (const s of this.spouts) s.start(msg.active);
         this.schedule();
         return;
       case 'activate':
