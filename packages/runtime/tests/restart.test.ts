@@ -72,41 +72,45 @@ describe('a killed worker thread', () => {
     });
   }
 
-  test('killed while draining: the replacement finishes and cleans up too', async () => {
-    const dir = tempDir();
-    const markers = join(dir, 'markers');
-    const ackLog = join(dir, 'acked');
-    const s = spec(
-      [
-        { id: 'seq', export: 'seqSpout', config: { count: 0, ackLog, marker: markers } },
-        { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { marker: markers, delayEvery: 400 } },
-        { id: 'sink', export: 'collectSink', parallelism: 2, config: { path: join(dir, 'out'), marker: markers } },
-      ],
-      [
-        { from: 'seq', to: 'flaky' },
-        { from: 'flaky', to: 'sink' },
-      ],
-      { messageTimeoutMs: 2000 },
-    );
-    const { engine } = await start(s, 2);
-    await waitFor(async () => sinkExecuted(await engine.stats()) > 5000, 20_000, 'some output');
-    const killed = engine.killWorker(1);
-    const summary = await engine.stop();
-    await killed;
-    expect(summary.reason).toBe('stopped');
-    expect(summary.restarts).toBe(1);
-    expect(summary.abandoned).toBe(0);
-    const m = lines(markers).sort();
-    for (const c of ['flaky', 'sink']) {
-      for (const t of [0, 1]) {
-        expect(m).toContain(`finish ${c} ${t}`);
-        expect(m).toContain(`cleanup ${c} ${t}`);
+  for (const victim of [1, 0]) {
+    test(`killed while draining (worker ${victim}): the replacement finishes and cleans up too, without waiting for the drain timeout`, async () => {
+      const dir = tempDir();
+      const markers = join(dir, 'markers');
+      const ackLog = join(dir, 'acked');
+      const s = spec(
+        [
+          { id: 'seq', export: 'seqSpout', config: { count: 0, ackLog, marker: markers } },
+          { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { marker: markers, delayEvery: 400 } },
+          { id: 'sink', export: 'collectSink', parallelism: 2, config: { path: join(dir, 'out'), marker: markers } },
+        ],
+        [
+          { from: 'seq', to: 'flaky' },
+          { from: 'flaky', to: 'sink' },
+        ],
+        { messageTimeoutMs: 2000, drainTimeoutMs: 20_000 },
+      );
+      const { engine } = await start(s, 2);
+      await waitFor(async () => sinkExecuted(await engine.stats()) > 5000, 20_000, 'some output');
+      const t0 = Date.now();
+      const killed = engine.killWorker(victim);
+      const summary = await engine.stop();
+      await killed;
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(summary.reason).toBe('stopped');
+      expect(summary.restarts).toBe(1);
+      expect(summary.abandoned).toBe(0);
+      const m = lines(markers).sort();
+      for (const c of ['flaky', 'sink']) {
+        for (const t of [0, 1]) {
+          expect(m).toContain(`finish ${c} ${t}`);
+          expect(m).toContain(`cleanup ${c} ${t}`);
+        }
       }
-    }
-    expect(m).toContain('close seq 0');
-    const got = new Set(firstValues(join(dir, 'out')));
-    for (const id of lines(ackLog).map(Number)) if (!got.has(id)) throw new Error(`acked id ${id} never reached the sink`);
-  });
+      expect(m).toContain('close seq 0');
+      const got = new Set(firstValues(join(dir, 'out')));
+      for (const id of lines(ackLog).map(Number)) if (!got.has(id)) throw new Error(`acked id ${id} never reached the sink`);
+    });
+  }
 
   test('beyond maxRestarts the run fails with WorkerFailedError', async () => {
     const dir = tempDir();
