@@ -103,14 +103,12 @@ describe('ticks', () => {
     // Ticks while the run was running (the drain after stop() may add one or two).
     const t = all.map(([at]) => at).filter((at) => at <= stoppedAt);
     expect(t.length).toBeGreaterThanOrEqual(5);
-    // About one per 100 ms over the span they cover; a loaded machine may delay or skip one.
-    const span = t[t.length - 1]! - t[0]!;
-    expect(t.length - 1).toBeGreaterThanOrEqual(Math.floor(span / 100) - 2);
-    expect(t.length - 1).toBeLessThanOrEqual(Math.ceil(span / 100) + 1);
+    expect(t.length).toBeLessThanOrEqual(14);
     const gaps = t.slice(1).map((at, i) => at - t[i]!);
     const median = gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+    // About the interval: a loaded machine delays ticks a little, never brings them closer.
     expect(median).toBeGreaterThanOrEqual(70);
-    expect(median).toBeLessThanOrEqual(160);
+    expect(median).toBeLessThanOrEqual(200);
     // Ticks are not data: the sink got only the spout's tuples.
     const seq = summary.tasks.find((x) => x.componentId === 'seq')!;
     expect(firstValues(out).length).toBe(seq.emitted);
