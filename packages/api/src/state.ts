@@ -40,10 +40,17 @@ export function keyGroupRange(taskIndex: number, parallelism: number, maxParalle
 
 /** The key of a tuple under fields grouping: the grouping fields' values joined. */
 export function groupingKey(values: readonly unknown[], indexes: readonly number[]): string {
-  if (indexes.length === 1) return String(values[indexes[0]!]);
-  let key = String(values[indexes[0]!]);
-  for (let i = 1; i < indexes.length; i++) key += '\u0000' + String(values[indexes[i]!]);
+  if (indexes.length === 1) return keyPart(values[indexes[0]!]);
+  let key = keyPart(values[indexes[0]!]);
+  for (let i = 1; i < indexes.length; i++) key += '\u0000' + keyPart(values[indexes[i]!]);
   return key;
+}
+
+/** A value as part of a key: strings as they are, objects by content (not "[object Object]"). */
+function keyPart(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
 }
 
 /** What a component reads and writes; the runtime holds the snapshot side. */

@@ -18,7 +18,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
       controller.abort();
     } else {
       io.err(`${sig}: stopping without draining`);
-      process.exit(130);
+      process.exit(EXIT.INTERRUPTED);
     }
   };
   process.on('SIGINT', onSignal);

@@ -7,6 +7,8 @@ export const EXIT = {
   USAGE: 2,
   /** The topology started but failed (a worker kept dying, a component failed to start). */
   RUNTIME: 3,
+  /** A second SIGINT/SIGTERM stopped the run without draining. */
+  INTERRUPTED: 130,
 } as const;
 
 /** A command-line mistake the user can fix: printed without a stack, exit code 2. */

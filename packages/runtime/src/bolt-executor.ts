@@ -34,6 +34,12 @@ export class BoltExecutor implements OutputCollector {
   private running = false;
   private current: TupleImpl | null = null;
   private staging = false;
+  /**
+   * Acks and fails a manual-ack bolt makes inside execute wait for its staged emits: an input
+   * acked before its children join the tree would complete the tree too early.
+   */
+  private readonly deferred: TupleImpl[] = [];
+  private readonly deferredFail: boolean[] = [];
   private readonly stagedValues: unknown[][] = [];
   private readonly stagedAnchors: (Anchors | undefined)[] = [];
   private readonly stagedRoutes: StreamRoute[] = [];
@@ -233,6 +239,7 @@ export class BoltExecutor implements OutputCollector {
     this.stats.executed++;
     this.staging = false;
     this.routeStaged();
+    if (this.deferred.length > 0) this.applyDeferred();
     this.current = null;
     if (this.autoAck) this.ack(t);
   }
@@ -241,6 +248,7 @@ export class BoltExecutor implements OutputCollector {
     this.stats.executed++;
     this.staging = false;
     this.clearStaged();
+    if (this.deferred.length > 0) this.applyDeferred();
     this.current = null;
     this.stats.errors++;
     this.onError(err, 'execute');
@@ -254,12 +262,14 @@ export class BoltExecutor implements OutputCollector {
       this.stats.executed += tuples.length;
       if (err !== undefined) {
         this.clearStaged();
+        if (this.deferred.length > 0) this.applyDeferred();
         this.stats.errors++;
         this.onError(err, 'executeBatch');
         for (const t of tuples) this.fail(t);
         return;
       }
       this.routeStaged();
+      if (this.deferred.length > 0) this.applyDeferred();
       if (this.autoAck) for (const t of tuples) this.ack(t);
     };
     let r: void | Promise<void>;
@@ -353,8 +363,22 @@ export class BoltExecutor implements OutputCollector {
     }
   }
 
+  private applyDeferred(): void {
+    const tuples = this.deferred.splice(0);
+    const fails = this.deferredFail.splice(0);
+    for (let i = 0; i < tuples.length; i++) {
+      if (fails[i]) this.fail(tuples[i]!);
+      else this.ack(tuples[i]!);
+    }
+  }
+
   ack(tuple: Tuple): void {
     const t = tuple as TupleImpl;
+    if (this.staging) {
+      this.deferred.push(t);
+      this.deferredFail.push(false);
+      return;
+    }
     if (t.state !== 0) return;
     t.state = STATE_ACKED;
     this.stats.acked++;
@@ -367,6 +391,11 @@ export class BoltExecutor implements OutputCollector {
 
   fail(tuple: Tuple): void {
     const t = tuple as TupleImpl;
+    if (this.staging) {
+      this.deferred.push(t);
+      this.deferredFail.push(true);
+      return;
+    }
     if (t.state !== 0) return;
     t.state = STATE_FAILED;
     this.stats.failed++;

@@ -52,3 +52,30 @@ test('a bolt failing every 7th tuple: every id arrives exactly once, failures re
   expect(by.sink!.executed).toBe(N);
   expect(by.sink!.acked).toBe(N);
 });
+
+test('a manual-ack bolt that emits then acks inside execute: downstream failures still reach the spout', async () => {
+  const dir = tempDir();
+  const N = 2000;
+  const out = join(dir, 'out');
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', parallelism: 1, config: { count: N } },
+      { id: 'relay', export: 'manualAckBolt', parallelism: 1, autoAck: false },
+      // Fails every id the first time it sees it.
+      { id: 'flaky', export: 'flakyBolt', parallelism: 1, config: { failEvery: 1 } },
+      { id: 'sink', export: 'collectSink', parallelism: 1, config: { path: out } },
+    ],
+    [
+      { from: 'seq', to: 'relay' },
+      { from: 'relay', to: 'flaky' },
+      { from: 'flaky', to: 'sink' },
+    ],
+    { messageTimeoutMs: 30_000 },
+  );
+  const { summary, by } = await run(s, 2);
+  expect(summary.reason).toBe('completed');
+  // Had the relay's ack completed the trees before its emits joined them, the spout would see no failure.
+  expect(by.seq!.failed).toBe(N);
+  expect(by.seq!.acked).toBe(N);
+  expect(counts(firstValues(out)).size).toBe(N);
+});

@@ -452,6 +452,21 @@ describe('errors', () => {
     ]);
   });
 
+  it('limits the topology to 4096 tasks', async () => {
+    const big = yaml(
+      'name: t',
+      'config: { maxParallelism: 4096 }',
+      'spouts:',
+      '  - { id: lines, type: file, parallelism: 3000, config: { path: /in } }',
+      'sinks:',
+      '  - { id: out, type: stdout, parallelism: 1097 }',
+      'streams:',
+      '  - { from: lines, to: out, grouping: { type: shuffle } }',
+    );
+    const issues = await issuesOf(big);
+    expect(issues).toEqual(['topo.yaml:6:43: the topology has more than 4096 tasks from sink "out" on (parallelism summed over all components); lower some parallelism']);
+  });
+
   it('lists the known types when nothing is near', async () => {
     const text = yaml(
       'name: t',

@@ -41,6 +41,7 @@ import {
 } from 'yaml';
 import { InvalidTopologyError, type TopologyIssue } from './errors.js';
 import { importModule } from './module-loader.js';
+import { MAX_TASKS } from './plan.js';
 import type { ComponentRegistry } from './registry.js';
 import { expandVariables, hasReference, isWholeReference, maskReferences, SubstitutionSyntaxError, unmaskReferences } from './substitute.js';
 import {
@@ -1014,6 +1015,19 @@ function checkIds(ctx: LoadContext, resolved: readonly Resolved[]): Map<string, 
         `duplicate component id "${id}"; ${first.raw.kind} "${id}" is already defined at ${at.file}:${at.line}:${at.col}`,
       );
     } else byId.set(id, r);
+  }
+  let tasks = 0;
+  for (const r of resolved) {
+    tasks += r.node?.parallelism ?? 0;
+    if (tasks > MAX_TASKS) {
+      ctx.issues.add(
+        r.raw.src,
+        r.raw.fields.get('parallelism')?.value ?? r.raw.node,
+        [...r.raw.path, 'parallelism'],
+        `the topology has more than ${MAX_TASKS} tasks from ${r.raw.kind} "${r.raw.id}" on (parallelism summed over all components); lower some parallelism`,
+      );
+      break;
+    }
   }
   return byId;
 }

@@ -32,7 +32,8 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
     logger: (level, msg, fields) => {
       if (LEVELS.indexOf(level) < min) return;
       const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
-      const stack = fields && typeof fields.stack === 'string' && level === 'debug' ? `\n${fields.stack}` : '';
+      // Stacks of component errors are for debugging: shown with --log-level debug.
+      const stack = min === 0 && fields && typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
       opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${stack}`);
     },
   });
