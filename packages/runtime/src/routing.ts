@@ -2,9 +2,6 @@ import { type CustomGrouping, groupingKey, keyGroupOf, taskForKeyGroup } from '@
 import type { ExecutionPlan, GroupingType } from '@qitian/topology';
 import { SourceStream } from './tuple-impl.js';
 
-/** Keys remembered per fields-grouped edge before the memo restarts. */
-const MEMO_LIMIT = 65_536;
-
 export const SHUFFLE = 0;
 export const LOCAL_OR_SHUFFLE = 1;
 export const FIELDS = 2;
@@ -41,8 +38,6 @@ export interface EdgeRoute {
   readonly custom?: CustomGrouping;
   /** Consumer task ids as a set, to check what a custom grouping returns. */
   readonly targetSet: ReadonlySet<number>;
-  /** Fields grouping: key -> task, bounded by MEMO_LIMIT. */
-  readonly memo: Map<string, number>;
   /** Round-robin position for shuffle. */
   next: number;
   /** Custom grouping: task ids it named that do not consume the stream (each a dropped copy). */
@@ -89,7 +84,6 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         local,
         fieldIdx,
         targetSet: new Set(targets),
-        memo: new Map(),
         custom: customs.get(`${s.from}->${s.to}:${stream}`),
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
@@ -113,23 +107,18 @@ export function chooseTask(edge: EdgeRoute, values: readonly unknown[]): number 
       edge.next = i + 1 >= pool.length ? 0 : i + 1;
       return pool[i]!;
     }
-    case FIELDS: {
-      // V8 hashes strings natively and caches the hash in the string, so a Map lookup is far
-      // cheaper than hashing the key in JS again; the memo is bounded and simply restarts.
-      const key = groupingKey(values, edge.fieldIdx);
-      const memo = edge.memo;
-      let task = memo.get(key);
-      if (task === undefined) {
-        const kg = keyGroupOf(key, edge.maxParallelism);
-        task = edge.targets[taskForKeyGroup(kg, edge.targets.length, edge.maxParallelism)]!;
-        if (memo.size >= MEMO_LIMIT) memo.clear();
-        memo.set(key, task);
-      }
-      return task;
-    }
+    case FIELDS:
+      // Hashing the key in JS (a few ns a character) beats a memo Map: with many distinct keys,
+      // a memo's lookups miss the cache and cost more than the hash they save (measured).
+      return fieldsTask(edge, groupingKey(values, edge.fieldIdx));
     default:
       return edge.targets[0]!;
   }
+}
+
+function fieldsTask(edge: EdgeRoute, key: string): number {
+  const kg = keyGroupOf(key, edge.maxParallelism);
+  return edge.targets[taskForKeyGroup(kg, edge.targets.length, edge.maxParallelism)]!;
 }
 
 /**
