@@ -153,7 +153,7 @@ describe('parseTopology: a valid topology', () => {
       maxSpoutPending: 5000,
       batchSize: 500,
       batchLingerMs: 2,
-      credits: 8,
+      credits: 32,
       drainTimeoutMs: 30_000,
     });
     // Spouts first, every component after its upstreams (count is declared before split).

@@ -81,7 +81,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   maxSpoutPending: 5000,
   batchSize: 500,
   batchLingerMs: 5,
-  credits: 8,
+  credits: 32,
   drainTimeoutMs: 30_000,
 };
 
