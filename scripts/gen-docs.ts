@@ -17,7 +17,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ComponentDefinition, type Field, type Fields, type SpecExample, validateConfig } from '@qitian/api';
+import { type ComponentDefinition, type Field, type Fields, formatDuration, type SpecExample, validateConfig } from '@qitian/api';
 import { type BuiltinComponent, builtinComponents } from '@qitian/netops';
 import { TOPOLOGY_CONFIG_FIELDS } from '@qitian/topology';
 
@@ -43,18 +43,7 @@ export function componentPagePath(kind: Kind, type: string): string {
 // ---------------------------------------------------------------------------------------------
 // Values as a reader writes them in YAML
 
-/** `250ms`, `30s`, `5m`, `2h`: the largest whole unit, as `qitian graph` prints durations. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
+export { formatDuration };
 
 /** A value as it would be written in YAML (flow style, on one line). */
 function yamlValue(f: Field, v: unknown): string {

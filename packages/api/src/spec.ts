@@ -111,6 +111,19 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
 }
 
+/** `250ms`, `30s`, `5m`, `2h`, `1d`: a duration in the largest whole unit, the inverse of parseDuration. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function parseDurationOrThrow(v: string | number): number {
   if (typeof v === 'number') return v;
   const ms = parseDuration(v);

@@ -2,6 +2,7 @@
  * A topology's DAG for people: a text listing for the terminal and Graphviz DOT for pictures
  * (`qitian graph topo.yaml --dot | dot -Tsvg > topo.svg`).
  */
+import { formatDuration } from '@qitian/api';
 import type { ComponentNode, Grouping, StreamEdge, TopologySpec } from './types.js';
 
 /** What a component is: its built-in type, or the module path of user code. */
@@ -9,16 +10,6 @@ function componentType(c: ComponentNode): string {
   return c.type ?? c.module ?? c.ref.url;
 }
 
-function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
 
 /** `fields(host,port)`, `shuffle`, `custom(hash-by-site.ts)`. */
 export function describeGrouping(g: Grouping): string {
@@ -53,7 +44,7 @@ export function renderGraphText(spec: TopologySpec): string {
     c.kind,
     componentType(c),
     `x${c.parallelism}`,
-    c.tickMs !== undefined ? `tick ${formatMs(c.tickMs)}` : '',
+    c.tickMs !== undefined ? `tick ${formatDuration(c.tickMs)}` : '',
   ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.map((r) => r[i]!.length)));
   const lines = [`topology ${spec.name} (${spec.file})`, 'components:'];
@@ -89,7 +80,7 @@ export function renderGraphDot(spec: TopologySpec): string {
     '  edge [fontname="Helvetica", fontsize=9];',
   ];
   for (const c of spec.components) {
-    const tick = c.tickMs !== undefined ? ` tick ${formatMs(c.tickMs)}` : '';
+    const tick = c.tickMs !== undefined ? ` tick ${formatDuration(c.tickMs)}` : '';
     const label = `${c.id}\n${c.kind}: ${componentType(c)} x${c.parallelism}${tick}`;
     lines.push(`  ${q(c.id)} [${SHAPES[c.kind]}, label=${q(label)}];`);
   }
