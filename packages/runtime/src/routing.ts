@@ -108,6 +108,8 @@ export function chooseTask(edge: EdgeRoute, values: readonly unknown[]): number 
       return pool[i]!;
     }
     case FIELDS:
+      // One consumer task owns every key group: no key to hash.
+      if (edge.targets.length === 1) return edge.targets[0]!;
       // Hashing the key in JS (a few ns a character) beats a memo Map: with many distinct keys,
       // a memo's lookups miss the cache and cost more than the hash they save (measured).
       return fieldsTask(edge, groupingKey(values, edge.fieldIdx));
