@@ -200,3 +200,49 @@ describe('qitian run', () => {
     expect(r.stderr).toMatch(/topology\.yaml:\d+:\d+: variable \$\{output\} is not set/);
   });
 });
+
+describe('user modules outside the project', () => {
+  // A user's topology folder has no node_modules: `import ... from '@qitian/api'` must still
+  // resolve (from the engine's installation), whether the folder's .ts files are CommonJS (no
+  // package.json) or ES modules ("type": "module").
+  for (const kind of ['commonjs', 'module'] as const) {
+    test(`a .ts bolt importing @qitian/api runs (${kind} folder)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'qitian-user-'));
+      if (kind === 'module') writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+      writeFileSync(
+        join(dir, 'upper.ts'),
+        [
+          "import { defineBolt, type OutputCollector } from '@qitian/api';",
+          'export default defineBolt({',
+          "  spec: { summary: 'upper-cases lines', fields: {} },",
+          "  outputs: () => ({ default: ['line'] }),",
+          '  create() {',
+          '    let out!: OutputCollector;',
+          '    return { prepare(_c, c) { out = c; }, execute(t) { out.emit([String(t.values[0]).toUpperCase()]); } };',
+          '  },',
+          '});',
+          '',
+        ].join('\n'),
+      );
+      const output = join(dir, 'out.jsonl');
+      writeFileSync(
+        join(dir, 't.yaml'),
+        [
+          'name: user',
+          'spouts: [{ id: gen, type: generator, config: { format: words, count: 100 } }]',
+          'bolts: [{ id: upper, module: ./upper.ts }]',
+          `sinks: [{ id: out, type: file, config: { path: ${JSON.stringify(output)} } }]`,
+          'streams:',
+          '  - { from: gen, to: upper, grouping: { type: shuffle } }',
+          '  - { from: upper, to: out, grouping: { type: shuffle } }',
+          '',
+        ].join('\n'),
+      );
+      const r = await qitian('run', join(dir, 't.yaml'), '--workers', '2');
+      expect(r.code, r.stderr).toBe(0);
+      const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l).line as string);
+      expect(lines.length).toBe(100);
+      expect(lines.every((l) => l === l.toUpperCase() && l.length > 0)).toBe(true);
+    });
+  }
+});

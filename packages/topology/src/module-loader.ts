@@ -1,7 +1,31 @@
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import Module, { createRequire, register } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModuleLoadError } from './errors.js';
 
 let tsxRegistered: Promise<void> | undefined;
+let engineResolution = false;
+
+/**
+ * User code imports `@qitian/api` wherever it lives. When its own folder has no node_modules
+ * with it, the import resolves from the engine's installation: for ES modules through a resolve
+ * hook, for CommonJS (a `.ts` file outside a `"type": "module"` package) through NODE_PATH.
+ * Once per thread.
+ */
+function ensureEngineResolution(): void {
+  if (engineResolution) return;
+  engineResolution = true;
+  // Absent only when this file runs from source under a test runner, which resolves by itself.
+  const hooks = new URL('./resolve-hooks.js', import.meta.url);
+  if (existsSync(fileURLToPath(hooks))) register(hooks);
+  const candidates = createRequire(import.meta.url).resolve.paths('@qitian/api') ?? [];
+  const nodeModules = candidates.find((dir) => existsSync(join(dir, '@qitian', 'api')));
+  if (nodeModules) {
+    process.env.NODE_PATH = [nodeModules, process.env.NODE_PATH].filter(Boolean).join(delimiter);
+    (Module as unknown as { _initPaths(): void })._initPaths();
+  }
+}
 
 /**
  * Registers tsx once per thread, so that `.ts` user modules can be imported. Both hooks: a `.ts`
@@ -33,7 +57,10 @@ function needsTypeScript(url: string): boolean {
 /** Imports a module by file URL or absolute path, TypeScript included. */
 export async function importModule(urlOrPath: string): Promise<Record<string, unknown>> {
   const url = urlOrPath.startsWith('file:') || urlOrPath.startsWith('node:') ? urlOrPath : pathToFileURL(urlOrPath).href;
-  if (url.startsWith('file:') && needsTypeScript(url)) await ensureTypeScript();
+  if (url.startsWith('file:')) {
+    ensureEngineResolution();
+    if (needsTypeScript(url)) await ensureTypeScript();
+  }
   try {
     return esmShaped((await import(url)) as Record<string, unknown>);
   } catch (err) {
