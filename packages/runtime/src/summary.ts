@@ -22,7 +22,8 @@ export interface ComponentSummary {
 
 export function summarize(stats: readonly ExecutorStats[]): ComponentSummary[] {
   const by = new Map<string, ExecutorStats[]>();
-  for (const s of stats) {
+  // Task ids follow the plan's topological order: so do the rows.
+  for (const s of [...stats].sort((a, b) => a.taskId - b.taskId)) {
     let list = by.get(s.componentId);
     if (!list) by.set(s.componentId, (list = []));
     list.push(s);
