@@ -26,6 +26,8 @@ export interface RunSummary {
   readonly tasks: readonly ExecutorStats[];
   /** Spout trees still pending when a drain timed out (0 after a clean end). */
   readonly abandoned: number;
+  /** True when a step of the end (settling in-flight tuples, a bolt's finish()) outran drainTimeout. */
+  readonly incomplete: boolean;
 }
 
 /** A worker thread that died and could not be replaced, or a component that failed to start. */
@@ -82,6 +84,8 @@ export class Engine {
   private endRequested: { drain: boolean } | undefined;
   private restarts = 0;
   private abandoned = 0;
+  /** A step of the end sequence timed out: some finish() results may be missing. */
+  private incomplete = false;
   private failure: Error | undefined;
   private finishedResolve!: (s: RunSummary) => void;
   private wakeEnd: (() => void) | undefined;
@@ -341,14 +345,28 @@ export class Engine {
       }
     }
     if (this.failure) return this.close('failed');
-    await this.quiesce();
-    // Bolts finish in topological order, each after everything upstream has finished and quiesced.
-    for (const c of this.plan.spec.components) {
-      if (c.kind === 'spout' || this.failure) continue;
-      await this.ask((id) => ({ k: 'finish', components: [c.id], id }));
-      await this.quiesce();
+    // Each step of the end may take up to drainTimeout: a bolt whose async execute or finish()
+    // never settles must not keep the process from ending.
+    if (await this.bounded(this.quiesce(), 'in-flight tuples did not settle')) {
+      // Bolts finish in topological order, each after everything upstream has finished and quiesced.
+      for (const c of this.plan.spec.components) {
+        if (c.kind === 'spout' || this.failure) continue;
+        if (!(await this.bounded(this.ask((id) => ({ k: 'finish', components: [c.id], id })), `finish() of "${c.id}" did not return`))) break;
+        if (!(await this.bounded(this.quiesce(), `tuples emitted by finish() of "${c.id}" did not settle`))) break;
+      }
     }
     return this.close(this.failure ? 'failed' : draining ? 'stopped' : 'completed');
+  }
+
+  /** Waits for `step` up to drainTimeout; false (and a warning) when it did not finish in time. */
+  private async bounded(step: Promise<unknown>, what: string): Promise<boolean> {
+    const ms = this.plan.spec.config.drainTimeoutMs;
+    const done = await Promise.race([step.then(() => true), deadline(ms).then(() => false)]);
+    if (!done) {
+      this.incomplete = true;
+      this.log('warn', `${what} within ${ms}ms (config.drainTimeout); closing the topology anyway`);
+    }
+    return done;
   }
 
   /**
@@ -381,7 +399,7 @@ export class Engine {
 
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
-    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' ? 2000 : 30_000)]);
+    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' || this.incomplete ? 2000 : 30_000)]);
     this.phase = 'closed';
     await this.terminateAll();
     this.finishedResolve({
@@ -392,6 +410,7 @@ export class Engine {
       restarts: this.restarts,
       tasks: this.slots.flatMap((s) => s.lastStats),
       abandoned: this.abandoned,
+      incomplete: this.incomplete,
     });
   }
 

@@ -77,6 +77,27 @@ describe('drain timeout', () => {
   });
 });
 
+describe('end of a run', () => {
+  test('a finish() that never returns is given up after drainTimeout, with a warning', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 500 } },
+        { id: 'stuck', export: 'hangingFinishSink' },
+      ],
+      [{ from: 'seq', to: 'stuck' }],
+      { drainTimeoutMs: 500 },
+    );
+    const { engine, logs } = await start(s, 2);
+    const t0 = Date.now();
+    const summary = await engine.finished;
+    // drainTimeout for finish, then at most 2 s for close before the threads are terminated.
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(summary.reason).toBe('completed');
+    expect(summary.incomplete).toBe(true);
+    expect(logs.some((l) => l.level === 'warn' && /finish\(\) of "stuck" did not return within 500ms/.test(l.msg))).toBe(true);
+  });
+});
+
 describe('ticks', () => {
   test('a bolt with tickMs gets tick tuples at about that interval', async () => {
     const dir = tempDir();
