@@ -86,6 +86,9 @@ export class Engine {
   private abandoned = 0;
   /** A step of the end sequence timed out: some finish() results may be missing. */
   private incomplete = false;
+  /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
+  private readonly carried = new Map<number, ExecutorStats>();
+  private statsTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private finishedResolve!: (s: RunSummary) => void;
   private wakeEnd: (() => void) | undefined;
@@ -131,6 +134,14 @@ export class Engine {
     this.started = performance.now();
     this.phase = 'running';
     for (const s of this.slots) this.send(s, { k: 'start', active: true });
+    // Fresh counters every second, so that a thread that dies takes at most a second of them along.
+    let polling = false;
+    this.statsTimer = setInterval(() => {
+      if (this.phase === 'closed' || polling) return;
+      polling = true;
+      void this.stats().finally(() => (polling = false));
+    }, STATS_EVERY_MS);
+    this.statsTimer.unref();
     void this.lifecycle();
   }
 
@@ -140,7 +151,7 @@ export class Engine {
     const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, restart, generation };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
-    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: this.slots[index]?.lastStats ?? [] };
+    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: restart ? [] : (this.slots[index]?.lastStats ?? []) };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (msg: StatusMessage) => {
@@ -217,6 +228,8 @@ export class Engine {
     this.restartTimes.push(now);
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
+    for (const t of slot.lastStats) this.carried.set(t.taskId, addCounters(this.carried.get(t.taskId), t));
+    slot.lastStats = [];
     if (this.restartTimes.length > max) {
       this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
       return;
@@ -293,9 +306,22 @@ export class Engine {
 
   /** Current figures of every task. */
   async stats(): Promise<ExecutorStats[]> {
-    if (this.phase === 'closed') return this.slots.flatMap((s) => s.lastStats);
-    await this.ask((id) => ({ k: 'stats', id }));
-    return this.slots.flatMap((s) => s.lastStats);
+    if (this.phase !== 'closed') await this.ask((id) => ({ k: 'stats', id }));
+    return this.withCarried();
+  }
+
+  /** Every task's counters, including what threads that died had counted. */
+  private withCarried(): ExecutorStats[] {
+    const current = this.slots.flatMap((s) => s.lastStats);
+    if (this.carried.size === 0) return current;
+    const seen = new Set<number>();
+    const out = current.map((t) => {
+      seen.add(t.taskId);
+      const c = this.carried.get(t.taskId);
+      return c ? addCounters(c, t) : t;
+    });
+    for (const [task, c] of this.carried) if (!seen.has(task)) out.push(c);
+    return out;
   }
 
   /** Drains and stops: spouts stop emitting, in-flight tuples complete, bolts finish, all close. */
@@ -399,6 +425,7 @@ export class Engine {
 
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
+    clearInterval(this.statsTimer);
     await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' || this.incomplete ? 2000 : 30_000)]);
     this.phase = 'closed';
     await this.terminateAll();
@@ -408,7 +435,7 @@ export class Engine {
       durationMs: performance.now() - this.started,
       workers: this.slots.length,
       restarts: this.restarts,
-      tasks: this.slots.flatMap((s) => s.lastStats),
+      tasks: this.withCarried(),
       abandoned: this.abandoned,
       incomplete: this.incomplete,
     });
@@ -422,6 +449,33 @@ export class Engine {
       }),
     );
   }
+}
+
+const STATS_EVERY_MS = 1000;
+
+/**
+ * Counters of two lives of one task added up; gauges (pending, queued) are the later one's.
+ * `later` may be undefined only as the first argument's absence: `addCounters(undefined, t)` is t.
+ */
+function addCounters(earlier: ExecutorStats | undefined, later: ExecutorStats): ExecutorStats {
+  if (!earlier) return { ...later, custom: { ...later.custom } };
+  const custom: Record<string, number> = { ...earlier.custom };
+  for (const [k, v] of Object.entries(later.custom)) custom[k] = (custom[k] ?? 0) + v;
+  return {
+    ...later,
+    emitted: earlier.emitted + later.emitted,
+    transferred: earlier.transferred + later.transferred,
+    executed: earlier.executed + later.executed,
+    acked: earlier.acked + later.acked,
+    failed: earlier.failed + later.failed,
+    timedOut: earlier.timedOut + later.timedOut,
+    errors: earlier.errors + later.errors,
+    dropped: earlier.dropped + later.dropped,
+    busyMs: earlier.busyMs + later.busyMs,
+    backpressureMs: earlier.backpressureMs + later.backpressureMs,
+    completeLatencyMsSum: earlier.completeLatencyMsSum + later.completeLatencyMsSum,
+    custom,
+  };
 }
 
 function sleep(ms: number): Promise<void> {
