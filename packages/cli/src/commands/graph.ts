@@ -9,7 +9,7 @@ export function graphCommand(io: CommandIO): Command {
     .description('print the topology as a DAG: text, or Graphviz DOT with --dot')
     .argument('<file>', 'topology YAML file')
     .option('--dot', 'print Graphviz DOT (pipe into `dot -Tsvg`)')
-    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet, {})
+    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet)
     .action(async (file: string, opts: { dot?: boolean; set: Record<string, string> }) => {
       const spec = await runValidate({ file, vars: opts.set });
       io.out(opts.dot ? renderGraphDot(spec) : renderGraphText(spec));

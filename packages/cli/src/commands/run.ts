@@ -54,12 +54,12 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
     .description('run a topology on this machine (embedded single node, no NATS needed) until its spouts end or it is stopped')
     .argument('<file>', 'topology YAML file')
     .option('-w, --workers <n>', 'worker threads (default: config.workers, else one per core)', positiveInt('--workers'))
-    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet, {})
+    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet)
     .option('-d, --duration <seconds>', 'drain and stop after this many seconds', positiveNumber('--duration'))
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the end-of-run summary as JSON on stdout')
     .option('-q, --quiet', 'do not print the end-of-run summary')
-    .action(async (file: string, o: { workers?: number; set: Record<string, string>; duration?: number; logLevel: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, o: { workers?: number; set?: Record<string, string>; duration?: number; logLevel: string; json?: boolean; quiet?: boolean }) => {
       if (!LEVELS.includes(o.logLevel as EngineLogLevel)) throw new (await import('../errors.js')).UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const run = await runTopology({ file, workers: o.workers, vars: o.set, durationS: o.duration, logLevel: o.logLevel as EngineLogLevel, signal, io });
       const components = summarize(run.tasks);

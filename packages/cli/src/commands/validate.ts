@@ -19,9 +19,9 @@ export function validateCommand(io: CommandIO): Command {
   return new Command('validate')
     .description('check a topology file without running it; exit 0 when valid, 1 with every error on stderr')
     .argument('<file>', 'topology YAML file')
-    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet, {})
+    .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet)
     .option('--json', 'print the validated topology as JSON')
-    .action(async (file: string, opts: { set: Record<string, string>; json?: boolean }) => {
+    .action(async (file: string, opts: { set?: Record<string, string>; json?: boolean }) => {
       const spec = await runValidate({ file, vars: opts.set });
       if (opts.json) io.out(JSON.stringify(spec, null, 2));
       else {
