@@ -11,7 +11,12 @@ export function hashKey(key: string): number {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  // Final avalanche (murmur3 fmix32) so that short, similar keys spread over all groups.
+  // Final avalanche so that short, similar keys spread over all groups.
+  return fmix32(h);
+}
+
+/** murmur3's 32-bit finaliser: a full avalanche of a 32-bit value, as an unsigned integer. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

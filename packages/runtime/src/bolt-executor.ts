@@ -2,7 +2,7 @@ import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
-import type { StreamRoute } from './routing.js';
+import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import type { Transfer } from './transfer.js';
 import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
@@ -76,7 +76,7 @@ export class BoltExecutor implements OutputCollector {
   ) {
     this.kind = kind;
     this.defaultRoute = routes.get('default');
-    this.directTargets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
+    this.directTargets = consumerTasks(routes);
   }
 
   enqueue(entry: InboxEntry): void {

@@ -16,7 +16,7 @@ export class TaskContext implements TopologyContext, SpoutContext {
 
   constructor(
     private readonly plan: ExecutionPlan,
-    node: ComponentNode,
+    private readonly node: ComponentNode,
     readonly taskId: number,
     readonly taskIndex: number,
     readonly logger: Logger,
@@ -27,9 +27,7 @@ export class TaskContext implements TopologyContext, SpoutContext {
     this.componentId = node.id;
     this.parallelism = node.parallelism;
     this.config = node.config;
-    this.node = node;
   }
-  private readonly node: ComponentNode;
 
   componentTasks(componentId: string): readonly number[] {
     const t = this.plan.componentTasks[componentId];

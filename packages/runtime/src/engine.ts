@@ -148,7 +148,7 @@ export class Engine {
   /** Starts worker `index`; resolves when its components are open and prepared. */
   private spawn(index: number, peers: (MessagePort | null)[], restart: boolean): Promise<void> {
     const generation = (this.generations[index] = restart ? (this.generations[index] ?? 0) + 1 : 0);
-    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, restart, generation };
+    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
     const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: restart ? [] : (this.slots[index]?.lastStats ?? []) };

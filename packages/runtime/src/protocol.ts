@@ -22,8 +22,6 @@ export interface WorkerInit {
   peers: (MessagePort | null)[];
   /** Last saved spout positions, by task id, for a restarted worker. */
   checkpoints: Record<number, unknown>;
-  /** True when this worker replaces one that died: spouts fail nothing, resume from checkpoints. */
-  restart: boolean;
   /**
    * How many threads held this worker slot before this one. Spout tasks start their root ids
    * from it, so that late acks for a dead thread's tuple trees never match a new tree.

@@ -57,6 +57,16 @@ export interface StreamRoute {
   readonly direct: ReadonlySet<number>;
 }
 
+/** Every task a task's streams can reach: its grouped consumers and its direct-grouped ones. */
+export function consumerTasks(routes: ReadonlyMap<string, StreamRoute>): number[] {
+  const tasks = new Set<number>();
+  for (const r of routes.values()) {
+    for (const e of r.edges) for (const t of e.targets) tasks.add(t);
+    for (const t of r.direct) tasks.add(t);
+  }
+  return [...tasks];
+}
+
 export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number, customs: Map<string, CustomGrouping>): Map<string, StreamRoute> {
   const placement = plan.tasks[taskId]!;
   const node = plan.spec.components.find((c) => c.id === placement.componentId)!;

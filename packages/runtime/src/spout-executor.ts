@@ -2,7 +2,7 @@ import type { Spout, SpoutCollector, SpoutStatus } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import type { Emitter } from './emitter.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
-import type { StreamRoute } from './routing.js';
+import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { NO_ROOTS } from './tuple-impl.js';
 
@@ -70,7 +70,7 @@ export class SpoutExecutor implements SpoutCollector {
   ) {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
-    this.directTargets = [...new Set([...routes.values()].flatMap((r) => [...r.edges.flatMap((e) => e.targets), ...r.direct]))];
+    this.directTargets = consumerTasks(routes);
     context.wake = () => {
       if (!this.idle) return;
       this.idle = false;

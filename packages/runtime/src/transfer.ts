@@ -310,13 +310,15 @@ export class Transfer {
     this.sentTo[worker] = 0;
     this.recvFrom[worker] = 0;
     this.creditReturns[worker] = [];
+    // Full credits for the new thread's tasks, granted through addCredits so that what was
+    // waiting for the dead thread goes out at once.
+    const grant: number[] = [];
     for (let t = 0; t < this.taskWorker.length; t++) {
       if (this.taskWorker[t] !== worker) continue;
-      this.credits[t] = this.initialCredits;
+      this.credits[t] = 0;
+      grant.push(t, this.initialCredits);
     }
-    const flat: number[] = [];
-    for (let t = 0; t < this.taskWorker.length; t++) if (this.taskWorker[t] === worker) flat.push(t, 0);
-    this.addCredits(flat);
+    this.addCredits(grant);
   }
 
   /** True when nothing is buffered or waiting for credit. */

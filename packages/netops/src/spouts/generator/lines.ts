@@ -12,15 +12,7 @@
  * phrases.
  */
 
-/** murmur3's 32-bit finaliser: a good avalanche for counter-based generation. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from '@qitian/api';
 
 const GOLDEN = 0x9e3779b9;
 
