@@ -377,7 +377,13 @@ export class Engine {
       // Bolts finish in topological order, each after everything upstream has finished and quiesced.
       for (const c of this.plan.spec.components) {
         if (c.kind === 'spout' || this.failure) continue;
-        if (!(await this.bounded(this.ask((id) => ({ k: 'finish', components: [c.id], id })), `finish() of "${c.id}" did not return`))) break;
+        if (
+          !(await this.bounded(
+            this.ask((id) => ({ k: 'finish', components: [c.id], id })),
+            `finish() of "${c.id}" did not return`,
+          ))
+        )
+          break;
         if (!(await this.bounded(this.quiesce(), `tuples emitted by finish() of "${c.id}" did not settle`))) break;
       }
     }

@@ -1,15 +1,32 @@
 /**
  * Messages between the main thread and worker threads, and between worker threads. Tuple data
- * crosses as msgpackr-encoded batches in transferred ArrayBuffers; everything else is small.
+ * crosses as batches of flat value arrays, copied by postMessage's structured clone; everything
+ * else is small.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { ExecutionPlan } from '@qitian/topology';
 import type { ExecutorStats } from './stats.js';
 
+/**
+ * A batch of `n` tuples for task `to` from task `from`. `values` holds their values one tuple
+ * after another, `width` each, or `widths[i]` for tuple i when their lengths differ. `anchors`,
+ * for anchored batches, is flat [edgeLo, edgeHi, rootCount, ...roots] per tuple.
+ */
+export interface BatchMessage {
+  k: 'B';
+  to: number;
+  from: number;
+  stream: string;
+  n: number;
+  width: number;
+  values: unknown[];
+  widths: number[] | null;
+  anchors: number[] | null;
+}
+
 /** Worker-to-worker. */
 export type PeerMessage =
-  /** A batch of tuples for one task. `data` packs [values[], anchors | null]. */
-  | { k: 'B'; to: number; from: number; stream: string; n: number; data: Uint8Array }
+  | BatchMessage
   /** Acks and fails for one spout task: flat [root, lo, hi, ...] and [root, ...]. */
   | { k: 'A'; to: number; acks: Float64Array | null; fails: Float64Array | null }
   /** Credits returned to the sender: flat [task, count, ...]. */

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { Packr, Unpackr } from 'msgpackr';
-import type { PeerMessage } from './protocol.js';
+import type { BatchMessage, PeerMessage } from './protocol.js';
+import { rootTask } from './roots.js';
 import { NO_ROOTS, type SourceStream, TupleImpl } from './tuple-impl.js';
 
 /** Where a worker delivers batches for its own tasks. */
@@ -21,17 +21,22 @@ export interface DirectTarget {
 /** Tuples buffered for one (source task, stream, destination task). */
 class OutBuffer {
   tuples: TupleImpl[] = [];
-  values: unknown[][] = [];
+  /** Remote: the tuples' values one after another, `width` each unless `widths` says otherwise. */
+  values: unknown[] = [];
+  widths: number[] | null = null;
   anchors: number[] = [];
   anchored = false;
   n = 0;
   dirty = false;
+  readonly width: number;
   constructor(
     readonly dst: number,
     readonly dstWorker: number,
     readonly local: boolean,
     readonly src: SourceStream,
-  ) {}
+  ) {
+    this.width = src.fields.length;
+  }
 }
 
 interface AckBuffer {
@@ -42,17 +47,16 @@ interface AckBuffer {
 
 /**
  * The thread transport: batches tuples per destination task, sends them to local executors as
- * arrays and to other threads as msgpackr batches over MessagePorts, and enforces credit-based
- * flow control per edge (this thread -> destination task).
+ * arrays and to other threads as flat value arrays over MessagePorts (V8's structured clone does
+ * the copying, in C++), and enforces credit-based flow control per edge (this thread ->
+ * destination task).
  */
 export class Transfer {
-  private readonly packr = new Packr({ useRecords: false });
-  private readonly unpackr = new Unpackr({ useRecords: false });
   private readonly dirty: OutBuffer[] = [];
   /** Credits left per remote destination task. */
   private readonly credits: Int32Array;
   /** Batches waiting for credit, per remote destination task. */
-  private readonly waiting: (PeerMessage[] | undefined)[];
+  private readonly waiting: (BatchMessage[] | undefined)[];
   private readonly ackBuffers: (AckBuffer | undefined)[];
   private readonly dirtyAcks: number[] = [];
   /** Credits to return, per sending worker: flat [task, n, ...]. */
@@ -74,6 +78,8 @@ export class Transfer {
     private readonly local: LocalSink,
     /** Called when credits arrive, so the scheduler can run blocked tasks. */
     private readonly onUnblocked: () => void,
+    /** Tuples of `srcTask` that could not be sent (values that cannot be cloned): counted there. */
+    private readonly onUndeliverable: (srcTask: number, count: number, err: Error) => void = () => {},
   ) {
     const nTasks = taskWorker.length;
     this.direct = new Array(nTasks);
@@ -102,7 +108,10 @@ export class Transfer {
     if (b.local) {
       b.tuples.push(new TupleImpl(values, src, roots, lo, hi));
     } else {
-      b.values.push(values);
+      const width = values.length;
+      if (width !== b.width && b.widths === null) b.widths = new Array<number>(b.n).fill(b.width);
+      if (b.widths !== null) b.widths.push(width);
+      for (let i = 0; i < width; i++) b.values.push(values[i]);
       if (roots.length > 0) {
         if (!b.anchored) {
           // Earlier tuples of this batch were unanchored: give them empty anchor records.
@@ -141,12 +150,19 @@ export class Transfer {
       b.n = 0;
       this.local.enqueue(b.dst, batch, -1);
     } else {
-      const payload = this.packr.pack([b.values, b.anchored ? b.anchors : null]);
-      // pack() returns a view into a reused buffer: copy before transferring.
-      const data = new Uint8Array(payload.length);
-      data.set(payload);
-      const msg: PeerMessage = { k: 'B', to: b.dst, from: b.src.task, stream: b.src.stream, n: b.n, data };
+      const msg: BatchMessage = {
+        k: 'B',
+        to: b.dst,
+        from: b.src.task,
+        stream: b.src.stream,
+        n: b.n,
+        width: b.width,
+        values: b.values,
+        widths: b.widths,
+        anchors: b.anchored ? b.anchors : null,
+      };
       b.values = [];
+      b.widths = null;
       b.anchors = [];
       b.anchored = false;
       b.n = 0;
@@ -154,21 +170,71 @@ export class Transfer {
     }
   }
 
-  private sendBatch(dst: number, dstWorker: number, msg: PeerMessage & { k: 'B' }): void {
+  private sendBatch(dst: number, dstWorker: number, msg: BatchMessage): void {
     const q = this.waiting[dst];
     if (this.credits[dst]! > 0 && (!q || q.length === 0)) {
       this.credits[dst]!--;
-      this.post(dstWorker, msg, [msg.data.buffer as ArrayBuffer]);
+      this.postBatch(dstWorker, msg);
     } else {
       (this.waiting[dst] ??= []).push(msg);
     }
   }
 
+  /**
+   * Posts a batch that holds a credit. The values are copied by postMessage's structured clone,
+   * which throws on what it cannot copy (functions, symbols, class instances with private
+   * state...): then the tuples that cannot be copied are dropped, counted and their trees failed,
+   * and the rest go.
+   */
+  private postBatch(worker: number, msg: BatchMessage): void {
+    try {
+      this.post(worker, msg);
+    } catch (err) {
+      const rest = this.salvage(msg, err instanceof Error ? err : new Error(String(err)));
+      if (rest === null) this.credits[msg.to]!++;
+      else this.post(worker, rest);
+    }
+  }
+
+  /** The part of a batch that can be cloned, or null if none can; the rest is dropped and failed. */
+  private salvage(msg: BatchMessage, err: Error): BatchMessage | null {
+    const tuples = splitBatch(msg);
+    const values: unknown[] = [];
+    const widths: number[] = [];
+    const anchors: number[] | null = msg.anchors ? [] : null;
+    let n = 0;
+    let dropped = 0;
+    let first: Error | undefined;
+    for (const t of tuples) {
+      try {
+        structuredClone(t.values);
+      } catch (e) {
+        dropped++;
+        first ??= e instanceof Error ? e : err;
+        for (const root of t.roots) this.fail(rootTask(root), root);
+        continue;
+      }
+      n++;
+      widths.push(t.values.length);
+      for (const v of t.values) values.push(v);
+      if (anchors) anchors.push(t.lo, t.hi, t.roots.length, ...t.roots);
+    }
+    const where = `stream "${msg.stream}" of task ${msg.from} to task ${msg.to}`;
+    this.onUndeliverable(
+      msg.from,
+      dropped,
+      new Error(`${dropped} tuple(s) on ${where} hold values that cannot be copied to another thread: ${(first ?? err).message}`),
+    );
+    if (n === 0) return null;
+    return { ...msg, n, values, widths, anchors };
+  }
+
   private post(worker: number, msg: PeerMessage, transfer?: ArrayBuffer[]): void {
     const port = this.peers[worker];
     if (!port) return;
-    if (msg.k !== 'C') this.sentTo[worker]!++;
     port.postMessage(msg, transfer);
+    // Counted after the post, which throws when the batch cannot be cloned.
+    if (msg.k !== 'C') this.sentTo[worker]!++;
   }
 
   /** Flushes every partly filled batch and pending acks now. */
@@ -244,23 +310,27 @@ export class Transfer {
 
   // --- receiving --------------------------------------------------------------------------
 
-  /** Decodes a batch from another thread into tuples. */
-  decode(msg: PeerMessage & { k: 'B' }, src: SourceStream): TupleImpl[] {
-    const [values, anchors] = this.unpackr.unpack(msg.data) as [unknown[][], number[] | null];
-    const out = new Array<TupleImpl>(values.length);
-    if (!anchors) {
-      for (let i = 0; i < values.length; i++) out[i] = new TupleImpl(values[i]!, src, NO_ROOTS, 0, 0);
-      return out;
-    }
+  /** Turns a batch from another thread into tuples. */
+  decode(msg: BatchMessage, src: SourceStream): TupleImpl[] {
+    const { values, widths, anchors, n } = msg;
+    const out = new Array<TupleImpl>(n);
+    let v = 0;
     let p = 0;
-    for (let i = 0; i < values.length; i++) {
+    for (let i = 0; i < n; i++) {
+      const width = widths === null ? msg.width : widths[i]!;
+      const tupleValues = values.slice(v, v + width);
+      v += width;
+      if (anchors === null) {
+        out[i] = new TupleImpl(tupleValues, src, NO_ROOTS, 0, 0);
+        continue;
+      }
       const lo = anchors[p]!;
       const hi = anchors[p + 1]!;
-      const n = anchors[p + 2]!;
+      const r = anchors[p + 2]!;
       p += 3;
-      const roots = n === 0 ? NO_ROOTS : anchors.slice(p, p + n);
-      p += n;
-      out[i] = new TupleImpl(values[i]!, src, roots, lo, hi);
+      const roots = r === 0 ? NO_ROOTS : anchors.slice(p, p + r);
+      p += r;
+      out[i] = new TupleImpl(tupleValues, src, roots, lo, hi);
     }
     return out;
   }
@@ -295,9 +365,9 @@ export class Transfer {
       this.credits[task]! += flat[i + 1]!;
       const q = this.waiting[task];
       while (q && q.length > 0 && this.credits[task]! > 0) {
-        const msg = q.shift()! as PeerMessage & { k: 'B' };
+        const msg = q.shift()!;
         this.credits[task]!--;
-        this.post(this.taskWorker[task]!, msg, [msg.data.buffer as ArrayBuffer]);
+        this.postBatch(this.taskWorker[task]!, msg);
         if (q.length === 0) unblocked = true;
       }
     }
@@ -327,4 +397,25 @@ export class Transfer {
     for (const q of this.waiting) if (q && q.length > 0) return false;
     return true;
   }
+}
+
+/** The tuples of a batch message, for the slow path that sorts out values that cannot be cloned. */
+function splitBatch(msg: BatchMessage): { values: unknown[]; roots: number[]; lo: number; hi: number }[] {
+  const out = [];
+  let v = 0;
+  let p = 0;
+  for (let i = 0; i < msg.n; i++) {
+    const width = msg.widths === null ? msg.width : msg.widths[i]!;
+    const values = msg.values.slice(v, v + width);
+    v += width;
+    if (msg.anchors === null) {
+      out.push({ values, roots: [], lo: 0, hi: 0 });
+      continue;
+    }
+    const a = msg.anchors;
+    const r = a[p + 2]!;
+    out.push({ values, lo: a[p]!, hi: a[p + 1]!, roots: a.slice(p + 3, p + 3 + r) });
+    p += 3 + r;
+  }
+  return out;
 }

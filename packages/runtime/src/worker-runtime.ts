@@ -36,6 +36,7 @@ export class WorkerRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Tick timers by bolt: stopped once the bolt has finished. */
   private readonly tickTimers = new Map<BoltExecutor, NodeJS.Timeout>();
+  private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
   private scheduled = false;
   private readonly runBound = () => this.run();
 
@@ -75,6 +76,13 @@ export class WorkerRuntime {
         },
       },
       () => this.schedule(),
+      (srcTask, count, err) => {
+        const ex = this.boltByTask[srcTask] ?? this.spoutByTask[srcTask];
+        if (!ex) return;
+        ex.stats.dropped += count;
+        ex.stats.errors++;
+        this.errorReporter(ex.context.logger, ex.stats)(err, 'transfer');
+      },
     );
     const emitter = new Emitter(this.transfer, new EdgeIds());
     const nodes = new Map(plan.spec.components.map((c) => [c.id, c]));
@@ -420,25 +428,32 @@ export class WorkerRuntime {
   }
 
   private errorReporter(logger: Logger, stats: ExecutorStats): (err: unknown, where: string) => void {
-    let windowStart = 0;
-    let inWindow = 0;
-    let suppressed = 0;
-    return (err, where) => {
-      const now = Date.now();
-      if (now - windowStart >= 1000) {
-        if (suppressed > 0) logger.warn(`${suppressed} more errors not logged in the last second`, { errors: stats.errors });
-        windowStart = now;
-        inWindow = 0;
-        suppressed = 0;
-      }
-      if (++inWindow > ERROR_LOGS_PER_SECOND) {
-        suppressed++;
-        return;
-      }
-      const e = err instanceof Error ? err : new Error(String(err));
-      logger.error(`${where} failed: ${e.message}`, { stack: e.stack?.split('\n').slice(1, 4).join('\n') });
-    };
+    // One reporter per task, so that all of its errors share the rate limit.
+    let reporter = this.reporters.get(stats);
+    if (!reporter) this.reporters.set(stats, (reporter = newErrorReporter(logger, stats)));
+    return reporter;
   }
+}
+
+function newErrorReporter(logger: Logger, stats: ExecutorStats): (err: unknown, where: string) => void {
+  let windowStart = 0;
+  let inWindow = 0;
+  let suppressed = 0;
+  return (err, where) => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      if (suppressed > 0) logger.warn(`${suppressed} more errors not logged in the last second`, { errors: stats.errors });
+      windowStart = now;
+      inWindow = 0;
+      suppressed = 0;
+    }
+    if (++inWindow > ERROR_LOGS_PER_SECOND) {
+      suppressed++;
+      return;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    logger.error(`${where} failed: ${e.message}`, { stack: e.stack?.split('\n').slice(1, 4).join('\n') });
+  };
 }
 
 async function loadDefinition(ref: ModuleRef, componentId: string): Promise<unknown> {
