@@ -1,9 +1,9 @@
 /**
  * One engine run of the bench topology, for profiling (not a benchmark: no baseline, one run):
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/engine/profile-run.ts [WORKERS] [LINES]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/engine/profile-run.ts [WORKERS] [LINES] [TOPOLOGY]
  *
- * Each worker thread writes its own .cpuprofile. TOPOLOGY=path runs a variant of topology.yaml.
+ * Each worker thread writes its own .cpuprofile. A third argument runs a variant of topology.yaml.
  */
 import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '@qitian/cli';
@@ -12,7 +12,7 @@ import { createPlan, loadTopology } from '@qitian/topology';
 
 const workers = Number(process.argv[2] ?? 1);
 const lines = Number(process.argv[3] ?? 2_000_000);
-const file = process.env.TOPOLOGY ?? fileURLToPath(new URL('./topology.yaml', import.meta.url));
+const file = process.argv[4] ?? fileURLToPath(new URL('./topology.yaml', import.meta.url));
 const spec = await loadTopology(file, {
   registry: builtinRegistry(),
   vars: { workers: String(workers), perTask: String(lines / workers), acking: 'false' },
