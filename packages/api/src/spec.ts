@@ -50,15 +50,7 @@ export interface MapField extends FieldBase<Record<string, unknown>> {
   readonly type: 'map';
 }
 
-export type Field =
-  | StringField
-  | IntField
-  | NumberField
-  | BooleanField
-  | DurationField
-  | EnumField
-  | ListField
-  | MapField;
+export type Field = StringField | IntField | NumberField | BooleanField | DurationField | EnumField | ListField | MapField;
 
 export type Fields = Readonly<Record<string, Field>>;
 
@@ -93,7 +85,8 @@ export const field = {
   boolean: <const O extends Omit<BooleanField, 'type' | '__value'>>(o: O) => ({ type: 'boolean', ...o }) as O & BooleanField,
   duration: <const O extends Omit<DurationField, 'type' | '__value' | 'default'> & { default?: string | number }>(o: O) =>
     ({ type: 'duration', ...o, default: o.default === undefined ? undefined : parseDurationOrThrow(o.default) }) as Omit<O, 'default'> &
-      DurationField & (O extends { default: unknown } ? { default: number } : unknown),
+      DurationField &
+      (O extends { default: unknown } ? { default: number } : unknown),
   enum: <const T extends string, const O extends Omit<EnumField<T>, 'type' | '__value'>>(o: O & { values: readonly T[] }) =>
     ({ type: 'enum', ...o }) as O & EnumField<T>,
   list: <const O extends Omit<ListField, 'type' | '__value'>>(o: O) =>

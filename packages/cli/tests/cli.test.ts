@@ -153,7 +153,17 @@ describe('qitian run', () => {
   });
 
   test('--duration drains an endless topology and exits 0; --json summary', async () => {
-    const r = await qitian('run', join(ROOT, 'examples/custom/topology.yaml'), '--set', 'count=0', '--set', `output=${tmp('o.jsonl')}`, '--duration', '1.5', '--json');
+    const r = await qitian(
+      'run',
+      join(ROOT, 'examples/custom/topology.yaml'),
+      '--set',
+      'count=0',
+      '--set',
+      `output=${tmp('o.jsonl')}`,
+      '--duration',
+      '1.5',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.reason).toBe('stopped');
@@ -240,7 +250,10 @@ describe('user modules outside the project', () => {
       );
       const r = await qitian('run', join(dir, 't.yaml'), '--workers', '2');
       expect(r.code, r.stderr).toBe(0);
-      const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l).line as string);
+      const lines = readFileSync(output, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).line as string);
       expect(lines.length).toBe(100);
       expect(lines.every((l) => l === l.toUpperCase() && l.length > 0)).toBe(true);
     });

@@ -8,12 +8,7 @@ const ENTRY_KEYS = new Set(['id', 'type', 'config', 'parallelism']);
 
 describe('builtinComponents', () => {
   it('lists every built-in once per kind, with its export name and a ref to this module', () => {
-    expect(builtinComponents.map((c) => `${c.definition.kind}:${c.type}`).sort()).toEqual([
-      'sink:file',
-      'sink:stdout',
-      'spout:file',
-      'spout:generator',
-    ]);
+    expect(builtinComponents.map((c) => `${c.definition.kind}:${c.type}`).sort()).toEqual(['sink:file', 'sink:stdout', 'spout:file', 'spout:generator']);
     expect(builtinComponents).toHaveLength(builtinEntries.length);
     for (const c of builtinComponents) {
       expect(c.ref).toEqual({ url: NETOPS_MODULE_URL, export: c.export });

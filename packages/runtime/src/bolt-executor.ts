@@ -1,11 +1,22 @@
 import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
+import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
+import { observe } from './metrics/histogram.js';
 import type { Transfer } from './transfer.js';
 import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
+
+/**
+ * Time spent in directly called executes, shared by the executors of one thread: a caller (a
+ * spout's next, a bolt's batch) subtracts what its callees spent, so that busy time is each
+ * task's own.
+ */
+export class BusyClock {
+  nestedMs = 0;
+}
 
 /** A batch waiting in a bolt's input queue: tuples, or a still-encoded batch from another thread. */
 export interface InboxEntry {
@@ -13,7 +24,12 @@ export interface InboxEntry {
   decode: (() => TupleImpl[]) | null;
   /** The sending worker, -1 for a local batch, -2 for deferred local tuples, -3 for a replaced sender's batch. */
   fromWorker: number;
+  /** When it arrived in the queue (performance.now() of this thread): process latency starts there. */
+  at: number;
 }
+
+/** Sampled tuples of a manual-ack bolt waiting for their ack, at most this many. */
+const MAX_SAMPLED_OPEN = 1024;
 
 /** `fromWorker` of a local tuple that could not be executed directly and was queued. */
 const DEFERRED = -2;
@@ -51,11 +67,23 @@ export class BoltExecutor implements OutputCollector {
   /** Local tuples queued because a direct call was not possible: later ones queue behind them. */
   private localWaiting = 0;
   blockedSince = 0;
+  /** Taps on this task's output (qitian tap); empty unless someone is tapping. */
+  taps: Tap[] = [];
+  /** The consuming component whose task had no credit when this executor became blocked. */
+  blockedOn = '';
   /** Tasks this bolt may send to, including through local bolts it calls directly. */
   targets: number[] = [];
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
   private readonly defaultRoute: StreamRoute | undefined;
+  /** Tuples until the next timed execute. */
+  private countdown: number;
+  /** Start of the async execute in progress when it is a sampled one, else 0. */
+  private asyncT0 = 0;
+  /** Arrival time of the tuples of the batch being run; -1 while tuples are called directly. */
+  private arrival = -1;
+  /** Manual-ack bolts: arrival times of sampled tuples not yet acked (process latency ends at the ack). */
+  private readonly sampledOpen: Map<TupleImpl, number> | null;
 
   constructor(
     readonly taskId: number,
@@ -73,8 +101,13 @@ export class BoltExecutor implements OutputCollector {
     private readonly schedule: () => void,
     /** Local tuples that wait for an async execute are queued in batches of up to this many. */
     private readonly batchSize: number,
+    /** Time 1 execute in this many (0: none) for the latency histograms and busy time. */
+    private readonly sampleEvery: number,
+    private readonly clock: BusyClock,
   ) {
     this.kind = kind;
+    this.countdown = sampleEvery;
+    this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
     this.defaultRoute = routes.get('default');
     this.directTargets = consumerTasks(routes);
   }
@@ -108,7 +141,7 @@ export class BoltExecutor implements OutputCollector {
       if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
         last.tuples!.push(t);
       } else {
-        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED });
+        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED, at: performance.now() });
         this.localWaiting++;
       }
       this.schedule();
@@ -158,18 +191,19 @@ export class BoltExecutor implements OutputCollector {
     }
     if (this.bolt.executeBatch) {
       const t0 = performance.now();
+      const nested = this.clock.nestedMs;
       const pendingAsync = this.runBatch(tuples);
       if (pendingAsync) {
         this.running = true;
         pendingAsync.then(
-          () => this.afterAsyncBatch(entry, t0),
+          () => this.afterAsyncBatch(entry, t0, tuples.length),
           (err) => {
             this.onError(err, 'executeBatch');
-            this.afterAsyncBatch(entry, t0);
+            this.afterAsyncBatch(entry, t0, tuples.length);
           },
         );
       } else {
-        this.stats.busyMs += performance.now() - t0;
+        this.batchTimed(entry, t0, tuples.length, this.clock.nestedMs - nested);
         this.returnCredit(entry);
       }
       return true;
@@ -180,41 +214,88 @@ export class BoltExecutor implements OutputCollector {
 
   private runFrom(tuples: TupleImpl[], from: number, entry: InboxEntry): void {
     const t0 = performance.now();
+    const nested = this.clock.nestedMs;
+    this.arrival = entry.at;
     for (let i = from; i < tuples.length; i++) {
       this.executeOne(tuples[i]!);
       if (this.running) {
         // An async execute: the rest of this batch waits for it.
         this.resume = { tuples, index: i + 1, entry };
-        this.stats.busyMs += performance.now() - t0;
-        return;
+        break;
       }
     }
-    this.stats.busyMs += performance.now() - t0;
-    this.returnCredit(entry);
+    this.arrival = -1;
+    // Measured whole, less what directly called bolts downstream spent.
+    this.stats.busyMs += performance.now() - t0 - (this.clock.nestedMs - nested);
+    if (!this.running) this.returnCredit(entry);
   }
 
   private executeOne(t: TupleImpl): void {
     this.current = t;
     this.staging = true;
+    let t0 = 0;
+    if (this.sampleEvery > 0 && --this.countdown <= 0) {
+      this.countdown = this.sampleEvery;
+      t0 = performance.now();
+    }
     let r: void | Promise<void>;
     try {
       r = this.bolt.execute(t);
     } catch (err) {
+      if (t0 !== 0) this.sampled(t, t0);
       this.executeFailed(t, err);
       return;
     }
     if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
       this.running = true;
+      this.asyncT0 = t0;
       (r as Promise<void>).then(
         () => this.afterAsync(t, undefined),
         (err: unknown) => this.afterAsync(t, err ?? new Error('execute rejected')),
       );
       return;
     }
+    if (t0 !== 0) this.sampled(t, t0);
     this.executeSucceeded(t);
   }
 
+  /**
+   * Records a timed execute that began at `t0`: its latency, and for a directly called bolt
+   * (whose executes no batch timer covers) its share of busy time, scaled by the sampling rate.
+   */
+  private sampled(t: TupleImpl, t0: number): void {
+    const now = performance.now();
+    const ms = now - t0;
+    const stats = this.stats;
+    observe(stats.executeLatency, ms / 1000);
+    const arrival = this.arrival < 0 ? t0 : this.arrival;
+    if (this.sampledOpen === null) observe(stats.processLatency, (now - arrival) / 1000);
+    else if (this.sampledOpen.size < MAX_SAMPLED_OPEN) this.sampledOpen.set(t, arrival);
+    if (this.arrival < 0 && !this.running) {
+      const estimate = ms * this.sampleEvery;
+      stats.busyMs += estimate;
+      this.clock.nestedMs += estimate;
+    }
+  }
+
+  /** A batch bolt's timing: per-tuple execute latency is the batch's time over its size. */
+  private batchTimed(entry: InboxEntry, t0: number, n: number, nestedMs: number): void {
+    const now = performance.now();
+    const ms = now - t0 - nestedMs;
+    this.stats.busyMs += ms;
+    if (n === 0) return;
+    observe(this.stats.executeLatency, ms / n / 1000, n);
+    observe(this.stats.processLatency, (now - entry.at) / 1000, n);
+  }
+
   private afterAsync(t: TupleImpl, err: unknown): void {
+    if (this.asyncT0 !== 0) {
+      const t0 = this.asyncT0;
+      this.asyncT0 = 0;
+      // Latency only: while it waited, the thread was free for other work, so no busy time.
+      observe(this.stats.executeLatency, (performance.now() - t0) / 1000);
+      if (this.sampledOpen === null) observe(this.stats.processLatency, (performance.now() - (this.arrival < 0 ? t0 : this.arrival)) / 1000);
+    }
     // Staging stayed on across the await: all of this tuple's emits go out now, or none on failure.
     this.current = t;
     if (err === undefined) this.executeSucceeded(t);
@@ -224,9 +305,13 @@ export class BoltExecutor implements OutputCollector {
     this.schedule();
   }
 
-  private afterAsyncBatch(entry: InboxEntry, t0: number): void {
+  private afterAsyncBatch(entry: InboxEntry, t0: number, n: number): void {
     this.running = false;
-    this.stats.busyMs += performance.now() - t0;
+    if (n > 0) {
+      const now = performance.now();
+      observe(this.stats.executeLatency, (now - t0) / n / 1000, n);
+      observe(this.stats.processLatency, (now - entry.at) / 1000, n);
+    }
     this.returnCredit(entry);
     this.schedule();
   }
@@ -340,6 +425,7 @@ export class BoltExecutor implements OutputCollector {
 
   private send(values: unknown[], anchors: Anchors, route: StreamRoute, direct: number): void {
     this.stats.emitted++;
+    if (this.taps.length > 0) for (const tap of this.taps) tap.offer(route.stream, route.fields, values);
     let roots: readonly number[] = NO_ROOTS;
     if (this.acking && anchors !== null) {
       if (anchors instanceof TupleImpl) roots = anchors.roots;
@@ -382,6 +468,7 @@ export class BoltExecutor implements OutputCollector {
     if (t.state !== 0) return;
     t.state = STATE_ACKED;
     this.stats.acked++;
+    if (this.sampledOpen !== null && this.sampledOpen.size > 0) this.closeSample(t);
     const roots = t.roots;
     if (roots.length === 0) return;
     const lo = t.edgeLo ^ t.ackLo;
@@ -399,8 +486,16 @@ export class BoltExecutor implements OutputCollector {
     if (t.state !== 0) return;
     t.state = STATE_FAILED;
     this.stats.failed++;
+    if (this.sampledOpen !== null && this.sampledOpen.size > 0) this.closeSample(t);
     const roots = t.roots;
     for (let i = 0; i < roots.length; i++) this.transfer.fail(rootTask(roots[i]!), roots[i]!);
+  }
+
+  private closeSample(t: TupleImpl): void {
+    const arrival = this.sampledOpen!.get(t);
+    if (arrival === undefined) return;
+    this.sampledOpen!.delete(t);
+    observe(this.stats.processLatency, (performance.now() - arrival) / 1000);
   }
 
   reportError(error: unknown, _tuple?: Tuple): void {

@@ -2,7 +2,8 @@ import { cpus } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
-import type { ExecutorStats } from './stats.js';
+import type { Family } from './metrics/families.js';
+import { addCounters, countersOnly, type ExecutorStats } from './stats.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -54,7 +55,21 @@ interface Slot {
   /** The thread has exited. */
   dead: boolean;
   lastStats: ExecutorStats[];
+  /** The thread's registry as last scraped: served while it cannot answer (restarting). */
+  lastMetrics: Family[];
 }
+
+/** A live tap: where its lines go. */
+interface TapState {
+  component: string;
+  stream: string;
+  sample: number;
+  limit: number;
+  onLines: (lines: string[], skipped: number) => void;
+}
+
+/** How long a scrape waits for a thread before serving its last known metrics. */
+const SCRAPE_WAIT_MS = 2000;
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** The id of the one 'close' round (other rounds number from 1). */
@@ -89,6 +104,9 @@ export class Engine {
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
   private readonly carried = new Map<number, ExecutorStats>();
   private statsTimer: NodeJS.Timeout | undefined;
+  private readonly taps = new Map<number, TapState>();
+  private nextTap = 1;
+  private readonly bootedAt = Date.now();
   private failure: Error | undefined;
   private finishedResolve!: (s: RunSummary) => void;
   private wakeEnd: (() => void) | undefined;
@@ -148,10 +166,20 @@ export class Engine {
   /** Starts worker `index`; resolves when its components are open and prepared. */
   private spawn(index: number, peers: (MessagePort | null)[], restart: boolean): Promise<void> {
     const generation = (this.generations[index] = restart ? (this.generations[index] ?? 0) + 1 : 0);
-    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation };
+    // A replacement starts its tasks' counters from what the threads before it counted, so that
+    // its metrics registry reports them without a reset.
+    const seeds: ExecutorStats[] = [];
+    for (const t of this.plan.tasks) {
+      const c = t.worker === index ? this.carried.get(t.taskId) : undefined;
+      if (!c) continue;
+      seeds.push(countersOnly(c));
+      this.carried.delete(t.taskId);
+    }
+    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation, stats: seeds };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
-    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: restart ? [] : (this.slots[index]?.lastStats ?? []) };
+    // Until the new thread reports, its seeds stand for its tasks (and are carried again if it dies first).
+    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: seeds, lastMetrics: this.slots[index]?.lastMetrics ?? [] };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (msg: StatusMessage) => {
@@ -212,6 +240,14 @@ export class Engine {
         slot.lastStats = msg.stats;
         this.reply(slot, msg.k === 'stats' ? msg.id : CLOSE_ID, msg);
         return;
+      case 'metrics':
+        if (this.slots[slot.index] !== slot) return;
+        slot.lastMetrics = msg.families;
+        this.reply(slot, msg.id, msg);
+        return;
+      case 'tapped':
+        this.taps.get(msg.tap)?.onLines(msg.lines, msg.skipped);
+        return;
       case 'finished':
       case 'probed':
         this.reply(slot, msg.id, msg);
@@ -257,6 +293,10 @@ export class Engine {
       return;
     }
     const slot = this.slots[index]!;
+    for (const [id, t] of this.taps) {
+      if (this.hostsComponent(index, t.component))
+        this.send(slot, { k: 'tap', tap: id, component: t.component, stream: t.stream, sample: t.sample, limit: t.limit });
+    }
     // Its spouts start inactive when the run is draining or ending: nothing new may enter then.
     this.send(slot, { k: 'start', active: !(this.endRequested?.drain || this.phase !== 'running') });
     this.wakeEnd?.();
@@ -275,9 +315,13 @@ export class Engine {
   }
 
   /** Sends `make(id)` to every worker and waits for each one's answer (or its death). */
-  private ask(make: (id: number) => ControlMessage, fixedId?: number): Promise<Map<number, StatusMessage>> {
+  private ask(make: (id: number) => ControlMessage, fixedId?: number, timeoutMs?: number): Promise<Map<number, StatusMessage>> {
     const id = fixedId ?? this.nextId++;
     return new Promise((resolve) => {
+      if (timeoutMs !== undefined) {
+        // Whoever has not answered by then is left out; the caller decides what stands in for them.
+        setTimeout(() => this.waiters.get(id)?.resolve(), timeoutMs).unref();
+      }
       const live = this.slots.filter((s) => !s.dead);
       const pending = new Set(live.map((s) => s.index));
       const replies = new Map<number, StatusMessage>();
@@ -304,10 +348,50 @@ export class Engine {
     if (w.pending.size === 0) w.resolve();
   }
 
-  /** Current figures of every task. */
-  async stats(): Promise<ExecutorStats[]> {
-    if (this.phase !== 'closed') await this.ask((id) => ({ k: 'stats', id }));
+  /** Current figures of every task; with a timeout, threads that did not answer in time give their last report. */
+  async stats(timeoutMs?: number): Promise<ExecutorStats[]> {
+    if (this.phase !== 'closed') await this.ask((id) => ({ k: 'stats', id }), undefined, timeoutMs);
     return this.withCarried();
+  }
+
+  /**
+   * Every thread's metric families, in prom-client's JSON form, ready to merge. A thread that
+   * cannot answer now (one being restarted) is represented by what it answered last.
+   */
+  async threadMetrics(): Promise<Family[][]> {
+    if (this.phase !== 'closed') await this.ask((id) => ({ k: 'metrics', id }), undefined, SCRAPE_WAIT_MS);
+    return this.slots.map((s) => s.lastMetrics);
+  }
+
+  /** Figures about the topology as a whole, for the metrics endpoint and `qitian top`. */
+  info(): { name: string; workers: number; restarts: number; uptimeSeconds: number; startedAt: number; phase: string } {
+    return {
+      name: this.plan.spec.name,
+      workers: this.slots.length,
+      restarts: this.restarts,
+      uptimeSeconds: (Date.now() - this.bootedAt) / 1000,
+      startedAt: this.bootedAt,
+      phase: this.phase,
+    };
+  }
+
+  /**
+   * Copies what `component` emits on `stream` (a `sample` fraction of it, at most `limit` tuples
+   * per task when limit > 0) to `onLines` as JSON lines, until the returned function is called.
+   */
+  tap(component: string, stream: string, sample: number, limit: number, onLines: (lines: string[], skipped: number) => void): () => void {
+    const id = this.nextTap++;
+    const state: TapState = { component, stream, sample, limit, onLines };
+    this.taps.set(id, state);
+    for (const s of this.slots) if (!s.dead && this.hostsComponent(s.index, component)) this.send(s, { k: 'tap', tap: id, component, stream, sample, limit });
+    return () => {
+      if (!this.taps.delete(id)) return;
+      for (const s of this.slots) if (!s.dead && this.hostsComponent(s.index, component)) this.send(s, { k: 'untap', tap: id });
+    };
+  }
+
+  private hostsComponent(worker: number, component: string): boolean {
+    return this.plan.tasks.some((t) => t.worker === worker && t.componentId === component);
   }
 
   /** Every task's counters, including what threads that died had counted. */
@@ -458,31 +542,6 @@ export class Engine {
 }
 
 const STATS_EVERY_MS = 1000;
-
-/**
- * Counters of two lives of one task added up; gauges (pending, queued) are the later one's.
- * `later` may be undefined only as the first argument's absence: `addCounters(undefined, t)` is t.
- */
-function addCounters(earlier: ExecutorStats | undefined, later: ExecutorStats): ExecutorStats {
-  if (!earlier) return { ...later, custom: { ...later.custom } };
-  const custom: Record<string, number> = { ...earlier.custom };
-  for (const [k, v] of Object.entries(later.custom)) custom[k] = (custom[k] ?? 0) + v;
-  return {
-    ...later,
-    emitted: earlier.emitted + later.emitted,
-    transferred: earlier.transferred + later.transferred,
-    executed: earlier.executed + later.executed,
-    acked: earlier.acked + later.acked,
-    failed: earlier.failed + later.failed,
-    timedOut: earlier.timedOut + later.timedOut,
-    errors: earlier.errors + later.errors,
-    dropped: earlier.dropped + later.dropped,
-    busyMs: earlier.busyMs + later.busyMs,
-    backpressureMs: earlier.backpressureMs + later.backpressureMs,
-    completeLatencyMsSum: earlier.completeLatencyMsSum + later.completeLatencyMsSum,
-    custom,
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

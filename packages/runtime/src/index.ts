@@ -10,3 +10,7 @@ export {
 } from './engine.js';
 export { type ExecutorStats, newStats } from './stats.js';
 export { type ComponentSummary, summarize } from './summary.js';
+export { type ControlServer, type ControlServerOptions, startControlServer } from './control/server.js';
+export { type Family, TASK_METRICS } from './metrics/families.js';
+export { type Histogram, LATENCY_BUCKETS, quantile, subtractHistograms } from './metrics/histogram.js';
+export { NodeMetrics } from './metrics/node-metrics.js';

@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { ExecutionPlan } from '@qitian/topology';
+import type { Family } from './metrics/families.js';
 import type { ExecutorStats } from './stats.js';
 
 /**
@@ -44,6 +45,8 @@ export interface WorkerInit {
    * from it, so that late acks for a dead thread's tuple trees never match a new tree.
    */
   generation: number;
+  /** A replacement thread's tasks start from these counters (what earlier threads counted). */
+  stats: ExecutorStats[];
 }
 
 /** Main-to-worker. */
@@ -59,6 +62,11 @@ export type ControlMessage =
   /** A peer worker was replaced: use this port from now on. */
   | { k: 'peer'; worker: number; port: MessagePort; failPending: boolean }
   | { k: 'stats'; id: number }
+  /** Answer with this thread's registry as prom-client JSON. */
+  | { k: 'metrics'; id: number }
+  /** Copy what the local tasks of `component` emit on `stream` (a fraction `sample` of it) to 'tapped' messages. */
+  | { k: 'tap'; tap: number; component: string; stream: string; sample: number; limit: number }
+  | { k: 'untap'; tap: number }
   /** Run cleanup() and close(), then answer 'closed'. */
   | { k: 'close' };
 
@@ -74,4 +82,7 @@ export type StatusMessage =
   | { k: 'finished'; id: number }
   | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
   | { k: 'stats'; id: number; stats: ExecutorStats[] }
+  | { k: 'metrics'; id: number; families: Family[] }
+  /** Tuples copied by a tap since the last message, as JSON lines; `skipped` were sampled but not kept. */
+  | { k: 'tapped'; tap: number; lines: string[]; skipped: number }
   | { k: 'closed'; stats: ExecutorStats[] };

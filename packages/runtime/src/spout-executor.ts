@@ -1,7 +1,10 @@
 import type { Spout, SpoutCollector, SpoutStatus } from '@qitian/api';
+import type { BusyClock } from './bolt-executor.js';
 import type { TaskContext } from './context.js';
+import type { Tap } from './tap.js';
 import type { Emitter } from './emitter.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
+import { observe } from './metrics/histogram.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { NO_ROOTS } from './tuple-impl.js';
@@ -20,7 +23,11 @@ export interface SpoutExecutorOptions {
   readonly batchSize: number;
   /** Threads that ran this task before (see WorkerInit.generation). */
   readonly generation: number;
+  readonly clock: BusyClock;
 }
+
+/** Failed message ids remembered to recognise their replays, at most this many. */
+const MAX_FAILED_REMEMBERED = 10_000;
 
 /**
  * Root ids are `seq * ROOT_TASK_MODULUS + task` and must stay exact doubles (< 2^53), so seq stays
@@ -48,11 +55,17 @@ export class SpoutExecutor implements SpoutCollector {
   /** Immediate completions (no consumers, or acking off) delivered after next() returns. */
   private readonly completedNow: unknown[] = [];
   blockedSince = 0;
+  /** Taps on this task's output (qitian tap); empty unless someone is tapping. */
+  taps: Tap[] = [];
+  /** The consuming component whose task had no credit when this executor became blocked. */
+  blockedOn = '';
   /** Tasks this executor may send to, including through local bolts it calls directly. */
   targets: number[] = [];
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
   private readonly defaultRoute: StreamRoute | undefined;
+  /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
+  private readonly failedIds = new Set<unknown>();
 
   constructor(
     readonly taskId: number,
@@ -88,6 +101,7 @@ export class SpoutExecutor implements SpoutCollector {
   poll(): void {
     const room = this.opts.reliable ? Math.min(this.opts.batchSize, this.opts.maxPending - this.pending.size) : this.opts.batchSize;
     const t0 = performance.now();
+    const nested = this.opts.clock.nestedMs;
     let status: SpoutStatus;
     try {
       status = this.spout.next(room);
@@ -96,7 +110,8 @@ export class SpoutExecutor implements SpoutCollector {
       this.onError(err, 'next');
       status = 'idle';
     }
-    this.stats.busyMs += performance.now() - t0;
+    // The bolts it called directly kept their own time.
+    this.stats.busyMs += performance.now() - t0 - (this.opts.clock.nestedMs - nested);
     this.stats.pending = this.pending.size;
     if (this.completedNow.length > 0) this.deliverImmediateAcks();
     if (status === 'end') {
@@ -131,6 +146,8 @@ export class SpoutExecutor implements SpoutCollector {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
     this.stats.emitted++;
+    if (this.taps.length > 0) for (const tap of this.taps) tap.offer(route.stream, route.fields, values);
+    if (this.failedIds.size > 0 && messageId !== undefined && this.failedIds.delete(messageId)) this.stats.replayed++;
     if (messageId === undefined || !this.opts.reliable) {
       this.stats.transferred += this.emitter.route(route, values, NO_ROOTS, direct);
       this.stats.dropped += this.emitter.dropped;
@@ -173,6 +190,7 @@ export class SpoutExecutor implements SpoutCollector {
           this.pending.delete(acks[i]!);
           this.stats.acked++;
           this.stats.completeLatencyMsSum += now - t.born;
+          observe(this.stats.completeLatency, (now - t.born) / 1000);
           this.callAck(t.messageId);
         }
       }
@@ -186,6 +204,8 @@ export class SpoutExecutor implements SpoutCollector {
     this.pending.delete(root);
     this.stats.failed++;
     if (timedOut) this.stats.timedOut++;
+    if (this.failedIds.size >= MAX_FAILED_REMEMBERED) this.failedIds.delete(this.failedIds.values().next().value);
+    this.failedIds.add(t.messageId);
     this.callFail(t.messageId);
   }
 

@@ -1,9 +1,13 @@
+import { addHistograms, type Histogram, newHistogram } from './metrics/histogram.js';
+
 /**
  * Counters an executor keeps as plain numbers, updated per batch on the hot path and read by the
  * metrics layer on demand. Component-owned counters (a parser's error reasons) live in `custom`.
  */
 export interface ExecutorStats {
   taskId: number;
+  /** Index of the task within its component (0..parallelism-1). */
+  taskIndex: number;
   componentId: string;
   kind: 'spout' | 'bolt' | 'sink';
   /** Tuples emitted by this task (each emit once, whatever the fan-out). */
@@ -20,12 +24,28 @@ export interface ExecutorStats {
   timedOut: number;
   /** Errors thrown by component code, or reported with reportError. */
   errors: number;
-  /** Tuples emitted on a stream nobody consumes, or routed to no task. */
+  /**
+   * Tuple copies lost: emitted on a stream nobody consumes, routed to no task, or holding values
+   * that cannot be copied to another thread (those are also in `droppedUncloneable`).
+   */
   dropped: number;
+  droppedUncloneable: number;
+  /** Spouts: tuples emitted with a message id that had failed before (a replay). */
+  replayed: number;
   /** Milliseconds spent inside execute / next. */
   busyMs: number;
   /** Milliseconds this task could not run because a downstream edge had no credit. */
   backpressureMs: number;
+  /** The same, by the consuming component whose task had no credit. */
+  backpressureMsByTarget: Record<string, number>;
+  /** Busy fraction (0..1) over the last ten seconds or so: Storm UI's capacity. A gauge. */
+  capacity: number;
+  /** Bolts: execute time of sampled tuples (1 in 16 unless metrics are off). */
+  executeLatency: Histogram;
+  /** Bolts: arrival in the input queue to ack, of sampled tuples. */
+  processLatency: Histogram;
+  /** Spouts: emit to tree completion, of every acked tree. */
+  completeLatency: Histogram;
   /** Spouts: sum of complete latencies of acked trees, ms. */
   completeLatencyMsSum: number;
   /** Spouts: trees currently pending. */
@@ -35,9 +55,10 @@ export interface ExecutorStats {
   custom: Record<string, number>;
 }
 
-export function newStats(taskId: number, componentId: string, kind: ExecutorStats['kind']): ExecutorStats {
+export function newStats(taskId: number, componentId: string, kind: ExecutorStats['kind'], taskIndex = 0): ExecutorStats {
   return {
     taskId,
+    taskIndex,
     componentId,
     kind,
     emitted: 0,
@@ -48,11 +69,58 @@ export function newStats(taskId: number, componentId: string, kind: ExecutorStat
     timedOut: 0,
     errors: 0,
     dropped: 0,
+    droppedUncloneable: 0,
+    replayed: 0,
     busyMs: 0,
     backpressureMs: 0,
+    backpressureMsByTarget: {},
+    capacity: 0,
+    executeLatency: newHistogram(),
+    processLatency: newHistogram(),
+    completeLatency: newHistogram(),
     completeLatencyMsSum: 0,
     pending: 0,
     queued: 0,
     custom: {},
   };
+}
+
+function addRecords(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/**
+ * `later`'s figures with `earlier`'s counters added: the counts of a task whose thread was
+ * replaced. Gauges (pending, queued, capacity) are `later`'s alone.
+ */
+export function addCounters(earlier: ExecutorStats | undefined, later: ExecutorStats): ExecutorStats {
+  if (!earlier) return { ...later, custom: { ...later.custom }, backpressureMsByTarget: { ...later.backpressureMsByTarget } };
+  return {
+    ...later,
+    emitted: earlier.emitted + later.emitted,
+    transferred: earlier.transferred + later.transferred,
+    executed: earlier.executed + later.executed,
+    acked: earlier.acked + later.acked,
+    failed: earlier.failed + later.failed,
+    timedOut: earlier.timedOut + later.timedOut,
+    errors: earlier.errors + later.errors,
+    dropped: earlier.dropped + later.dropped,
+    droppedUncloneable: earlier.droppedUncloneable + later.droppedUncloneable,
+    replayed: earlier.replayed + later.replayed,
+    busyMs: earlier.busyMs + later.busyMs,
+    backpressureMs: earlier.backpressureMs + later.backpressureMs,
+    backpressureMsByTarget: addRecords(earlier.backpressureMsByTarget, later.backpressureMsByTarget),
+    completeLatencyMsSum: earlier.completeLatencyMsSum + later.completeLatencyMsSum,
+    executeLatency: addHistograms(earlier.executeLatency, later.executeLatency),
+    processLatency: addHistograms(earlier.processLatency, later.processLatency),
+    completeLatency: addHistograms(earlier.completeLatency, later.completeLatency),
+    custom: addRecords(earlier.custom, later.custom),
+  };
+}
+
+/** The counters of `s` with its gauges zeroed: what a replacement thread starts a task from. */
+export function countersOnly(s: ExecutorStats): ExecutorStats {
+  return { ...addCounters(undefined, s), pending: 0, queued: 0, capacity: 0 };
 }

@@ -2,19 +2,25 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Bolt, BoltDefinition, CustomGrouping, CustomGroupingFactory, Logger, Spout, SpoutDefinition } from '@qitian/api';
 import { isComponentDefinition, TICK_STREAM } from '@qitian/api';
 import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef, type TaskPlacement } from '@qitian/topology';
-import { BoltExecutor } from './bolt-executor.js';
+import { BoltExecutor, BusyClock } from './bolt-executor.js';
 import { TaskContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
 import { buildRoutes } from './routing.js';
+import { ThreadMetrics } from './metrics/thread-metrics.js';
 import { SpoutExecutor } from './spout-executor.js';
 import { type ExecutorStats, newStats } from './stats.js';
+import { Tap } from './tap.js';
 import { Transfer } from './transfer.js';
 import { SourceStream, TupleImpl } from './tuple-impl.js';
 
 /** How long one scheduler turn may run before yielding to incoming messages and timers. */
 const SLICE_MS = 10;
+/** Taps send what they copied this often. */
+const TAP_FLUSH_MS = 100;
+/** Capacity is the busy fraction over this many one-second samples. */
+const CAPACITY_WINDOW_SAMPLES = 11;
 /** At most this many error log lines per task per second; the rest are only counted. */
 const ERROR_LOGS_PER_SECOND = 5;
 
@@ -36,6 +42,10 @@ export class WorkerRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Tick timers by bolt: stopped once the bolt has finished. */
   private readonly tickTimers = new Map<BoltExecutor, NodeJS.Timeout>();
+  private readonly clock = new BusyClock();
+  private metrics: ThreadMetrics | undefined;
+  private tapTimer: NodeJS.Timeout | undefined;
+  private readonly capacity = new CapacityWindow();
   private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
   private scheduled = false;
   private readonly runBound = () => this.run();
@@ -65,7 +75,7 @@ export class WorkerRuntime {
       cfg.credits,
       {
         enqueue(task, batch, fromWorker) {
-          self.boltByTask[task]?.enqueue({ tuples: batch, decode: null, fromWorker });
+          self.boltByTask[task]?.enqueue({ tuples: batch, decode: null, fromWorker, at: performance.now() });
           self.schedule();
         },
         queued(task) {
@@ -80,6 +90,7 @@ export class WorkerRuntime {
         const ex = this.boltByTask[srcTask] ?? this.spoutByTask[srcTask];
         if (!ex) return;
         ex.stats.dropped += count;
+        ex.stats.droppedUncloneable += count;
         ex.stats.errors++;
         this.errorReporter(ex.context.logger, ex.stats)(err, 'transfer');
       },
@@ -111,7 +122,10 @@ export class WorkerRuntime {
         const now = performance.now();
         for (const s of this.spouts) s.sweepTimeouts(now);
       }, sweepEvery),
+      setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
     );
+    this.capacity.update(this.allStats(), performance.now());
+    this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats());
     this.main.postMessage({ k: 'ready' });
   }
 
@@ -127,7 +141,8 @@ export class WorkerRuntime {
     const cfg = plan.spec.config;
     if (!definitions.has(node.id)) definitions.set(node.id, await loadDefinition(node.ref, node.id));
     const def = definitions.get(node.id) as SpoutDefinition | BoltDefinition;
-    const stats = newStats(placement.taskId, node.id, node.kind);
+    const seed = this.init.stats.find((s) => s.taskId === placement.taskId);
+    const stats = seed ? { ...seed } : newStats(placement.taskId, node.id, node.kind, placement.taskIndex);
     const logger = this.taskLogger(node.id, placement.taskIndex);
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     step.name = 'custom grouping';
@@ -153,6 +168,7 @@ export class WorkerRuntime {
           timeoutMs: cfg.messageTimeoutMs,
           batchSize: cfg.batchSize,
           generation: this.init.generation,
+          clock: this.clock,
         },
         () => this.schedule(),
         (ended) => this.main.postMessage({ k: 'spout', task: taskId, ended }),
@@ -178,6 +194,8 @@ export class WorkerRuntime {
         onError,
         () => this.schedule(),
         cfg.batchSize,
+        cfg.latencySampling,
+        this.clock,
       );
       step.name = 'prepare';
       await bolt.prepare?.(ctx, ex);
@@ -214,7 +232,7 @@ export class WorkerRuntime {
     const timer = setInterval(() => {
       // A tick waits behind queued input; skip it rather than pile ticks up under load.
       if (ex.queued() > this.plan.spec.config.credits) return;
-      ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1 });
+      ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1, at: performance.now() });
       this.schedule();
     }, node.tickMs);
     this.timers.push(timer);
@@ -251,7 +269,7 @@ export class WorkerRuntime {
         if (!ex) return;
         const src = this.sourceStream(msg.from, msg.stream);
         const transfer = this.transfer;
-        ex.enqueue({ tuples: null, decode: () => transfer.decode(msg, src), fromWorker: from });
+        ex.enqueue({ tuples: null, decode: () => transfer.decode(msg, src), fromWorker: from, at: performance.now() });
         this.schedule();
         return;
       }
@@ -328,8 +346,20 @@ export class WorkerRuntime {
       case 'stats':
         this.main.postMessage({ k: 'stats', id: msg.id, stats: this.snapshot() });
         return;
+      case 'metrics':
+        this.snapshot();
+        this.main.postMessage({ k: 'metrics', id: msg.id, families: await this.metrics!.json() });
+        return;
+      case 'tap':
+        this.startTap(msg.tap, msg.component, msg.stream, msg.sample, msg.limit);
+        return;
+      case 'untap':
+        this.stopTap(msg.tap);
+        return;
       case 'close': {
         for (const t of this.timers) clearInterval(t);
+        if (this.tapTimer) clearInterval(this.tapTimer);
+        this.metrics?.close();
         for (const b of this.bolts) {
           try {
             await b.cleanup();
@@ -351,12 +381,53 @@ export class WorkerRuntime {
     }
   }
 
+  private startTap(id: number, component: string, stream: string, sample: number, limit: number): void {
+    for (const ex of [...this.spouts, ...this.bolts]) {
+      if (ex.context.componentId !== component) continue;
+      ex.taps = [...ex.taps, new Tap(id, component, ex.context.taskIndex, stream, sample, limit)];
+    }
+    this.tapTimer ??= setInterval(() => this.flushTaps(), TAP_FLUSH_MS);
+  }
+
+  private stopTap(id: number): void {
+    this.flushTaps();
+    let any = false;
+    for (const ex of [...this.spouts, ...this.bolts]) {
+      if (ex.taps.length === 0) continue;
+      ex.taps = ex.taps.filter((t) => t.id !== id);
+      if (ex.taps.length > 0) any = true;
+    }
+    if (!any && this.tapTimer) {
+      clearInterval(this.tapTimer);
+      this.tapTimer = undefined;
+    }
+  }
+
+  /** Sends what every tap buffered, one message per tap. */
+  private flushTaps(): void {
+    const byTap = new Map<number, { lines: string[]; skipped: number }>();
+    for (const ex of [...this.spouts, ...this.bolts]) {
+      for (const t of ex.taps) {
+        let b = byTap.get(t.id);
+        if (!b) byTap.set(t.id, (b = { lines: [], skipped: 0 }));
+        for (const l of t.take()) b.lines.push(l);
+        b.skipped += t.skipped;
+        t.skipped = 0;
+      }
+    }
+    for (const [tap, b] of byTap) if (b.lines.length > 0 || b.skipped > 0) this.main.postMessage({ k: 'tapped', tap, lines: b.lines, skipped: b.skipped });
+  }
+
+  private allStats(): ExecutorStats[] {
+    return [...this.spouts.map((s) => s.stats), ...this.bolts.map((b) => b.stats)];
+  }
+
   private snapshot(): ExecutorStats[] {
     // A task blocked right now has its blocked time so far counted, not only once it unblocks.
     const now = performance.now();
     for (const ex of [...this.spouts, ...this.bolts]) {
       if (ex.blockedSince === 0) continue;
-      ex.stats.backpressureMs += now - ex.blockedSince;
+      addBlocked(ex, now);
       ex.blockedSince = now;
     }
     return [...this.spouts.map((s) => s.stats), ...this.bolts.map((b) => b.stats)];
@@ -405,12 +476,15 @@ export class WorkerRuntime {
     const targets = ex.targets;
     for (let i = 0; i < targets.length; i++) {
       if (this.transfer.congested(targets[i]!)) {
-        if (ex.blockedSince === 0) ex.blockedSince = performance.now();
+        if (ex.blockedSince === 0) {
+          ex.blockedSince = performance.now();
+          ex.blockedOn = this.plan.tasks[targets[i]!]!.componentId;
+        }
         return true;
       }
     }
     if (ex.blockedSince !== 0) {
-      ex.stats.backpressureMs += performance.now() - ex.blockedSince;
+      addBlocked(ex, performance.now());
       ex.blockedSince = 0;
     }
     return false;
@@ -432,6 +506,33 @@ export class WorkerRuntime {
     let reporter = this.reporters.get(stats);
     if (!reporter) this.reporters.set(stats, (reporter = newErrorReporter(logger, stats)));
     return reporter;
+  }
+}
+
+/** Adds the time `ex` has been blocked until `now` to its backpressure counters. */
+function addBlocked(ex: SpoutExecutor | BoltExecutor, now: number): void {
+  const ms = now - ex.blockedSince;
+  ex.stats.backpressureMs += ms;
+  const by = ex.stats.backpressureMsByTarget;
+  by[ex.blockedOn] = (by[ex.blockedOn] ?? 0) + ms;
+}
+
+/**
+ * Capacity as Storm UI means it: the fraction of the last ten seconds or so a task was busy.
+ * Fed a snapshot of busy times each second.
+ */
+class CapacityWindow {
+  private readonly samples: { at: number; busy: Map<ExecutorStats, number> }[] = [];
+
+  update(stats: readonly ExecutorStats[], now: number): void {
+    this.samples.push({ at: now, busy: new Map(stats.map((s) => [s, s.busyMs])) });
+    if (this.samples.length > CAPACITY_WINDOW_SAMPLES) this.samples.shift();
+    const first = this.samples[0]!;
+    const span = now - first.at;
+    for (const s of stats) {
+      const before = first.busy.get(s);
+      s.capacity = span > 0 && before !== undefined ? Math.min(1, Math.max(0, (s.busyMs - before) / span)) : 0;
+    }
   }
 }
 

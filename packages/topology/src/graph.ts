@@ -10,7 +10,6 @@ function componentType(c: ComponentNode): string {
   return c.type ?? c.module ?? c.ref.url;
 }
 
-
 /** `fields(host,port)`, `shuffle`, `custom(hash-by-site.ts)`. */
 export function describeGrouping(g: Grouping): string {
   if (g.type === 'fields') return `fields(${(g.fields ?? []).join(',')})`;
@@ -73,12 +72,7 @@ const SHAPES: Record<ComponentNode['kind'], string> = {
  * sinks as cylinders; each edge labelled with its stream and grouping.
  */
 export function renderGraphDot(spec: TopologySpec): string {
-  const lines = [
-    `digraph ${q(spec.name)} {`,
-    '  rankdir=LR;',
-    '  node [fontname="Helvetica", fontsize=11];',
-    '  edge [fontname="Helvetica", fontsize=9];',
-  ];
+  const lines = [`digraph ${q(spec.name)} {`, '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
   for (const c of spec.components) {
     const tick = c.tickMs !== undefined ? ` tick ${formatDuration(c.tickMs)}` : '';
     const label = `${c.id}\n${c.kind}: ${componentType(c)} x${c.parallelism}${tick}`;

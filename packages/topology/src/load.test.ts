@@ -155,6 +155,7 @@ describe('parseTopology: a valid topology', () => {
       batchLingerMs: 2,
       credits: 32,
       drainTimeoutMs: 30_000,
+      latencySampling: 100,
     });
     // Spouts first, every component after its upstreams (count is declared before split).
     expect(spec.components.map((c) => c.id)).toEqual(['lines', 'split', 'count', 'out']);
@@ -435,15 +436,7 @@ describe('errors', () => {
   });
 
   it('checks the topology config', async () => {
-    const text = yaml(
-      'name: t',
-      'config:',
-      '  maxParallelism: 40000',
-      '  acking: yes',
-      '  batchSize: 0',
-      '  drainTimeout: 1 minute',
-      wiring,
-    );
+    const text = yaml('name: t', 'config:', '  maxParallelism: 40000', '  acking: yes', '  batchSize: 0', '  drainTimeout: 1 minute', wiring);
     expect(await issuesOf(text)).toEqual([
       'topo.yaml:3:19: config: maxParallelism: must be <= 32768, got 40000',
       'topo.yaml:4:11: config: acking: expected true or false, got "yes"',
@@ -464,7 +457,9 @@ describe('errors', () => {
       '  - { from: lines, to: out, grouping: { type: shuffle } }',
     );
     const issues = await issuesOf(big);
-    expect(issues).toEqual(['topo.yaml:6:43: the topology has more than 4096 tasks from sink "out" on (parallelism summed over all components); lower some parallelism']);
+    expect(issues).toEqual([
+      'topo.yaml:6:43: the topology has more than 4096 tasks from sink "out" on (parallelism summed over all components); lower some parallelism',
+    ]);
   });
 
   it('lists the known types when nothing is near', async () => {
@@ -626,12 +621,21 @@ describe('user modules', () => {
 
   it('picks a named export with module: ./file.ts#name, and suggests a near name', async () => {
     await write('two.ts', yaml(boltModule, 'export const other = { ...scale, spec: { summary: "other", fields: {} } };'));
-    const text = yaml('name: t', wiring, '  - { from: lines, to: scale, grouping: { type: shuffle } }', 'bolts:', '  - id: scale', '    module: ./two.ts#other');
+    const text = yaml(
+      'name: t',
+      wiring,
+      '  - { from: lines, to: scale, grouping: { type: shuffle } }',
+      'bolts:',
+      '  - id: scale',
+      '    module: ./two.ts#other',
+    );
     const spec = await parseTopology(text, join(dir, 'named.yaml'), opts());
     const scale = spec.components.find((c: { id: string }) => c.id === 'scale')!;
     expect(scale.ref).toEqual({ url: pathToFileURL(join(dir, 'two.ts')).href, export: 'other' });
     const bad = await issuesOf(yaml('name: t', wiring, 'bolts:', '  - id: scale', '    module: ./two.ts#scal'));
-    expect(bad.find((i) => i.includes('#') || i.includes('exported as'))).toMatch(/module \.\/two\.ts has no component definition exported as "scal"; did you mean "scale"\?/);
+    expect(bad.find((i) => i.includes('#') || i.includes('exported as'))).toMatch(
+      /module \.\/two\.ts has no component definition exported as "scal"; did you mean "scale"\?/,
+    );
   });
 
   it('locates a missing module, one that throws, one without a definition, and a kind mismatch', async () => {
@@ -656,7 +660,9 @@ describe('user modules', () => {
       '    module: ./data.json',
     );
     const issues = (await issuesOf(text)).filter((i) => !i.includes('has no input stream'));
-    expect(issues[0]).toBe("topo.yaml:13:61: module ./no-factory.ts must export default a grouping factory: (args) => ({ prepare(targetTasks, fields), chooseTasks(values) })");
+    expect(issues[0]).toBe(
+      'topo.yaml:13:61: module ./no-factory.ts must export default a grouping factory: (args) => ({ prepare(targetTasks, fields), chooseTasks(values) })',
+    );
     expect(issues[1]).toBe(`topo.yaml:16:13: module file not found: ./nope.ts (looked for ${join(dir, 'nope.ts')})`);
     expect(issues[2]).toMatch(new RegExp(`^topo\\.yaml:18:13: cannot load module ${join(dir, 'throws.ts')}: boom 1$`));
     expect(issues.slice(3)).toEqual([

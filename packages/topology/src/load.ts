@@ -109,6 +109,12 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     min: 0,
     default: DEFAULT_TOPOLOGY_CONFIG.drainTimeoutMs,
   }),
+  latencySampling: field.int({
+    description:
+      'Bolts time the execute of 1 in this many tuples (execute and process latency histograms, capacity of directly called bolts); 0 turns the sampling off. Counters are never sampled',
+    min: 0,
+    default: DEFAULT_TOPOLOGY_CONFIG.latencySampling,
+  }),
 } satisfies Fields;
 
 /** Reads, validates and resolves a topology file (and the files it includes). */
@@ -441,14 +447,7 @@ function fieldsOf(ctx: LoadContext, src: Source, map: YAMLMap, known: readonly s
 }
 
 /** A string-valued field; anything else is an issue. */
-function stringField(
-  ctx: LoadContext,
-  src: Source,
-  fields: Fieldset,
-  key: string,
-  path: YamlPath,
-  label: string,
-): { value: string; node: Node } | undefined {
+function stringField(ctx: LoadContext, src: Source, fields: Fieldset, key: string, path: YamlPath, label: string): { value: string; node: Node } | undefined {
   const pair = fields.get(key);
   if (!pair) return undefined;
   const node = deref(ctx, src, pair.value, [...path, key]);
@@ -664,10 +663,12 @@ function merge(own: FileParts, included: readonly Merged[]): Merged {
     components: [...own.components, ...included.flatMap((m) => m.components).filter((c) => c.id === undefined || !ownIds.has(c.id))],
     streams: [
       ...own.streams,
-      ...included.flatMap((m) => m.streams).filter((s) => {
-        const k = edgeKey(s);
-        return k === undefined || !ownEdges.has(k);
-      }),
+      ...included
+        .flatMap((m) => m.streams)
+        .filter((s) => {
+          const k = edgeKey(s);
+          return k === undefined || !ownEdges.has(k);
+        }),
     ],
   };
 }
@@ -707,6 +708,7 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     batchLingerMs: c.batchLinger,
     credits: c.credits,
     drainTimeoutMs: c.drainTimeout,
+    latencySampling: c.latencySampling,
   };
   return bad.has('maxParallelism') ? { config } : { config, maxParallelism: c.maxParallelism };
 }
@@ -949,12 +951,7 @@ function capitalize(s: string): string {
 }
 
 /** The component's output streams as a fresh plain record; sinks declare none. */
-function declaredOutputs(
-  ctx: LoadContext,
-  raw: RawComponent,
-  def: ComponentDefinition,
-  config: Record<string, unknown>,
-): StreamDeclarations | undefined {
+function declaredOutputs(ctx: LoadContext, raw: RawComponent, def: ComponentDefinition, config: Record<string, unknown>): StreamDeclarations | undefined {
   if (raw.kind === 'sink' || !def.outputs) return {};
   let declared: unknown;
   try {
@@ -1217,13 +1214,7 @@ async function groupingModule(ctx: LoadContext, src: Source, written: string, no
 // ---------------------------------------------------------------------------------------------
 // The graph: duplicate edges, inputs, cycles, topological order
 
-function checkGraph(
-  ctx: LoadContext,
-  root: Source,
-  resolved: readonly Resolved[],
-  streams: readonly RawStream[],
-  byId: Map<string, Resolved>,
-): Resolved[] {
+function checkGraph(ctx: LoadContext, root: Source, resolved: readonly Resolved[], streams: readonly RawStream[], byId: Map<string, Resolved>): Resolved[] {
   const seen = new Map<string, RawStream>();
   const edges: { from: string; to: string; s: RawStream }[] = [];
   for (const s of streams) {
@@ -1255,12 +1246,7 @@ function checkGraph(
   const fed = new Set(streams.flatMap((s) => (s.to ? [s.to.value] : [])));
   for (const r of byId.values()) {
     if (r.raw.kind !== 'spout' && !fed.has(r.raw.id!)) {
-      ctx.issues.add(
-        r.raw.src,
-        r.raw.node,
-        r.raw.path,
-        `${r.raw.label} has no input stream; add one under streams: with to: ${r.raw.id}`,
-      );
+      ctx.issues.add(r.raw.src, r.raw.node, r.raw.path, `${r.raw.label} has no input stream; add one under streams: with to: ${r.raw.id}`);
     }
   }
 

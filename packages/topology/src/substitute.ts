@@ -90,9 +90,7 @@ function reference(text: string, at: number, lookup: VariableLookup): Scan {
     if (v !== undefined && v !== '') return { value: v, end: d.end + 1, missing: [] };
     return { value: d.value, end: d.end + 1, missing: d.missing };
   }
-  throw new SubstitutionSyntaxError(
-    `malformed reference "${text.slice(at, i + 1)}": write \${${name}} or \${${name}:-default}`,
-  );
+  throw new SubstitutionSyntaxError(`malformed reference "${text.slice(at, i + 1)}": write \${${name}} or \${${name}:-default}`);
 }
 
 /*

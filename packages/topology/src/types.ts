@@ -72,6 +72,8 @@ export interface TopologyConfig {
   readonly credits: number;
   /** How long a graceful stop waits for in-flight tuples. */
   readonly drainTimeoutMs: number;
+  /** Bolts time the execute of 1 in this many tuples for latency histograms and capacity; 0: none. */
+  readonly latencySampling: number;
 }
 
 export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
@@ -83,6 +85,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   batchLingerMs: 5,
   credits: 32,
   drainTimeoutMs: 30_000,
+  latencySampling: 100,
 };
 
 /** A validated topology: what a plan is made from. Plain data, structured-cloneable. */

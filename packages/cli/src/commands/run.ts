@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { createPlan } from '@qitian/topology';
-import { defaultWorkerCount, Engine, type EngineLogLevel, type RunSummary, summarize } from '@qitian/runtime';
+import { type ControlServer, defaultWorkerCount, Engine, type EngineLogLevel, type RunSummary, startControlServer, summarize } from '@qitian/runtime';
 import { formatSummary } from '../format.js';
 import type { CommandIO } from '../io.js';
-import { collectSet, positiveInt, positiveNumber } from '../options.js';
+import { collectSet, port, positiveInt, positiveNumber } from '../options.js';
 import { runValidate } from './validate.js';
 
 const LEVELS: EngineLogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -18,8 +18,12 @@ export interface RunOptions {
   /** Aborting drains and stops the run (SIGINT/SIGTERM in the CLI). */
   readonly signal?: AbortSignal;
   readonly io: CommandIO;
-  /** Called once the engine is up, with a function that stops it. */
-  readonly onStart?: (engine: Engine) => void;
+  /** Serve /metrics and the control API on this port (0: any free port). */
+  readonly metricsPort?: number;
+  /** Address to listen on for metrics; 127.0.0.1 unless given. */
+  readonly metricsHost?: string;
+  /** Called once the engine is up (and the metrics endpoint, when asked for, listens). */
+  readonly onStart?: (engine: Engine, server?: ControlServer) => void;
 }
 
 /** Validates, plans and runs a topology to its end; returns how it ended. */
@@ -37,7 +41,17 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
       opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${stack}`);
     },
   });
-  opts.onStart?.(engine);
+  let server: ControlServer | undefined;
+  if (opts.metricsPort !== undefined) {
+    try {
+      server = await startControlServer(engine, { port: opts.metricsPort, ...(opts.metricsHost ? { host: opts.metricsHost } : {}) });
+    } catch (err) {
+      await engine.stop();
+      throw new Error(`cannot serve metrics on ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
+    }
+    opts.io.err(`metrics: ${server.url}/metrics  (qitian top --url ${server.url})`);
+  }
+  opts.onStart?.(engine, server);
   const stop = () => void engine.stop();
   opts.signal?.addEventListener('abort', stop, { once: true });
   const timer = opts.durationS ? setTimeout(stop, opts.durationS * 1000) : undefined;
@@ -46,6 +60,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', stop);
+    await server?.close();
   }
 }
 
@@ -56,15 +71,44 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
     .option('-w, --workers <n>', 'worker threads (default: config.workers, else one per core)', positiveInt('--workers'))
     .option('--set <name=value>', 'define a variable for ${name} in the file (repeatable)', collectSet)
     .option('-d, --duration <seconds>', 'drain and stop after this many seconds', positiveNumber('--duration'))
+    .option('--metrics-port <port>', 'serve Prometheus /metrics and the API of qitian top and tap on this port (0: any free port)', port('--metrics-port'))
+    .option('--metrics-host <host>', 'address for --metrics-port (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the end-of-run summary as JSON on stdout')
     .option('-q, --quiet', 'do not print the end-of-run summary')
-    .action(async (file: string, o: { workers?: number; set?: Record<string, string>; duration?: number; logLevel: string; json?: boolean; quiet?: boolean }) => {
-      if (!LEVELS.includes(o.logLevel as EngineLogLevel)) throw new (await import('../errors.js')).UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-      const run = await runTopology({ file, workers: o.workers, vars: o.set, durationS: o.duration, logLevel: o.logLevel as EngineLogLevel, signal, io });
-      const components = summarize(run.tasks);
-      if (o.json) io.out(JSON.stringify({ ...run, error: run.error?.message, components }, null, 2));
-      else if (!o.quiet) io.err(formatSummary(run, components));
-      if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
-    });
+    .action(
+      async (
+        file: string,
+        o: {
+          workers?: number;
+          set?: Record<string, string>;
+          duration?: number;
+          metricsPort?: number;
+          metricsHost?: string;
+          logLevel: string;
+          json?: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        if (!LEVELS.includes(o.logLevel as EngineLogLevel))
+          throw new (await import('../errors.js')).UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+        if (o.metricsHost !== undefined && o.metricsPort === undefined)
+          throw new (await import('../errors.js')).UsageError('--metrics-host needs --metrics-port');
+        const run = await runTopology({
+          file,
+          workers: o.workers,
+          vars: o.set,
+          durationS: o.duration,
+          metricsPort: o.metricsPort,
+          metricsHost: o.metricsHost,
+          logLevel: o.logLevel as EngineLogLevel,
+          signal,
+          io,
+        });
+        const components = summarize(run.tasks);
+        if (o.json) io.out(JSON.stringify({ ...run, error: run.error?.message, components }, null, 2));
+        else if (!o.quiet) io.err(formatSummary(run, components));
+        if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
+      },
+    );
 }

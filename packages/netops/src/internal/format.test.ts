@@ -31,7 +31,10 @@ describe('LineFormatter', () => {
           Number.NaN,
           Number.POSITIVE_INFINITY,
           undefined,
-          new Map<unknown, unknown>([['k', 1n], [2, 'two']]),
+          new Map<unknown, unknown>([
+            ['k', 1n],
+            [2, 'two'],
+          ]),
           new Set([1, 2]),
           { deep: [1n, Buffer.from([255])], when: new Date(0) },
           new Date(86_400_000),

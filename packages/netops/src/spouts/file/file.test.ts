@@ -5,14 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileAccessError } from '../../errors.js';
-import {
-  configFor,
-  driveSpout,
-  FakeSpoutContext,
-  type FakeSpoutContextOptions,
-  RecordingSpoutCollector,
-  type SpoutHarness,
-} from '../../testkit.js';
+import { configFor, driveSpout, FakeSpoutContext, type FakeSpoutContextOptions, RecordingSpoutCollector, type SpoutHarness } from '../../testkit.js';
 import { FileSpout, type FileSpoutConfig, type FileSpoutOptions, fileSpout } from './index.js';
 
 let dir: string;

@@ -42,9 +42,9 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   summary: 'Reads lines from a file or a gzip file, optionally following it like `tail -F`.',
   description:
     'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; a last line without a ' +
-    'newline is emitted too). With acking on, a line\'s message id is its byte offset (in the decompressed data for ' +
+    "newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
-    'lowest line not yet acked, with the file\'s inode, so that a restarted task resumes there. Read-ahead is bounded, ' +
+    "lowest line not yet acked, with the file's inode, so that a restarted task resumes there. Read-ahead is bounded, " +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1.',
   fields: fileSpoutFields,
   examples: [

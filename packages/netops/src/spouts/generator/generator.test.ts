@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { driveSpout, openSpout } from '../../testkit.js';
 import { type GeneratorSpout, generatorSpout, LineMaker, WORDS_VOCABULARY } from './index.js';
 
-const SYSLOG_RE =
-  /^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d [a-z0-9.]+ (?:[A-Za-z]+\[\d+\]|\d+|kernel): \S.*$/;
+const SYSLOG_RE = /^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d [a-z0-9.]+ (?:[A-Za-z]+\[\d+\]|\d+|kernel): \S.*$/;
 
 async function take(raw: Record<string, unknown>, n: number, opts: { taskIndex?: number; reliable?: boolean } = {}) {
   const h = await openSpout(generatorSpout, raw, opts);

@@ -194,10 +194,11 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
 
   private saveCheckpoint(): void {
     let next = this.seq;
-    if (this.reliable) for (const i of this.pending) {
-      next = i;
-      break;
-    }
+    if (this.reliable)
+      for (const i of this.pending) {
+        next = i;
+        break;
+      }
     if (next === this.saved) return;
     this.saved = next;
     this.ctx.saveCheckpoint({ next } satisfies GeneratorCheckpoint);

@@ -1,0 +1,185 @@
+/**
+ * The HTTP endpoint of a running topology: Prometheus metrics at /metrics and a small read-only
+ * control API under /api/v1 that `qitian top` and `qitian tap` use (docs/metrics.md).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../engine.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
+
+/** How long a request waits for a thread's figures before using its last ones (a thread restarting). */
+const STATS_WAIT_MS = 2000;
+
+export interface ControlServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1: the tap endpoint shows data, so exposing it is a choice. */
+  host?: string;
+}
+
+export interface ControlServer {
+  /** Base URL, e.g. http://127.0.0.1:9464 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the endpoint; resolves once it listens. */
+export async function startControlServer(engine: Engine, opts: ControlServerOptions): Promise<ControlServer> {
+  const metrics = new NodeMetrics(engine);
+  const closers = new Set<() => void>();
+  const server = createServer((req, res) => {
+    handle(engine, metrics, closers, req, res).catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: (err as Error).message });
+      else res.end();
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () => closeServer(server, closers),
+  };
+}
+
+async function closeServer(server: Server, closers: Set<() => void>): Promise<void> {
+  for (const c of [...closers]) c();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function handle(engine: Engine, metrics: NodeMetrics, closers: Set<() => void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    json(res, 405, { error: `${req.method} is not allowed: this endpoint is read-only` });
+    return;
+  }
+  switch (url.pathname) {
+    case '/metrics': {
+      const text = await metrics.text();
+      res.writeHead(200, { 'Content-Type': metrics.contentType });
+      res.end(text);
+      return;
+    }
+    case '/api/v1/topology':
+      json(res, 200, topology(engine));
+      return;
+    case '/api/v1/stats': {
+      const tasks = await engine.stats(STATS_WAIT_MS);
+      json(res, 200, { time: Date.now(), ...engine.info(), tasks });
+      return;
+    }
+    case '/api/v1/tap':
+      return tap(engine, closers, url, req, res);
+    case '/':
+      return json(res, 200, {
+        topology: engine.plan.spec.name,
+        endpoints: {
+          '/metrics': 'Prometheus metrics',
+          '/api/v1/topology': 'components, streams and groupings',
+          '/api/v1/stats': 'counters of every task (what qitian top reads)',
+          '/api/v1/tap?component=C&stream=S&sample=R&limit=N': 'tuples C emits on S, as JSON lines',
+        },
+      });
+    default:
+      json(res, 404, { error: `no such endpoint: ${url.pathname}`, endpoints: ['/metrics', '/api/v1/topology', '/api/v1/stats', '/api/v1/tap'] });
+      return;
+  }
+}
+
+function topology(engine: Engine): unknown {
+  const spec = engine.plan.spec;
+  return {
+    ...engine.info(),
+    components: spec.components.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      parallelism: c.parallelism,
+      streams: c.outputs,
+      inputs: spec.streams.filter((s) => s.to === c.id).map((s) => ({ from: s.from, stream: s.grouping.stream, grouping: s.grouping.type })),
+    })),
+    streams: spec.streams.map((s) => ({ from: s.from, to: s.to, stream: s.grouping.stream, grouping: s.grouping.type })),
+  };
+}
+
+/**
+ * Streams the tuples a component emits on a stream as JSON lines until `limit` lines were sent,
+ * the client goes away or the topology closes. A line `{"skipped": n}` says n sampled tuples
+ * were not sent because the reader fell behind.
+ */
+function tap(engine: Engine, closers: Set<() => void>, url: URL, req: IncomingMessage, res: ServerResponse): void {
+  const spec = engine.plan.spec;
+  const id = url.searchParams.get('component') ?? '';
+  const node = spec.components.find((c) => c.id === id);
+  const known = spec.components.map((c) => c.id);
+  if (!node) {
+    json(res, 404, { error: id ? `unknown component "${id}"` : 'component is required', components: known });
+    return;
+  }
+  const streams = Object.keys(node.outputs);
+  if (streams.length === 0) {
+    const feeders = spec.streams.filter((s) => s.to === id).map((s) => (s.grouping.stream === 'default' ? s.from : `${s.from}:${s.grouping.stream}`));
+    json(res, 400, { error: `"${id}" is a ${node.kind} and emits no streams; tap what feeds it`, components: known, feeders });
+    return;
+  }
+  const stream = url.searchParams.get('stream') || 'default';
+  if (!streams.includes(stream)) {
+    json(res, 400, { error: `"${id}" has no stream "${stream}"`, streams });
+    return;
+  }
+  const sample = Number(url.searchParams.get('sample') ?? '1');
+  if (!(sample > 0 && sample <= 1)) {
+    json(res, 400, { error: `sample must be a fraction in (0, 1], not "${url.searchParams.get('sample')}"` });
+    return;
+  }
+  const limitParam = url.searchParams.get('limit') ?? '0';
+  const limit = Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 0) {
+    json(res, 400, { error: `limit must be a whole number >= 0, not "${limitParam}"` });
+    return;
+  }
+
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+  res.flushHeaders();
+  let sent = 0;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    untap();
+    closers.delete(end);
+    res.end();
+  };
+  const untap = engine.tap(id, stream, sample, limit, (lines, skipped) => {
+    if (ended) return;
+    let out = '';
+    for (const line of lines) {
+      if (limit > 0 && sent >= limit) break;
+      out += `${line}\n`;
+      sent++;
+    }
+    if (skipped > 0) out += `${JSON.stringify({ skipped })}\n`;
+    if (out) res.write(out);
+    if (limit > 0 && sent >= limit) end();
+  });
+  closers.add(end);
+  req.on('close', end);
+  void engine.finished.then(end);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
