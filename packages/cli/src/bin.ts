@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
-import { EXIT, UsageError } from './errors.js';
+import { CommandFailed, EXIT, UsageError } from './errors.js';
 import { type CommandIO, processIO } from './io.js';
 import { createProgram } from './program.js';
 
@@ -14,7 +14,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      io.err(`${sig}: draining in-flight tuples (send again to stop at once)`);
+      // Only a run has tuples to drain; top and tap just stop.
+      if (argv[2] === 'run') io.err(`${sig}: draining in-flight tuples (send again to stop at once)`);
       controller.abort();
     } else {
       io.err(`${sig}: stopping without draining`);
@@ -42,6 +43,10 @@ function report(err: unknown, io: CommandIO): number {
   if (err instanceof UsageError) {
     io.err(`error: ${err.message}`);
     return EXIT.USAGE;
+  }
+  if (err instanceof CommandFailed) {
+    io.err(err.message);
+    return err.exitCode;
   }
   if (err instanceof InvalidTopologyError) {
     io.err(err.message);

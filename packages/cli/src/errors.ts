@@ -15,3 +15,14 @@ export const EXIT = {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** A command that cannot do its job for a reason outside the topology file (an endpoint that does not answer...): its message, then `exitCode`. */
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,121 @@
+/** `qitian tap` against a real running topology, and its answers to mistakes and a dead endpoint. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ControlServer, Engine, startControlServer } from '@qitian/runtime';
+import { createPlan, loadTopology } from '@qitian/topology';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { main } from '../src/bin.js';
+import { builtinRegistry } from '../src/registry.js';
+
+const TOPOLOGY = `name: tapped
+config:
+  acking: false
+spouts:
+  - id: gen
+    type: generator
+    parallelism: 2
+    config: { format: sequence, rate: 2000 }
+sinks:
+  - id: out
+    type: file
+    config: { path: \${out} }
+streams:
+  - from: gen
+    to: out
+    grouping: { type: shuffle }
+`;
+
+function capture(): { io: { out(t: string): void; err(t: string): void }; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t) => out.push(t), err: (t) => err.push(t) }, out, err };
+}
+
+let engine: Engine;
+let server: ControlServer;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qitian-tap-'));
+  const file = join(dir, 'topology.yaml');
+  writeFileSync(file, TOPOLOGY);
+  const spec = await loadTopology(file, { registry: builtinRegistry(), vars: { out: join(dir, 'out.jsonl') } });
+  engine = await Engine.start(createPlan(spec, 2));
+  server = await startControlServer(engine, { port: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.stop();
+});
+
+describe('qitian tap', () => {
+  test('prints the tuples a component emits as JSON lines, and stops at --limit', async () => {
+    const c = capture();
+    const code = await main(['node', 'qitian', 'tap', 'gen', '--url', `${server.url}/metrics`, '--limit', '25'], c.io);
+    expect(c.err).toEqual([]);
+    expect(code).toBe(0);
+    expect(c.out).toHaveLength(25);
+    const tuples = c.out.map((l) => JSON.parse(l) as { component: string; task: number; stream: string; values: { line: string } });
+    for (const t of tuples) {
+      expect(t.component).toBe('gen');
+      expect(t.stream).toBe('default');
+      expect([0, 1]).toContain(t.task);
+      expect(t.values.line).toMatch(/^\d+$/);
+    }
+    // Each task's sequence arrives in order.
+    for (const task of [0, 1]) {
+      const seq = tuples.filter((t) => t.task === task).map((t) => Number(t.values.line));
+      expect(seq).toEqual([...seq].sort((a, b) => a - b));
+    }
+  });
+
+  test('--sample copies about that fraction', async () => {
+    // 2 tasks x 2000 tuples/s for ~1.5 s with a 10% sample: about 600 lines, far from all.
+    const c = capture();
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 1500);
+    const { tap } = await import('../src/commands/tap.js');
+    const n = await tap({ url: server.url, component: 'gen', stream: 'default', limit: 0, sample: 0.1, signal: controller.signal, io: c.io, onLine: () => {} });
+    const seconds = (Date.now() - started) / 1000;
+    expect(n).toBeGreaterThan(4000 * seconds * 0.1 * 0.4);
+    expect(n).toBeLessThan(4000 * seconds * 0.1 * 2);
+  });
+
+  test('an unknown component exits 2 and lists the known ones', async () => {
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'nope', '--url', server.url], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain('unknown component "nope"');
+    expect(c.err.join('\n')).toContain('components: gen, out');
+  });
+
+  test('a sink has no stream to tap: it says what feeds it', async () => {
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'out', '--url', server.url], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain('"out" is a sink and emits no streams');
+    expect(c.err.join('\n')).toContain('it is fed by: gen');
+  });
+
+  test('an unknown stream exits 2 and lists the streams', async () => {
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'gen:errors', '--url', server.url], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain('"gen" has no stream "errors"');
+    expect(c.err.join('\n')).toContain('streams of "gen": default');
+  });
+
+  test('bad options are usage errors', async () => {
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'gen', '--sample', '2', '--url', server.url], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain('--sample expects a fraction in (0, 1]');
+  });
+
+  test('a dead endpoint exits 3 and says it cannot connect', async () => {
+    const dead = await startControlServer(engine, { port: 0 });
+    const url = dead.url;
+    await dead.close();
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'gen', '--url', url], c.io)).toBe(3);
+    expect(c.err.join('\n')).toMatch(/cannot connect to http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+});
