@@ -99,6 +99,14 @@ describe('file spout: reading', () => {
     }
   });
 
+  it('counts the bytes it read, after gunzip', async () => {
+    const text = Array.from({ length: 500 }, (_, i) => `line ${i}`).join('\n');
+    for (const [name, data] of [['b.log', Buffer.from(text)], ['b.gz', gzipSync(text)]] as const) {
+      const h = await readAll(write(name, data), {}, { chunkBytes: 1000 });
+      expect(h.context.counted('bytes')).toBe(Buffer.byteLength(text));
+    }
+  });
+
   it('reads concatenated gzip members as one stream', async () => {
     const h = await readAll(write('multi.gz', Buffer.concat([gzipSync('a\nb'), gzipSync('c\nd\n')])));
     expect(h.collector.lines).toEqual(['a', 'bc', 'd']);

@@ -471,6 +471,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   /** Splits `chunk` (whose first byte has id `chunkId`) into lines; keeps the unfinished tail. */
   private consume(chunk: Buffer, chunkId: number): void {
     const len = chunk.length;
+    // Bytes read (after gunzip), per chunk: qitian_component_bytes_total.
+    this.ctx.count('bytes', len);
     const maxLine = this.config.maxLineBytes;
     let i = 0;
     while (i < len) {
