@@ -28,6 +28,14 @@ export interface InboxEntry {
   at: number;
 }
 
+/**
+ * Tuples until the next timed execute: uniform in [1, 2n - 1], so 1 in n on average, and never in
+ * step with a pattern in the input (every 100th tuple being a slow one, say).
+ */
+function nextCountdown(n: number): number {
+  return n <= 1 ? 1 : 1 + Math.floor(Math.random() * (2 * n - 1));
+}
+
 /** Sampled tuples of a manual-ack bolt waiting for their ack, at most this many. */
 const MAX_SAMPLED_OPEN = 1024;
 
@@ -106,7 +114,7 @@ export class BoltExecutor implements OutputCollector {
     private readonly clock: BusyClock,
   ) {
     this.kind = kind;
-    this.countdown = sampleEvery;
+    this.countdown = nextCountdown(sampleEvery);
     this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
     this.defaultRoute = routes.get('default');
     this.directTargets = consumerTasks(routes);
@@ -194,6 +202,8 @@ export class BoltExecutor implements OutputCollector {
       const nested = this.clock.nestedMs;
       const pendingAsync = this.runBatch(tuples);
       if (pendingAsync) {
+        // Its synchronous part kept the thread busy; the wait for the promise did not.
+        this.stats.busyMs += Math.max(0, performance.now() - t0 - (this.clock.nestedMs - nested));
         this.running = true;
         pendingAsync.then(
           () => this.afterAsyncBatch(entry, t0, tuples.length),
@@ -225,8 +235,8 @@ export class BoltExecutor implements OutputCollector {
       }
     }
     this.arrival = -1;
-    // Measured whole, less what directly called bolts downstream spent.
-    this.stats.busyMs += performance.now() - t0 - (this.clock.nestedMs - nested);
+    // Measured whole, less what directly called bolts downstream spent (an estimate, hence the floor).
+    this.stats.busyMs += Math.max(0, performance.now() - t0 - (this.clock.nestedMs - nested));
     if (!this.running) this.returnCredit(entry);
   }
 
@@ -235,7 +245,7 @@ export class BoltExecutor implements OutputCollector {
     this.staging = true;
     let t0 = 0;
     if (this.sampleEvery > 0 && --this.countdown <= 0) {
-      this.countdown = this.sampleEvery;
+      this.countdown = nextCountdown(this.sampleEvery);
       t0 = performance.now();
     }
     let r: void | Promise<void>;
@@ -281,7 +291,7 @@ export class BoltExecutor implements OutputCollector {
   /** A batch bolt's timing: per-tuple execute latency is the batch's time over its size. */
   private batchTimed(entry: InboxEntry, t0: number, n: number, nestedMs: number): void {
     const now = performance.now();
-    const ms = now - t0 - nestedMs;
+    const ms = Math.max(0, now - t0 - nestedMs);
     this.stats.busyMs += ms;
     if (n === 0) return;
     observe(this.stats.executeLatency, ms / n / 1000, n);

@@ -111,7 +111,8 @@ export class SpoutExecutor implements SpoutCollector {
       status = 'idle';
     }
     // The bolts it called directly kept their own time.
-    this.stats.busyMs += performance.now() - t0 - (this.opts.clock.nestedMs - nested);
+    // (The callees' share is an estimate from samples, hence the floor: a counter never goes down.)
+    this.stats.busyMs += Math.max(0, performance.now() - t0 - (this.opts.clock.nestedMs - nested));
     this.stats.pending = this.pending.size;
     if (this.completedNow.length > 0) this.deliverImmediateAcks();
     if (status === 'end') {

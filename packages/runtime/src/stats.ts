@@ -40,7 +40,7 @@ export interface ExecutorStats {
   backpressureMsByTarget: Record<string, number>;
   /** Busy fraction (0..1) over the last ten seconds or so: Storm UI's capacity. A gauge. */
   capacity: number;
-  /** Bolts: execute time of sampled tuples (1 in 16 unless metrics are off). */
+  /** Bolts: execute time of sampled tuples (1 in latencySampling, on average). */
   executeLatency: Histogram;
   /** Bolts: arrival in the input queue to ack, of sampled tuples. */
   processLatency: Histogram;

@@ -22,11 +22,15 @@ test('a bolt that spins 1 ms a tuple: its latency, its capacity, and the backpre
   const { engine } = await start(s, 2);
   // Mid-run: the slow bolt is the busy one.
   let capacity = 0;
-  await waitFor(async () => {
-    const stats = await engine.stats();
-    capacity = Math.max(capacity, ...stats.filter((t) => t.componentId === 'slow').map((t) => t.capacity));
-    return capacity > 0.6;
-  }, 10_000, 'the slow bolt to report a capacity above 0.6');
+  await waitFor(
+    async () => {
+      const stats = await engine.stats();
+      capacity = Math.max(capacity, ...stats.filter((t) => t.componentId === 'slow').map((t) => t.capacity));
+      return capacity > 0.6;
+    },
+    10_000,
+    'the slow bolt to report a capacity above 0.6',
+  );
   const summary = await engine.finished;
   expect(summary.reason).toBe('completed');
   const slow = summary.tasks.find((t) => t.componentId === 'slow')!;

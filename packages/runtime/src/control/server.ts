@@ -111,6 +111,8 @@ function topology(engine: Engine): unknown {
       inputs: spec.streams.filter((s) => s.to === c.id).map((s) => ({ from: s.from, stream: s.grouping.stream, grouping: s.grouping.type })),
     })),
     streams: spec.streams.map((s) => ({ from: s.from, to: s.to, stream: s.grouping.stream, grouping: s.grouping.type })),
+    // Which thread runs which task: ties a worker's event-loop delay or heap to components.
+    tasks: engine.plan.tasks.map((t) => ({ taskId: t.taskId, component: t.componentId, taskIndex: t.taskIndex, worker: t.worker })),
   };
 }
 

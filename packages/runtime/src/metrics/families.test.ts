@@ -19,7 +19,9 @@ describe('task metric families', () => {
     bolt.custom = { lines: 4, 'parse_errors{reason="bad pri"}': 1 };
     const fams = new Map(taskFamilies([bolt, spout], { topology: 't' }).map((f) => [f.name, f]));
     const value = (name: string, labels: Record<string, string>, metricName?: string) =>
-      fams.get(name)!.values.find((v) => (metricName === undefined || v.metricName === metricName) && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+      fams
+        .get(name)!
+        .values.find((v) => (metricName === undefined || v.metricName === metricName) && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
 
     expect(value('qitian_tuples_emitted_total', { component: 'gen', task: '0', topology: 't' })).toBe(10);
     expect(value('qitian_spout_replays_total', { component: 'gen' })).toBe(2);

@@ -73,10 +73,9 @@ export class ThreadMetrics {
     // Families appear as tasks report them (a custom counter's first count): register each once.
     for (const name of this.current.keys()) {
       if (this.registry.getSingleMetric(name)) continue;
-      const self = this;
       this.registry.registerMetric({
         name,
-        get: async () => self.current.get(name) ?? { ...self.emptyLike(name) },
+        get: async () => this.current.get(name) ?? this.emptyLike(name),
       } as never);
     }
     return (await this.registry.getMetricsAsJSON()) as unknown as Family[];
