@@ -1,12 +1,14 @@
 /** Tuples crossing threads: values that cannot be copied are dropped, counted and replayed. */
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import type { TopologyConfig } from '@qitian/topology';
 import { counts, firstValues, run, spec, tempDir } from './kit.js';
 
-test('a tuple holding a function is dropped at the thread boundary, its tree fails and replays; the rest of its batch arrives', async () => {
-  const dir = tempDir();
-  const N = 20_000;
-  const out = join(dir, 'out');
+const N = 20_000;
+
+/** Seq -> flaky (every 10th id emitted once with a function in it) -> one sink task; the output file. */
+function trapTopology(config: Partial<TopologyConfig> = {}): { s: ReturnType<typeof spec>; out: string } {
+  const out = join(tempDir(), 'out');
   const s = spec(
     [
       { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
@@ -19,7 +21,13 @@ test('a tuple holding a function is dropped at the thread boundary, its tree fai
       // One sink task: the flaky task on the other thread sends every tuple across.
       { from: 'flaky', to: 'sink', grouping: { type: 'global' } },
     ],
+    config,
   );
+  return { s, out };
+}
+
+test('a tuple holding a function is dropped at the thread boundary, its tree fails and replays; the rest of its batch arrives', async () => {
+  const { s, out } = trapTopology();
   const { summary, by, logs } = await run(s, 2);
   expect(summary.reason).toBe('completed');
   const got = firstValues(out);
@@ -39,21 +47,7 @@ test('a tuple holding a function is dropped at the thread boundary, its tree fai
 });
 
 test('without acking, such tuples are dropped and counted, and every other tuple arrives', async () => {
-  const dir = tempDir();
-  const N = 20_000;
-  const out = join(dir, 'out');
-  const s = spec(
-    [
-      { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
-      { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { functionEvery: 10 } },
-      { id: 'sink', export: 'collectSink', parallelism: 1, config: { path: out } },
-    ],
-    [
-      { from: 'seq', to: 'flaky', grouping: { type: 'fields', fields: ['n'] } },
-      { from: 'flaky', to: 'sink', grouping: { type: 'global' } },
-    ],
-    { acking: false },
-  );
+  const { s, out } = trapTopology({ acking: false });
   const { summary, by } = await run(s, 2);
   expect(summary.reason).toBe('completed');
   const got = firstValues(out);
