@@ -1,9 +1,7 @@
 import { Command } from 'commander';
 import { CommandFailed, EXIT, UsageError } from '../errors.js';
+import { DEFAULT_URL, endpointBase } from '../endpoint-url.js';
 import type { CommandIO } from '../io.js';
-
-/** The address `qitian run --metrics-port` prints; top and tap read the same endpoint. */
-export const DEFAULT_URL = 'http://127.0.0.1:9464';
 
 export interface TapOptions {
   readonly url: string;
@@ -17,28 +15,20 @@ export interface TapOptions {
   readonly io: CommandIO;
 }
 
-/** The endpoint's base URL from what a user may paste: with or without /metrics or a slash. */
-export function baseUrl(url: string): string {
-  let u = url.trim().replace(/\/+$/, '');
-  if (u.endsWith('/metrics')) u = u.slice(0, -'/metrics'.length);
-  if (!/^https?:\/\//.test(u)) u = `http://${u}`;
-  return u;
-}
-
 /**
  * Streams the tuples `component` emits on `stream` until `limit` arrived, the topology ends or
  * `signal` aborts. Returns how many tuples were printed.
  */
 export async function tap(opts: TapOptions): Promise<number> {
   const q = new URLSearchParams({ component: opts.component, stream: opts.stream, sample: String(opts.sample), limit: String(opts.limit) });
-  const url = `${baseUrl(opts.url)}/api/v1/tap?${q}`;
+  const url = `${endpointBase(opts.url)}/api/v1/tap?${q}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: opts.signal });
   } catch (err) {
     if (opts.signal.aborted) return 0;
     const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new CommandFailed(`cannot connect to ${baseUrl(opts.url)}: ${cause} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
+    throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${cause} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
   }
   if (!res.ok) throw new CommandFailed(await refusal(res, opts), res.status === 404 || res.status === 400 ? EXIT.USAGE : EXIT.RUNTIME);
   let n = 0;
@@ -64,7 +54,7 @@ export async function tap(opts: TapOptions): Promise<number> {
       }
     }
   } catch (err) {
-    if (!opts.signal.aborted) throw new CommandFailed(`the tap stream from ${baseUrl(opts.url)} broke: ${(err as Error).message}`, EXIT.RUNTIME);
+    if (!opts.signal.aborted) throw new CommandFailed(`the tap stream from ${endpointBase(opts.url)} broke: ${(err as Error).message}`, EXIT.RUNTIME);
   }
   return n;
 }
@@ -76,7 +66,7 @@ async function refusal(res: Response, opts: TapOptions): Promise<string> {
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    return `${baseUrl(opts.url)} answered ${res.status}: ${text.slice(0, 200)}`;
+    return `${endpointBase(opts.url)} answered ${res.status}: ${text.slice(0, 200)}`;
   }
   const lines = [`tap: ${body.error ?? `HTTP ${res.status}`}`];
   if (body.feeders?.length) lines.push(`  it is fed by: ${body.feeders.join(', ')}`);

@@ -1,0 +1,130 @@
+import { describe, expect, test } from 'vitest';
+import { type ComponentRow, findBottleneck, type TopView } from './model.js';
+import { bottleneckLine, formatRate, formatSeconds, formatUptime, renderNotice, renderView } from './render.js';
+
+function row(component: string, over: Partial<ComponentRow> = {}): ComponentRow {
+  return {
+    component,
+    kind: 'bolt',
+    tasks: 1,
+    parallelism: 1,
+    inPerSecond: 1000,
+    outPerSecond: 1000,
+    capacity: 0.1,
+    capacityMean: 0.1,
+    p99Seconds: 0.0004,
+    errors: 0,
+    errorsPerSecond: 0,
+    dropped: 0,
+    droppedPerSecond: 0,
+    backpressure: 0,
+    backpressureOn: null,
+    pending: null,
+    queued: 0,
+    ...over,
+  };
+}
+
+function view(components: ComponentRow[]): TopView {
+  return {
+    time: Date.UTC(2026, 0, 1, 12, 0, 0),
+    topology: { name: 'syslog', phase: 'running', uptimeSeconds: 3725, workers: 2, restarts: 1 },
+    intervalSeconds: 1,
+    components,
+    bottleneck: findBottleneck(components),
+  };
+}
+
+const ROWS = [
+  row('gen', { kind: 'spout', inPerSecond: null, outPerSecond: 52_340, pending: 1200, p99Seconds: 0.35, backpressure: 0.6, backpressureOn: 'parse' }),
+  row('parse', { tasks: 2, parallelism: 2, capacity: 0.93, capacityMean: 0.9, errors: 12, errorsPerSecond: 3, queued: 40 }),
+  row('out', { kind: 'sink', outPerSecond: null, p99Seconds: null }),
+];
+
+const OPTS = { url: 'http://127.0.0.1:9464', sort: 'topology' } as const;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
+const ANSI = /\x1b\[/;
+
+describe('formatting', () => {
+  test('rates, latencies and uptimes', () => {
+    expect([0, 0.25, 7, 42, 999, 1000, 52_340, 999_700, 1_234_567, 3e9].map(formatRate)).toEqual([
+      '0',
+      '0.3',
+      '7.0',
+      '42',
+      '999',
+      '1.00k',
+      '52.3k',
+      '1.00M',
+      '1.23M',
+      '3.00G',
+    ]);
+    expect(formatRate(null)).toBe('-');
+    expect([0.000_012, 0.000_85, 0.004_56, 0.0123, 0.35, 2.5].map(formatSeconds)).toEqual(['12us', '850us', '4.56ms', '12.3ms', '350ms', '2.50s']);
+    expect(formatSeconds(null)).toBe('-');
+    expect([5, 65, 3725, 90_000].map(formatUptime)).toEqual(['5s', '1m05s', '1h02m', '1d01h']);
+  });
+});
+
+describe('renderView', () => {
+  test('a plain snapshot: header, one row per component, the bottleneck with its suggestion', () => {
+    const text = renderView(view(ROWS), OPTS);
+    expect(text).not.toMatch(ANSI);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('syslog  running  up 1h02m  2 workers  1 restart  http://127.0.0.1:9464');
+    expect(lines[1]).toContain('sorted by topology');
+    const header = lines.find((l) => l.startsWith('COMPONENT'))!;
+    for (const h of ['KIND', 'TASKS', 'IN/S', 'OUT/S', 'CAP', 'AVG', 'P99', 'BP', 'ERRORS', 'DROPS', 'PENDING', 'QUEUE']) expect(header).toContain(h);
+    const parse = lines.find((l) => l.startsWith('parse'))!;
+    expect(parse).toMatch(/^parse \*\s+bolt\s+2\s+1\.00k\s+1\.00k\s+0\.93\s+0\.90\s+400us/);
+    expect(lines.find((l) => l.startsWith('gen'))).toMatch(/spout\s+1\s+-\s+52\.3k.*60%\s+parse/);
+    expect(lines.at(-1)).toBe('bottleneck: parse (capacity 0.93, parallelism 2) -> try parallelism 3');
+  });
+
+  test('fits the width by leaving out the least useful columns, and the height by summing up rows', () => {
+    const many = [...ROWS, ...Array.from({ length: 30 }, (_, i) => row(`bolt-${i}`))];
+    const text = renderView(view(many), { ...OPTS, width: 60, height: 20, keys: true, color: true });
+    const lines = text.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(20);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes
+    for (const l of lines) expect(l.replace(/\x1b\[[0-9;]*m/g, '').length).toBeLessThanOrEqual(60);
+    const header = lines.find((l) => l.includes('COMPONENT'))!;
+    expect(header).toContain('CAP');
+    expect(header).toContain('IN/S');
+    expect(header).not.toContain('AVG');
+    expect(text).toMatch(/\.\.\. \d+ more components/);
+    expect(text).toContain('q quit');
+  });
+
+  test('colour only when asked; the sorted column is marked', () => {
+    expect(renderView(view(ROWS), { ...OPTS, color: true })).toMatch(ANSI);
+    const sorted = renderView(view(ROWS), { ...OPTS, sort: 'capacity' }).split('\n');
+    expect(sorted.find((l) => l.startsWith('COMPONENT'))).toContain('CAP↓');
+    expect(sorted.findIndex((l) => l.startsWith('parse'))).toBeLessThan(sorted.findIndex((l) => l.startsWith('gen')));
+    expect(renderView(view(ROWS), { ...OPTS, sort: 'capacity', reverse: true })).toContain('CAP↑');
+  });
+
+  test('a status line under the header; a notice screen before any figures', () => {
+    expect(renderView(view(ROWS), { ...OPTS, status: 'the topology went away' }).split('\n')[2]).toBe('the topology went away');
+    expect(renderNotice('cannot connect', OPTS)).toBe('qitian top  http://127.0.0.1:9464\n\ncannot connect');
+  });
+});
+
+describe('bottleneckLine', () => {
+  test('no clear bottleneck, and why', () => {
+    expect(bottleneckLine(view([row('a'), row('b', { capacity: 0.3 })]))).toBe('bottleneck: none (every component is below 50% capacity)');
+    expect(bottleneckLine(view([row('a', { capacity: 0.9, backpressure: 0.7, backpressureOn: 'b' }), row('b', { capacity: 0.2 })]))).toBe(
+      'bottleneck: none clear (a is at capacity 0.90 but blocked 70% of the time by b)',
+    );
+    expect(bottleneckLine(view([]))).toBe('bottleneck: none (no tasks reported)');
+  });
+
+  test('within the target, and uneven tasks', () => {
+    expect(bottleneckLine(view([row('a', { capacity: 0.6, tasks: 2, parallelism: 2, capacityMean: 0.55 })]))).toBe(
+      'bottleneck: a (capacity 0.60, parallelism 2), within the 70% target: no more parallelism needed',
+    );
+    expect(bottleneckLine(view([row('a', { capacity: 0.95, tasks: 4, parallelism: 4, capacityMean: 0.3 })]))).toBe(
+      "bottleneck: a (capacity 0.95, parallelism 4) -> try parallelism 6; its tasks are uneven (mean capacity 0.30): check the grouping's keys",
+    );
+  });
+});
