@@ -243,6 +243,7 @@ export class Engine {
       case 'metrics':
         if (this.slots[slot.index] !== slot) return;
         slot.lastMetrics = msg.families;
+        slot.lastStats = msg.stats;
         this.reply(slot, msg.id, msg);
         return;
       case 'tapped':

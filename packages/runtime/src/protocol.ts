@@ -82,7 +82,7 @@ export type StatusMessage =
   | { k: 'finished'; id: number }
   | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
   | { k: 'stats'; id: number; stats: ExecutorStats[] }
-  | { k: 'metrics'; id: number; families: Family[] }
+  | { k: 'metrics'; id: number; families: Family[]; stats: ExecutorStats[] }
   /** Tuples copied by a tap since the last message, as JSON lines; `skipped` were sampled but not kept. */
   | { k: 'tapped'; tap: number; lines: string[]; skipped: number }
   | { k: 'closed'; stats: ExecutorStats[] };

@@ -346,10 +346,13 @@ export class WorkerRuntime {
       case 'stats':
         this.main.postMessage({ k: 'stats', id: msg.id, stats: this.snapshot() });
         return;
-      case 'metrics':
-        this.snapshot();
-        this.main.postMessage({ k: 'metrics', id: msg.id, families: await this.metrics!.json() });
+      case 'metrics': {
+        // The counters go along: the main thread starts a replacement from the last ones it has,
+        // which must not be older than what it served.
+        const stats = this.snapshot();
+        this.main.postMessage({ k: 'metrics', id: msg.id, families: await this.metrics!.json(), stats });
         return;
+      }
       case 'tap':
         this.startTap(msg.tap, msg.component, msg.stream, msg.sample, msg.limit);
         return;
