@@ -5,6 +5,7 @@ import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
+import { performance as perf } from 'node:perf_hooks';
 import { observe } from './metrics/histogram.js';
 import type { Transfer } from './transfer.js';
 import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
@@ -24,7 +25,7 @@ export interface InboxEntry {
   decode: (() => TupleImpl[]) | null;
   /** The sending worker, -1 for a local batch, -2 for deferred local tuples, -3 for a replaced sender's batch. */
   fromWorker: number;
-  /** When it arrived in the queue (performance.now() of this thread): process latency starts there. */
+  /** When it arrived in the queue (perf.now() of this thread): process latency starts there. */
   at: number;
 }
 
@@ -33,8 +34,12 @@ export interface InboxEntry {
  * step with a pattern in the input (every 100th tuple being a slow one, say).
  */
 function nextCountdown(n: number): number {
-  return n <= 1 ? 1 : 1 + Math.floor(Math.random() * (2 * n - 1));
+  if (n === 0) return NEVER;
+  return n === 1 ? 1 : 1 + Math.floor(Math.random() * (2 * n - 1));
 }
+
+/** The countdown when sampling is off: it runs out only every 2^30 tuples, and then starts over. */
+const NEVER = 2 ** 30;
 
 /** Sampled tuples of a manual-ack bolt waiting for their ack, at most this many. */
 const MAX_SAMPLED_OPEN = 1024;
@@ -149,7 +154,7 @@ export class BoltExecutor implements OutputCollector {
       if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
         last.tuples!.push(t);
       } else {
-        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED, at: performance.now() });
+        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED, at: perf.now() });
         this.localWaiting++;
       }
       this.schedule();
@@ -198,12 +203,12 @@ export class BoltExecutor implements OutputCollector {
       return true;
     }
     if (this.bolt.executeBatch) {
-      const t0 = performance.now();
+      const t0 = perf.now();
       const nested = this.clock.nestedMs;
       const pendingAsync = this.runBatch(tuples);
       if (pendingAsync) {
         // Its synchronous part kept the thread busy; the wait for the promise did not.
-        this.stats.busyMs += Math.max(0, performance.now() - t0 - (this.clock.nestedMs - nested));
+        this.stats.busyMs += Math.max(0, perf.now() - t0 - (this.clock.nestedMs - nested));
         this.running = true;
         pendingAsync.then(
           () => this.afterAsyncBatch(entry, t0, tuples.length),
@@ -223,7 +228,7 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private runFrom(tuples: TupleImpl[], from: number, entry: InboxEntry): void {
-    const t0 = performance.now();
+    const t0 = perf.now();
     const nested = this.clock.nestedMs;
     this.arrival = entry.at;
     for (let i = from; i < tuples.length; i++) {
@@ -236,37 +241,64 @@ export class BoltExecutor implements OutputCollector {
     }
     this.arrival = -1;
     // Measured whole, less what directly called bolts downstream spent (an estimate, hence the floor).
-    this.stats.busyMs += Math.max(0, performance.now() - t0 - (this.clock.nestedMs - nested));
+    this.stats.busyMs += Math.max(0, perf.now() - t0 - (this.clock.nestedMs - nested));
     if (!this.running) this.returnCredit(entry);
   }
 
   private executeOne(t: TupleImpl): void {
+    if (--this.countdown === 0) {
+      this.executeTimed(t);
+      return;
+    }
     this.current = t;
     this.staging = true;
-    let t0 = 0;
-    if (this.sampleEvery > 0 && --this.countdown <= 0) {
-      this.countdown = nextCountdown(this.sampleEvery);
-      t0 = performance.now();
-    }
     let r: void | Promise<void>;
     try {
       r = this.bolt.execute(t);
     } catch (err) {
-      if (t0 !== 0) this.sampled(t, t0);
       this.executeFailed(t, err);
       return;
     }
     if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-      this.running = true;
-      this.asyncT0 = t0;
-      (r as Promise<void>).then(
-        () => this.afterAsync(t, undefined),
-        (err: unknown) => this.afterAsync(t, err ?? new Error('execute rejected')),
-      );
+      this.awaitExecute(t, r as Promise<void>);
       return;
     }
-    if (t0 !== 0) this.sampled(t, t0);
     this.executeSucceeded(t);
+  }
+
+  /** executeOne for a sampled tuple: the same, timed. Kept apart so that the common path stays lean. */
+  private executeTimed(t: TupleImpl): void {
+    this.countdown = nextCountdown(this.sampleEvery);
+    if (this.sampleEvery === 0) {
+      this.executeOne(t);
+      return;
+    }
+    this.current = t;
+    this.staging = true;
+    const t0 = perf.now();
+    let r: void | Promise<void>;
+    try {
+      r = this.bolt.execute(t);
+    } catch (err) {
+      this.sampled(t, t0);
+      this.executeFailed(t, err);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      this.asyncT0 = t0;
+      this.awaitExecute(t, r as Promise<void>);
+      return;
+    }
+    this.sampled(t, t0);
+    this.executeSucceeded(t);
+  }
+
+  private awaitExecute(t: TupleImpl, r: Promise<void>): void {
+    this.running = true;
+    r.then(
+      () => this.afterAsync(t, undefined),
+      (err: unknown) => this.afterAsync(t, err ?? new Error('execute rejected')),
+    );
   }
 
   /**
@@ -274,7 +306,7 @@ export class BoltExecutor implements OutputCollector {
    * (whose executes no batch timer covers) its share of busy time, scaled by the sampling rate.
    */
   private sampled(t: TupleImpl, t0: number): void {
-    const now = performance.now();
+    const now = perf.now();
     const ms = now - t0;
     const stats = this.stats;
     observe(stats.executeLatency, ms / 1000);
@@ -290,7 +322,7 @@ export class BoltExecutor implements OutputCollector {
 
   /** A batch bolt's timing: per-tuple execute latency is the batch's time over its size. */
   private batchTimed(entry: InboxEntry, t0: number, n: number, nestedMs: number): void {
-    const now = performance.now();
+    const now = perf.now();
     const ms = Math.max(0, now - t0 - nestedMs);
     this.stats.busyMs += ms;
     if (n === 0) return;
@@ -303,8 +335,8 @@ export class BoltExecutor implements OutputCollector {
       const t0 = this.asyncT0;
       this.asyncT0 = 0;
       // Latency only: while it waited, the thread was free for other work, so no busy time.
-      observe(this.stats.executeLatency, (performance.now() - t0) / 1000);
-      if (this.sampledOpen === null) observe(this.stats.processLatency, (performance.now() - (this.arrival < 0 ? t0 : this.arrival)) / 1000);
+      observe(this.stats.executeLatency, (perf.now() - t0) / 1000);
+      if (this.sampledOpen === null) observe(this.stats.processLatency, (perf.now() - (this.arrival < 0 ? t0 : this.arrival)) / 1000);
     }
     // Staging stayed on across the await: all of this tuple's emits go out now, or none on failure.
     this.current = t;
@@ -318,7 +350,7 @@ export class BoltExecutor implements OutputCollector {
   private afterAsyncBatch(entry: InboxEntry, t0: number, n: number): void {
     this.running = false;
     if (n > 0) {
-      const now = performance.now();
+      const now = perf.now();
       observe(this.stats.executeLatency, (now - t0) / n / 1000, n);
       observe(this.stats.processLatency, (now - entry.at) / 1000, n);
     }
@@ -505,7 +537,7 @@ export class BoltExecutor implements OutputCollector {
     const arrival = this.sampledOpen!.get(t);
     if (arrival === undefined) return;
     this.sampledOpen!.delete(t);
-    observe(this.stats.processLatency, (performance.now() - arrival) / 1000);
+    observe(this.stats.processLatency, (perf.now() - arrival) / 1000);
   }
 
   reportError(error: unknown, _tuple?: Tuple): void {
