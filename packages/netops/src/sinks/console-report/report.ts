@@ -1,0 +1,131 @@
+import type { Bolt, OutputCollector, TopologyContext, Tuple } from '@qitian/api';
+import type { ConsoleReportConfig } from './spec.js';
+
+interface RankingEntry {
+  key: unknown;
+  count: number;
+  error?: number;
+}
+
+interface WindowBlock {
+  start: number;
+  end: number;
+  dimensions: Map<string, { ranking: RankingEntry[]; total: number; exact: unknown }>;
+  lastArrival: number;
+}
+
+const ALERT_COLORS: Record<string, string> = { critical: '\x1b[1;31m', major: '\x1b[31m', minor: '\x1b[33m', warning: '\x1b[33m', info: '\x1b[36m' };
+const BOLD = '\x1b[1m';
+const RESET = '\x1b[0m';
+
+/** One line per alert, one block per window of rankings. */
+export class ConsoleReport implements Bolt<ConsoleReportConfig> {
+  private ctx!: TopologyContext;
+  private collector!: OutputCollector;
+  private readonly windows = new Map<number, WindowBlock>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly color: boolean;
+  private lastPrinted: { at: number; end: number } | undefined;
+
+  constructor(
+    private readonly config: ConsoleReportConfig,
+    private readonly write: (text: string) => void = (t) => process.stdout.write(t),
+    isTty = process.stdout.isTTY === true,
+  ) {
+    this.color = config.color === 'always' || (config.color === 'auto' && isTty && !process.env.NO_COLOR);
+  }
+
+  prepare(ctx: TopologyContext, collector: OutputCollector): void {
+    this.ctx = ctx;
+    this.collector = collector;
+    this.timer = setInterval(() => this.printSettled(Date.now()), Math.max(50, this.config.settle / 2));
+    this.timer.unref?.();
+  }
+
+  execute(t: Tuple): void {
+    const fields = t.fields;
+    if (fields.includes('ranking') && fields.includes('dimension')) this.addRanking(t);
+    else if (fields.includes('strategy') && fields.includes('summary')) this.printAlert(t);
+    else this.write(`${JSON.stringify(Object.fromEntries(t.fields.map((f, i) => [f, t.values[i]])))}\n`);
+    this.collector.ack(t);
+  }
+
+  finish(): void {
+    this.printSettled(Number.POSITIVE_INFINITY);
+  }
+
+  cleanup(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private addRanking(t: Tuple): void {
+    const start = Number(t.get('windowStart'));
+    const end = Number(t.get('windowEnd'));
+    let w = this.windows.get(end);
+    if (!w) this.windows.set(end, (w = { start, end, dimensions: new Map(), lastArrival: 0 }));
+    w.lastArrival = Date.now();
+    const ranking = Array.isArray(t.get('ranking')) ? (t.get('ranking') as RankingEntry[]) : [];
+    w.dimensions.set(String(t.get('dimension')), { ranking, total: Number(t.get('total') ?? 0), exact: t.fieldIndex('exact') >= 0 ? t.get('exact') : true });
+  }
+
+  /** Prints, oldest first, every window that has been quiet for `settle` (all of them at the end). */
+  private printSettled(now: number): void {
+    const ready = [...this.windows.values()].filter((w) => now - w.lastArrival >= this.config.settle).sort((a, b) => a.end - b.end);
+    for (const w of ready) {
+      this.windows.delete(w.end);
+      this.write(this.formatWindow(w, Date.now()));
+    }
+  }
+
+  formatWindow(w: WindowBlock, wallNow: number): string {
+    const first = w.dimensions.values().next().value;
+    const events = first?.total ?? 0;
+    const spanS = Math.max(0.001, (w.end - w.start) / 1000);
+    let rate = `${fmt(events / spanS)}/s event time`;
+    if (this.lastPrinted && w.end > this.lastPrinted.end) {
+      const wallS = (wallNow - this.lastPrinted.at) / 1000;
+      if (wallS > 0) rate += `, ${fmt((events * ((w.end - this.lastPrinted.end) / 1000 / spanS)) / wallS)}/s wall clock`;
+    }
+    this.lastPrinted = { at: wallNow, end: w.end };
+    const head = `window ${clock(w.start)}-${clock(w.end)}  ${fmt(events)} events  (${rate})`;
+    const lines = [`\n${this.paint(BOLD, `── ${head}`)}`];
+    const width = Math.max(...[...w.dimensions.keys()].map((k) => k.length), 8);
+    for (const [dimension, d] of w.dimensions) {
+      const top = d.ranking
+        .slice(0, this.config.show)
+        .map((e) => `${showKey(e.key)} ${fmt(e.count)}${e.error ? `±${fmt(e.error)}` : ''}`)
+        .join('  ·  ');
+      lines.push(`  ${dimension.padEnd(width)}  ${top || '-'}${d.exact === false ? '  (approximate)' : ''}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private printAlert(t: Tuple): void {
+    const severity = String(t.get('severity'));
+    const time = Number(t.get('time'));
+    const label = `ALERT ${severity.toUpperCase()}`;
+    const line = `${Number.isFinite(time) ? `${clock(time)} ` : ''}${this.paint(ALERT_COLORS[severity] ?? BOLD, label)} [${t.get('strategy')}] ${t.get('summary')}`;
+    this.write(`${line}\n`);
+  }
+
+  private paint(code: string, text: string): string {
+    return this.color ? `${code}${text}${RESET}` : text;
+  }
+}
+
+function showKey(key: unknown): string {
+  if (Array.isArray(key)) return key.map((k) => (k === null || k === undefined || k === '' ? '-' : String(k))).join(' | ');
+  return String(key).replaceAll('\u001f', ' | ');
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+/** hh:mm:ss in UTC (event times of simulated devices are UTC). */
+function clock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
