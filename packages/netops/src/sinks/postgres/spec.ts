@@ -1,0 +1,95 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const postgresSinkFields = {
+  url: field.string({
+    description:
+      'Connection URL, `postgres://user:password@host:port/database`; when given it is used instead of host, port, user, ' +
+      'password and database. Keep passwords out of the YAML: `${PG_URL}`.',
+    example: 'postgres://qitian@db.example.net:5432/netops',
+  }),
+  host: field.string({ description: 'Server host name or address (when no url is given).', default: '127.0.0.1' }),
+  port: field.int({ description: 'Server port (when no url is given).', default: 5432, min: 1, max: 65535 }),
+  user: field.string({ description: 'User to connect as (when no url is given).', default: 'postgres' }),
+  password: field.string({
+    description: 'Password (when no url is given); none for trust or peer authentication. Write it as `${PGPASSWORD}`.',
+  }),
+  database: field.string({ description: 'Database to connect to (when no url is given).', default: 'postgres' }),
+  schema: field.string({
+    description: 'Schema of the tables; created when missing (unless createTables is false).',
+    default: 'public',
+    minLength: 1,
+  }),
+  table: field.string({
+    description:
+      'Base name of the tables: layout `tables` writes `<table>_emerg` ... `<table>_debug`; layout `partitioned` writes ' +
+      '`<table>`, partitioned by severity into `<table>_emerg` ... `<table>_debug`. At most 48 bytes.',
+    required: true,
+    minLength: 1,
+    example: 'syslog',
+  }),
+  layout: field.enum({
+    description:
+      '`tables`: one table per severity. `partitioned`: one table with PostgreSQL LIST partitioning on `severity`, ' +
+      'a partition per severity, so that each can be queried, indexed, archived or dropped apart and `<table>` queries all.',
+    values: ['tables', 'partitioned'],
+    default: 'tables',
+  }),
+  createTables: field.boolean({
+    description: 'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start.',
+    default: true,
+  }),
+  batchSize: field.int({
+    description: 'Rows per INSERT: a batch is written once this many events wait, or after linger.',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+  }),
+  linger: field.duration({
+    description: 'A partly filled batch is written after at most this long.',
+    default: '200ms',
+    min: 1,
+  }),
+  connectTimeout: field.duration({
+    description: 'Give up a connection attempt after this long.',
+    default: '5s',
+    min: 1,
+  }),
+  maxBackoff: field.duration({
+    description: 'Reconnection attempts after the server went away start 100ms apart and double up to this.',
+    default: '10s',
+    min: 1,
+  }),
+} as const;
+
+export type PostgresSinkConfig = ConfigOf<typeof postgresSinkFields>;
+
+export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
+  summary: 'Stores syslog events in PostgreSQL by severity: a table per severity, or one table LIST-partitioned by severity.',
+  description:
+    'Each input tuple (the parsed event fields, read by name) becomes a row of the table (layout `tables`) or partition ' +
+    '(layout `partitioned`) of its severity, named `<table>_emerg` ... `<table>_debug`. Columns: `time timestamptz`, ' +
+    '`host text`, `facility smallint`, `severity smallint`, `app`, `procid`, `msgid`, `event_type text`, `src_ip inet`, ' +
+    '`dst_ip inet` (null when not a valid address), `src_port`, `dst_port integer` (null outside 0..65535), `message text`, ' +
+    '`structured jsonb`, `vendor`, `format text`, `parsed boolean`, `raw`, `peer text`; a BRIN index on `time`. NUL ' +
+    'characters, which PostgreSQL text cannot hold, are replaced by U+FFFD and counted. Rows are written in batches with ' +
+    'one INSERT ... SELECT FROM unnest(...) statement per batch (atomic across severities); tuples are acked once their ' +
+    'batch has committed, and failed (so that they are replayed) when it did not. When the server goes away the sink ' +
+    'fails the batch in flight and reconnects with exponential backoff; later batches wait for the connection, which ' +
+    'holds the topology back. It cannot start without a connection: the error names host:port/database. Tuples without ' +
+    'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
+    '`stored` by severity name, `errors` by reason (`insert`, `connection`, `connect`, `no_severity`, `nul_replaced`, ' +
+    '`unserializable_value`).',
+  fields: postgresSinkFields,
+  examples: [
+    {
+      title: 'A table per severity in the local server',
+      yaml: 'id: store\ntype: postgres\nconfig:\n  database: netops\n  table: syslog',
+    },
+    {
+      title: 'One partitioned table, connection from the environment',
+      yaml:
+        'id: store\ntype: postgres\nparallelism: 2\nconfig:\n  url: ${PG_URL:-postgres://127.0.0.1:5432/netops}\n  schema: netops\n  table: syslog\n  layout: partitioned\n' +
+        '  batchSize: 2000\n  linger: 500ms',
+    },
+  ],
+};

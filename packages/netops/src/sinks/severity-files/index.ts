@@ -1,0 +1,14 @@
+import { defineSink } from '@qitian/api';
+import { SeverityFilesSink } from './severity-files.js';
+import { severityFilesSpec } from './spec.js';
+
+export { SeverityFilesSink } from './severity-files.js';
+export type { SeverityFilesConfig } from './spec.js';
+export { severityFilesFields, severityFilesSpec } from './spec.js';
+
+/** `type: severity-files` sink: one rotated JSON Lines file per syslog severity. Acks once lines are written. */
+export const severityFilesSink = defineSink({
+  spec: severityFilesSpec,
+  autoAck: false,
+  create: (config) => new SeverityFilesSink(config),
+});

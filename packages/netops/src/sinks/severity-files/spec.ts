@@ -1,0 +1,71 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const severityFilesFields = {
+  dir: field.string({
+    description:
+      'The folder the files are written in; created when missing. `{task}` is replaced by the task index, so that tasks ' +
+      'of a sink with parallelism above 1 write folders of their own.',
+    required: true,
+    minLength: 1,
+    example: '/var/log/qitian',
+  }),
+  prefix: field.string({
+    description: 'Start of every file name: severity `err` is written to `<prefix>err.jsonl`. `{task}` is replaced by the task index.',
+    default: 'syslog-',
+  }),
+  maxBytes: field.int({
+    description:
+      'Rotate a file before a write would take it past this many bytes (files hold whole lines; a single longer line gets ' +
+      'a file of its own). 0: no size limit.',
+    default: 0,
+    min: 0,
+    example: 104857600,
+  }),
+  rotateEvery: field.duration({
+    description:
+      'Rotate a file that has been written for this long: the first write after this much time since the file was opened ' +
+      '(or last rotated) starts a new one. An idle file is not rotated until something is written to it. Default: no time rotation.',
+    min: 1,
+    example: '1h',
+  }),
+  keep: field.int({
+    description:
+      'Rotated files kept per severity, numbered like logrotate: `syslog-err.1.jsonl` is the newest, the oldest beyond ' +
+      '`keep` is deleted. 0 keeps none (a rotation deletes the file).',
+    default: 7,
+    min: 0,
+  }),
+  flushInterval: field.duration({
+    description:
+      'Lines are buffered per severity and written in large chunks: a partly filled buffer is written after at most this ' +
+      'long. A tuple is acked once its line is written.',
+    default: '1s',
+    min: 1,
+  }),
+} as const;
+
+export type SeverityFilesConfig = ConfigOf<typeof severityFilesFields>;
+
+export const severityFilesSpec: ComponentSpec<typeof severityFilesFields> = {
+  summary: 'Writes syslog events to one rotated JSON Lines file per severity (syslog-emerg.jsonl ... syslog-debug.jsonl).',
+  description:
+    'Reads the `severity` field (0..7) of each input tuple and appends the tuple, as one JSON object keyed by field name, ' +
+    'to `<dir>/<prefix><severity>.jsonl` (`emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, `debug`). ' +
+    "Existing files are appended to. Rotation works like logrotate's numbered scheme: when a file reaches `maxBytes` or " +
+    'has been written for `rotateEvery`, `.<keep-1>` becomes `.<keep>` ... `.1` becomes `.2`, the file becomes ' +
+    '`<prefix><severity>.1.jsonl`, and a new file is started; the oldest beyond `keep` is deleted. Lines are buffered ' +
+    'per severity and written in large chunks; a tuple is acked once its line is written, and a failed write or rotation ' +
+    'fails its tuples so that they are replayed. A tuple without a valid severity is acked without being written and ' +
+    'counted in `errors` with reason `no_severity`. Counters: `bytes` and `rotations` by severity name, `errors` by reason.',
+  fields: severityFilesFields,
+  examples: [
+    {
+      title: 'One file per severity, rotated at 100 MB, 7 kept',
+      yaml: 'id: by-severity\ntype: severity-files\nconfig:\n  dir: /var/log/qitian\n  maxBytes: 104857600',
+    },
+    {
+      title: 'Hourly files, a day of them kept',
+      yaml: 'id: hourly\ntype: severity-files\nconfig:\n  dir: /var/log/qitian\n  prefix: edge-\n  rotateEvery: 1h\n  keep: 24',
+    },
+  ],
+};
