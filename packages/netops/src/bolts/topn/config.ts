@@ -1,0 +1,77 @@
+/** The topn config checked beyond what the spec's field types can say: dimensions, slide. */
+import type { TopNConfig } from './spec.js';
+
+/** A topn config that is not consistent (dimensions malformed, slide above window...). */
+export class TopNConfigError extends Error {
+  override readonly name = 'TopNConfigError';
+  /** Where in the config, e.g. `dimensions[2].fields`. */
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+export interface Dimension {
+  readonly name: string;
+  readonly fields: readonly string[];
+  readonly n: number;
+  /** Every field of `groupedBy` is one of `fields`: each key is counted by one partial task. */
+  readonly partitioned: boolean;
+}
+
+/** The default dimensions: the five statistics of the network-ops method. */
+export const DEFAULT_DIMENSIONS: readonly { name: string; fields: readonly string[]; n?: number }[] = [
+  { name: 'severity', fields: ['severity'], n: 8 },
+  { name: 'event', fields: ['host', 'srcIp', 'dstIp', 'eventType'] },
+  { name: 'source', fields: ['srcIp'] },
+  { name: 'destination', fields: ['dstIp'] },
+  { name: 'port', fields: ['dstPort'] },
+];
+
+const DIMENSION_KEYS = new Set(['name', 'fields', 'n']);
+
+export function resolveDimensions(config: TopNConfig): Dimension[] {
+  const raw: readonly unknown[] = config.dimensions ?? DEFAULT_DIMENSIONS;
+  if (raw.length === 0) throw new TopNConfigError('dimensions', 'must name at least one dimension');
+  const groupedBy = config.groupedBy ?? [];
+  const seen = new Set<string>();
+  return raw.map((d, i) => {
+    const at = `dimensions[${i}]`;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new TopNConfigError(at, 'expected a mapping { name, fields, n }');
+    const o = d as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!DIMENSION_KEYS.has(k)) throw new TopNConfigError(`${at}.${k}`, 'unknown key; a dimension has name, fields and n');
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new TopNConfigError(`${at}.name`, 'expected a non-empty string');
+    if (seen.has(o.name)) throw new TopNConfigError(`${at}.name`, `dimension "${o.name}" is named twice`);
+    seen.add(o.name);
+    const fields = typeof o.fields === 'string' ? [o.fields] : o.fields;
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string' || f.length === 0)) {
+      throw new TopNConfigError(`${at}.fields`, 'expected a non-empty list of field names');
+    }
+    let n = config.n;
+    if (o.n !== undefined) {
+      if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1) throw new TopNConfigError(`${at}.n`, `expected an integer >= 1, got ${String(o.n)}`);
+      n = o.n;
+    }
+    const partitioned = groupedBy.length > 0 && groupedBy.every((g) => fields.includes(g));
+    return { name: o.name, fields: fields as string[], n, partitioned };
+  });
+}
+
+export interface Windowing {
+  readonly size: number;
+  readonly slide: number;
+}
+
+export function resolveWindowing(config: TopNConfig): Windowing {
+  const slide = config.slide ?? config.window;
+  if (slide > config.window) throw new TopNConfigError('slide', `must not exceed window (${config.window}ms), got ${slide}ms`);
+  return { size: config.window, slide };
+}
+
+/** Checks everything; throws TopNConfigError. */
+export function checkTopNConfig(config: TopNConfig): void {
+  if (config.stage === 'merge') return;
+  resolveDimensions(config);
+  resolveWindowing(config);
+}

@@ -1,0 +1,419 @@
+import { type Bolt, TICK_STREAM, type Tuple, validateConfig } from '@qitian/api';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { EVENT_FIELDS } from '../../syslog/event.js';
+import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
+import { DEFAULT_DIMENSIONS, type RankEntry, TOPN_FIELDS, TOPN_PARTIAL_FIELDS, TopNBolt, type TopNConfig, TopNMergeBolt, topnBolt } from './index.js';
+import { bruteForce, eventValues, randomEvents, rng, shuffle, type TruthEntry } from './test-support.js';
+
+interface Out {
+  dimension: string;
+  windowStart: number;
+  windowEnd: number;
+  ranking: RankEntry[];
+  total: number;
+  distinct: number;
+  late: number;
+  exact: boolean;
+  guaranteed: boolean;
+}
+
+function asOut(values: readonly unknown[]): Out {
+  return Object.fromEntries(TOPN_FIELDS.map((f, i) => [f, values[i]])) as unknown as Out;
+}
+
+class Ctx extends FakeTopologyContext<TopNConfig> {
+  partialTasks: number[] = [];
+  override componentTasks(): readonly number[] {
+    return this.partialTasks;
+  }
+}
+
+interface Harness {
+  bolt: Bolt<TopNConfig>;
+  context: Ctx;
+  collector: RecordingOutputCollector;
+  /** Outputs not yet taken. */
+  take(): unknown[][];
+}
+
+function harness(raw: Record<string, unknown>, opts: { now?: () => number; taskIndex?: number } = {}): Harness {
+  const config = configFor(topnBolt, raw);
+  const bolt = config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config, opts.now ? { now: opts.now } : {});
+  const context = new Ctx({ config, taskIndex: opts.taskIndex ?? 0, outputs: topnBolt.outputs!(config) });
+  const collector = new RecordingOutputCollector();
+  bolt.prepare?.(context, collector);
+  let taken = 0;
+  return {
+    bolt,
+    context,
+    collector,
+    take() {
+      const out = collector.emits.slice(taken).map((e) => e.values);
+      taken = collector.emits.length;
+      return out;
+    },
+  };
+}
+
+const events = (...rows: unknown[][]): Tuple[] => rows.map((r) => new TestTuple(EVENT_FIELDS, r));
+const tick = (): Tuple => new TestTuple([], [], TICK_STREAM, '__system', -1);
+
+function runSingle(raw: Record<string, unknown>, rows: unknown[][], batch = 100): Out[] {
+  const h = harness(raw);
+  const tuples = events(...rows);
+  for (let i = 0; i < tuples.length; i += batch) h.bolt.executeBatch!(tuples.slice(i, i + batch));
+  h.bolt.finish!();
+  return h.take().map(asOut);
+}
+
+const ranked = (o: Out | undefined): [string, number][] => (o?.ranking ?? []).map((e) => [e.key, e.count]);
+
+describe('topn spec', () => {
+  it('every example is a valid entry with a consistent config', () => {
+    for (const ex of topnBolt.spec.examples ?? []) {
+      const entry = parse(ex.yaml) as { type: string; config: unknown };
+      expect(entry.type).toBe('topn');
+      const { value, issues } = validateConfig(topnBolt.spec.fields, entry.config);
+      expect(issues).toEqual([]);
+      expect(() => topnBolt.outputs!(value)).not.toThrow();
+    }
+  });
+
+  it('declares the final fields for single and merge, the partial fields for partial', () => {
+    expect(topnBolt.outputs!(configFor(topnBolt, {}))).toEqual({ default: [...TOPN_FIELDS] });
+    expect(topnBolt.outputs!(configFor(topnBolt, { stage: 'merge' }))).toEqual({ default: [...TOPN_FIELDS] });
+    expect(topnBolt.outputs!(configFor(topnBolt, { stage: 'partial' }))).toEqual({ default: [...TOPN_PARTIAL_FIELDS] });
+  });
+
+  it('rejects malformed dimensions and a slide longer than the window, naming the place', () => {
+    const bad = (raw: unknown) => () => topnBolt.outputs!(configFor(topnBolt, raw));
+    expect(bad({ dimensions: [{ name: 'x' }] })).toThrow(/dimensions\[0\]\.fields: expected a non-empty list/);
+    expect(bad({ dimensions: [{ name: 'x', fields: ['a'], top: 3 }] })).toThrow(/dimensions\[0\]\.top: unknown key/);
+    expect(
+      bad({
+        dimensions: [
+          { name: 'x', fields: ['a'] },
+          { name: 'x', fields: ['b'] },
+        ],
+      }),
+    ).toThrow(/named twice/);
+    expect(bad({ dimensions: [{ name: 'x', fields: 'a', n: 0 }] })).toThrow(/dimensions\[0\]\.n: expected an integer >= 1/);
+    expect(bad({ window: '1m', slide: '2m' })).toThrow(/slide: must not exceed window/);
+  });
+
+  it('asks for ticks in processing time only', () => {
+    expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '10s', slide: '500ms' }))).toBe(500);
+    expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '1m' }))).toBe(1000);
+    expect(topnBolt.tickMs!(configFor(topnBolt, { window: '1m' }))).toBeUndefined();
+    expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'merge', timeMode: 'processing' }))).toBeUndefined();
+  });
+});
+
+describe('topn single stage', () => {
+  it('the five default dimensions on hand-made events', () => {
+    const rows = [
+      eventValues({ time: 1000, host: 'r1', severity: 3, eventType: 'LINK-UPDOWN', srcIp: '10.0.0.1', dstIp: '10.0.0.9', dstPort: 22 }),
+      eventValues({ time: 2000, host: 'r1', severity: 3, eventType: 'LINK-UPDOWN', srcIp: '10.0.0.1', dstIp: '10.0.0.9', dstPort: 22 }),
+      eventValues({ time: 3000, host: 'r2', severity: 6, eventType: 'SEC-LOGIN', srcIp: '10.0.0.2', dstIp: '10.0.0.9', dstPort: 443 }),
+      // no addresses: counted in severity only (and port is null too)
+      eventValues({ time: 4000, host: 'r2', severity: 6, eventType: 'SYS-RESTART' }),
+      eventValues({ time: 5000, host: 'r3', severity: 0, eventType: null, srcIp: '10.0.0.2', dstIp: '10.0.0.8', dstPort: 22 }),
+    ];
+    const out = runSingle({ window: '1m' }, rows);
+    expect(out.map((o) => o.dimension)).toEqual(DEFAULT_DIMENSIONS.map((d) => d.name));
+    const by = Object.fromEntries(out.map((o) => [o.dimension, o]));
+    for (const o of out) expect(o).toMatchObject({ windowStart: 0, windowEnd: 60_000, late: 0, exact: true, guaranteed: true });
+    expect(ranked(by.severity)).toEqual([
+      ['3', 2],
+      ['6', 2],
+      ['0', 1],
+    ]);
+    expect(by.severity).toMatchObject({ total: 5, distinct: 3 });
+    expect(ranked(by.event)).toEqual([
+      ['r1 | 10.0.0.1 | 10.0.0.9 | LINK-UPDOWN', 2],
+      ['r2 | 10.0.0.2 | 10.0.0.9 | SEC-LOGIN', 1],
+    ]);
+    expect(by.event).toMatchObject({ total: 3, distinct: 2 });
+    expect(ranked(by.source)).toEqual([
+      ['10.0.0.1', 2],
+      ['10.0.0.2', 2],
+    ]);
+    expect(ranked(by.destination)).toEqual([
+      ['10.0.0.9', 3],
+      ['10.0.0.8', 1],
+    ]);
+    expect(ranked(by.port)).toEqual([
+      ['22', 3],
+      ['443', 1],
+    ]);
+    expect(by.port!.ranking.every((e) => e.error === 0)).toBe(true);
+  });
+
+  it('tumbling windows: [start, end), emitted once the watermark reaches the end, oldest first', () => {
+    const h = harness({ window: '5m', dimensions: [{ name: 'sev', fields: ['severity'] }] });
+    h.bolt.executeBatch!(events(eventValues({ time: 0 }), eventValues({ time: 299_999 })));
+    expect(h.take()).toEqual([]);
+    h.bolt.executeBatch!(events(eventValues({ time: 300_000 })));
+    const first = h.take().map(asOut);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ windowStart: 0, windowEnd: 300_000, total: 2 });
+    // a jump over empty windows: only windows with tuples are emitted
+    h.bolt.executeBatch!(events(eventValues({ time: 1_500_000 })));
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 300_000, windowEnd: 600_000, total: 1 }]);
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 1_500_000, windowEnd: 1_800_000, total: 1 }]);
+  });
+
+  it('sliding windows: each tuple in window/slide windows, boundaries included at the start', () => {
+    const dims = [{ name: 'src', fields: ['srcIp'] }];
+    const rows = [0, 4999, 5000, 7000, 9999, 10_000, 14_999].map((time, i) => eventValues({ time, srcIp: `a${i % 2}` }));
+    const out = runSingle({ window: '10s', slide: '5s', dimensions: dims }, rows);
+    expect(out.map((o) => [o.windowStart, o.windowEnd, o.total])).toEqual([
+      [-5000, 5000, 2],
+      [0, 10_000, 5],
+      [5000, 15_000, 5],
+      [10_000, 20_000, 2],
+    ]);
+    const truth = bruteForce(rows, dims, 10_000, 5000);
+    for (const o of out) expect(ranked(o)).toEqual(truth.get(`${o.windowStart}/src`)!.map((e) => [e.key, e.count]));
+  });
+
+  it('event time: the watermark trails by allowedLateness; late tuples are dropped and counted', () => {
+    const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] });
+    h.bolt.executeBatch!(events(eventValues({ time: 1000 }), eventValues({ time: 5500 })));
+    expect(h.take()).toEqual([]); // watermark 4500 < 5000
+    h.bolt.executeBatch!(events(eventValues({ time: 4000 }))); // within the lateness: counted in [0, 5000)
+    h.bolt.executeBatch!(events(eventValues({ time: 6000 }))); // watermark 5000: [0, 5000) closes
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 2, late: 0 }]);
+    h.bolt.executeBatch!(events(eventValues({ time: 4999 }), eventValues({ time: 5001 }), eventValues({ time: Number.NaN })));
+    expect(h.context.counted('late')).toBe(1);
+    expect(h.context.counted('dropped', 'bad_time')).toBe(1);
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 5000, windowEnd: 10_000, total: 3, late: 1 }]);
+  });
+
+  it('processing time: windows follow the clock and close on ticks', () => {
+    let now = 1_000;
+    const h = harness({ timeMode: 'processing', window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] }, { now: () => now });
+    // event times are ignored in processing time
+    h.bolt.executeBatch!(events(eventValues({ time: 0, srcIp: 'a' }), eventValues({ time: 99_999_999, srcIp: 'b' })));
+    now = 9_999;
+    h.bolt.executeBatch!(events(eventValues({ time: 5, srcIp: 'a' })));
+    h.bolt.executeBatch!([tick()]);
+    expect(h.take()).toEqual([]);
+    now = 10_000;
+    h.bolt.executeBatch!([tick()]);
+    const out = h.take().map(asOut);
+    expect(out).toMatchObject([{ windowStart: 0, windowEnd: 10_000, total: 3 }]);
+    expect(ranked(out[0])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+    now = 12_000;
+    h.bolt.executeBatch!(events(eventValues({ time: 0, srcIp: 'c' })));
+    now = 31_000;
+    h.bolt.execute(tick());
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 10_000, windowEnd: 20_000, total: 1 }]);
+    expect(h.context.counted('late')).toBe(0);
+  });
+
+  it('space-saving: bounded summary per window, reported errors hold, guaranteed when the gap is clear', () => {
+    const r = rng(3);
+    const rows: unknown[][] = [];
+    for (let i = 0; i < 20_000; i++) rows.push(eventValues({ time: 0, srcIp: `spoof-${i}` }));
+    for (let h = 0; h < 5; h++) for (let j = 0; j < 400 + 100 * h; j++) rows.push(eventValues({ time: 0, srcIp: `heavy-${h}` }));
+    shuffle(rows, r);
+    const dims = [{ name: 'src', fields: ['srcIp'], n: 5 }];
+    const out = runSingle({ window: '1m', mode: 'space-saving', capacity: 200, dimensions: dims }, rows, 1000);
+    expect(out).toHaveLength(1);
+    const o = out[0]!;
+    expect(o.ranking.map((e) => e.key)).toEqual(['heavy-4', 'heavy-3', 'heavy-2', 'heavy-1', 'heavy-0']);
+    const truth = new Map(
+      bruteForce(rows, dims, 60_000)
+        .get('0/src')!
+        .map((e) => [e.key, e.count]),
+    );
+    for (const e of o.ranking) {
+      expect(truth.get(e.key)!).toBeLessThanOrEqual(e.count);
+      expect(truth.get(e.key)!).toBeGreaterThanOrEqual(e.count - e.error);
+    }
+    // exact when no heavy hitter was ever evicted (error 0 everywhere), as may happen
+    expect(o).toMatchObject({ total: rows.length, distinct: -1, exact: o.ranking.every((e) => e.error === 0), guaranteed: true });
+  });
+});
+
+/**
+ * Runs `partials` partial tasks and a merge as the engine would: each partial's output goes to
+ * the merge in order, the partials' outputs interleaved batch by batch.
+ */
+function runTwoStage(
+  raw: Record<string, unknown>,
+  rows: unknown[][],
+  route: (row: unknown[], i: number) => number,
+  partials = 3,
+): { outputs: Out[]; beforeFinish: number } {
+  const ps = Array.from({ length: partials }, (_, i) => harness({ ...raw, stage: 'partial' }, { taskIndex: i }));
+  const m = harness({ stage: 'merge' });
+  m.context.partialTasks = ps.map((p) => p.context.taskId);
+  const inputs: Tuple[][] = ps.map(() => []);
+  for (const [i, row] of rows.entries()) inputs[route(row, i)]!.push(new TestTuple(EVENT_FIELDS, row));
+  const forward = (p: Harness) => {
+    const out = p.take();
+    if (out.length > 0) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', p.context.taskId)));
+  };
+  const batch = 200;
+  for (let at = 0; at < Math.max(...inputs.map((x) => x.length)); at += batch) {
+    ps.forEach((p, i) => {
+      const part = inputs[i]!.slice(at, at + batch);
+      if (part.length > 0) p.bolt.executeBatch!(part);
+      forward(p);
+    });
+  }
+  const beforeFinish = m.collector.emits.length;
+  for (const p of ps) {
+    p.bolt.finish!();
+    forward(p);
+  }
+  m.bolt.finish!();
+  return { outputs: m.take().map(asOut), beforeFinish };
+}
+
+function expectWithinBounds(o: Out, truth: readonly TruthEntry[]): void {
+  const t = new Map(truth.map((e) => [e.key, e.count]));
+  for (const e of o.ranking) {
+    const c = t.get(e.key) ?? 0;
+    expect(c, `${o.dimension} ${e.key}`).toBeLessThanOrEqual(e.count);
+    expect(c, `${o.dimension} ${e.key}`).toBeGreaterThanOrEqual(e.count - e.error);
+  }
+  if (o.guaranteed) {
+    // the set is the true top n (up to ties at the n-th count)
+    const n = o.ranking.length;
+    const nth = truth[n - 1]?.count ?? 0;
+    for (const e of o.ranking) expect(t.get(e.key)!).toBeGreaterThanOrEqual(nth);
+  }
+  if (o.exact) expect(ranked(o)).toEqual(truth.slice(0, o.ranking.length).map((e) => [e.key, e.count]));
+}
+
+describe('topn two stages (3 partial tasks and a merge) against a brute-force count', () => {
+  const rows = randomEvents(11, 12_000, 0, 5); // 60 s of events, 6 windows of 10 s
+  const dims = DEFAULT_DIMENSIONS;
+  const truth = bruteForce(rows, dims, 10_000);
+  const srcHash = (row: unknown[]) => {
+    const s = String(row[8]);
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+    return h % 3;
+  };
+  const shuffled = (_: unknown[], i: number) => (i * 7 + (i >> 3)) % 3;
+
+  function checkAll(outputs: Out[], n: number) {
+    expect(outputs).toHaveLength(truth.size);
+    for (const o of outputs) {
+      const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
+      expect(o.windowEnd - o.windowStart).toBe(10_000);
+      expect(o.total).toBe(t.reduce((a, e) => a + e.count, 0));
+      const want = Math.min(dims.find((d) => d.name === o.dimension)!.n ?? n, t.length);
+      // fewer only when candidates were cut, and then it is not guaranteed
+      if (o.guaranteed) expect(o.ranking.length).toBe(want);
+      else expect(o.ranking.length).toBeLessThanOrEqual(want);
+      expectWithinBounds(o, t);
+    }
+  }
+
+  it('exact mode, every counter sent, shuffled input: exact', () => {
+    const { outputs, beforeFinish } = runTwoStage({ window: '10s', n: 10 }, rows, shuffled);
+    expect(beforeFinish).toBeGreaterThanOrEqual(5 * 5); // windows are emitted as the partials progress
+    checkAll(outputs, 10);
+    for (const o of outputs) {
+      const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
+      expect(o).toMatchObject({ exact: true, guaranteed: true, distinct: t.length });
+      expect(ranked(o)).toEqual(t.slice(0, o.ranking.length).map((e) => [e.key, e.count]));
+    }
+  });
+
+  it('exact mode, top-30 candidates, fields-grouped on srcIp: exact for source and event, bounded for the others', () => {
+    const { outputs } = runTwoStage({ window: '10s', n: 5, candidates: 30, groupedBy: ['srcIp'] }, rows, srcHash);
+    checkAll(outputs, 5);
+    for (const o of outputs.filter((x) => x.dimension === 'source' || x.dimension === 'event')) {
+      const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
+      expect(o).toMatchObject({ exact: true, guaranteed: true, distinct: t.length });
+      expect(ranked(o)).toEqual(t.slice(0, 5).map((e) => [e.key, e.count]));
+    }
+  });
+
+  it('exact mode, top-6 candidates, shuffled: bounds hold; what is flagged exact is exact', () => {
+    const { outputs } = runTwoStage({ window: '10s', n: 5, candidates: 6 }, rows, shuffled);
+    checkAll(outputs, 5);
+    // severity has 8 keys but n 8 > 6 candidates: not all sent
+    expect(outputs.filter((o) => o.dimension === 'source').some((o) => !o.exact)).toBe(true);
+    expect(outputs.filter((o) => o.dimension === 'port').some((o) => o.ranking.some((e) => e.error > 0))).toBe(true);
+  });
+
+  it('space-saving partials (capacity 40): bounds hold, heavy hitters guaranteed', () => {
+    const { outputs } = runTwoStage({ window: '10s', n: 3, mode: 'space-saving', capacity: 40 }, rows, shuffled);
+    checkAll(outputs, 3);
+    const src = outputs.filter((o) => o.dimension === 'source');
+    expect(src.every((o) => o.distinct === -1)).toBe(true);
+    expect(outputs.filter((o) => o.dimension === 'severity').every((o) => o.exact)).toBe(true);
+  });
+
+  it('sliding windows and out-of-order event time within allowedLateness through both stages', () => {
+    const r = rng(5);
+    const late = randomEvents(12, 3000, 0, 10).map((v) => {
+      const w = [...v];
+      w[0] = (w[0] as number) + Math.floor(r() * 1000) - 500; // out of order by up to 1 s
+      return w;
+    });
+    const { outputs } = runTwoStage({ window: '10s', slide: '5s', allowedLateness: '1s' }, late, shuffled);
+    const t2 = bruteForce(late, dims, 10_000, 5000);
+    expect(outputs).toHaveLength(t2.size);
+    expect(outputs.reduce((a, o) => a + o.late, 0)).toBe(0);
+    for (const o of outputs) {
+      expect(o.exact).toBe(true);
+      expect(ranked(o)).toEqual(
+        t2
+          .get(`${o.windowStart}/${o.dimension}`)!
+          .slice(0, 10)
+          .map((e) => [e.key, e.count]),
+      );
+    }
+  });
+});
+
+describe('topn merge', () => {
+  it('waits for every partial task, counts late ones from their markers, and drops candidates of emitted windows', () => {
+    const p = [harness({ stage: 'partial', window: '10s', dimensions: [{ name: 's', fields: ['srcIp'] }] }, { taskIndex: 0 })];
+    p.push(harness({ stage: 'partial', window: '10s', dimensions: [{ name: 's', fields: ['srcIp'] }] }, { taskIndex: 1 }));
+    const m = harness({ stage: 'merge' });
+    m.context.partialTasks = [1, 2];
+    const send = (i: number, rows: unknown[][]) => {
+      p[i]!.bolt.executeBatch!(events(...rows));
+      const out = p[i]!.take();
+      if (out.length) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', i + 1)));
+    };
+    send(0, [eventValues({ time: 1000, srcIp: 'a' }), eventValues({ time: 12_000, srcIp: 'a' })]);
+    expect(m.take()).toEqual([]); // task 2 has not closed [0, 10 s)
+    send(1, [eventValues({ time: 2000, srcIp: 'b' }), eventValues({ time: 11_000, srcIp: 'b' }), eventValues({ time: 500, srcIp: 'b' })]);
+    const out = m.take().map(asOut);
+    expect(out).toMatchObject([{ windowStart: 0, total: 2, late: 1, exact: true }]);
+    expect(ranked(out[0])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    // a stray candidate for an emitted window is dropped and counted
+    m.bolt.executeBatch!([new TestTuple(TOPN_PARTIAL_FIELDS, ['s', 0, 10_000, ['z'], [1], null, 1, 0, 0, 1, 10, false, 0, null], 'default', 'partial', 1)]);
+    expect(m.context.counted('dropped', 'after_emit')).toBe(1);
+    // tuples that are not a partial's output are refused with one logged error
+    m.bolt.executeBatch!(events(eventValues({ time: 0 })));
+    expect(m.context.counted('dropped', 'not_partial')).toBe(1);
+    expect(m.context.logger.records.filter((l) => l.level === 'error')).toHaveLength(1);
+    for (const h of p) {
+      h.bolt.finish!();
+      m.bolt.executeBatch!(h.take().map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', h.context.taskId)));
+    }
+    expect(m.take().map(asOut)).toMatchObject([{ windowStart: 10_000, total: 2 }]);
+    m.bolt.finish!();
+    expect(m.take()).toEqual([]);
+  });
+});

@@ -1,0 +1,397 @@
+/**
+ * The topn bolt: per-window counting and ranking (`single`), its scaled-out first stage
+ * (`partial`), and the stage that adds partial results up (`merge`).
+ */
+import { type Bolt, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
+import { ExactCounter, type KeyCounter, type Report, SpaceSaving } from './counters.js';
+import { KEY_SEPARATOR, RankMerge } from './ranking.js';
+import { TOPN_PARTIAL_FIELDS, type TopNConfig } from './spec.js';
+
+/** Progress a partial task announces when its input has ended: every window is closed. */
+export const END_OF_INPUT = Number.MAX_SAFE_INTEGER;
+
+/** Positions in a partial tuple. */
+const P = Object.fromEntries(TOPN_PARTIAL_FIELDS.map((f, i) => [f, i])) as { readonly [K in (typeof TOPN_PARTIAL_FIELDS)[number]]: number };
+
+export interface TopNOptions {
+  /** The clock of processing-time windows (ms since the epoch); Date.now by default. */
+  readonly now?: () => number;
+}
+
+interface Win {
+  readonly start: number;
+  readonly end: number;
+  readonly counters: KeyCounter[];
+}
+
+/** `stage: single` and `stage: partial`. */
+export class TopNBolt implements Bolt<TopNConfig> {
+  private readonly dims: readonly Dimension[];
+  private readonly size: number;
+  private readonly slide: number;
+  private readonly eventTime: boolean;
+  private readonly lateness: number;
+  private readonly partial: boolean;
+  private readonly capacity: number;
+  private readonly spaceSaving: boolean;
+  private readonly candidates: number;
+  private readonly separator: string;
+  private readonly timeField: string;
+  private readonly now: () => number;
+  private ctx!: TopologyContext<TopNConfig>;
+  private out!: OutputCollector;
+
+  /** Open windows by start. */
+  private readonly open = new Map<number, Win>();
+  private maxTime = Number.NEGATIVE_INFINITY;
+  /** Event time: max event time - allowedLateness; processing time: the clock at the batch. */
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** Partial stage: the progress last announced to the merge. */
+  private announced = Number.NEGATIVE_INFINITY;
+  private lateSinceEmit = 0;
+
+  /** Field positions, resolved once per input stream (tuples of a stream share `fields`). */
+  private lastFields: readonly string[] | null = null;
+  private timeIdx = -1;
+  private dimIdx: (number[] | null)[] = [];
+  private readonly keyBuf: (string | null)[];
+  private readonly warned = new Set<string>();
+
+  constructor(config: TopNConfig, options: TopNOptions = {}) {
+    this.dims = resolveDimensions(config);
+    const w = resolveWindowing(config);
+    this.size = w.size;
+    this.slide = w.slide;
+    this.eventTime = config.timeMode === 'event';
+    this.lateness = config.allowedLateness;
+    this.partial = config.stage === 'partial';
+    this.spaceSaving = config.mode === 'space-saving';
+    this.capacity = config.capacity;
+    this.candidates = config.candidates;
+    this.separator = config.separator;
+    this.timeField = config.timeField;
+    this.now = options.now ?? Date.now;
+    this.keyBuf = new Array<string | null>(this.dims.length).fill(null);
+  }
+
+  prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
+    this.ctx = context;
+    this.out = collector;
+  }
+
+  execute(tuple: Tuple): void {
+    this.executeBatch([tuple]);
+  }
+
+  executeBatch(tuples: readonly Tuple[]): void {
+    const eventTime = this.eventTime;
+    const size = this.size;
+    const slide = this.slide;
+    const open = this.open;
+    const dims = this.dims.length;
+    const keys = this.keyBuf;
+    let late = 0;
+    let bad = 0;
+    let time = 0;
+    if (!eventTime) {
+      time = this.now();
+      if (time > this.watermark) this.watermark = time;
+    }
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i]!;
+      if (t.stream === TICK_STREAM) continue;
+      if (t.fields !== this.lastFields) this.resolve(t);
+      const v = t.values;
+      if (eventTime) {
+        const x = v[this.timeIdx];
+        if (typeof x !== 'number' || !Number.isFinite(x)) {
+          bad++;
+          continue;
+        }
+        time = x;
+        if (x > this.maxTime) {
+          this.maxTime = x;
+          this.watermark = x - this.lateness;
+        }
+      }
+      const wm = this.watermark;
+      const lastStart = Math.floor(time / slide) * slide;
+      if (lastStart + size <= wm) {
+        late++;
+        continue;
+      }
+      for (let d = 0; d < dims; d++) keys[d] = this.keyOf(v, d);
+      for (let s = lastStart; s > time - size && s + size > wm; s -= slide) {
+        let w = open.get(s);
+        if (w === undefined) {
+          w = this.newWindow(s);
+          open.set(s, w);
+        }
+        const counters = w.counters;
+        for (let d = 0; d < dims; d++) {
+          const k = keys[d]!;
+          if (k !== null) counters[d]!.add(k);
+        }
+      }
+    }
+    if (late > 0) {
+      this.lateSinceEmit += late;
+      this.ctx.count('late', late);
+    }
+    if (bad > 0) {
+      this.ctx.count('dropped', bad, 'bad_time');
+      this.warnOnce('bad_time', `topn "${this.ctx.componentId}": dropped ${bad} tuples whose "${this.timeField}" is not a finite number (ms since the epoch)`);
+    }
+    this.closeUpTo(this.watermark);
+  }
+
+  finish(): void {
+    this.closeUpTo(Number.POSITIVE_INFINITY);
+  }
+
+  /** Open windows (for tests and diagnostics). */
+  get openWindows(): number {
+    return this.open.size;
+  }
+
+  private newWindow(start: number): Win {
+    const counters = new Array<KeyCounter>(this.dims.length);
+    for (let d = 0; d < counters.length; d++) counters[d] = this.spaceSaving ? new SpaceSaving(this.capacity) : new ExactCounter();
+    return { start, end: start + this.size, counters };
+  }
+
+  private keyOf(v: readonly unknown[], d: number): string | null {
+    const idx = this.dimIdx[d];
+    if (!idx) return null;
+    const x = v[idx[0]!];
+    if (x === null || x === undefined) return null;
+    let key = typeof x === 'string' ? x : String(x);
+    for (let j = 1; j < idx.length; j++) {
+      const y = v[idx[j]!];
+      if (y === null || y === undefined) return null;
+      key += KEY_SEPARATOR + (typeof y === 'string' ? y : String(y));
+    }
+    return key;
+  }
+
+  private resolve(t: Tuple): void {
+    this.lastFields = t.fields;
+    const where = `stream "${t.stream}" of "${t.sourceComponent}"`;
+    if (this.eventTime) {
+      this.timeIdx = t.fieldIndex(this.timeField);
+      if (this.timeIdx < 0)
+        this.warnOnce(`time ${where}`, `topn "${this.ctx.componentId}": ${where} has no field "${this.timeField}" (timeField); its tuples are dropped`);
+    }
+    this.dimIdx = this.dims.map((dim) => {
+      const idx = dim.fields.map((f) => t.fieldIndex(f));
+      const missing = dim.fields.filter((_, j) => idx[j]! < 0);
+      if (missing.length === 0) return idx;
+      this.warnOnce(
+        `${dim.name} ${where}`,
+        `topn "${this.ctx.componentId}": dimension "${dim.name}" needs field(s) ${missing.join(', ')}, which ${where} does not have; it counts nothing from that stream`,
+      );
+      return null;
+    });
+  }
+
+  private warnOnce(what: string, message: string): void {
+    if (this.warned.has(what)) return;
+    this.warned.add(what);
+    this.ctx.logger.error(message);
+  }
+
+  /** Emits every open window ending at or before `until`, oldest first; a partial task then announces its progress. */
+  private closeUpTo(until: number): void {
+    if (this.open.size > 0) {
+      let ready: Win[] | null = null;
+      for (const w of this.open.values()) if (w.end <= until) (ready ??= []).push(w);
+      if (ready) {
+        ready.sort((a, b) => a.end - b.end);
+        for (const w of ready) {
+          this.open.delete(w.start);
+          this.emitWindow(w);
+        }
+      }
+    }
+    if (this.partial && this.crossesWindowEnd(this.announced, until)) {
+      const progress = until === Number.POSITIVE_INFINITY ? END_OF_INPUT : until;
+      const marker = new Array<unknown>(TOPN_PARTIAL_FIELDS.length).fill(null);
+      marker[P.late] = this.lateSinceEmit;
+      marker[P.progress] = progress;
+      this.out.emit(marker, null);
+      this.lateSinceEmit = 0;
+      this.announced = until;
+    }
+  }
+
+  /** Whether a window ends in (from, to]. */
+  private crossesWindowEnd(from: number, to: number): boolean {
+    if (to <= from) return false;
+    if (from === Number.NEGATIVE_INFINITY || to === Number.POSITIVE_INFINITY) return true;
+    const k = Math.floor((from - this.size) / this.slide) + 1;
+    return k * this.slide + this.size <= to;
+  }
+
+  private emitWindow(w: Win): void {
+    const dims = this.dims;
+    if (this.partial) {
+      for (let d = 0; d < dims.length; d++) {
+        const dim = dims[d]!;
+        const r = w.counters[d]!.report(this.candidates);
+        this.out.emit([dim.name, w.start, w.end, r.keys, r.counts, r.errors, r.total, r.rest, r.bound, r.distinct, dim.n, dim.partitioned, 0, null], null);
+      }
+      return;
+    }
+    const late = this.lateSinceEmit;
+    this.lateSinceEmit = 0;
+    for (let d = 0; d < dims.length; d++) {
+      const dim = dims[d]!;
+      // One task sees every key: its report is partitioned by key, trivially.
+      const m = new RankMerge();
+      m.add(w.counters[d]!.report(dim.n));
+      const r = m.result(dim.n, true, this.separator);
+      this.out.emit([dim.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed], null);
+    }
+  }
+}
+
+interface MergeDim {
+  readonly name: string;
+  readonly merge: RankMerge;
+  n: number;
+  partitioned: boolean;
+}
+
+interface MergeWin {
+  readonly start: number;
+  readonly end: number;
+  readonly dims: Map<string, MergeDim>;
+}
+
+/** `stage: merge`: adds up the candidates of every partial task and ranks. */
+export class TopNMergeBolt implements Bolt<TopNConfig> {
+  private readonly separator: string;
+  private ctx!: TopologyContext<TopNConfig>;
+  private out!: OutputCollector;
+  private readonly open = new Map<number, MergeWin>();
+  /** Progress of every partial task the merge waits for, by global task id. */
+  private readonly progress = new Map<number, number>();
+  private readonly components = new Set<string>();
+  private emittedUntil = Number.NEGATIVE_INFINITY;
+  private pendingLate = 0;
+  private lastFields: readonly string[] | null = null;
+  private fieldsOk = false;
+  private readonly warned = new Set<string>();
+
+  constructor(config: TopNConfig) {
+    this.separator = config.separator;
+  }
+
+  prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
+    this.ctx = context;
+    this.out = collector;
+  }
+
+  execute(tuple: Tuple): void {
+    this.executeBatch([tuple]);
+  }
+
+  executeBatch(tuples: readonly Tuple[]): void {
+    let afterEmit = 0;
+    let notPartial = 0;
+    let advanced = false;
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i]!;
+      if (t.stream === TICK_STREAM) continue;
+      if (t.fields !== this.lastFields) this.checkFields(t);
+      if (!this.fieldsOk) {
+        notPartial++;
+        continue;
+      }
+      if (!this.components.has(t.sourceComponent)) this.learn(t);
+      const v = t.values;
+      if (v[P.dimension] === null) {
+        const p = v[P.progress] as number;
+        if (p > (this.progress.get(t.sourceTask) ?? Number.NEGATIVE_INFINITY)) this.progress.set(t.sourceTask, p);
+        this.pendingLate += (v[P.late] as number) || 0;
+        advanced = true;
+        continue;
+      }
+      const start = v[P.windowStart] as number;
+      const end = v[P.windowEnd] as number;
+      if (end <= this.emittedUntil) {
+        afterEmit++;
+        continue;
+      }
+      let w = this.open.get(start);
+      if (w === undefined) {
+        w = { start, end, dims: new Map() };
+        this.open.set(start, w);
+      }
+      const name = v[P.dimension] as string;
+      let d = w.dims.get(name);
+      if (d === undefined) {
+        d = { name, merge: new RankMerge(), n: v[P.n] as number, partitioned: v[P.partitioned] === true };
+        w.dims.set(name, d);
+      }
+      d.merge.add({
+        keys: v[P.keys] as string[],
+        counts: v[P.counts] as number[],
+        errors: v[P.errors] as number[] | null,
+        total: v[P.total] as number,
+        rest: v[P.rest] as number,
+        bound: v[P.bound] as number,
+        distinct: v[P.distinct] as number,
+      } satisfies Report);
+    }
+    if (afterEmit > 0) this.ctx.count('dropped', afterEmit, 'after_emit');
+    if (notPartial > 0) this.ctx.count('dropped', notPartial, 'not_partial');
+    if (advanced) {
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of this.progress.values()) if (p < min) min = p;
+      this.emitUpTo(min);
+    }
+  }
+
+  finish(): void {
+    this.emitUpTo(Number.POSITIVE_INFINITY);
+  }
+
+  private learn(t: Tuple): void {
+    this.components.add(t.sourceComponent);
+    const tasks = this.ctx.componentTasks(t.sourceComponent);
+    for (const id of tasks.length > 0 ? tasks : [t.sourceTask]) if (!this.progress.has(id)) this.progress.set(id, Number.NEGATIVE_INFINITY);
+    if (!this.progress.has(t.sourceTask)) this.progress.set(t.sourceTask, Number.NEGATIVE_INFINITY);
+  }
+
+  private checkFields(t: Tuple): void {
+    this.lastFields = t.fields;
+    this.fieldsOk = t.fields.length === TOPN_PARTIAL_FIELDS.length && TOPN_PARTIAL_FIELDS.every((f, i) => t.fields[i] === f);
+    if (!this.fieldsOk && !this.warned.has(t.sourceComponent)) {
+      this.warned.add(t.sourceComponent);
+      this.ctx.logger.error(
+        `topn merge "${this.ctx.componentId}": stream "${t.stream}" of "${t.sourceComponent}" is not the output of a topn partial stage ` +
+          `(fields ${t.fields.join(', ')}); its tuples are dropped. Feed the merge from a topn with stage: partial.`,
+      );
+    }
+  }
+
+  private emitUpTo(until: number): void {
+    if (until <= this.emittedUntil) return;
+    let ready: MergeWin[] | null = null;
+    for (const w of this.open.values()) if (w.end <= until) (ready ??= []).push(w);
+    this.emittedUntil = until;
+    if (!ready) return;
+    ready.sort((a, b) => a.end - b.end);
+    for (const w of ready) {
+      this.open.delete(w.start);
+      const late = this.pendingLate;
+      this.pendingLate = 0;
+      for (const d of w.dims.values()) {
+        const r = d.merge.result(d.n, d.partitioned, this.separator);
+        this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed], null);
+      }
+    }
+  }
+}
