@@ -1,0 +1,254 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
+import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
+import { CLUSTER_ALERT_FIELDS } from '../cluster/index.js';
+import { ALERT_FIELDS, AlertBolt, alertBolt, StrategyConfigError } from './index.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
+const TOPN_FIELDS = ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total', 'distinct', 'late', 'exact'];
+
+class Lines extends Writable {
+  text = '';
+  override _write(chunk: unknown, _enc: BufferEncoding, cb: () => void): void {
+    this.text += String(chunk);
+    cb();
+  }
+}
+
+function ev(time: number, eventType: string | null, host = 'r1', severity = 6): TestTuple {
+  const v: unknown[] = new Array(EVENT_FIELDS.length).fill(null);
+  v[EVENT.time] = time;
+  v[EVENT.host] = host;
+  v[EVENT.severity] = severity;
+  v[EVENT.eventType] = eventType;
+  return new TestTuple(EVENT_FIELDS, v, 'default', 'parse');
+}
+
+/** `n` events a second apart from `start`. */
+function burst(start: number, n: number, eventType: string, host = 'r1', severity = 6): TestTuple[] {
+  return Array.from({ length: n }, (_, i) => ev(start + i * 1000, eventType, host, severity));
+}
+
+function clusterAlert(host: string, windowStart: number, distance: number): TestTuple {
+  const top = [{ feature: 'eventType=BGP-ADJCHANGE', value: 0.6, centroid: 0, contribution: 0.36 }];
+  return new TestTuple(['host', ...CLUSTER_ALERT_FIELDS], [host, windowStart, windowStart + 5 * MIN, 2, distance, 1, top], 'alert', 'behaviour');
+}
+
+function ranking(dimension: string, windowStart: number, keys: string[]): TestTuple {
+  const r = keys.map((key, i) => ({ key, count: 1000 - i * 10, error: 0 }));
+  return new TestTuple(TOPN_FIELDS, [dimension, windowStart, windowStart + MIN, r, 50_000, 800, 0, true], 'default', 'top');
+}
+
+async function harness(raw: Record<string, unknown>) {
+  const config = configFor(alertBolt, raw);
+  const out = new Lines();
+  const bolt = new AlertBolt(config, out);
+  const context = new FakeTopologyContext({ config, componentId: 'alerts', outputs: { default: [...ALERT_FIELDS] } });
+  const collector = new RecordingOutputCollector();
+  bolt.prepare(context, collector);
+  const alerts = () => collector.emits.map((e) => Object.fromEntries(ALERT_FIELDS.map((f, i) => [f, e.values[i]])) as Record<string, unknown>);
+  return { bolt, context, collector, alerts, out };
+}
+
+describe('alert bolt: threshold', () => {
+  const strategies = [
+    { name: 'link-flap', severity: 'major', suppress: '0s', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 10, by: ['host'] } },
+  ];
+
+  it('fires once when a key reaches the count in a window, and not at one less', async () => {
+    const h = await harness({ strategies });
+    h.bolt.executeBatch([...burst(T0, 9, 'LINK-UPDOWN', 'r1'), ...burst(T0, 12, 'LINK-UPDOWN', 'r2'), ...burst(T0, 20, 'SEC-LOGIN', 'r1')]);
+    expect(h.alerts()).toEqual([
+      {
+        time: T0 + 9000,
+        strategy: 'link-flap',
+        severity: 'major',
+        key: 'r2',
+        summary: '10 matching events in the 5m window from 2024-05-01T10:00:00.000Z (threshold 10)',
+        details: { windowStart: T0, windowEnd: T0 + 5 * MIN, count: 10, threshold: 10, by: { host: 'r2' } },
+      },
+    ]);
+    // The alert is anchored to the event that crossed the threshold.
+    expect(h.collector.emits[0]!.anchors).toBeUndefined();
+    // A later window starts from zero again.
+    h.bolt.executeBatch(burst(T0 + 5 * MIN, 10, 'LINK-UPDOWN', 'r1'));
+    expect(h.alerts().map((a) => [a.key, a.time])).toEqual([
+      ['r2', T0 + 9000],
+      ['r1', T0 + 5 * MIN + 9000],
+    ]);
+    expect(h.context.counted('alerts', 'link-flap')).toBe(2);
+  });
+
+  it('matches severities by number, keyword, list and range, and event types by pattern', async () => {
+    const h = await harness({
+      strategies: [
+        { name: 'crit', severity: 'critical', suppress: '0s', threshold: { where: { severity: { max: 'crit' } }, window: '1m', count: 2 } },
+        {
+          name: 'errs',
+          suppress: '0s',
+          threshold: { where: { severity: ['err', 4], eventType: '/^OSPF-/' }, window: '1m', count: 1, by: ['host', 'eventType'] },
+        },
+      ],
+    });
+    h.bolt.executeBatch([
+      ev(T0, 'X', 'r1', 3),
+      ev(T0 + 1, 'X', 'r1', 2),
+      ev(T0 + 2, 'BGP', 'r1', 4),
+      ev(T0 + 3, 'OSPF-NBR', 'r1', 5),
+      ev(T0 + 4, 'OSPF-NBR', 'r2', 4),
+    ]);
+    expect(h.alerts().map((a) => [a.strategy, a.severity, a.key])).toEqual([['errs', 'warning', 'r2|OSPF-NBR']]);
+    h.bolt.executeBatch([ev(T0 + 5, 'Y', 'r3', 0)]);
+    expect(h.alerts().map((a) => [a.strategy, a.key])).toEqual([
+      ['errs', 'r2|OSPF-NBR'],
+      ['crit', '*'],
+    ]);
+  });
+
+  it('suppresses the same strategy and key within `suppress`, counting what it suppressed', async () => {
+    const h = await harness({ suppress: '10m', strategies: [{ ...strategies[0], suppress: undefined }] });
+    for (let w = 0; w < 4; w++) h.bolt.executeBatch(burst(T0 + w * 5 * MIN, 10, 'LINK-UPDOWN', 'r1'));
+    h.bolt.executeBatch(burst(T0, 10, 'LINK-UPDOWN', 'r9'));
+    // r1 fires at 0:09, is suppressed at 5:09, fires at 10:09 (10m after), suppressed at 15:09; r9 is another key.
+    expect(h.alerts().map((a) => [a.key, (a.time as number) - T0])).toEqual([
+      ['r1', 9000],
+      ['r1', 10 * MIN + 9000],
+      ['r9', 9000],
+    ]);
+    expect(h.context.counted('suppressed', 'link-flap')).toBe(2);
+  });
+
+  it('counts late events and skips input it does not know', async () => {
+    const h = await harness({ strategies });
+    h.bolt.executeBatch([...burst(T0 + 10 * MIN, 3, 'LINK-UPDOWN'), ev(T0, 'LINK-UPDOWN'), new TestTuple(['foo'], [1], 'default', 'odd')]);
+    expect(h.context.counted('late')).toBe(1);
+    expect(h.context.counted('skipped', 'unknown_input')).toBe(1);
+    expect(h.context.logger.records.some((r) => r.msg.includes('"odd"'))).toBe(true);
+  });
+});
+
+describe('alert bolt: rate-of-change', () => {
+  const strategies = [
+    { name: 'surge', severity: 'minor', 'rate-of-change': { where: { eventType: 'SEC-LOGIN_FAILED' }, window: '5m', factor: 3, minCount: 20, by: ['host'] } },
+  ];
+
+  it("fires when a window reaches factor x the previous one, not one event short, and not in a key's first window", async () => {
+    const h = await harness({ strategies });
+    h.bolt.executeBatch(burst(T0, 40, 'SEC-LOGIN_FAILED', 'r1')); // r1's first window: a baseline, however many
+    h.bolt.executeBatch(burst(T0, 10, 'SEC-LOGIN_FAILED', 'r2'));
+    h.bolt.executeBatch(burst(T0 + 5 * MIN, 29, 'SEC-LOGIN_FAILED', 'r2'));
+    expect(h.alerts()).toEqual([]);
+    h.bolt.executeBatch(burst(T0 + 5 * MIN + 29_000, 1, 'SEC-LOGIN_FAILED', 'r2'));
+    expect(h.alerts().map((a) => [a.key, a.summary])).toEqual([
+      ['r2', '30 matching events in the 5m window from 2024-05-01T10:05:00.000Z against 10 in the previous one (x3.0), factor 3'],
+    ]);
+    expect(h.alerts()[0]!.details).toMatchObject({ count: 30, previous: 10, ratio: 3, by: { host: 'r2' } });
+  });
+
+  it('needs minCount even after a quiet window', async () => {
+    const h = await harness({ strategies });
+    h.bolt.executeBatch(burst(T0, 1, 'SEC-LOGIN_FAILED', 'r1'));
+    h.bolt.executeBatch(burst(T0 + 10 * MIN, 19, 'SEC-LOGIN_FAILED', 'r1')); // previous window (5m) was empty
+    expect(h.alerts()).toEqual([]);
+    h.bolt.executeBatch(burst(T0 + 10 * MIN + 19_000, 1, 'SEC-LOGIN_FAILED', 'r1'));
+    expect(h.alerts().map((a) => a.details)).toMatchObject([{ count: 20, previous: 0, ratio: null }]);
+  });
+});
+
+describe('alert bolt: new-cluster and topn-entry', () => {
+  it('raises new-cluster alerts from the cluster bolt, keyed by its key, above minDistance only', async () => {
+    const h = await harness({ strategies: [{ name: 'new-behaviour', severity: 'warning', 'new-cluster': { minDistance: 0.4 } }] });
+    h.bolt.executeBatch([clusterAlert('r1', T0, 0.39), clusterAlert('r2', T0, 0.55)]);
+    const a = h.alerts();
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ time: T0 + 5 * MIN, strategy: 'new-behaviour', key: 'r2' });
+    expect(a[0]!.summary).toBe(
+      'new behaviour on r2 in the window from 2024-05-01T10:00:00.000Z: cluster 2 is 0.550 from cluster 1; eventType=BGP-ADJCHANGE 0.60 (usually 0.00)',
+    );
+    expect(a[0]!.details).toMatchObject({ cluster: 2, nearest: 1, distance: 0.55, source: 'behaviour' });
+  });
+
+  it('raises topn-entry when a watched key enters the Top-N, not while it stays, and not below the cut', async () => {
+    const h = await harness({
+      strategies: [
+        { name: 'watched', severity: 'critical', suppress: '0s', 'topn-entry': { dimension: 'srcIp', watch: ['10.9.9.9', '/^203\\.0\\.113\\./'], top: 3 } },
+      ],
+    });
+    h.bolt.executeBatch([ranking('srcIp', T0, ['1.1.1.1', '2.2.2.2', '3.3.3.3', '10.9.9.9'])]); // 4th: below the cut
+    h.bolt.executeBatch([ranking('dstIp', T0, ['10.9.9.9'])]); // another dimension
+    expect(h.alerts()).toEqual([]);
+    h.bolt.executeBatch([ranking('srcIp', T0 + MIN, ['1.1.1.1', '203.0.113.7', '10.9.9.9'])]);
+    expect(h.alerts().map((a) => [a.key, a.summary])).toEqual([
+      ['srcIp=203.0.113.7', '203.0.113.7 entered the Top-3 of srcIp at #2 with 990 of 50000 events in the window from 2024-05-01T10:01:00.000Z'],
+      ['srcIp=10.9.9.9', '10.9.9.9 entered the Top-3 of srcIp at #3 with 980 of 50000 events in the window from 2024-05-01T10:01:00.000Z'],
+    ]);
+    h.bolt.executeBatch([ranking('srcIp', T0 + 2 * MIN, ['10.9.9.9', '1.1.1.1'])]); // stays: nothing new
+    h.bolt.executeBatch([ranking('srcIp', T0 + 3 * MIN, ['1.1.1.1', '203.0.113.7'])]); // re-enters
+    expect(h.alerts().map((a) => a.key)).toEqual(['srcIp=203.0.113.7', 'srcIp=10.9.9.9', 'srcIp=203.0.113.7']);
+  });
+});
+
+describe('alert bolt: config and notifiers', () => {
+  it('rejects bad strategies with the place and a suggestion', () => {
+    const bad = (strategies: unknown, notify?: unknown) => () => alertBolt.create(configFor(alertBolt, { strategies, notify }));
+    expect(bad([{ name: 'a', threshold: { window: '5m', count: 1, wher: {} } }])).toThrow(
+      'strategies[0].threshold.wher: unknown key "wher"; did you mean "where"?',
+    );
+    expect(bad([{ name: 'a', threshold: { window: '5m' } }])).toThrow('strategies[0].threshold.count: missing count');
+    expect(bad([{ name: 'a', severity: 'majr', threshold: { window: '5m', count: 1 } }])).toThrow('did you mean "major"?');
+    expect(bad([{ name: 'a', threshold: { window: '5m', count: 1, where: { severity: 'eror' } } }])).toThrow(
+      'strategies[0].threshold.where.severity: "eror" is not one of emerg, alert, crit, err',
+    );
+    expect(bad([{ name: 'a', treshold: {} }])).toThrow(
+      'a strategy needs one of threshold, rate-of-change, new-cluster, topn-entry; unknown key "treshold" (did you mean "threshold"?)',
+    );
+    expect(bad([{ name: 'a', threshold: { window: '5m', count: 1, by: ['hots'] } }])).toThrow('"hots" is not an event field; did you mean "host"?');
+    expect(bad([{ name: 'a', 'new-cluster': {} }], [{ type: 'webhook', url: 'ftp://x' }])).toThrow('notify[0].url: expected an http:// or https:// URL');
+    expect(bad([{ name: 'a', 'new-cluster': {} }])).not.toThrow();
+    try {
+      bad([
+        { name: 'a', 'new-cluster': {} },
+        { name: 'a', 'new-cluster': {} },
+      ])();
+    } catch (err) {
+      expect(err).toBeInstanceOf(StrategyConfigError);
+      expect((err as StrategyConfigError).path).toEqual(['strategies', 1, 'name']);
+    }
+  });
+
+  it('prints one readable line per alert on stdout and appends JSON lines to a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-alert-'));
+    const path = join(dir, 'alerts.jsonl');
+    const h = await harness({
+      strategies: [{ name: 'link-flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 2, by: ['host'] } }],
+      notify: ['stdout', { type: 'file', path }, { type: 'stdout', minSeverity: 'critical' }],
+    });
+    h.bolt.executeBatch(burst(T0, 2, 'LINK-UPDOWN', 'r1'));
+    await h.bolt.cleanup();
+    expect(h.out.text).toBe('2024-05-01T10:00:01.000Z MAJOR link-flap [r1] 2 matching events in the 5m window from 2024-05-01T10:00:00.000Z (threshold 2)\n');
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ time: T0 + 1000, strategy: 'link-flap', severity: 'major', key: 'r1', details: { count: 2 } });
+    expect(h.context.counted('notified', 'stdout')).toBe(1);
+    expect(h.context.counted('notified', 'file')).toBe(1);
+  });
+
+  it('every spec example builds a bolt with valid strategies and notifiers', () => {
+    for (const ex of alertBolt.spec.examples ?? []) {
+      const entry = parse(ex.yaml) as { type: string; config: unknown };
+      expect(entry.type).toBe('alert');
+      const bolt = alertBolt.create(configFor(alertBolt, entry.config)) as AlertBolt;
+      expect(bolt.strategies.length).toBeGreaterThan(1);
+    }
+    const ex = parse(alertBolt.spec.examples![1]!.yaml) as { config: unknown };
+    const bolt = alertBolt.create(configFor(alertBolt, ex.config)) as AlertBolt;
+    const watch = bolt.strategies[1]!;
+    expect(watch.kind === 'topn-entry' && watch.watch('203.0.113.9') && watch.watch('198.51.100.7') && !watch.watch('203.0.114.1')).toBe(true);
+  });
+});

@@ -1,0 +1,410 @@
+import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import type { Writable } from 'node:stream';
+import { eventTimeOf, windowStartOf } from '../../internal/windows.js';
+import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
+import type { AlertBoltConfig } from './spec.js';
+import { type CountStrategy, type NewClusterStrategy, parseStrategies, type Strategy, type TopnEntryStrategy } from './strategies.js';
+
+/** Fields of the alert bolt's `default` stream. */
+export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', 'details'] as const;
+
+/** The fields a cluster bolt's `alert` stream has besides its key field. */
+const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'nearest', 'topFeatures'];
+
+/** One key's counts of one count strategy: the current window and the one before. */
+interface Counter {
+  start: number;
+  count: number;
+  prevStart: number;
+  prevCount: number;
+  /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
+  readonly first: number;
+  /** Fired in the current window already. */
+  fired: boolean;
+}
+
+/** How one count strategy reads one input layout. */
+interface CountPlan {
+  readonly s: CountStrategy;
+  readonly where: readonly number[];
+  readonly by: readonly number[];
+}
+
+type Layout =
+  | { readonly kind: 'event'; readonly time: number; readonly plans: readonly CountPlan[] }
+  | { readonly kind: 'cluster'; readonly key: number; readonly at: readonly number[]; readonly strategies: readonly NewClusterStrategy[] }
+  | { readonly kind: 'topn'; readonly at: readonly number[]; readonly strategies: readonly TopnEntryStrategy[] }
+  | { readonly kind: 'none' };
+
+interface LayoutEntry {
+  readonly fields: readonly string[];
+  readonly source: string;
+  readonly layout: Layout;
+}
+
+interface RankEntry {
+  readonly key: unknown;
+  readonly count?: unknown;
+  readonly error?: unknown;
+}
+
+/** The alert bolt: strategies over events, cluster alerts and Top-N rankings; suppression; notifiers. */
+export class AlertBolt implements Bolt<AlertBoltConfig> {
+  readonly strategies: readonly Strategy[];
+  private readonly countStrategies: readonly CountStrategy[];
+  private readonly clusterStrategies: readonly NewClusterStrategy[];
+  private readonly topnStrategies: readonly TopnEntryStrategy[];
+  private context!: TopologyContext<AlertBoltConfig>;
+  private collector!: OutputCollector;
+  private notifiers: Notifier[] = [];
+  private layouts: LayoutEntry[] = [];
+  /** Per count strategy (by index): key -> counter. */
+  private readonly counters: Map<string, Counter>[];
+  /** Per count strategy: the window start up to which old counters were swept. */
+  private readonly swept: number[];
+  /** strategy name + NUL + key -> time of the last alert. */
+  private readonly lastFired = new Map<string, number>();
+  private sweepFiredAt = 10_000;
+  /** Per topn strategy, source and dimension: the watched keys in the previous ranking. */
+  private readonly topnPrev = new Map<string, Set<string>>();
+  private readonly maxSuppress: number;
+  // Counters gathered over a batch.
+  private readonly nAlerts: number[];
+  private readonly nSuppressed: number[];
+  private nLate = 0;
+  private nBadTime = 0;
+  private nUnknown = 0;
+  private nBadInput = 0;
+  private nMaxKeys = 0;
+
+  constructor(
+    readonly config: AlertBoltConfig,
+    private readonly stdout?: Writable,
+  ) {
+    this.strategies = parseStrategies(config.strategies, config.suppress);
+    // Checked here too, so that a bad notifier is an error when the bolt is built.
+    parseNotify(config.notify);
+    this.countStrategies = this.strategies.filter((s): s is CountStrategy => s.kind === 'threshold' || s.kind === 'rate-of-change');
+    this.clusterStrategies = this.strategies.filter((s): s is NewClusterStrategy => s.kind === 'new-cluster');
+    this.topnStrategies = this.strategies.filter((s): s is TopnEntryStrategy => s.kind === 'topn-entry');
+    this.counters = this.strategies.map(() => new Map());
+    this.swept = this.strategies.map(() => Number.NEGATIVE_INFINITY);
+    this.nAlerts = this.strategies.map(() => 0);
+    this.nSuppressed = this.strategies.map(() => 0);
+    this.maxSuppress = Math.max(0, ...this.strategies.map((s) => s.suppress));
+  }
+
+  prepare(context: TopologyContext<AlertBoltConfig>, collector: OutputCollector): void {
+    this.context = context;
+    this.collector = collector;
+    this.notifiers = createNotifiers(parseNotify(context.config.notify), { count: (n, d, r) => context.count(n, d, r), logger: context.logger }, this.stdout);
+  }
+
+  execute(tuple: Tuple): void {
+    this.executeBatch([tuple]);
+  }
+
+  executeBatch(tuples: readonly Tuple[]): void {
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i]!;
+      if (isTick(t)) continue;
+      const layout = this.layoutOf(t);
+      switch (layout.kind) {
+        case 'event':
+          this.onEvent(t, layout.time, layout.plans);
+          break;
+        case 'cluster':
+          this.onClusterAlert(t, layout.key, layout.at, layout.strategies);
+          break;
+        case 'topn':
+          this.onRanking(t, layout.at, layout.strategies);
+          break;
+        default:
+          this.nUnknown++;
+      }
+    }
+    this.flushCounts();
+  }
+
+  async cleanup(): Promise<void> {
+    this.flushCounts();
+    const deadline = this.context.config.drainTimeout;
+    await Promise.all(this.notifiers.map((n) => n.close(deadline)));
+  }
+
+  // --- events: threshold and rate-of-change ---
+
+  private onEvent(t: Tuple, timeIdx: number, plans: readonly CountPlan[]): void {
+    const values = t.values;
+    const time = eventTimeOf(values[timeIdx]);
+    if (time === undefined) {
+      this.nBadTime++;
+      return;
+    }
+    for (let p = 0; p < plans.length; p++) {
+      const plan = plans[p]!;
+      const s = plan.s;
+      const where = s.where;
+      let match = true;
+      for (let w = 0; w < where.length; w++) {
+        if (!where[w]!.test(values[plan.where[w]!])) {
+          match = false;
+          break;
+        }
+      }
+      if (!match) continue;
+      const by = plan.by;
+      let key = by.length === 0 ? '*' : keyString(values[by[0]!]);
+      for (let b = 1; b < by.length; b++) key += `|${keyString(values[by[b]!])}`;
+      const size = s.window;
+      const start = windowStartOf(time, size);
+      const counters = this.counters[s.index]!;
+      if (start > this.swept[s.index]! + size) this.sweep(s, start);
+      let c = counters.get(key);
+      if (c === undefined) {
+        if (counters.size >= this.config.maxKeys) {
+          this.nMaxKeys++;
+          continue;
+        }
+        c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
+        counters.set(key, c);
+      }
+      if (start === c.start) c.count++;
+      else if (start > c.start) {
+        c.prevCount = c.start === start - size ? c.count : 0;
+        c.prevStart = start - size;
+        c.start = start;
+        c.count = 1;
+        c.fired = false;
+      } else {
+        // Late: it still counts as a baseline if it belongs to the previous window.
+        if (start === c.prevStart) c.prevCount++;
+        else this.nLate++;
+        continue;
+      }
+      if (c.fired) continue;
+      if (s.kind === 'threshold') {
+        if (c.count < s.count) continue;
+        c.fired = true;
+        this.fire(s, key, time, `${c.count} matching events in the ${formatDuration(size)} window from ${iso(start)} (threshold ${s.count})`, {
+          windowStart: start,
+          windowEnd: start + size,
+          count: c.count,
+          threshold: s.count,
+          by: byValues(s.by, by, values),
+        });
+      } else {
+        if (c.first >= c.start || c.count < s.minCount || c.count < s.factor * c.prevCount) continue;
+        c.fired = true;
+        const ratio = c.prevCount === 0 ? null : c.count / c.prevCount;
+        this.fire(
+          s,
+          key,
+          time,
+          `${c.count} matching events in the ${formatDuration(size)} window from ${iso(start)} against ${c.prevCount} in the previous one` +
+            `${ratio === null ? '' : ` (x${ratio.toFixed(1)})`}, factor ${s.factor}`,
+          {
+            windowStart: start,
+            windowEnd: start + size,
+            count: c.count,
+            previous: c.prevCount,
+            ratio,
+            factor: s.factor,
+            minCount: s.minCount,
+            by: byValues(s.by, by, values),
+          },
+        );
+      }
+    }
+  }
+
+  /** Forgets keys not seen in the current window or the two before it. */
+  private sweep(s: CountStrategy, start: number): void {
+    this.swept[s.index] = start;
+    const limit = start - 2 * s.window;
+    const counters = this.counters[s.index]!;
+    for (const [k, c] of counters) if (c.start < limit) counters.delete(k);
+  }
+
+  // --- cluster alerts ---
+
+  private onClusterAlert(t: Tuple, keyIdx: number, at: readonly number[], strategies: readonly NewClusterStrategy[]): void {
+    const v = t.values;
+    const [windowStart, windowEnd, cluster, distance, nearest, top] = at.map((i) => v[i]);
+    if (typeof windowEnd !== 'number') {
+      this.nBadInput++;
+      return;
+    }
+    const key = keyIdx < 0 ? '*' : keyString(v[keyIdx]);
+    const d = typeof distance === 'number' ? distance : null;
+    const features = Array.isArray(top) ? (top as { feature?: unknown; value?: unknown; centroid?: unknown }[]) : [];
+    for (const s of strategies) {
+      if (d !== null && d < s.minDistance) continue;
+      const what = features
+        .slice(0, 3)
+        .map((f) => `${String(f.feature)} ${num3(f.value)} (usually ${num3(f.centroid)})`)
+        .join(', ');
+      this.fire(
+        s,
+        key,
+        windowEnd,
+        `new behaviour${key === '*' ? '' : ` on ${key}`} in the window from ${iso(windowStart as number)}: cluster ${String(cluster)} is ` +
+          `${d === null ? '?' : d.toFixed(3)} from cluster ${String(nearest)}${what ? `; ${what}` : ''}`,
+        { windowStart, windowEnd, cluster, nearest, distance: d, topFeatures: features, source: t.sourceComponent },
+      );
+    }
+  }
+
+  // --- Top-N rankings ---
+
+  private onRanking(t: Tuple, at: readonly number[], strategies: readonly TopnEntryStrategy[]): void {
+    const v = t.values;
+    const [dimension, windowStart, windowEnd, ranking, total] = at.map((i) => v[i]);
+    if (!Array.isArray(ranking) || typeof windowEnd !== 'number') {
+      this.nBadInput++;
+      return;
+    }
+    const dim = keyString(dimension);
+    for (const s of strategies) {
+      if (s.dimension !== undefined && s.dimension !== dim) continue;
+      const stateKey = `${s.index}\u0000${t.sourceComponent}\u0000${dim}`;
+      const prev = this.topnPrev.get(stateKey);
+      const now = new Set<string>();
+      const places = s.top === 0 ? ranking.length : Math.min(s.top, ranking.length);
+      for (let r = 0; r < places; r++) {
+        const e = ranking[r] as RankEntry | null;
+        if (e === null || typeof e !== 'object') continue;
+        const k = keyString(e.key);
+        if (!s.watch(k)) continue;
+        now.add(k);
+        if (prev?.has(k)) continue;
+        this.fire(
+          s,
+          `${dim}=${k}`,
+          windowEnd,
+          `${k} entered the Top-${places} of ${dim} at #${r + 1} with ${String(e.count)} of ${String(total)} events in the window from ${iso(windowStart as number)}`,
+          { dimension: dim, value: k, rank: r + 1, count: e.count, error: e.error, total, windowStart, windowEnd, source: t.sourceComponent },
+        );
+      }
+      this.topnPrev.set(stateKey, now);
+    }
+  }
+
+  // --- firing, suppression ---
+
+  private fire(s: Strategy, key: string, time: number, summary: string, details: Record<string, unknown>): void {
+    const sk = `${s.name}\u0000${key}`;
+    const last = this.lastFired.get(sk);
+    if (last !== undefined && Math.abs(time - last) < s.suppress) {
+      this.nSuppressed[s.index]!++;
+      return;
+    }
+    this.lastFired.set(sk, time);
+    if (this.lastFired.size > this.sweepFiredAt) this.sweepFired(time);
+    this.nAlerts[s.index]!++;
+    this.collector.emit([time, s.name, s.severity, key, summary, details]);
+    if (this.notifiers.length > 0) {
+      const alert: Alert = { time, strategy: s.name, severity: s.severity, key, summary, details };
+      for (const n of this.notifiers) n.offer(alert);
+    }
+  }
+
+  private sweepFired(now: number): void {
+    for (const [k, t] of this.lastFired) if (now - t >= this.maxSuppress) this.lastFired.delete(k);
+    this.sweepFiredAt = Math.max(10_000, this.lastFired.size * 2);
+  }
+
+  // --- input layouts ---
+
+  private layoutOf(t: Tuple): Layout {
+    const fields = t.fields;
+    const source = t.sourceComponent;
+    const layouts = this.layouts;
+    for (let i = 0; i < layouts.length; i++) {
+      const e = layouts[i]!;
+      if (e.fields === fields && e.source === source) return e.layout;
+    }
+    const layout = this.classify(t);
+    if (layouts.length >= 16) layouts.pop();
+    layouts.unshift({ fields, source, layout });
+    return layout;
+  }
+
+  private classify(t: Tuple): Layout {
+    const fields = t.fields;
+    const source = t.sourceComponent;
+    const has = (f: string) => fields.includes(f);
+    const mine = <S extends Strategy>(list: readonly S[]) => list.filter((s) => s.from === undefined || s.from === source);
+    const where = `stream "${t.stream}" of "${source}"`;
+    if (has('nearest') && has('topFeatures') && has('windowEnd')) {
+      const key = fields.findIndex((f) => !CLUSTER_ALERT.includes(f));
+      return { kind: 'cluster', key, at: CLUSTER_ALERT.map((f) => fields.indexOf(f)), strategies: mine(this.clusterStrategies) };
+    }
+    if (has('ranking') && has('dimension') && has('windowEnd')) {
+      return {
+        kind: 'topn',
+        at: ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total'].map((f) => fields.indexOf(f)),
+        strategies: mine(this.topnStrategies),
+      };
+    }
+    if (has('time')) {
+      const plans: CountPlan[] = [];
+      for (const s of mine(this.countStrategies)) {
+        const needed = [...s.where.map((w) => w.field), ...s.by];
+        const missing = needed.filter((f) => !has(f));
+        if (missing.length > 0) {
+          this.context.logger.warn(
+            `alert bolt "${this.context.componentId}": strategy "${s.name}" needs field(s) ${missing.join(', ')}, which ${where} lacks; it ignores that stream`,
+          );
+          continue;
+        }
+        plans.push({ s, where: s.where.map((w) => fields.indexOf(w.field)), by: s.by.map((f) => fields.indexOf(f)) });
+      }
+      return { kind: 'event', time: fields.indexOf('time'), plans };
+    }
+    this.context.logger.warn(
+      `alert bolt "${this.context.componentId}": ${where} (fields ${fields.join(', ')}) is neither events (time), cluster alerts ` +
+        '(nearest, topFeatures) nor Top-N rankings (dimension, ranking); its tuples are skipped and counted (skipped{reason=unknown_input})',
+    );
+    return { kind: 'none' };
+  }
+
+  private flushCounts(): void {
+    const c = this.context;
+    if (c === undefined) return;
+    for (let i = 0; i < this.strategies.length; i++) {
+      if (this.nAlerts[i]! > 0) c.count('alerts', this.nAlerts[i]!, this.strategies[i]!.name);
+      if (this.nSuppressed[i]! > 0) c.count('suppressed', this.nSuppressed[i]!, this.strategies[i]!.name);
+      this.nAlerts[i] = 0;
+      this.nSuppressed[i] = 0;
+    }
+    if (this.nLate > 0) c.count('late', this.nLate);
+    if (this.nBadTime > 0) c.count('skipped', this.nBadTime, 'bad_time');
+    if (this.nUnknown > 0) c.count('skipped', this.nUnknown, 'unknown_input');
+    if (this.nBadInput > 0) c.count('skipped', this.nBadInput, 'bad_input');
+    if (this.nMaxKeys > 0) c.count('dropped', this.nMaxKeys, 'max_keys');
+    this.nLate = this.nBadTime = this.nUnknown = this.nBadInput = this.nMaxKeys = 0;
+  }
+}
+
+function keyString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '(none)';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** The `by` fields and their values, for an alert's details. */
+function byValues(names: readonly string[], idx: readonly number[], values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[idx[i]!];
+  return out;
+}
+
+function iso(t: number): string {
+  return typeof t === 'number' && Number.isFinite(t) ? new Date(t).toISOString() : String(t);
+}
+
+function num3(v: unknown): string {
+  return typeof v === 'number' ? v.toFixed(2) : String(v);
+}

@@ -1,0 +1,403 @@
+/**
+ * Where the alert bolt delivers alerts besides its `default` stream: stdout, a JSON-lines file,
+ * a webhook, a NATS subject. Delivery never blocks the executor: `offer` only queues (bounded;
+ * what does not fit is dropped and counted) and one asynchronous pump per notifier sends, in
+ * order, with retries where the target can fail transiently.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Logger } from '@qitian/api';
+import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, str, StrategyConfigError } from './strategies.js';
+
+/** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
+export interface Alert {
+  /** When it fired, ms since the epoch: the event time that triggered it (see the spec). */
+  readonly time: number;
+  readonly strategy: string;
+  readonly severity: AlertSeverity;
+  readonly key: string;
+  readonly summary: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** What a notifier may use of its bolt. */
+export interface NotifierEnv {
+  count(name: string, delta: number, reason?: string): void;
+  readonly logger: Logger;
+}
+
+export interface Notifier {
+  readonly type: string;
+  /** Takes an alert for delivery; never blocks, never throws. */
+  offer(alert: Alert): void;
+  /** Delivers what is queued within `deadlineMs`, drops (and counts) the rest, and releases resources. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+export const NOTIFIER_TYPES = ['stdout', 'file', 'webhook', 'nats'] as const;
+export type NotifierType = (typeof NOTIFIER_TYPES)[number];
+
+interface CommonOptions {
+  /** Alerts less severe than this are not sent. */
+  readonly minSeverity: AlertSeverity;
+}
+export interface StdoutOptions extends CommonOptions {
+  readonly type: 'stdout';
+}
+export interface FileOptions extends CommonOptions {
+  readonly type: 'file';
+  readonly path: string;
+}
+export interface WebhookOptions extends CommonOptions {
+  readonly type: 'webhook';
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly timeout: number;
+  readonly retries: number;
+  readonly backoff: number;
+  readonly maxBackoff: number;
+  readonly queueSize: number;
+}
+export interface NatsOptions extends CommonOptions {
+  readonly type: 'nats';
+  readonly servers: string[];
+  /** May hold `{severity}` and `{strategy}`. */
+  readonly subject: string;
+  readonly queueSize: number;
+}
+export type NotifierOptions = StdoutOptions | FileOptions | WebhookOptions | NatsOptions;
+
+const COMMON_KEYS = ['type', 'minSeverity'];
+const TYPE_KEYS: Record<NotifierType, readonly string[]> = {
+  stdout: [],
+  file: ['path'],
+  webhook: ['url', 'headers', 'timeout', 'retries', 'backoff', 'maxBackoff', 'queueSize'],
+  nats: ['servers', 'subject', 'queueSize'],
+};
+
+/** Checks the `notify` list of the alert bolt's config; throws StrategyConfigError. */
+export function parseNotify(raw: unknown): NotifierOptions[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new StrategyConfigError(['notify'], 'expected a list of notifiers, e.g. [{type: stdout}]');
+  return raw.map((item, i) => {
+    const path = ['notify', i];
+    const o = typeof item === 'string' ? { type: item } : mapping(item, path);
+    const type = enumOf(o.type, [...path, 'type'], NOTIFIER_TYPES);
+    checkKeys(o, path, [...COMMON_KEYS, ...TYPE_KEYS[type]]);
+    const minSeverity = enumOf(o.minSeverity ?? 'info', [...path, 'minSeverity'], ALERT_SEVERITIES);
+    switch (type) {
+      case 'stdout':
+        return { type, minSeverity };
+      case 'file':
+        return { type, minSeverity, path: str(o.path, [...path, 'path'], true) };
+      case 'webhook': {
+        const url = str(o.url, [...path, 'url'], true);
+        if (!/^https?:\/\//.test(url)) throw new StrategyConfigError([...path, 'url'], `expected an http:// or https:// URL, got "${url}"`);
+        const headers = o.headers === undefined ? {} : mapping(o.headers, [...path, 'headers']);
+        for (const [k, v] of Object.entries(headers))
+          if (typeof v !== 'string') throw new StrategyConfigError([...path, 'headers', k], 'header values are strings');
+        return {
+          type,
+          minSeverity,
+          url,
+          headers: headers as Record<string, string>,
+          timeout: o.timeout === undefined ? 5000 : duration(o.timeout, [...path, 'timeout']),
+          retries: o.retries === undefined ? 3 : num(o.retries, [...path, 'retries'], 0, true),
+          backoff: o.backoff === undefined ? 1000 : duration(o.backoff, [...path, 'backoff']),
+          maxBackoff: o.maxBackoff === undefined ? 30_000 : duration(o.maxBackoff, [...path, 'maxBackoff']),
+          queueSize: o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true),
+        };
+      }
+      default: {
+        // nats
+        const servers = o.servers === undefined ? ['nats://127.0.0.1:4222'] : typeof o.servers === 'string' ? [o.servers] : o.servers;
+        if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string'))
+          throw new StrategyConfigError([...path, 'servers'], 'expected a server URL or a list of them');
+        return {
+          type,
+          minSeverity,
+          servers: servers as string[],
+          subject: o.subject === undefined ? 'qitian.alerts' : str(o.subject, [...path, 'subject'], true),
+          queueSize: o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true),
+        };
+      }
+    }
+  });
+}
+
+/** Builds the notifiers; `stdout` may be replaced (tests). */
+export function createNotifiers(options: readonly NotifierOptions[], env: NotifierEnv, stdout: Writable = process.stdout): Notifier[] {
+  return options.map((o) => {
+    let n: Notifier;
+    switch (o.type) {
+      case 'stdout':
+        n = new StreamNotifier('stdout', stdout, formatAlertLine, env, false);
+        break;
+      case 'file':
+        n = new StreamNotifier('file', createWriteStream(o.path, { flags: 'a' }), (a) => `${JSON.stringify(a)}\n`, env, true);
+        break;
+      case 'webhook':
+        n = new WebhookNotifier(o, env);
+        break;
+      case 'nats':
+        n = new NatsNotifier(o, env);
+        break;
+    }
+    return o.minSeverity === 'info' ? n : new SeverityFilter(n, o.minSeverity);
+  });
+}
+
+/** `2024-05-01T10:05:00.000Z MAJOR link-flap [r1] 12 matching events in 5m (threshold 10)` */
+export function formatAlertLine(a: Alert): string {
+  return `${new Date(a.time).toISOString()} ${a.severity.toUpperCase()} ${a.strategy} [${a.key}] ${a.summary}\n`;
+}
+
+class SeverityFilter implements Notifier {
+  private readonly rank: number;
+  constructor(
+    private readonly inner: Notifier,
+    min: AlertSeverity,
+  ) {
+    this.rank = ALERT_SEVERITIES.indexOf(min);
+  }
+  get type(): string {
+    return this.inner.type;
+  }
+  offer(alert: Alert): void {
+    if (ALERT_SEVERITIES.indexOf(alert.severity) <= this.rank) this.inner.offer(alert);
+  }
+  close(deadlineMs: number): Promise<void> {
+    return this.inner.close(deadlineMs);
+  }
+}
+
+/** Lines on a stream (stdout, an appended file): buffered by the stream itself, written in order. */
+class StreamNotifier implements Notifier {
+  private failed = false;
+  constructor(
+    readonly type: string,
+    private readonly out: Writable,
+    private readonly format: (a: Alert) => string,
+    private readonly env: NotifierEnv,
+    private readonly owned: boolean,
+  ) {
+    out.on('error', (err) => {
+      if (!this.failed) env.logger.error(`alert notifier ${type}: write failed; further alerts to it are dropped and counted`, { error: String(err) });
+      this.failed = true;
+    });
+  }
+  offer(alert: Alert): void {
+    if (this.failed || this.out.destroyed) {
+      this.env.count('notify_dropped', 1, this.type);
+      return;
+    }
+    this.out.write(this.format(alert));
+    this.env.count('notified', 1, this.type);
+  }
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    const out = this.out as WriteStream;
+    await new Promise<void>((resolve) => {
+      if (out.destroyed || out.writableFinished) return resolve();
+      out.end(() => resolve());
+      out.once('error', () => resolve());
+    });
+  }
+}
+
+/** An abortable sleep; resolves early (false) when aborted. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A bounded queue drained by one asynchronous pump. Subclasses deliver one alert at a time;
+ * `abort` is signalled when the bolt closes and the deadline has passed.
+ */
+abstract class QueuedNotifier implements Notifier {
+  private queue: (Alert | undefined)[] = [];
+  private head = 0;
+  private pumping: Promise<void> | null = null;
+  private closing = false;
+  protected readonly abort = new AbortController();
+
+  constructor(
+    readonly type: string,
+    private readonly queueSize: number,
+    protected readonly env: NotifierEnv,
+  ) {}
+
+  protected abstract deliver(alert: Alert): Promise<void>;
+  protected async shutdown(): Promise<void> {}
+
+  /** Alerts waiting (not counting the one being sent). */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  offer(alert: Alert): void {
+    if (this.closing || this.pending >= this.queueSize) {
+      this.env.count('notify_dropped', 1, this.type);
+      return;
+    }
+    this.queue.push(alert);
+    if (this.pumping === null) this.pumping = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.head < this.queue.length && !this.abort.signal.aborted) {
+        const a = this.queue[this.head]!;
+        this.queue[this.head++] = undefined;
+        if (this.head >= 1024) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        try {
+          await this.deliver(a);
+        } catch (err) {
+          this.env.count('notify_failed', 1, this.type);
+          this.env.logger.warn(`alert notifier ${this.type}: delivery failed`, { error: String(err) });
+        }
+      }
+    } finally {
+      this.pumping = null;
+    }
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    if (this.pumping !== null) {
+      const timer = new AbortController();
+      const inTime = await Promise.race([this.pumping.then(() => true), sleep(deadlineMs, timer.signal).then(() => false)]);
+      timer.abort();
+      if (!inTime) {
+        this.abort.abort();
+        await this.pumping;
+      }
+    }
+    this.abort.abort();
+    const left = this.pending;
+    if (left > 0) {
+      this.env.count('notify_dropped', left, this.type);
+      this.env.logger.warn(`alert notifier ${this.type}: ${left} alert(s) not delivered before shutdown`);
+    }
+    this.queue = [];
+    this.head = 0;
+    await this.shutdown();
+  }
+}
+
+/** POSTs each alert as JSON; retries network errors, timeouts, 408, 429 and 5xx with exponential backoff. */
+export class WebhookNotifier extends QueuedNotifier {
+  constructor(
+    private readonly o: WebhookOptions,
+    env: NotifierEnv,
+  ) {
+    super('webhook', o.queueSize, env);
+  }
+
+  protected async deliver(alert: Alert): Promise<void> {
+    const body = JSON.stringify(alert);
+    const headers = { 'content-type': 'application/json', ...this.o.headers };
+    for (let attempt = 0; ; attempt++) {
+      let retry: boolean;
+      let why: string;
+      try {
+        const res = await fetch(this.o.url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.any([AbortSignal.timeout(this.o.timeout), this.abort.signal]),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          this.env.count('notified', 1, 'webhook');
+          return;
+        }
+        retry = res.status >= 500 || res.status === 429 || res.status === 408;
+        why = `HTTP ${res.status}`;
+      } catch (err) {
+        retry = !this.abort.signal.aborted;
+        why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.o.timeout}ms` : String((err as Error).cause ?? err);
+      }
+      if (!retry || attempt >= this.o.retries) {
+        this.env.count('notify_failed', 1, 'webhook');
+        this.env.logger.warn(`alert webhook ${this.o.url}: gave up after ${attempt + 1} attempt(s): ${why}`, { strategy: alert.strategy, key: alert.key });
+        return;
+      }
+      this.env.count('notify_retries', 1, 'webhook');
+      const wait = Math.min(this.o.maxBackoff, this.o.backoff * 2 ** attempt);
+      if (!(await sleep(wait, this.abort.signal))) return;
+    }
+  }
+}
+
+interface NatsConnectionLike {
+  publish(subject: string, payload: string): void;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Publishes each alert's JSON on a subject; connects lazily and keeps retrying to connect. */
+export class NatsNotifier extends QueuedNotifier {
+  private nc: NatsConnectionLike | undefined;
+  private readonly templated: boolean;
+
+  constructor(
+    private readonly o: NatsOptions,
+    env: NotifierEnv,
+  ) {
+    super('nats', o.queueSize, env);
+    this.templated = o.subject.includes('{');
+  }
+
+  private async connection(): Promise<NatsConnectionLike | undefined> {
+    let wait = 250;
+    while (this.nc === undefined && !this.abort.signal.aborted) {
+      try {
+        const { connect } = await import('@nats-io/transport-node');
+        this.nc = await connect({ servers: this.o.servers, name: 'qitian-alert', maxReconnectAttempts: -1, timeout: 5000 });
+      } catch (err) {
+        this.env.count('notify_retries', 1, 'nats');
+        this.env.logger.warn(`alert notifier nats: cannot connect to ${this.o.servers.join(', ')}; retrying in ${wait}ms`, { error: String(err) });
+        if (!(await sleep(wait, this.abort.signal))) break;
+        wait = Math.min(wait * 2, 30_000);
+      }
+    }
+    return this.nc;
+  }
+
+  protected async deliver(alert: Alert): Promise<void> {
+    const nc = this.nc ?? (await this.connection());
+    if (nc === undefined) {
+      this.env.count('notify_dropped', 1, 'nats');
+      return;
+    }
+    const subject = this.templated ? this.o.subject.replaceAll('{severity}', alert.severity).replaceAll('{strategy}', alert.strategy) : this.o.subject;
+    nc.publish(subject, JSON.stringify(alert));
+    this.env.count('notified', 1, 'nats');
+  }
+
+  protected override async shutdown(): Promise<void> {
+    const nc = this.nc;
+    this.nc = undefined;
+    if (nc === undefined) return;
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+
+export const alertBoltFields = {
+  strategies: field.list({
+    description:
+      'The strategies, each a mapping with `name` (unique), `severity` (critical, major, minor, warning, info; default ' +
+      "warning), optional `suppress` (a duration; default: the bolt's `suppress`), optional `from` (only input from this " +
+      'component) and exactly one kind: `threshold: {where, window, count, by}`, `rate-of-change: {where, window, factor, ' +
+      'minCount, by}`, `new-cluster: {minDistance}` or `topn-entry: {dimension, watch, top}`. See the description.',
+    items: 'any',
+    required: true,
+  }),
+  notify: field.list({
+    description:
+      'Where alerts go besides stream `default`, each `{type, minSeverity?, ...}`: `stdout` (one readable line per alert), ' +
+      '`file` (`path`: JSON lines, appended), `webhook` (`url`, `headers`, `timeout` 5s, `retries` 3, `backoff` 1s doubling ' +
+      'up to `maxBackoff` 30s, `queueSize` 1000), `nats` (`servers` default nats://127.0.0.1:4222, `subject` default ' +
+      'qitian.alerts, may hold {severity} and {strategy}, `queueSize` 1000).',
+    items: 'any',
+    default: [],
+  }),
+  suppress: field.duration({
+    description: 'Default suppression: the same (strategy, key) does not fire again within this long of the alert time (counted, `suppressed`).',
+    default: '5m',
+  }),
+  maxKeys: field.int({
+    description: 'Keys counted per threshold or rate-of-change strategy; events of further keys are not counted (counted, `dropped{reason=max_keys}`).',
+    default: 100_000,
+    min: 1,
+  }),
+  drainTimeout: field.duration({
+    description: 'On shutdown, how long notifiers may keep delivering queued alerts; what is left is dropped and counted.',
+    default: '5s',
+  }),
+} as const;
+
+export type AlertBoltConfig = ConfigOf<typeof alertBoltFields>;
+
+export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
+  summary: 'Applies alert strategies (thresholds, rates of change, new behaviour clusters, Top-N entries) with suppression, and notifies.',
+  description:
+    'Input of three kinds, told apart by their declared fields: parsed events (a stream with `time` and the event fields, ' +
+    "e.g. parse's `default`), the cluster bolt's `alert` stream (fields `nearest` and `topFeatures`) and the topn bolt's " +
+    'rankings (fields `dimension` and `ranking`). Output, stream `default`: `time`, `strategy`, `severity`, `key`, ' +
+    '`summary` (one readable sentence), `details` (an object).\n\n' +
+    'Strategy kinds:\n' +
+    '- `threshold`: `count` or more events matching `where` in one tumbling `window`, per key of the `by` fields ' +
+    '(e.g. `[host]` or `[host, eventType]`; none: one key `*`). Fires when the count is reached, once per window and key.\n' +
+    "- `rate-of-change`: a window's count reaches `factor` times the previous window's and at least `minCount` (default " +
+    "10). A key's first window is its baseline and never fires; a previous window without events counts 0; a key not " +
+    'seen for two whole windows is forgotten (bounded memory), so that its next window is a first window again.\n' +
+    "- `new-cluster`: each tuple of a cluster bolt's `alert` stream at least `minDistance` (default 0) from its nearest " +
+    "cluster; key: the cluster bolt's key (e.g. the host), else `*`.\n" +
+    '- `topn-entry`: a ranking key matched by `watch` is in the ranking (only its first `top` places, when set) of ' +
+    '`dimension` (any, when unset) and was not in the previous ranking of that dimension; key `dimension=value`.\n\n' +
+    '`where` maps event fields to a value, a list of values, a `/regex/`, or `{min, max}`; `severity` and `facility` take ' +
+    'numbers or keywords, so `severity: {max: err}` means err or worse. `watch` takes values and `/regex/`es.\n\n' +
+    "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
+    "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
+    'and suppression is measured in that time. Events older than the previous window of their key are late (counted, `late`).\n\n' +
+    'Notifications are part of the bolt (`notify`), not separate sinks: they come after suppression, never block the ' +
+    'executor (bounded queues, drops counted as `notify_dropped{reason=type}`), and a failing webhook is retried on its own ' +
+    'rather than replaying the stream. Stream `default` feeds any ordinary sink (file, stdout) as well. To keep strategies ' +
+    'in their own file, declare the alert bolt in it and `includes:` that file from the topology.\n\n' +
+    'Grouping: the counters are per task; use parallelism 1 (global grouping), or fields grouping on `host` when every ' +
+    'count strategy has `host` in `by`. Counters: `alerts{reason=strategy}`, `suppressed{reason=strategy}`, `late`, ' +
+    '`skipped{reason}`, `dropped{reason}`, `notified{reason=type}`, `notify_retries`, `notify_failed`, `notify_dropped`.',
+  fields: alertBoltFields,
+  examples: [
+    {
+      title: 'Link flaps per device, a surge of failed logins, and new behaviour, printed and posted',
+      yaml:
+        'id: alerts\ntype: alert\nconfig:\n  suppress: 15m\n  strategies:\n' +
+        '    - name: link-flap\n      severity: major\n      threshold: { where: { eventType: LINK-UPDOWN }, window: 5m, count: 10, by: [host] }\n' +
+        '    - name: login-surge\n      severity: minor\n      rate-of-change: { where: { eventType: /LOGIN_FAIL/ }, window: 5m, factor: 3, minCount: 20, by: [host] }\n' +
+        '    - name: new-behaviour\n      severity: warning\n      new-cluster: { minDistance: 0.3 }\n' +
+        '  notify:\n    - type: stdout\n    - type: webhook\n      url: http://alertmanager.local:9000/hook\n      minSeverity: major',
+    },
+    {
+      title: 'Critical syslog per device and watched sources entering the Top-10, to NATS',
+      yaml:
+        'id: noc\ntype: alert\nconfig:\n  strategies:\n' +
+        '    - name: critical-burst\n      severity: critical\n      suppress: 30m\n      threshold: { where: { severity: { max: crit } }, window: 1m, count: 1, by: [host] }\n' +
+        '    - name: watched-source\n      severity: major\n      topn-entry: { dimension: srcIp, watch: [198.51.100.7, "/^203\\\\.0\\\\.113\\\\./"], top: 10 }\n' +
+        '  notify:\n    - type: nats\n      subject: noc.alerts.{severity}\n    - type: file\n      path: /var/log/qitian/alerts.jsonl',
+    },
+  ],
+};

@@ -1,0 +1,88 @@
+/**
+ * The cluster and alert bolts in a topology file: strategies kept in an included file, the
+ * cluster bolt fields-grouped on its key, and the alert bolt fed by events and cluster alerts.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineSpout, field } from '@qitian/api';
+import { createRegistry, parseTopology } from '@qitian/topology';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_FIELDS } from '../../syslog/event.js';
+import { clusterBolt } from '../cluster/index.js';
+import { type AlertBolt, alertBolt } from './index.js';
+
+/** Stands for the parse bolt: declares the event fields. */
+const events = defineSpout({
+  spec: { summary: 'Emits parsed events', fields: { n: field.int({ description: 'unused here', default: 0 }) } },
+  outputs: () => ({ default: [...EVENT_FIELDS] }),
+  create: () => ({ next: () => 'end' as const }),
+});
+
+const ref = (e: string) => ({ url: 'file:///qitian/netops/index.js', export: e });
+const registry = createRegistry([
+  { type: 'events', definition: events, ref: ref('events') },
+  { type: 'cluster', definition: clusterBolt, ref: ref('clusterBolt') },
+  { type: 'alert', definition: alertBolt, ref: ref('alertBolt') },
+]);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qitian-alert-topo-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('cluster and alert in a topology file', () => {
+  it('loads strategies from an included file and wires keyed clustering into alerting', async () => {
+    await writeFile(
+      join(dir, 'alerts.yaml'),
+      [
+        'bolts:',
+        '  - id: alerts',
+        '    type: alert',
+        '    config:',
+        '      suppress: 15m',
+        '      strategies:',
+        '        - name: link-flap',
+        '          severity: major',
+        '          threshold: { where: { eventType: LINK-UPDOWN }, window: 5m, count: 10, by: [host] }',
+        '        - name: new-behaviour',
+        '          new-cluster: { minDistance: 0.3 }',
+        'streams:',
+        '  - { from: events, to: alerts, grouping: { type: global } }',
+        '  - { from: behaviour, to: alerts, grouping: { type: global, stream: alert } }',
+        '',
+      ].join('\n'),
+    );
+    const main = [
+      'name: netops-alerts',
+      'includes: [alerts.yaml]',
+      'spouts:',
+      '  - { id: events, type: events }',
+      'bolts:',
+      '  - id: behaviour',
+      '    type: cluster',
+      '    parallelism: 2',
+      '    config: { keyBy: host, window: 5m }',
+      'streams:',
+      '  - { from: events, to: behaviour, grouping: { type: fields, fields: [host] } }',
+      '',
+    ].join('\n');
+    const spec = await parseTopology(main, join(dir, 'main.yaml'), { registry, env: {} });
+    const alerts = spec.components.find((c) => c.id === 'alerts')!;
+    const bolt = alertBolt.create(alerts.config as never) as AlertBolt;
+    expect(bolt.strategies.map((s) => [s.name, s.kind, s.severity, s.suppress])).toEqual([
+      ['link-flap', 'threshold', 'major', 15 * 60_000],
+      ['new-behaviour', 'new-cluster', 'warning', 15 * 60_000],
+    ]);
+    const behaviour = spec.components.find((c) => c.id === 'behaviour')!;
+    expect(behaviour.outputs.alert?.[0]).toBe('host');
+    expect(spec.streams.map((s) => `${s.from}->${s.to}:${s.grouping.type}:${s.grouping.stream}`).sort()).toEqual([
+      'behaviour->alerts:global:alert',
+      'events->alerts:global:default',
+      'events->behaviour:fields:default',
+    ]);
+  });
+});
