@@ -1,0 +1,292 @@
+/**
+ * RFC 6587 framing of a syslog byte stream (TCP, and TLS after RFC 5425), one decoder per
+ * connection. The framing is detected from the connection's first byte: a digit means
+ * octet-counting (`MSG-LEN SP MSG`), anything else non-transparent framing (messages ended by
+ * LF; CR LF and NUL are accepted as trailers too).
+ *
+ * The decoder works on bytes and never buffers more than one frame: a frame that lies inside one
+ * chunk is handed over as a slice of that chunk; only a frame split across chunks is joined.
+ */
+
+export type FramingMode = 'unknown' | 'octet-counting' | 'non-transparent';
+
+/** Where a decoder delivers what it finds. Implemented once per connection (no per-frame closures). */
+export interface FrameSink {
+  /** One complete message: bytes [start, end) of `buf`, trailer removed. */
+  frame(buf: Buffer, start: number, end: number): void;
+  /**
+   * A frame longer than the maximum was skipped. `offset` is where it starts in the connection
+   * (its length field for octet-counting), `length` its size in bytes (for a line: the bytes seen
+   * when it was found too long, a lower bound).
+   */
+  tooLong(offset: number, length: number): void;
+}
+
+/** Why a stream cannot be framed any more; the connection must be closed. */
+export interface FramingError {
+  /** Machine-readable: `bad_length` (not a valid MSG-LEN), `length_overflow` (more than 9 digits), `zero_length`. */
+  readonly reason: string;
+  /** Byte offset in the connection where the bad byte is. */
+  readonly offset: number;
+  readonly message: string;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+const SP = 0x20;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** MSG-LEN digits accepted: up to 999,999,999 bytes; more cannot be meant and marks garbage. */
+const MAX_LEN_DIGITS = 9;
+
+// Octet-counting states.
+const LEN = 0;
+const BODY = 1;
+const SKIP = 2;
+
+function isTrailer(b: number): boolean {
+  return b === LF || b === CR || b === NUL;
+}
+
+function showByte(b: number): string {
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  return b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}' (${hex})` : hex;
+}
+
+export class FrameDecoder {
+  mode: FramingMode = 'unknown';
+  /** Bytes of the connection consumed before the current chunk. */
+  private base = 0;
+  /** Set once the stream is broken; later chunks are ignored. */
+  error: FramingError | undefined;
+
+  // Octet-counting.
+  private state = LEN;
+  private len = 0;
+  private lenDigits = 0;
+  /** Connection offset of the current frame's length field. */
+  private frameOffset = 0;
+  private remaining = 0;
+
+  // A frame (or line) split across chunks.
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  /** Non-transparent: inside an over-long line, discarding up to the next trailer. */
+  private skipping = false;
+  private skipped = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly sink: FrameSink,
+  ) {}
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.base;
+  }
+
+  /** True while a frame has started and not ended (bytes would be lost if the stream ended now). */
+  get midFrame(): boolean {
+    if (this.mode === 'octet-counting') return this.state !== LEN || this.lenDigits > 0;
+    return this.partsLen > 0 || this.skipping;
+  }
+
+  /** Decodes one chunk. Returns false once the stream is broken (see `error`). */
+  push(chunk: Buffer): boolean {
+    if (this.error) return false;
+    let i = 0;
+    const len = chunk.length;
+    if (this.mode === 'unknown') {
+      // Stray trailers before the first message say nothing about the framing.
+      while (i < len && isTrailer(chunk[i]!)) i++;
+      if (i === len) {
+        this.base += len;
+        return true;
+      }
+      const b = chunk[i]!;
+      this.mode = b >= ZERO && b <= NINE ? 'octet-counting' : 'non-transparent';
+    }
+    if (this.mode === 'octet-counting') this.octets(chunk, i);
+    else this.lines(chunk, i);
+    this.base += len;
+    return this.error === undefined;
+  }
+
+  /**
+   * The stream ended. A non-transparent stream's last line without a trailer is delivered; returns
+   * the bytes of an unfinished frame that are lost (0 when the stream ended between frames).
+   */
+  finish(): number {
+    if (this.error) return 0;
+    let lost = 0;
+    if (this.mode === 'octet-counting') {
+      if (this.state === BODY) lost = this.len - this.remaining;
+      else if (this.state === LEN && this.lenDigits > 0) lost = this.lenDigits;
+    } else if (!this.skipping && this.partsLen > 0) {
+      const joined = Buffer.concat(this.parts, this.partsLen);
+      let end = joined.length;
+      if (end > 0 && joined[end - 1] === CR) end--;
+      if (end > 0) this.sink.frame(joined, 0, end);
+    }
+    this.parts = [];
+    this.partsLen = 0;
+    this.state = LEN;
+    this.lenDigits = 0;
+    this.skipping = false;
+    return lost;
+  }
+
+  private fail(reason: string, at: number, message: string): void {
+    this.error = { reason, offset: at, message };
+    this.parts = [];
+    this.partsLen = 0;
+  }
+
+  private octets(chunk: Buffer, i: number): void {
+    const len = chunk.length;
+    const max = this.maxBytes;
+    while (i < len) {
+      if (this.state === LEN) {
+        const b = chunk[i]!;
+        if (b >= ZERO && b <= NINE) {
+          if (this.lenDigits === 0) this.frameOffset = this.base + i;
+          if (++this.lenDigits > MAX_LEN_DIGITS) {
+            this.fail('length_overflow', this.base + i, `octet count longer than ${MAX_LEN_DIGITS} digits at byte ${this.frameOffset}`);
+            return;
+          }
+          this.len = this.len * 10 + (b - ZERO);
+          i++;
+          continue;
+        }
+        if (this.lenDigits === 0) {
+          // Tolerated between frames: senders that end each frame with a newline anyway.
+          if (isTrailer(b)) {
+            i++;
+            continue;
+          }
+          this.fail('bad_length', this.base + i, `expected an octet count (digits) at byte ${this.base + i}, got ${showByte(b)}`);
+          return;
+        }
+        if (b !== SP) {
+          this.fail('bad_length', this.base + i, `expected a space after the octet count ${this.len} at byte ${this.base + i}, got ${showByte(b)}`);
+          return;
+        }
+        if (this.len === 0) {
+          this.fail('zero_length', this.frameOffset, `octet count 0 at byte ${this.frameOffset}`);
+          return;
+        }
+        i++;
+        this.remaining = this.len;
+        this.lenDigits = 0;
+        if (this.len > max) {
+          this.sink.tooLong(this.frameOffset, this.len);
+          this.state = SKIP;
+        } else {
+          this.state = BODY;
+        }
+        continue;
+      }
+      const avail = len - i;
+      if (this.state === SKIP) {
+        if (avail < this.remaining) {
+          this.remaining -= avail;
+          return;
+        }
+        i += this.remaining;
+        this.endFrame();
+        continue;
+      }
+      // BODY
+      if (avail < this.remaining) {
+        this.parts.push(chunk.subarray(i));
+        this.partsLen += avail;
+        this.remaining -= avail;
+        return;
+      }
+      const end = i + this.remaining;
+      if (this.partsLen === 0) {
+        this.deliver(chunk, i, end);
+      } else {
+        this.parts.push(chunk.subarray(i, end));
+        const joined = Buffer.concat(this.parts, this.partsLen + this.remaining);
+        this.parts = [];
+        this.partsLen = 0;
+        this.deliver(joined, 0, joined.length);
+      }
+      i = end;
+      this.endFrame();
+    }
+  }
+
+  private endFrame(): void {
+    this.state = LEN;
+    this.len = 0;
+    this.lenDigits = 0;
+    this.remaining = 0;
+  }
+
+  /** An octet-counted frame: one trailing LF, CR LF or NUL inside the count is removed too. */
+  private deliver(buf: Buffer, start: number, end: number): void {
+    if (end > start) {
+      const last = buf[end - 1]!;
+      if (last === NUL) end--;
+      else if (last === LF) {
+        end--;
+        if (end > start && buf[end - 1] === CR) end--;
+      }
+    }
+    if (end > start) this.sink.frame(buf, start, end);
+  }
+
+  private lines(chunk: Buffer, i: number): void {
+    const len = chunk.length;
+    const max = this.maxBytes;
+    // Next LF and next NUL at or after i; -1 when none (searched once per chunk, not per line).
+    let lf = chunk.indexOf(LF, i);
+    let nul = chunk.indexOf(NUL, i);
+    while (i < len) {
+      if (lf !== -1 && lf < i) lf = chunk.indexOf(LF, i);
+      if (nul !== -1 && nul < i) nul = chunk.indexOf(NUL, i);
+      const stop = lf === -1 ? nul : nul === -1 ? lf : Math.min(lf, nul);
+      if (stop === -1) {
+        // No trailer in the rest of the chunk: an unfinished line.
+        const avail = len - i;
+        if (this.skipping) this.skipped += avail;
+        else if (this.partsLen + avail > max + 1) {
+          // (+1: the line may still end with CR LF, and the CR does not count.)
+          this.skipping = true;
+          this.skipped = this.partsLen + avail;
+          this.frameOffset = this.partsLen > 0 ? this.frameOffset : this.base + i;
+          this.parts = [];
+          this.partsLen = 0;
+        } else {
+          if (this.partsLen === 0) this.frameOffset = this.base + i;
+          this.parts.push(chunk.subarray(i));
+          this.partsLen += avail;
+        }
+        return;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+        this.sink.tooLong(this.frameOffset, this.skipped + (stop - i));
+      } else if (this.partsLen > 0) {
+        const total = this.partsLen + (stop - i);
+        let end = total;
+        this.parts.push(chunk.subarray(i, stop));
+        const joined = Buffer.concat(this.parts, total);
+        this.parts = [];
+        this.partsLen = 0;
+        if (end > 0 && joined[end - 1] === CR) end--;
+        if (end > max) this.sink.tooLong(this.frameOffset, end);
+        else if (end > 0) this.sink.frame(joined, 0, end);
+      } else {
+        let end = stop;
+        if (end > i && chunk[end - 1] === CR) end--;
+        if (end - i > max) this.sink.tooLong(this.base + i, end - i);
+        else if (end > i) this.sink.frame(chunk, i, end);
+      }
+      i = stop + 1;
+    }
+  }
+}

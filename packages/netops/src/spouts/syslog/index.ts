@@ -1,0 +1,19 @@
+import { defineSpout } from '@qitian/api';
+import { RAW_FIELDS } from '../../syslog/event.js';
+import { syslogSpoutSpec } from './spec.js';
+import { SyslogSpout } from './syslog.js';
+
+export { SyslogListenError } from './errors.js';
+export type { FrameSink, FramingError, FramingMode } from './framing.js';
+export { FrameDecoder } from './framing.js';
+export type { SyslogSpoutConfig } from './spec.js';
+export { DEFAULT_PORTS, syslogSpoutFields, syslogSpoutSpec } from './spec.js';
+export type { SyslogAddress } from './syslog.js';
+export { formatPeer, SyslogSpout } from './syslog.js';
+
+/** `type: syslog` spout: raw syslog messages received over UDP, TCP (RFC 6587) or TLS (RFC 5425). */
+export const syslogSpout = defineSpout({
+  spec: syslogSpoutSpec,
+  outputs: () => ({ default: [...RAW_FIELDS] }),
+  create: (config) => new SyslogSpout(config),
+});

@@ -1,0 +1,653 @@
+import dgram from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
+import { describeSystemError } from '../../errors.js';
+import { SyslogListenError } from './errors.js';
+import { type FrameSink, FrameDecoder } from './framing.js';
+import { UdpKernelDrops } from './kernel-drops.js';
+import { DEFAULT_PORTS, type SyslogSpoutConfig } from './spec.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+/** Counters not counted by `next` (when the topology is stalled) are counted at least this often. */
+const FLUSH_MS = 1000;
+const KEEPALIVE_MS = 60_000;
+const INITIAL_RING = 1024;
+/** Warnings about bad input from peers: at most this many a minute, then a summary. */
+const WARNINGS_PER_MINUTE = 20;
+
+/** Where the spout listens, once open; `port` is the bound port (useful with port 0). */
+export interface SyslogAddress {
+  readonly protocol: 'udp' | 'tcp' | 'tls';
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `ip:port`, `[ipv6]:port`; IPv4-mapped IPv6 addresses (from a `::` listener) are shown as IPv4. */
+export function formatPeer(address: string | undefined, port: number | undefined): string {
+  if (!address) return 'unknown';
+  if (address.startsWith('::ffff:') && net.isIPv4(address.slice(7))) address = address.slice(7);
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** One TCP or TLS connection: its framing state and where its frames go. */
+class Connection implements FrameSink {
+  readonly decoder: FrameDecoder;
+  /** Receive time of the chunk being decoded. */
+  now = 0;
+  paused = false;
+  /** Why it was closed, when this side closed it. */
+  closeReason: string | undefined;
+
+  constructor(
+    private readonly spout: SyslogSpout,
+    readonly socket: net.Socket,
+    readonly peer: string,
+    maxBytes: number,
+  ) {
+    this.decoder = new FrameDecoder(maxBytes, this);
+  }
+
+  frame(buf: Buffer, start: number, end: number): void {
+    this.spout.accept(buf.toString('utf8', start, end), this.peer, this.now);
+  }
+
+  tooLong(offset: number, length: number): void {
+    this.spout.frameTooLong(this, offset, length);
+  }
+}
+
+/**
+ * Listens on one UDP port or one TCP/TLS port and emits each syslog message raw. I/O callbacks
+ * fill a ring buffer (parallel arrays); `next` emits from it and never waits.
+ */
+export class SyslogSpout implements Spout<SyslogSpoutConfig> {
+  private ctx!: SpoutContext<SyslogSpoutConfig>;
+  private collector!: SpoutCollector;
+  private readonly maxBuffered: number;
+  private readonly maxBytes: number;
+  private readonly idleMs: number;
+
+  // Ring buffer of messages waiting to be emitted.
+  private lines: string[] = new Array<string>(INITIAL_RING).fill('');
+  private peers: string[] = new Array<string>(INITIAL_RING).fill('');
+  private times: number[] = new Array<number>(INITIAL_RING).fill(0);
+  private mask = INITIAL_RING - 1;
+  private head = 0;
+  private size = 0;
+  /** `next` returned 'idle' and the executor waits for wake(). */
+  private waiting = false;
+  private closed = false;
+
+  // Listeners.
+  private udp: dgram.Socket | undefined;
+  private server: net.Server | undefined;
+  private readonly conns = new Set<Connection>();
+  private paused: Connection[] = [];
+  private bound: SyslogAddress | undefined;
+  private flushTimer: ReturnType<typeof setInterval> | undefined;
+  private kernelDrops: UdpKernelDrops | undefined;
+  private kernelPoll: Promise<void> | undefined;
+
+  // Counts not yet reported (reported per batch, never per message).
+  private nReceived = 0;
+  private nBytes = 0;
+  private nTruncated = 0;
+  private nQueueFull = 0;
+  private nTooLong = 0;
+  private nEmpty = 0;
+  private nIncomplete = 0;
+  private nKernel = 0;
+  private nConnections = 0;
+  private readonly disconnects = new Map<string, number>();
+
+  // The last UDP sender, so that a run of datagrams from one device builds its peer string once.
+  private lastAddr = '';
+  private lastPort = -1;
+  private lastPeer = '';
+
+  // Rate limit of warnings about peers' input.
+  private warnWindow = 0;
+  private warnsInWindow = 0;
+  private warnsSuppressed = 0;
+
+  constructor(private readonly config: SyslogSpoutConfig) {
+    this.maxBuffered = config.maxBuffered;
+    this.maxBytes = config.maxMessageBytes;
+    this.idleMs = config.idleTimeout;
+  }
+
+  /** Where the spout listens, once open. */
+  get address(): SyslogAddress | undefined {
+    return this.bound;
+  }
+
+  /** Messages received and not yet emitted. */
+  get bufferedMessages(): number {
+    return this.size;
+  }
+
+  /** TCP/TLS connections open now. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  async open(context: SpoutContext<SyslogSpoutConfig>, collector: SpoutCollector): Promise<void> {
+    this.ctx = context;
+    this.collector = collector;
+    const { protocol, host } = this.config;
+    const port = this.config.port ?? DEFAULT_PORTS[protocol];
+    const { tlsCert, tlsKey, tlsCa } = this.config;
+    if (protocol === 'tls' && (tlsCert === undefined || tlsKey === undefined)) {
+      throw new SyslogListenError(
+        protocol,
+        host,
+        port,
+        'config',
+        `syslog spout: protocol tls needs tlsCert and tlsKey (paths of the PEM certificate and key)${tlsCert === undefined ? '; tlsCert is missing' : ''}${tlsKey === undefined ? '; tlsKey is missing' : ''}`,
+      );
+    }
+    if (protocol !== 'tls' && (tlsCert !== undefined || tlsKey !== undefined || tlsCa !== undefined)) {
+      throw new SyslogListenError(
+        protocol,
+        host,
+        port,
+        'config',
+        `syslog spout: tlsCert, tlsKey and tlsCa apply to protocol tls only, and this spout listens on ${protocol}; set protocol: tls or remove them`,
+      );
+    }
+    if (protocol === 'udp') await this.listenUdp(host, port);
+    else await this.listenStream(protocol, host, port);
+    this.flushTimer = setInterval(() => {
+      this.flushCounts();
+      if (this.kernelDrops !== undefined && this.kernelPoll === undefined) this.kernelPoll = this.pollKernelDrops();
+    }, FLUSH_MS);
+    this.flushTimer.unref?.();
+    context.logger.info(`syslog spout: listening on ${protocol} ${hostPort(host, this.bound!.port)}`, { ...this.bound });
+  }
+
+  next(max: number): SpoutStatus {
+    const n = Math.min(max, this.size);
+    if (n > 0) {
+      const collector = this.collector;
+      const lines = this.lines;
+      const peers = this.peers;
+      const times = this.times;
+      const mask = this.mask;
+      let h = this.head;
+      for (let k = 0; k < n; k++) {
+        collector.emit([lines[h]!, peers[h]!, times[h]!]);
+        lines[h] = '';
+        h = (h + 1) & mask;
+      }
+      this.head = h;
+      this.size -= n;
+    }
+    this.flushCounts();
+    if (this.paused.length > 0 && this.size <= this.maxBuffered >>> 1) this.resumeAll();
+    if (this.size > 0) return 'more';
+    this.waiting = true;
+    return 'idle';
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.countKernelDrops(); // the last drops before the socket goes
+    this.kernelDrops = undefined;
+    const udp = this.udp;
+    this.udp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      const waits = [new Promise<void>((resolve) => server.close(() => resolve()))];
+      for (const c of this.conns) {
+        c.closeReason ??= 'shutdown';
+        // onClose counts it: wait for it, so that the last count below includes it.
+        if (!c.socket.closed) waits.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
+        c.socket.destroy();
+      }
+      await Promise.all(waits);
+    }
+    this.flushCounts();
+  }
+
+  // --- called by connections -------------------------------------------------------------------
+
+  /** @internal A framed TCP/TLS message. */
+  accept(line: string, peer: string, receivedAt: number): void {
+    this.nReceived++;
+    this.push(line, peer, receivedAt);
+  }
+
+  /** @internal A frame longer than maxMessageBytes was skipped. */
+  frameTooLong(conn: Connection, offset: number, length: number): void {
+    this.nReceived++;
+    this.nTooLong++;
+    this.warnLimited(
+      `syslog spout: skipped a message of ${length} bytes from ${conn.peer} at byte ${offset} of the connection (${conn.decoder.mode}): ` +
+        `longer than maxMessageBytes ${this.maxBytes} (counted as dropped, reason too_long)`,
+      { peer: conn.peer, offset, length, maxMessageBytes: this.maxBytes },
+    );
+  }
+
+  // --- buffer ------------------------------------------------------------------------------------
+
+  private push(line: string, peer: string, t: number): void {
+    if (this.size === this.lines.length) this.grow();
+    const i = (this.head + this.size) & this.mask;
+    this.lines[i] = line;
+    this.peers[i] = peer;
+    this.times[i] = t;
+    this.size++;
+  }
+
+  /** Doubles the ring (TCP may overshoot maxBuffered by what was already read). */
+  private grow(): void {
+    const cap = this.lines.length;
+    const lines = new Array<string>(cap * 2).fill('');
+    const peers = new Array<string>(cap * 2).fill('');
+    const times = new Array<number>(cap * 2).fill(0);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & this.mask;
+      lines[k] = this.lines[i]!;
+      peers[k] = this.peers[i]!;
+      times[k] = this.times[i]!;
+    }
+    this.lines = lines;
+    this.peers = peers;
+    this.times = times;
+    this.head = 0;
+    this.mask = cap * 2 - 1;
+  }
+
+  /** Tells the executor that `next` has something to emit, when it was told there was nothing. */
+  private notify(): void {
+    if (this.waiting && this.size > 0) {
+      this.waiting = false;
+      this.ctx.wake();
+    }
+  }
+
+  // --- counters and warnings ---------------------------------------------------------------------
+
+  private flushCounts(): void {
+    const ctx = this.ctx;
+    if (this.nReceived > 0) {
+      ctx.count('received', this.nReceived);
+      this.nReceived = 0;
+    }
+    if (this.nBytes > 0) {
+      ctx.count('bytes', this.nBytes);
+      this.nBytes = 0;
+    }
+    if (this.nTruncated > 0) {
+      ctx.count('truncated', this.nTruncated);
+      this.nTruncated = 0;
+    }
+    if (this.nQueueFull > 0) {
+      ctx.count('dropped', this.nQueueFull, 'queue_full');
+      this.nQueueFull = 0;
+    }
+    if (this.nTooLong > 0) {
+      ctx.count('dropped', this.nTooLong, 'too_long');
+      this.nTooLong = 0;
+    }
+    if (this.nEmpty > 0) {
+      ctx.count('dropped', this.nEmpty, 'empty');
+      this.nEmpty = 0;
+    }
+    if (this.nIncomplete > 0) {
+      ctx.count('dropped', this.nIncomplete, 'incomplete');
+      this.nIncomplete = 0;
+    }
+    if (this.nKernel > 0) {
+      ctx.count('dropped', this.nKernel, 'kernel');
+      this.nKernel = 0;
+    }
+    if (this.nConnections > 0) {
+      ctx.count('connections', this.nConnections);
+      this.nConnections = 0;
+    }
+    if (this.disconnects.size > 0) {
+      for (const [reason, n] of this.disconnects) ctx.count('disconnects', n, reason);
+      this.disconnects.clear();
+    }
+  }
+
+  private disconnected(reason: string): void {
+    this.disconnects.set(reason, (this.disconnects.get(reason) ?? 0) + 1);
+  }
+
+  /** Warnings caused by what peers send: a flood of bad input must not flood the log. */
+  private warnLimited(msg: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - this.warnWindow >= 60_000) {
+      if (this.warnsSuppressed > 0) {
+        this.ctx.logger.warn(`syslog spout: ${this.warnsSuppressed} more warnings about peers' input were not logged in the last minute`, {
+          suppressed: this.warnsSuppressed,
+        });
+      }
+      this.warnWindow = now;
+      this.warnsInWindow = 0;
+      this.warnsSuppressed = 0;
+    }
+    if (this.warnsInWindow < WARNINGS_PER_MINUTE) {
+      this.warnsInWindow++;
+      this.ctx.logger.warn(msg, fields);
+    } else {
+      this.warnsSuppressed++;
+    }
+  }
+
+  // --- UDP ---------------------------------------------------------------------------------------
+
+  private async listenUdp(host: string, port: number): Promise<void> {
+    const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind({ port, address: host, exclusive: true }, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      try {
+        sock.close();
+      } catch {
+        // never bound
+      }
+      throw this.listenError(err, 'udp', host, port);
+    }
+    this.udp = sock;
+    const local = sock.address();
+    this.bound = { protocol: 'udp', host, port: local.port };
+    const drops = new UdpKernelDrops(local.address, local.port);
+    if ((await drops.delta()) !== undefined) this.kernelDrops = drops;
+    const want = this.config.recvBufferBytes;
+    if (want > 0) {
+      try {
+        sock.setRecvBufferSize(want);
+      } catch (err) {
+        this.ctx.logger.warn(`syslog spout: cannot set the UDP receive buffer to ${want} bytes: ${describeSystemError(err)}`, { recvBufferBytes: want });
+      }
+    }
+    const granted = sock.getRecvBufferSize();
+    if (want > 0 && granted < want) {
+      this.ctx.logger.warn(
+        `syslog spout: the UDP receive buffer is ${granted} bytes, less than the ${want} asked for: Linux caps it at net.core.rmem_max ` +
+          `(raise it with sysctl -w net.core.rmem_max=${want}); bursts beyond it are dropped by the kernel (counted as dropped, reason kernel)`,
+        { recvBufferBytes: want, granted },
+      );
+    } else {
+      this.ctx.logger.info(`syslog spout: UDP receive buffer ${granted} bytes`, { granted });
+    }
+    sock.on('message', this.onDatagram);
+    sock.on('error', (err) => {
+      this.ctx.count('errors', 1, 'socket');
+      this.ctx.logger.error(`syslog spout: UDP socket error on ${hostPort(host, this.bound!.port)}: ${describeSystemError(err)}`, {
+        code: (err as { code?: unknown }).code,
+      });
+    });
+  }
+
+  /**
+   * Reads now how many datagrams the kernel dropped since the last read (Linux: /proc/net/udp); it
+   * is read every second anyway. They are counted as dropped, reason kernel.
+   */
+  async countKernelDrops(): Promise<void> {
+    while (this.kernelPoll !== undefined) await this.kernelPoll;
+    if (this.kernelDrops !== undefined) await (this.kernelPoll = this.pollKernelDrops());
+  }
+
+  private async pollKernelDrops(): Promise<void> {
+    try {
+      const n = await this.kernelDrops?.delta();
+      if (n !== undefined && n > 0) {
+        this.nKernel += n;
+        this.warnLimited(
+          `syslog spout: the kernel dropped ${n} UDP datagrams: the socket receive buffer was full (counted as dropped, reason kernel); ` +
+            'raise recvBufferBytes (and net.core.rmem_max) or the parallelism after this spout',
+          { dropped: n, recvBufferBytes: this.config.recvBufferBytes },
+        );
+      }
+    } finally {
+      this.kernelPoll = undefined;
+    }
+  }
+
+  private readonly onDatagram = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    this.nReceived++;
+    let end = msg.length;
+    this.nBytes += end;
+    if (end > this.maxBytes) {
+      end = this.maxBytes;
+      this.nTruncated++;
+    } else if (end > 0) {
+      const last = msg[end - 1]!;
+      if (last === NUL) end--;
+      else if (last === LF) {
+        end--;
+        if (end > 0 && msg[end - 1] === CR) end--;
+      }
+    }
+    if (end === 0) {
+      this.nEmpty++;
+      return;
+    }
+    if (this.size >= this.maxBuffered) {
+      this.nQueueFull++;
+      return;
+    }
+    if (rinfo.port !== this.lastPort || rinfo.address !== this.lastAddr) {
+      this.lastAddr = rinfo.address;
+      this.lastPort = rinfo.port;
+      this.lastPeer = formatPeer(rinfo.address, rinfo.port);
+    }
+    this.push(msg.toString('utf8', 0, end), this.lastPeer, Date.now());
+    if (this.waiting) this.notify();
+  };
+
+  // --- TCP and TLS -------------------------------------------------------------------------------
+
+  private async listenStream(protocol: 'tcp' | 'tls', host: string, port: number): Promise<void> {
+    let server: net.Server;
+    if (protocol === 'tls') {
+      const read = async (key: string, path: string): Promise<Buffer> => {
+        try {
+          return await readFile(path);
+        } catch (err) {
+          throw new SyslogListenError(protocol, host, port, 'tls', `syslog spout: cannot read ${key} "${path}": ${describeSystemError(err)}`, {
+            cause: err,
+          });
+        }
+      };
+      const cert = await read('tlsCert', this.config.tlsCert!);
+      const key = await read('tlsKey', this.config.tlsKey!);
+      const ca = this.config.tlsCa === undefined ? undefined : await read('tlsCa', this.config.tlsCa);
+      try {
+        server = tls.createServer(
+          { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined, minVersion: 'TLSv1.2' },
+          this.onConnection,
+        );
+      } catch (err) {
+        throw new SyslogListenError(
+          protocol,
+          host,
+          port,
+          'tls',
+          `syslog spout: the TLS certificate "${this.config.tlsCert}" and key "${this.config.tlsKey}"${ca ? ` (with CA "${this.config.tlsCa}")` : ''} ` +
+            `cannot be used: ${describeSystemError(err)}`,
+          { cause: err },
+        );
+      }
+      server.on('tlsClientError', (err, socket) => {
+        this.disconnected('tls_handshake');
+        this.warnLimited(`syslog spout: TLS handshake with ${formatPeer(socket.remoteAddress, socket.remotePort)} failed: ${err.message}`, {
+          peer: formatPeer(socket.remoteAddress, socket.remotePort),
+          code: (err as { code?: unknown }).code,
+        });
+      });
+    } else {
+      server = net.createServer(this.onConnection);
+    }
+    server.maxConnections = this.config.maxConnections;
+    server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+      this.disconnected('too_many');
+      this.warnLimited(
+        `syslog spout: refused a connection from ${formatPeer(data?.remoteAddress, data?.remotePort)}: maxConnections ${this.config.maxConnections} are open`,
+        { peer: formatPeer(data?.remoteAddress, data?.remotePort), maxConnections: this.config.maxConnections },
+      );
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host, exclusive: true }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      server.close();
+      throw this.listenError(err, protocol, host, port);
+    }
+    this.server = server;
+    this.bound = { protocol, host, port: (server.address() as net.AddressInfo).port };
+    server.on('error', (err) => {
+      this.ctx.count('errors', 1, 'socket');
+      this.ctx.logger.error(`syslog spout: ${protocol} server error on ${hostPort(host, this.bound!.port)}: ${describeSystemError(err)}`, {
+        code: (err as { code?: unknown }).code,
+      });
+    });
+  }
+
+  private readonly onConnection = (socket: net.Socket): void => {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this, socket, formatPeer(socket.remoteAddress, socket.remotePort), this.maxBytes);
+    this.conns.add(conn);
+    this.nConnections++;
+    socket.setKeepAlive(true, KEEPALIVE_MS);
+    if (this.idleMs > 0) socket.setTimeout(this.idleMs);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('end', () => this.onEnd(conn));
+    socket.on('timeout', () => {
+      conn.closeReason ??= 'idle';
+      this.ctx.logger.debug(`syslog spout: closing the connection from ${conn.peer}: idle for ${this.idleMs}ms`, { peer: conn.peer });
+      socket.destroy();
+    });
+    socket.on('error', (err) => {
+      conn.closeReason ??= 'error';
+      this.ctx.logger.debug(`syslog spout: connection from ${conn.peer}: ${describeSystemError(err)}`, { peer: conn.peer });
+    });
+    socket.on('close', () => this.onClose(conn));
+  };
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    conn.now = Date.now();
+    this.nBytes += chunk.length;
+    const before = this.size;
+    if (!conn.decoder.push(chunk)) {
+      const e = conn.decoder.error!;
+      conn.closeReason = 'framing_error';
+      this.ctx.count('framing_errors', 1, e.reason);
+      this.warnLimited(`syslog spout: closing the connection from ${conn.peer}: broken octet-counting framing: ${e.message}`, {
+        peer: conn.peer,
+        offset: e.offset,
+        reason: e.reason,
+      });
+      conn.socket.destroy();
+    }
+    if (this.size > before) this.notify();
+    if (this.size >= this.maxBuffered && !conn.paused && !conn.socket.destroyed) {
+      // TCP can be slowed: stop reading until `next` has emitted half of the buffer.
+      conn.paused = true;
+      conn.socket.pause();
+      if (this.idleMs > 0) conn.socket.setTimeout(0); // a paused connection is quiet because of us
+      this.paused.push(conn);
+    }
+  }
+
+  private resumeAll(): void {
+    const paused = this.paused;
+    this.paused = [];
+    for (const conn of paused) {
+      conn.paused = false;
+      if (conn.socket.destroyed) continue;
+      if (this.idleMs > 0) conn.socket.setTimeout(this.idleMs);
+      conn.socket.resume();
+    }
+  }
+
+  private onEnd(conn: Connection): void {
+    this.finishConnection(conn);
+  }
+
+  private finishConnection(conn: Connection): void {
+    const before = this.size;
+    const lost = conn.decoder.finish();
+    if (lost > 0) {
+      this.nReceived++;
+      this.nIncomplete++;
+      this.warnLimited(
+        `syslog spout: the connection from ${conn.peer} ended inside a frame at byte ${conn.decoder.offset}; its ${lost} bytes are lost (counted as dropped, reason incomplete)`,
+        { peer: conn.peer, offset: conn.decoder.offset, lost },
+      );
+    }
+    if (this.size > before) this.notify();
+  }
+
+  private onClose(conn: Connection): void {
+    if (!this.conns.delete(conn)) return;
+    if (!this.closed) this.finishConnection(conn);
+    this.disconnected(conn.closeReason ?? (this.closed ? 'shutdown' : 'peer'));
+  }
+
+  private listenError(err: unknown, protocol: string, host: string, port: number): SyslogListenError {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    let why: string;
+    switch (code) {
+      case 'EADDRINUSE':
+        why =
+          'address already in use (EADDRINUSE): another process, or another task of this component, is listening there' +
+          (this.ctx.parallelism > 1
+            ? `; this component has parallelism ${this.ctx.parallelism}, and Node 20 cannot share one port between tasks ` +
+              '(no SO_REUSEPORT): give it parallelism 1 per node, or declare one spout per port'
+            : '');
+        break;
+      case 'EACCES':
+      case 'EPERM':
+        why =
+          `permission denied (${code})` +
+          (port > 0 && port < 1024
+            ? `: ports below 1024 need root or CAP_NET_BIND_SERVICE; listen on ${DEFAULT_PORTS[protocol as 'udp']} instead, or redirect ${port} to it in the firewall`
+            : '');
+        break;
+      case 'EADDRNOTAVAIL':
+        why = `no interface of this machine has the address ${host} (EADDRNOTAVAIL)`;
+        break;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        why = `the host "${host}" does not resolve (${code})`;
+        break;
+      default:
+        why = describeSystemError(err);
+    }
+    return new SyslogListenError(protocol, host, port, 'listen', `syslog spout: cannot listen on ${protocol} ${hostPort(host, port)}: ${why}`, {
+      cause: err,
+    });
+  }
+}
