@@ -8,7 +8,22 @@ const ENTRY_KEYS = new Set(['id', 'type', 'config', 'parallelism']);
 
 describe('builtinComponents', () => {
   it('lists every built-in once per kind, with its export name and a ref to this module', () => {
-    expect(builtinComponents.map((c) => `${c.definition.kind}:${c.type}`).sort()).toEqual(['sink:file', 'sink:stdout', 'spout:file', 'spout:generator']);
+    expect(builtinComponents.map((c) => `${c.definition.kind}:${c.type}`).sort()).toEqual([
+      'bolt:alert',
+      'bolt:cluster',
+      'bolt:priority-route',
+      'bolt:syslog-parse',
+      'bolt:topn',
+      'sink:console-report',
+      'sink:file',
+      'sink:postgres',
+      'sink:severity-files',
+      'sink:stdout',
+      'spout:device-syslog',
+      'spout:file',
+      'spout:generator',
+      'spout:syslog',
+    ]);
     expect(builtinComponents).toHaveLength(builtinEntries.length);
     for (const c of builtinComponents) {
       expect(c.ref).toEqual({ url: NETOPS_MODULE_URL, export: c.export });

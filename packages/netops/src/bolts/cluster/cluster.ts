@@ -20,7 +20,8 @@ export const OTHER = '(other)';
 
 export function clusterOutputs(config: ClusterBoltConfig): Record<string, string[]> {
   const prefix = config.keyBy ? [config.keyBy] : [];
-  return { default: [...prefix, ...CLUSTER_FIELDS], alert: [...prefix, ...CLUSTER_ALERT_FIELDS] };
+  const alert = [...prefix, ...CLUSTER_ALERT_FIELDS];
+  return config.windows ? { default: [...prefix, ...CLUSTER_FIELDS], alert } : { alert };
 }
 
 /** One window being counted: per feature field, value name -> count. */
@@ -203,7 +204,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     if (a.evicted !== null) this.nEvicted++;
     const keyed = this.config.keyBy !== undefined;
     const row = [w.start, end, a.cluster, a.distance, a.isNew, w.total];
-    this.collector.emit(keyed ? [key, ...row] : row, null);
+    if (this.config.windows) this.collector.emit(keyed ? [key, ...row] : row, null);
     if (a.isNew && a.nearest !== null) {
       const alert = [w.start, end, a.cluster, a.distance, a.nearest, a.topFeatures];
       this.collector.emit(keyed ? [key, ...alert] : alert, null, 'alert');

@@ -65,6 +65,12 @@ export const clusterBoltFields = {
     default: 64,
     min: 1,
   }),
+  windows: field.boolean({
+    description:
+      'Emit one tuple per closed window on `default` (its cluster and distance). Set false when only the `alert` stream is ' +
+      'consumed: then `default` is not declared, and nothing is counted as dropped for want of a consumer.',
+    default: true,
+  }),
 } as const;
 
 export type ClusterBoltConfig = ConfigOf<typeof clusterBoltFields>;

@@ -19,7 +19,9 @@ describe('console-report sink', () => {
     const h = harness();
     h.report.execute(new TestTuple(ALERT, [T0, 'link-flap', 'major', 'sw-core-01', 'sw-core-01 LINK-UPDOWN: 120 events in 5m (>= 20)', {}]));
     expect(h.out).toEqual(['10:00:00 ALERT MAJOR [link-flap] sw-core-01 LINK-UPDOWN: 120 events in 5m (>= 20)\n']);
-    expect(h.collector.acked).toHaveLength(1);
+    h.report.execute(new TestTuple(ALERT, [T0, 'port-scan', 'major', '203.0.113.7', '300 matching events in 5m', {}]));
+    expect(h.out[1]).toBe('10:00:00 ALERT MAJOR [port-scan] 203.0.113.7: 300 matching events in 5m\n');
+    expect(h.collector.acked).toHaveLength(2);
     h.report.cleanup();
   });
 

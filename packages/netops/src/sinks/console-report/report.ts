@@ -104,7 +104,11 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     const severity = String(t.get('severity'));
     const time = Number(t.get('time'));
     const label = `ALERT ${severity.toUpperCase()}`;
-    const line = `${Number.isFinite(time) ? `${clock(time)} ` : ''}${this.paint(ALERT_COLORS[severity] ?? BOLD, label)} [${t.get('strategy')}] ${t.get('summary')}`;
+    const key = String(t.get('key') ?? '');
+    const summary = String(t.get('summary'));
+    // The key says where (a device, a source address); shown unless the summary already names it.
+    const where = key && !summary.includes(key) ? `${key}: ` : '';
+    const line = `${Number.isFinite(time) ? `${clock(time)} ` : ''}${this.paint(ALERT_COLORS[severity] ?? BOLD, label)} [${t.get('strategy')}] ${where}${summary}`;
     this.write(`${line}\n`);
   }
 

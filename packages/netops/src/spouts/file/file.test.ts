@@ -101,7 +101,10 @@ describe('file spout: reading', () => {
 
   it('counts the bytes it read, after gunzip', async () => {
     const text = Array.from({ length: 500 }, (_, i) => `line ${i}`).join('\n');
-    for (const [name, data] of [['b.log', Buffer.from(text)], ['b.gz', gzipSync(text)]] as const) {
+    for (const [name, data] of [
+      ['b.log', Buffer.from(text)],
+      ['b.gz', gzipSync(text)],
+    ] as const) {
       const h = await readAll(write(name, data), {}, { chunkBytes: 1000 });
       expect(h.context.counted('bytes')).toBe(Buffer.byteLength(text));
     }
