@@ -20,7 +20,6 @@ const RESET = '\x1b[0m';
 
 /** One line per alert, one block per window of rankings. */
 export class ConsoleReport implements Bolt<ConsoleReportConfig> {
-  private ctx!: TopologyContext;
   private collector!: OutputCollector;
   private readonly windows = new Map<number, WindowBlock>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -35,8 +34,7 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     this.color = config.color === 'always' || (config.color === 'auto' && isTty && !process.env.NO_COLOR);
   }
 
-  prepare(ctx: TopologyContext, collector: OutputCollector): void {
-    this.ctx = ctx;
+  prepare(_ctx: TopologyContext, collector: OutputCollector): void {
     this.collector = collector;
     this.timer = setInterval(() => this.printSettled(Date.now()), Math.max(50, this.config.settle / 2));
     this.timer.unref?.();
