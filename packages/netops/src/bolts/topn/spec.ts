@@ -47,7 +47,8 @@ export const topnFields = {
   dimensions: field.list({
     description:
       'What to rank: a list of `{ name, fields, n }`. The key of a tuple in a dimension is the value of its `fields` ' +
-      '(several fields are joined by `separator`); a tuple with a null or missing part is not counted in that dimension. ' +
+      '(several fields are joined by `separator`, a null part shown as `-`, and a tuple with every part null not counted); ' +
+      'with one field, a tuple whose value is null is not counted in that dimension. ' +
       '`n` overrides the top-level `n`. Default: the five of the network-ops method: `severity` [severity] (n 8), ' +
       '`event` [host, srcIp, dstIp, eventType], `source` [srcIp], `destination` [dstIp], `port` [dstPort].',
     items: 'any',

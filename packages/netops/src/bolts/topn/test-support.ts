@@ -98,8 +98,10 @@ export function bruteForce(
     for (let s = Math.floor(t / slide) * slide; s > t - size; s -= slide) {
       for (const d of dims) {
         const parts = d.fields.map((f) => v[EVENT[f as keyof typeof EVENT]]);
-        if (parts.some((p) => p === null || p === undefined)) continue;
-        const key = parts.map(String).join(separator);
+        // One field: a null value is not counted. Several: a null part is '-', all null is not counted.
+        const missing = (p: unknown) => p === null || p === undefined;
+        if (parts.length === 1 ? missing(parts[0]) : parts.every(missing)) continue;
+        const key = parts.map((p) => (missing(p) ? '-' : String(p))).join(separator);
         const id = `${s}/${d.name}`;
         let m = counts.get(id);
         if (!m) counts.set(id, (m = new Map()));

@@ -116,7 +116,7 @@ describe('topn single stage', () => {
       eventValues({ time: 1000, host: 'r1', severity: 3, eventType: 'LINK-UPDOWN', srcIp: '10.0.0.1', dstIp: '10.0.0.9', dstPort: 22 }),
       eventValues({ time: 2000, host: 'r1', severity: 3, eventType: 'LINK-UPDOWN', srcIp: '10.0.0.1', dstIp: '10.0.0.9', dstPort: 22 }),
       eventValues({ time: 3000, host: 'r2', severity: 6, eventType: 'SEC-LOGIN', srcIp: '10.0.0.2', dstIp: '10.0.0.9', dstPort: 443 }),
-      // no addresses: counted in severity only (and port is null too)
+      // no addresses: counted in severity, and in event with '-' for them (port is null: not counted)
       eventValues({ time: 4000, host: 'r2', severity: 6, eventType: 'SYS-RESTART' }),
       eventValues({ time: 5000, host: 'r3', severity: 0, eventType: null, srcIp: '10.0.0.2', dstIp: '10.0.0.8', dstPort: 22 }),
     ];
@@ -132,9 +132,11 @@ describe('topn single stage', () => {
     expect(by.severity).toMatchObject({ total: 5, distinct: 3 });
     expect(ranked(by.event)).toEqual([
       ['r1 | 10.0.0.1 | 10.0.0.9 | LINK-UPDOWN', 2],
+      ['r2 | - | - | SYS-RESTART', 1],
       ['r2 | 10.0.0.2 | 10.0.0.9 | SEC-LOGIN', 1],
+      ['r3 | 10.0.0.2 | 10.0.0.8 | -', 1],
     ]);
-    expect(by.event).toMatchObject({ total: 3, distinct: 2 });
+    expect(by.event).toMatchObject({ total: 5, distinct: 4 });
     expect(ranked(by.source)).toEqual([
       ['10.0.0.1', 2],
       ['10.0.0.2', 2],

@@ -6,6 +6,9 @@ import { type Bolt, type OutputCollector, TICK_STREAM, type TopologyContext, typ
 import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
 import { ExactCounter, type KeyCounter, type Report, SpaceSaving } from './counters.js';
 import { KEY_SEPARATOR, RankMerge } from './ranking.js';
+
+/** A missing part of a key of several fields, as shown in rankings. */
+const MISSING_PART = '-';
 import { TOPN_PARTIAL_FIELDS, type TopNConfig } from './spec.js';
 
 /** Progress a partial task announces when its input has ended: every window is closed. */
@@ -161,18 +164,31 @@ export class TopNBolt implements Bolt<TopNConfig> {
     return { start, end: start + this.size, counters };
   }
 
+  /**
+   * The key of a tuple in dimension d, or null when it is not counted there: a one-field key
+   * needs its value; a key of several fields shows a missing part as `-` and needs at least one
+   * (a link event has a device and an event type but no addresses, and still counts).
+   */
   private keyOf(v: readonly unknown[], d: number): string | null {
     const idx = this.dimIdx[d];
     if (!idx) return null;
     const x = v[idx[0]!];
-    if (x === null || x === undefined) return null;
-    let key = typeof x === 'string' ? x : String(x);
+    if (idx.length === 1) {
+      if (x === null || x === undefined) return null;
+      return typeof x === 'string' ? x : String(x);
+    }
+    let present = x !== null && x !== undefined;
+    let key = !present ? MISSING_PART : typeof x === 'string' ? x : String(x);
     for (let j = 1; j < idx.length; j++) {
       const y = v[idx[j]!];
-      if (y === null || y === undefined) return null;
+      if (y === null || y === undefined) {
+        key += KEY_SEPARATOR + MISSING_PART;
+        continue;
+      }
+      present = true;
       key += KEY_SEPARATOR + (typeof y === 'string' ? y : String(y));
     }
-    return key;
+    return present ? key : null;
   }
 
   private resolve(t: Tuple): void {
