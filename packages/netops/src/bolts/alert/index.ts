@@ -10,9 +10,18 @@ export { alertBoltFields, alertBoltSpec } from './spec.js';
 export type { AlertSeverity, Strategy, StrategyKind } from './strategies.js';
 export { ALERT_SEVERITIES, parseStrategies, STRATEGY_KINDS, StrategyConfigError } from './strategies.js';
 
+import { parseNotify } from './notify.js';
+import { parseStrategies } from './strategies.js';
+
 /** `type: alert` bolt: strategies, suppression and notifications. */
 export const alertBolt = defineBolt({
   spec: alertBoltSpec,
-  outputs: () => ({ default: [...ALERT_FIELDS] }),
+  // Strategies are checked when the topology is loaded, so that `qitian validate` reports a bad one
+  // with its place in the file rather than the run failing at start.
+  outputs: (config) => {
+    parseStrategies(config.strategies, config.suppress);
+    parseNotify(config.notify);
+    return { default: [...ALERT_FIELDS] };
+  },
   create: (config) => new AlertBolt(config),
 });
