@@ -19,8 +19,9 @@ export const alertBolt = defineBolt({
   // Strategies are checked when the topology is loaded, so that `qitian validate` reports a bad one
   // with its place in the file rather than the run failing at start.
   outputs: (config) => {
-    parseStrategies(config.strategies, config.suppress);
-    parseNotify(config.notify);
+    // (Without strategies, as when the reference docs are generated, the spec's `required` speaks.)
+    if (config.strategies !== undefined) parseStrategies(config.strategies, config.suppress);
+    if (config.notify !== undefined) parseNotify(config.notify);
     return { default: [...ALERT_FIELDS] };
   },
   create: (config) => new AlertBolt(config),
