@@ -1,5 +1,6 @@
 import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
 import { CheckpointThrottle } from '../../internal/checkpoint.js';
+import { SequenceLedger } from '../../internal/sequence-ledger.js';
 import { DeviceSyslogModel } from './model.js';
 import { type DeviceSyslogOptions, resolveStart } from './options.js';
 import type { DeviceSyslogSpoutConfig } from './spec.js';
@@ -46,11 +47,8 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
   private collector!: SpoutCollector;
   private model!: DeviceSyslogModel;
   private reliable = false;
-  private seq = 0;
-  /** Emitted and not yet acked; insertion order is sequence order, so the first is the lowest. */
-  private readonly pending = new Set<number>();
-  private replay: number[] = [];
-  private replayHead = 0;
+  /** Emitted, pending and failed sequence numbers. */
+  private ledger = new SequenceLedger(0, false);
   private checkpoints: CheckpointThrottle | undefined;
   private saved = -1;
   private waiting = false;
@@ -75,7 +73,7 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
 
   /** The next new line number this task will emit. */
   get nextSeq(): number {
-    return this.seq;
+    return this.ledger.seq;
   }
 
   /** The model behind the spout (after open). */
@@ -88,39 +86,37 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
     this.collector = collector;
     this.reliable = context.reliable;
     let startMs = resolveStart(this.config.start);
+    let start = 0;
     const restored = context.restoredCheckpoint;
     if (restored !== undefined && restored !== null) {
       if (isCheckpoint(restored)) {
-        this.seq = restored.next;
+        start = restored.next;
         startMs = restored.start;
       } else context.logger.warn('device-syslog: ignoring a checkpoint it does not understand', { checkpoint: restored });
     }
     this.model = new DeviceSyslogModel(modelOptions(this.config, startMs), context.taskIndex);
     this.faultCounted = new Float64Array(this.model.faults.length);
-    this.saved = this.seq;
+    this.ledger = new SequenceLedger(start, this.reliable);
+    this.saved = start;
     this.checkpoints = new CheckpointThrottle(() => this.saveCheckpoint());
     // Line `seq` is due now.
-    this.origin = performance.now() - this.model.schedule.offsetOf(this.seq) / this.speedup;
+    this.origin = performance.now() - this.model.schedule.offsetOf(this.ledger.seq) / this.speedup;
   }
 
   next(max: number): SpoutStatus {
     const collector = this.collector;
     const model = this.model;
     let n = 0;
-    if (this.replayHead < this.replay.length) {
-      while (n < max && this.replayHead < this.replay.length) {
-        const i = this.replay[this.replayHead++]!;
-        if (!this.pending.has(i)) continue; // acked after it failed
+    if (this.ledger.replaying) {
+      while (n < max) {
+        const i = this.ledger.nextReplay();
+        if (i < 0) break;
         const line = model.line(i);
         collector.emit([line, model.peer, model.time], i);
         n++;
       }
-      if (this.replayHead === this.replay.length) {
-        this.replay = [];
-        this.replayHead = 0;
-      }
     }
-    let seq = this.seq;
+    let seq = this.ledger.seq;
     let fresh = max - n;
     const count = this.config.count;
     if (count > 0 && seq + fresh > count) fresh = Math.max(0, count - seq);
@@ -134,9 +130,9 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
     }
     const end = seq + fresh;
     if (this.reliable) {
-      const pending = this.pending;
+      const ledger = this.ledger;
       for (; seq < end; seq++) {
-        pending.add(seq);
+        ledger.track(seq);
         const line = model.line(seq);
         collector.emit([line, model.peer, model.time], seq);
       }
@@ -147,26 +143,23 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
       }
     }
     n += fresh;
-    if (seq !== this.seq) {
-      this.seq = seq;
+    if (seq !== this.ledger.seq) {
+      this.ledger.seq = seq;
       if (!this.reliable) this.checkpoints!.touch();
     }
     if (n > 0 && this.faultCounted.length > 0) this.countFaults();
-    if (this.replayHead < this.replay.length) return 'more';
+    if (this.ledger.replaying) return 'more';
     if (count > 0 && seq >= count) return 'end';
     if (paceLimited) return this.idleUntilDue();
     return 'more';
   }
 
   ack(messageId: unknown): void {
-    if (this.pending.delete(messageId as number)) this.checkpoints!.touch();
+    if (this.ledger.ack(messageId as number)) this.checkpoints!.touch();
   }
 
   fail(messageId: unknown): void {
-    const i = messageId as number;
-    if (!this.pending.has(i)) return;
-    this.replay.push(i);
-    this.notify();
+    if (this.ledger.fail(messageId as number)) this.notify();
   }
 
   close(): void {
@@ -187,7 +180,7 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
   private idleUntilDue(): SpoutStatus {
     this.waiting = true;
     if (this.wakeTimer === undefined) {
-      const dueAt = this.origin + this.model.schedule.offsetOf(this.seq) / this.speedup;
+      const dueAt = this.origin + this.model.schedule.offsetOf(this.ledger.seq) / this.speedup;
       const ms = Math.min(1000, Math.max(1, Math.ceil(dueAt - performance.now())));
       this.wakeTimer = setTimeout(this.onWakeTimer, ms);
       this.wakeTimer.unref?.();
@@ -215,12 +208,7 @@ export class DeviceSyslogSpout implements Spout<DeviceSyslogSpoutConfig> {
   }
 
   private saveCheckpoint(): void {
-    let next = this.seq;
-    if (this.reliable)
-      for (const i of this.pending) {
-        next = i;
-        break;
-      }
+    const next = this.ledger.lowest();
     if (next === this.saved) return;
     this.saved = next;
     this.ctx.saveCheckpoint({ next, start: this.model.startMs } satisfies DeviceSyslogCheckpoint);

@@ -1,5 +1,6 @@
 import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
 import { CheckpointThrottle } from '../../internal/checkpoint.js';
+import { SequenceLedger } from '../../internal/sequence-ledger.js';
 import { streamKey, SyslogLines, WordsLines } from './lines.js';
 import type { GeneratorSpoutConfig } from './spec.js';
 
@@ -53,12 +54,8 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
   private collector!: SpoutCollector;
   private maker!: LineMaker;
   private reliable = false;
-  /** The next new sequence number. */
-  private seq = 0;
-  /** Emitted and not yet acked; insertion order is sequence order, so the first is the lowest. */
-  private readonly pending = new Set<number>();
-  private replay: number[] = [];
-  private replayHead = 0;
+  /** Emitted, pending and failed sequence numbers. */
+  private ledger = new SequenceLedger(0, false);
   private checkpoints: CheckpointThrottle | undefined;
   private saved = -1;
   private waiting = false;
@@ -82,7 +79,7 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
 
   /** The next new sequence number this task will emit. */
   get nextSeq(): number {
-    return this.seq;
+    return this.ledger.seq;
   }
 
   open(context: SpoutContext<GeneratorSpoutConfig>, collector: SpoutCollector): void {
@@ -91,11 +88,13 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
     this.reliable = context.reliable;
     this.maker = new LineMaker(this.config.format, this.config.seed, context.taskIndex);
     const restored = context.restoredCheckpoint;
+    let start = 0;
     if (restored !== undefined && restored !== null) {
-      if (isCheckpoint(restored)) this.seq = restored.next;
+      if (isCheckpoint(restored)) start = restored.next;
       else context.logger.warn('generator: ignoring a checkpoint it does not understand', { checkpoint: restored });
     }
-    this.saved = this.seq;
+    this.ledger = new SequenceLedger(start, this.reliable);
+    this.saved = start;
     this.checkpoints = new CheckpointThrottle(() => this.saveCheckpoint());
     this.tokens = Math.min(1, this.burst);
     this.lastRefill = performance.now();
@@ -119,54 +118,47 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
     const collector = this.collector;
     const maker = this.maker;
     let n = 0;
-    if (this.replayHead < this.replay.length) {
-      while (n < budget && this.replayHead < this.replay.length) {
-        const i = this.replay[this.replayHead++]!;
-        if (!this.pending.has(i)) continue; // acked after it failed
+    if (this.ledger.replaying) {
+      while (n < budget) {
+        const i = this.ledger.nextReplay();
+        if (i < 0) break;
         collector.emit([maker.line(i)], i);
         n++;
       }
-      if (this.replayHead === this.replay.length) {
-        this.replay = [];
-        this.replayHead = 0;
-      }
     }
-    let seq = this.seq;
+    let seq = this.ledger.seq;
     let fresh = budget - n;
     const count = this.config.count;
     if (count > 0 && seq + fresh > count) fresh = Math.max(0, count - seq);
     const end = seq + fresh;
     if (this.reliable) {
-      const pending = this.pending;
+      const ledger = this.ledger;
       for (; seq < end; seq++) {
-        pending.add(seq);
+        ledger.track(seq);
         collector.emit([maker.line(seq)], seq);
       }
     } else {
       for (; seq < end; seq++) collector.emit([maker.line(seq)]);
     }
     n += fresh;
-    if (seq !== this.seq) {
-      this.seq = seq;
+    if (seq !== this.ledger.seq) {
+      this.ledger.seq = seq;
       if (!this.reliable) this.checkpoints!.touch();
     }
     if (this.ratePerMs > 0) this.tokens -= n;
     // Replays left over means the budget ran out: the caller's max, or the rate.
-    if (this.replayHead < this.replay.length) return budget < max ? this.idleUntilToken() : 'more';
+    if (this.ledger.replaying) return budget < max ? this.idleUntilToken() : 'more';
     if (count > 0 && seq >= count) return 'end';
     if (budget < max) return this.idleUntilToken();
     return 'more';
   }
 
   ack(messageId: unknown): void {
-    if (this.pending.delete(messageId as number)) this.checkpoints!.touch();
+    if (this.ledger.ack(messageId as number)) this.checkpoints!.touch();
   }
 
   fail(messageId: unknown): void {
-    const i = messageId as number;
-    if (!this.pending.has(i)) return;
-    this.replay.push(i);
-    this.notify();
+    if (this.ledger.fail(messageId as number)) this.notify();
   }
 
   close(): void {
@@ -193,12 +185,7 @@ export class GeneratorSpout implements Spout<GeneratorSpoutConfig> {
   }
 
   private saveCheckpoint(): void {
-    let next = this.seq;
-    if (this.reliable)
-      for (const i of this.pending) {
-        next = i;
-        break;
-      }
+    const next = this.ledger.lowest();
     if (next === this.saved) return;
     this.saved = next;
     this.ctx.saveCheckpoint({ next } satisfies GeneratorCheckpoint);
