@@ -1,5 +1,5 @@
 import type { EdgeIds } from './ids.js';
-import { chooseTask, chooseTasks, type StreamRoute } from './routing.js';
+import { chooseTask, chooseTasks, type EdgeRoute, project, type StreamRoute } from './routing.js';
 import type { Transfer } from './transfer.js';
 
 /**
@@ -20,6 +20,8 @@ export class Emitter {
    */
   dropped = 0;
   private readonly targetStack: number[][] = [];
+  /** Per nesting depth, the edge each target in targetStack came from (null: emitDirect). */
+  private readonly edgeStack: (EdgeRoute | null)[][] = [];
   private depth = 0;
 
   constructor(
@@ -47,15 +49,16 @@ export class Emitter {
     const single = route.single;
     if (single !== null && directTask < 0) {
       const task = chooseTask(single, values);
+      const sent = single.select === null ? values : project(values, single.select);
       if (roots.length === 0) {
-        this.transfer.push(task, route.src, values, roots, 0, 0);
+        this.transfer.push(task, single.src, sent, roots, 0, 0);
         this.dropped = 0;
         return 1;
       }
       this.ids.next();
       const lo = this.ids.lo;
       const hi = this.ids.hi;
-      this.transfer.push(task, route.src, values, roots, lo, hi);
+      this.transfer.push(task, single.src, sent, roots, lo, hi);
       this.xorLo = lo;
       this.xorHi = hi;
       this.dropped = 0;
@@ -65,10 +68,12 @@ export class Emitter {
     const depth = this.depth++;
     try {
       const out = (this.targetStack[depth] ??= []);
+      const from = (this.edgeStack[depth] ??= []);
       let n = 0;
       let dropped = 0;
       if (directTask >= 0) {
         out[0] = directTask;
+        from[0] = null;
         n = 1;
       } else {
         const edges = route.edges;
@@ -78,6 +83,7 @@ export class Emitter {
           const before = n;
           const rejected = edge.rejected;
           n = chooseTasks(edge, values, out, n);
+          for (let k = before; k < n; k++) from[k] = edge;
           const bad = edge.rejected - rejected;
           if (bad > 0) dropped += bad;
           else if (n === before) dropped++;
@@ -85,18 +91,21 @@ export class Emitter {
       }
       let xorLo = 0;
       let xorHi = 0;
-      if (roots.length === 0) {
-        for (let i = 0; i < n; i++) this.transfer.push(out[i]!, route.src, values, roots, 0, 0);
-      } else {
-        const ids = this.ids;
-        for (let i = 0; i < n; i++) {
-          ids.next();
-          const lo = ids.lo;
-          const hi = ids.hi;
-          xorLo ^= lo;
-          xorHi ^= hi;
-          this.transfer.push(out[i]!, route.src, values, roots, lo, hi);
+      const ids = this.ids;
+      for (let i = 0; i < n; i++) {
+        const edge = from[i]!;
+        const src = edge === null ? route.src : edge.src;
+        const sent = edge === null || edge.select === null ? values : project(values, edge.select);
+        if (roots.length === 0) {
+          this.transfer.push(out[i]!, src, sent, roots, 0, 0);
+          continue;
         }
+        ids.next();
+        const lo = ids.lo;
+        const hi = ids.hi;
+        xorLo ^= lo;
+        xorHi ^= hi;
+        this.transfer.push(out[i]!, src, sent, roots, lo, hi);
       }
       this.xorLo = xorLo;
       this.xorHi = xorHi;

@@ -42,6 +42,10 @@ export interface EdgeRoute {
   next: number;
   /** Custom grouping: task ids it named that do not consume the stream (each a dropped copy). */
   rejected: number;
+  /** What the consumer's tuples come from: the stream's shared source, or one with only the selected fields. */
+  readonly src: SourceStream;
+  /** `select` of the stream: indexes of the fields the consumer gets; null for all. */
+  readonly select: readonly number[] | null;
 }
 
 /** Everything one task's emits on one stream go to. */
@@ -72,6 +76,7 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
   const node = plan.spec.components.find((c) => c.id === placement.componentId)!;
   const routes = new Map<string, StreamRoute>();
   for (const [stream, fields] of Object.entries(node.outputs)) {
+    const shared = new SourceStream(node.id, taskId, stream, fields);
     const edges: EdgeRoute[] = [];
     const direct = new Set<number>();
     for (const s of plan.spec.streams) {
@@ -99,10 +104,12 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
         next: (placement.taskIndex * 7919) % Math.max(1, pool.length),
         rejected: 0,
+        src: s.select ? new SourceStream(node.id, taskId, stream, s.select) : shared,
+        select: s.select ? s.select.map((f) => fields.indexOf(f)) : null,
       });
     }
     const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
-    routes.set(stream, { stream, single, src: new SourceStream(node.id, taskId, stream, fields), fields, edges, direct });
+    routes.set(stream, { stream, single, src: shared, fields, edges, direct });
   }
   return routes;
 }
@@ -160,4 +167,11 @@ export function chooseTasks(edge: EdgeRoute, values: readonly unknown[], out: nu
       out[at] = chooseTask(edge, values);
       return at + 1;
   }
+}
+
+/** The values a consumer with `select` gets: the selected fields, in its order. */
+export function project(values: readonly unknown[], select: readonly number[]): unknown[] {
+  const out = new Array<unknown>(select.length);
+  for (let i = 0; i < select.length; i++) out[i] = values[select[i]!];
+  return out;
 }

@@ -267,7 +267,7 @@ export class WorkerRuntime {
         this.transfer.received(from);
         const ex = this.boltByTask[msg.to];
         if (!ex) return;
-        const src = this.sourceStream(msg.from, msg.stream);
+        const src = this.sourceStream(msg.from, msg.stream, msg.to);
         const transfer = this.transfer;
         ex.enqueue({ tuples: null, decode: () => transfer.decode(msg, src), fromWorker: from, at: performance.now() });
         this.schedule();
@@ -283,17 +283,24 @@ export class WorkerRuntime {
     }
   }
 
-  private sourceStream(task: number, stream: string): SourceStream {
-    const key = `${task}:${stream}`;
+  /**
+   * The source of tuples that task `task` sent on `stream` to task `to` from another thread:
+   * its fields are those the stream's `select` kept for the consumer, or all of them.
+   */
+  private sourceStream(task: number, stream: string, to: number): SourceStream {
+    const consumer = this.plan.tasks[to]!.componentId;
+    const key = `${task}:${stream}:${consumer}`;
     let s = this.sources.get(key);
     if (!s) {
       const comp = this.plan.tasks[task]!.componentId;
       const node = this.plan.spec.components.find((c) => c.id === comp)!;
-      s = new SourceStream(comp, task, stream, node.outputs[stream] ?? []);
+      const edge = this.plan.spec.streams.find((e) => e.from === comp && e.to === consumer && e.grouping.stream === stream);
+      s = new SourceStream(comp, task, stream, edge?.select ?? node.outputs[stream] ?? []);
       this.sources.set(key, s);
     }
     return s;
   }
+
 
   async control(msg: ControlMessage): Promise<void> {
     switch (msg.k) {

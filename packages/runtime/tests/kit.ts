@@ -30,6 +30,7 @@ export interface StreamArgs {
   from: string;
   to: string;
   grouping?: Partial<Grouping>;
+  select?: string[];
 }
 
 /** A spec from fixture components: config validated and outputs declared as the loader would. */
@@ -55,7 +56,12 @@ export function spec(nodes: NodeArgs[], streams: StreamArgs[], config: Partial<T
         autoAck: def.kind === 'spout' ? false : ((def as { autoAck?: boolean }).autoAck ?? true),
       };
     }),
-    streams: streams.map((s) => ({ from: s.from, to: s.to, grouping: { type: 'shuffle', stream: 'default', ...s.grouping } as Grouping })),
+    streams: streams.map((s) => ({
+      from: s.from,
+      to: s.to,
+      grouping: { type: 'shuffle', stream: 'default', ...s.grouping } as Grouping,
+      ...(s.select ? { select: s.select } : {}),
+    })),
   };
 }
 

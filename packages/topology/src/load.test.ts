@@ -382,6 +382,27 @@ describe('errors', () => {
     ]);
   });
 
+  it('checks select: fields the upstream stream declares, and not with direct grouping', async () => {
+    const text = yaml(
+      'name: picky',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: /in } }',
+      'bolts:',
+      '  - { id: split, type: split }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      '  - { id: direct, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: split, grouping: { type: shuffle }, select: [line] }',
+      '  - { from: split, to: out, grouping: { type: shuffle }, select: [wrd] }',
+      '  - { from: split, to: direct, grouping: { type: direct }, select: [word] }',
+    );
+    expect(await issuesOf(text)).toEqual([
+      'topo.yaml:11:67: field "wrd" is not declared by stream "default" of bolt "split"; did you mean "word"?; it declares: word',
+      'topo.yaml:12:60: "select" does not apply to direct grouping (emitDirect sends whole tuples); remove it from stream split -> direct',
+    ]);
+  });
+
   it('names a cycle', async () => {
     const text = yaml(
       'name: loop',

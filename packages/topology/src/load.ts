@@ -338,7 +338,7 @@ function yamlPathOf(ancestors: readonly unknown[], node: unknown): YamlPath {
 
 const TOP_KEYS = ['name', 'includes', 'config', 'spouts', 'bolts', 'sinks', 'streams'] as const;
 const COMPONENT_KEYS = ['id', 'type', 'module', 'parallelism', 'tick', 'config'] as const;
-const STREAM_KEYS = ['from', 'to', 'grouping'] as const;
+const STREAM_KEYS = ['from', 'to', 'grouping', 'select'] as const;
 const GROUPING_KEYS = ['type', 'stream', 'fields', 'module', 'args'] as const;
 const SECTIONS = [
   ['spouts', 'spout'],
@@ -1146,6 +1146,15 @@ async function resolveStream(ctx: LoadContext, s: RawStream, byId: Map<string, R
     if (apair) ctx.issues.add(src, apair.key, [...gpath, 'args'], `"args" is only for custom grouping; the grouping of ${label} is ${type}`);
   }
 
+  // `select`: the consumer gets only these fields (grouping still sees every field).
+  let select: string[] | undefined;
+  const spair = s.fields.get('select');
+  if (spair) {
+    if (type === 'direct') {
+      ctx.issues.add(src, spair.key, [...path, 'select'], `"select" does not apply to direct grouping (emitDirect sends whole tuples); remove it from ${label}`);
+    } else select = groupingFields(ctx, s, spair, from, stream, streamFields, 'select');
+  }
+
   if (!from || !to || !type) return undefined;
   const grouping: Grouping = {
     type,
@@ -1153,7 +1162,7 @@ async function resolveStream(ctx: LoadContext, s: RawStream, byId: Map<string, R
     ...(fields ? { fields } : {}),
     ...(custom ? { custom } : {}),
   };
-  return { from: from.raw.id!, to: to.raw.id!, grouping, location: locate(src, rangeStart(s.node)) };
+  return { from: from.raw.id!, to: to.raw.id!, grouping, ...(select ? { select } : {}), location: locate(src, rangeStart(s.node)) };
 }
 
 function groupingFields(
@@ -1163,19 +1172,20 @@ function groupingFields(
   from: Resolved | undefined,
   stream: string,
   declared: readonly string[] | undefined,
+  key: 'fields' | 'select' = 'fields',
 ): string[] | undefined {
   const { src, label } = s;
-  const fpath = [...s.path, 'grouping', 'fields'];
+  const fpath = key === 'fields' ? [...s.path, 'grouping', 'fields'] : [...s.path, 'select'];
   const list = deref(ctx, src, pair.value, fpath);
   if (!isSeq(list) || list.items.length === 0) {
-    ctx.issues.add(src, list ?? pair.key, fpath, `"fields" of ${label} must be a non-empty list of field names, e.g. [key]; got ${describeNode(list)}`);
+    ctx.issues.add(src, list ?? pair.key, fpath, `"${key}" of ${label} must be a non-empty list of field names, e.g. [key]; got ${describeNode(list)}`);
     return undefined;
   }
   const out: string[] = [];
   list.items.forEach((item, i) => {
     const node = deref(ctx, src, item, [...fpath, i]);
     if (!isScalar(node) || typeof node.value !== 'string') {
-      ctx.issues.add(src, node ?? list, [...fpath, i], `"fields" of ${label} must list field names, got ${describeNode(node)}${quoteHint(node)}`);
+      ctx.issues.add(src, node ?? list, [...fpath, i], `"${key}" of ${label} must list field names, got ${describeNode(node)}${quoteHint(node)}`);
       return;
     }
     const f = node.value;

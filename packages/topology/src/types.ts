@@ -51,6 +51,8 @@ export interface StreamEdge {
   readonly from: string;
   readonly to: string;
   readonly grouping: Grouping;
+  /** The fields of the upstream stream the consumer receives, in this order; all when absent. */
+  readonly select?: readonly string[];
   readonly location?: SourceLocation;
 }
 
