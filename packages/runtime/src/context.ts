@@ -1,4 +1,4 @@
-import { type KeyedState, KeyGroupedState, type Logger, type SpoutContext, type TopologyContext } from '@qitian/api';
+import { type KeyedState, type KeyGroupSnapshot, KeyGroupedState, type Logger, type SpoutContext, type TopologyContext } from '@qitian/api';
 import type { ComponentNode, ExecutionPlan } from '@qitian/topology';
 import type { ExecutorStats } from './stats.js';
 
@@ -10,6 +10,8 @@ export class TaskContext implements TopologyContext, SpoutContext {
   readonly parallelism: number;
   readonly config: Record<string, unknown>;
   restoredCheckpoint: unknown = undefined;
+  /** Keyed state as last copied to the main thread (a replacement thread's), by state name. */
+  restoredStates: Record<string, KeyGroupSnapshot<unknown>> | undefined = undefined;
   /** Set by the executor. */
   wake: () => void = () => {};
   saveCheckpoint: (position: unknown) => void = () => {};
@@ -43,7 +45,11 @@ export class TaskContext implements TopologyContext, SpoutContext {
 
   keyedState<V>(name: string): KeyedState<V> {
     let s = this.states.get(name);
-    if (!s) this.states.set(name, (s = new KeyGroupedState<unknown>(this.plan.spec.config.maxParallelism)));
+    if (!s) {
+      this.states.set(name, (s = new KeyGroupedState<unknown>(this.plan.spec.config.maxParallelism)));
+      const restored = this.restoredStates?.[name];
+      if (restored) s.restore(restored);
+    }
     return s as KeyedState<V>;
   }
 

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { KeyGroupSnapshot } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
@@ -89,6 +90,8 @@ export class Engine {
   private readonly log: EngineLogger;
   private readonly spoutEnded = new Map<number, boolean>();
   private readonly checkpoints: Record<number, unknown> = {};
+  /** The last copy of each task's keyed state, for a replacement thread. */
+  private readonly states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
   private readonly restartTimes: number[] = [];
   /** Threads started per worker slot so far, less one: the generation of the current thread. */
   private readonly generations: number[] = [];
@@ -175,7 +178,9 @@ export class Engine {
       seeds.push(countersOnly(c));
       this.carried.delete(t.taskId);
     }
-    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation, stats: seeds };
+    const states: WorkerInit['states'] = {};
+    if (restart) for (const t of this.plan.tasks) if (t.worker === index && this.states[t.taskId]) states[t.taskId] = this.states[t.taskId]!;
+    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation, stats: seeds, states };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
     // Until the new thread reports, its seeds stand for its tasks (and are carried again if it dies first).
@@ -233,6 +238,11 @@ export class Engine {
         return;
       case 'checkpoint':
         this.checkpoints[msg.task] = msg.position;
+        return;
+      case 'state':
+        // A replaced thread's last copies may arrive late; its replacement's count from now on.
+        if (this.slots[slot.index] !== slot) return;
+        this.states[msg.task] = msg.states;
         return;
       case 'stats':
       case 'closed':

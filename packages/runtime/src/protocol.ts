@@ -4,6 +4,7 @@
  * else is small.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { KeyGroupSnapshot } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
 import type { Family } from './metrics/families.js';
 import type { ExecutorStats } from './stats.js';
@@ -47,6 +48,8 @@ export interface WorkerInit {
   generation: number;
   /** A replacement thread's tasks start from these counters (what earlier threads counted). */
   stats: ExecutorStats[];
+  /** Keyed state of tasks, as last copied, by task id then state name (a replacement thread's). */
+  states: Record<number, Record<string, KeyGroupSnapshot<unknown>>>;
 }
 
 /** Main-to-worker. */
@@ -79,6 +82,8 @@ export type StatusMessage =
   /** A spout task's state: ended (no more data and nothing pending) or not. */
   | { k: 'spout'; task: number; ended: boolean }
   | { k: 'checkpoint'; task: number; position: unknown }
+  /** A copy of a task's keyed state, by state name. */
+  | { k: 'state'; task: number; states: Record<string, KeyGroupSnapshot<unknown>> }
   | { k: 'finished'; id: number }
   | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
   | { k: 'stats'; id: number; stats: ExecutorStats[] }

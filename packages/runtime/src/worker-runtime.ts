@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Bolt, BoltDefinition, CustomGrouping, CustomGroupingFactory, Logger, Spout, SpoutDefinition } from '@qitian/api';
-import { isComponentDefinition, TICK_STREAM } from '@qitian/api';
+import { isComponentDefinition, type KeyGroupSnapshot, TICK_STREAM } from '@qitian/api';
 import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef, type TaskPlacement } from '@qitian/topology';
 import { BoltExecutor, BusyClock } from './bolt-executor.js';
 import { TaskContext } from './context.js';
@@ -124,6 +124,7 @@ export class WorkerRuntime {
       }, sweepEvery),
       setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
     );
+    if (cfg.stateSnapshotIntervalMs > 0) this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
     this.capacity.update(this.allStats(), performance.now());
     this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats());
     this.main.postMessage({ k: 'ready' });
@@ -179,6 +180,8 @@ export class WorkerRuntime {
       this.spouts.push(ex);
       this.spoutByTask[taskId] = ex;
     } else {
+      ctx.restoredStates = this.init.states[placement.taskId];
+      if (ctx.restoredStates) logger.info('keyed state restored from its last copy', { states: Object.keys(ctx.restoredStates) });
       const bolt = (def as BoltDefinition<any>).create(node.config as never) as Bolt;
       const ex = new BoltExecutor(
         placement.taskId,
@@ -300,7 +303,6 @@ export class WorkerRuntime {
     }
     return s;
   }
-
 
   async control(msg: ControlMessage): Promise<void> {
     switch (msg.k) {
@@ -426,6 +428,26 @@ export class WorkerRuntime {
       }
     }
     for (const [tap, b] of byTap) if (b.lines.length > 0 || b.skipped > 0) this.main.postMessage({ k: 'tapped', tap, lines: b.lines, skipped: b.skipped });
+  }
+
+  /**
+   * Sends a copy of every bolt's keyed state to the main thread, which gives it to a replacement
+   * if this thread dies. Not aligned with acks: what changed after the last copy is lost.
+   */
+  private copyStates(): void {
+    for (const b of this.bolts) {
+      const ctx = b.context;
+      if (ctx.states.size === 0) continue;
+      const states: Record<string, KeyGroupSnapshot<unknown>> = {};
+      for (const [name, state] of ctx.states) states[name] = state.snapshot();
+      try {
+        this.main.postMessage({ k: 'state', task: b.taskId, states });
+      } catch (err) {
+        // A value structured clone cannot copy (a function, a class with private fields...).
+        b.stats.errors++;
+        this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy');
+      }
+    }
   }
 
   private allStats(): ExecutorStats[] {

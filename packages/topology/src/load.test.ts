@@ -156,6 +156,7 @@ describe('parseTopology: a valid topology', () => {
       credits: 32,
       drainTimeoutMs: 30_000,
       latencySampling: 100,
+      stateSnapshotIntervalMs: 10_000,
     });
     // Spouts first, every component after its upstreams (count is declared before split).
     expect(spec.components.map((c) => c.id)).toEqual(['lines', 'split', 'count', 'out']);

@@ -115,6 +115,12 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     min: 0,
     default: DEFAULT_TOPOLOGY_CONFIG.latencySampling,
   }),
+  stateSnapshotInterval: field.duration({
+    description:
+      "How often each bolt's keyed state is copied to the main thread, so that a thread that dies is replaced with its tasks' state as of the last copy (changes made after it are lost unless their tuples are replayed); 0 turns it off",
+    min: 0,
+    default: DEFAULT_TOPOLOGY_CONFIG.stateSnapshotIntervalMs,
+  }),
 } satisfies Fields;
 
 /** Reads, validates and resolves a topology file (and the files it includes). */
@@ -709,6 +715,7 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     credits: c.credits,
     drainTimeoutMs: c.drainTimeout,
     latencySampling: c.latencySampling,
+    stateSnapshotIntervalMs: c.stateSnapshotInterval,
   };
   return bad.has('maxParallelism') ? { config } : { config, maxParallelism: c.maxParallelism };
 }
@@ -1151,7 +1158,12 @@ async function resolveStream(ctx: LoadContext, s: RawStream, byId: Map<string, R
   const spair = s.fields.get('select');
   if (spair) {
     if (type === 'direct') {
-      ctx.issues.add(src, spair.key, [...path, 'select'], `"select" does not apply to direct grouping (emitDirect sends whole tuples); remove it from ${label}`);
+      ctx.issues.add(
+        src,
+        spair.key,
+        [...path, 'select'],
+        `"select" does not apply to direct grouping (emitDirect sends whole tuples); remove it from ${label}`,
+      );
     } else select = groupingFields(ctx, s, spair, from, stream, streamFields, 'select');
   }
 

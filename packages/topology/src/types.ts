@@ -76,6 +76,8 @@ export interface TopologyConfig {
   readonly drainTimeoutMs: number;
   /** Bolts time the execute of 1 in this many tuples for latency histograms and capacity; 0: none. */
   readonly latencySampling: number;
+  /** How often bolts' keyed state is copied to the main thread, to restore after a thread restart; 0: never. */
+  readonly stateSnapshotIntervalMs: number;
 }
 
 export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
@@ -88,6 +90,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   credits: 32,
   drainTimeoutMs: 30_000,
   latencySampling: 100,
+  stateSnapshotIntervalMs: 10_000,
 };
 
 /** A validated topology: what a plan is made from. Plain data, structured-cloneable. */
