@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DeviceSyslogModel } from '@qitian/netops';
-import type { Counted } from './workload.js';
 import { engineRun, loadSpec, type Outcome, type Source } from './engine-run.js';
+import type { Counted } from './workload.js';
 
 const quick = process.argv.includes('--quick');
 const at = process.argv.indexOf('--source');

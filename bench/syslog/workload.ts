@@ -12,8 +12,9 @@ import {
   assign,
   type ClusterBoltConfig,
   type ClusterModel,
-  emptyModel,
+  countInWindow,
   ExactCounter,
+  emptyModel,
   type FeatureVector,
   KEY_SEPARATOR,
   type PriorityRouteConfig,
@@ -28,6 +29,7 @@ import {
   SyslogParser,
   SyslogReject,
   type TopNConfig,
+  type WindowCount,
 } from '@qitian/netops';
 
 /** The validated configs of the topology's components, by component id. */
@@ -96,14 +98,6 @@ interface CountPlan {
   readonly by: readonly Getter[];
 }
 
-interface Counter {
-  start: number;
-  count: number;
-  prevStart: number;
-  prevCount: number;
-  fired: boolean;
-}
-
 export class PlainPipeline {
   private readonly parser: SyslogParser;
   // route
@@ -135,7 +129,7 @@ export class PlainPipeline {
   private readonly fromParse: CountPlan[];
   private readonly fromRoute: CountPlan[];
   private readonly newCluster: (Strategy & { kind: 'new-cluster' })[];
-  private readonly counters: Map<string, Counter>[];
+  private readonly counters: Map<string, WindowCount>[];
   private readonly swept: number[];
   private readonly lastFired = new Map<string, number>();
   private readonly maxSuppress: number;
@@ -378,16 +372,8 @@ export class PlainPipeline {
         c = { start, count: 0, prevStart: start - size, prevCount: 0, fired: false };
         counters.set(key, c);
       }
-      if (start === c.start) c.count++;
-      else if (start > c.start) {
-        c.prevCount = c.start === start - size ? c.count : 0;
-        c.prevStart = start - size;
-        c.start = start;
-        c.count = 1;
-        c.fired = false;
-      } else {
-        if (start === c.prevStart) c.prevCount++;
-        else this.counted.late++;
+      if (!countInWindow(c, start, size)) {
+        if (start !== c.prevStart) this.counted.late++;
         continue;
       }
       if (c.fired || s.kind !== 'threshold' || c.count < s.count) continue;

@@ -58,14 +58,6 @@ export class NodeMetrics {
     });
   }
 
-  /** Every family of the node, threads merged (per-task values are distinct by their labels). */
-  async families(): Promise<Family[]> {
-    const own = (await this.registry.getMetricsAsJSON()) as unknown as Family[];
-    const threads = await this.engine.threadMetrics();
-    const merged = AggregatorRegistry.aggregate([own, ...threads] as never);
-    return (await merged.getMetricsAsJSON()) as unknown as Family[];
-  }
-
   /** The Prometheus text exposition of the node. */
   async text(): Promise<string> {
     const own = (await this.registry.getMetricsAsJSON()) as unknown as Family[];

@@ -1,5 +1,5 @@
-import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import type { Writable } from 'node:stream';
+import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import { eventTimeOf, windowStartOf } from '../../internal/windows.js';
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
@@ -11,16 +11,40 @@ export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', '
 /** The fields a cluster bolt's `alert` stream has besides its key field. */
 const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'nearest', 'topFeatures'];
 
-/** One key's counts of one count strategy: the current window and the one before. */
-interface Counter {
+/** One key's counts in the current window and the one before, for a count strategy. */
+export interface WindowCount {
   start: number;
   count: number;
   prevStart: number;
   prevCount: number;
-  /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
-  readonly first: number;
   /** Fired in the current window already. */
   fired: boolean;
+}
+
+/** One key's counts of one count strategy. */
+interface Counter extends WindowCount {
+  /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
+  readonly first: number;
+}
+
+/**
+ * Counts one event of the window starting at `start` (windows `size` long) into `c`, moving it on
+ * to a newer window. False for an event too late to count: only the previous window's late ones
+ * still count, as its baseline.
+ */
+export function countInWindow(c: WindowCount, start: number, size: number): boolean {
+  if (start === c.start) c.count++;
+  else if (start > c.start) {
+    c.prevCount = c.start === start - size ? c.count : 0;
+    c.prevStart = start - size;
+    c.start = start;
+    c.count = 1;
+    c.fired = false;
+  } else if (start === c.prevStart) {
+    c.prevCount++;
+    return false;
+  } else return false;
+  return true;
 }
 
 /** How one count strategy reads one input layout. */
@@ -169,17 +193,9 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
         counters.set(key, c);
       }
-      if (start === c.start) c.count++;
-      else if (start > c.start) {
-        c.prevCount = c.start === start - size ? c.count : 0;
-        c.prevStart = start - size;
-        c.start = start;
-        c.count = 1;
-        c.fired = false;
-      } else {
-        // Late: it still counts as a baseline if it belongs to the previous window.
-        if (start === c.prevStart) c.prevCount++;
-        else this.nLate++;
+      if (!countInWindow(c, start, size)) {
+        // Late: counted as the previous window's baseline when it belongs there, else only as late.
+        if (start !== c.prevStart) this.nLate++;
         continue;
       }
       if (c.fired) continue;

@@ -2,7 +2,7 @@ import { defineBolt } from '@qitian/api';
 import { ALERT_FIELDS, AlertBolt } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
-export { ALERT_FIELDS, AlertBolt } from './alert.js';
+export { ALERT_FIELDS, AlertBolt, countInWindow, type WindowCount } from './alert.js';
 export type { Alert, Notifier, NotifierEnv, NotifierOptions } from './notify.js';
 export { createNotifiers, formatAlertLine, NatsNotifier, parseNotify, WebhookNotifier } from './notify.js';
 export type { AlertBoltConfig } from './spec.js';

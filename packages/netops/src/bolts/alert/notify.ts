@@ -7,7 +7,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Logger } from '@qitian/api';
-import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, str, StrategyConfigError } from './strategies.js';
+import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
 
 /** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
 export interface Alert {

@@ -1,6 +1,6 @@
 import { type KeyGroupedState, TICK_STREAM, validateConfig } from '@qitian/api';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
 import { CLUSTER_STATE, ClusterBolt, type ClusterKeyState, clusterBolt, clusterOutputs, cosine, euclidean, GLOBAL_KEY } from './index.js';

@@ -8,7 +8,7 @@
 import { extractAddresses, structuredAddresses } from './address.js';
 import { ERR_5424, type Err5424, parse5424, Rfc5424State, readPri } from './rfc5424.js';
 import { abbreviationOffset, civilMs, daysInMonth, inferYear, monthAt, TimeZone } from './time.js';
-import { type StructuredData, type SyslogEvent, SyslogReject } from './types.js';
+import { newEvent, type StructuredData, type SyslogEvent, SyslogReject } from './types.js';
 import { match, vendorAt } from './vendor.js';
 
 export interface SyslogParserOptions {
@@ -323,28 +323,6 @@ export class SyslogParser {
     if (ts.day > daysInMonth(ts.year, ts.month)) return Number.NaN;
     return zone.toUtc(civilMs(ts.year, ts.month, ts.day, ts.h, ts.mi, ts.s, ts.ms));
   }
-}
-
-function newEvent(pri: number, time: number, host: string | null, format: SyslogEvent['format'], parsed: boolean): SyslogEvent {
-  return {
-    time,
-    host,
-    facility: pri < 0 ? 1 : pri >> 3,
-    severity: pri < 0 ? 5 : pri & 7,
-    app: null,
-    procid: null,
-    msgid: null,
-    eventType: null,
-    srcIp: null,
-    dstIp: null,
-    srcPort: null,
-    dstPort: null,
-    message: '',
-    structured: null,
-    vendor: null,
-    format,
-    parsed,
-  };
 }
 
 function setVendor(ev: SyslogEvent, useSeverity: boolean): void {

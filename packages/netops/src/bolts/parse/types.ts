@@ -39,12 +39,13 @@ export class SyslogReject {
   ) {}
 }
 
-export function emptyEvent(): SyslogEvent {
+/** A new event with the facility and severity of `pri` (RFC 3164's default user.notice when -1). */
+export function newEvent(pri: number, time: number, host: string | null, format: SyslogEvent['format'], parsed: boolean): SyslogEvent {
   return {
-    time: 0,
-    host: null,
-    facility: 1,
-    severity: 5,
+    time,
+    host,
+    facility: pri < 0 ? 1 : pri >> 3,
+    severity: pri < 0 ? 5 : pri & 7,
     app: null,
     procid: null,
     msgid: null,
@@ -56,7 +57,11 @@ export function emptyEvent(): SyslogEvent {
     message: '',
     structured: null,
     vendor: null,
-    format: 'unknown',
-    parsed: false,
+    format,
+    parsed,
   };
+}
+
+export function emptyEvent(): SyslogEvent {
+  return newEvent(-1, 0, null, 'unknown', false);
 }

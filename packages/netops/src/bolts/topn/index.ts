@@ -1,6 +1,6 @@
 import { defineBolt } from '@qitian/api';
 import { checkTopNConfig, resolveWindowing } from './config.js';
-import { topnSpec, TOPN_FIELDS, TOPN_PARTIAL_FIELDS } from './spec.js';
+import { TOPN_FIELDS, TOPN_PARTIAL_FIELDS, topnSpec } from './spec.js';
 import { TopNBolt, TopNMergeBolt } from './topn.js';
 
 export type { Dimension, Windowing } from './config.js';

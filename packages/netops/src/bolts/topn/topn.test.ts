@@ -1,6 +1,6 @@
 import { type Bolt, TICK_STREAM, type Tuple, validateConfig } from '@qitian/api';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
 import { DEFAULT_DIMENSIONS, type RankEntry, TOPN_FIELDS, TOPN_PARTIAL_FIELDS, TopNBolt, type TopNConfig, TopNMergeBolt, topnBolt } from './index.js';

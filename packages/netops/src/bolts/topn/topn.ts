@@ -9,6 +9,7 @@ import { KEY_SEPARATOR, RankMerge } from './ranking.js';
 
 /** A missing part of a key of several fields, as shown in rankings. */
 const MISSING_PART = '-';
+
 import { TOPN_PARTIAL_FIELDS, type TopNConfig } from './spec.js';
 
 /** Progress a partial task announces when its input has ended: every window is closed. */
