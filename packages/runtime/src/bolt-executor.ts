@@ -97,6 +97,12 @@ export class BoltExecutor implements OutputCollector {
   private arrival = -1;
   /** Manual-ack bolts: arrival times of sampled tuples not yet acked (process latency ends at the ack). */
   private readonly sampledOpen: Map<TupleImpl, number> | null;
+  /**
+   * Emits are held until execute returns only when tuple trees are tracked (acking on): then a
+   * failed execute must not leak half of its output into a tree that will be replayed. With
+   * acking off nothing is replayed, so emits go out as they are made, as in Storm.
+   */
+  private readonly stage: boolean;
 
   constructor(
     readonly taskId: number,
@@ -121,6 +127,7 @@ export class BoltExecutor implements OutputCollector {
     this.kind = kind;
     this.countdown = nextCountdown(sampleEvery);
     this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
+    this.stage = acking;
     this.defaultRoute = routes.get('default');
     this.directTargets = consumerTasks(routes);
   }
@@ -250,8 +257,10 @@ export class BoltExecutor implements OutputCollector {
       this.executeTimed(t);
       return;
     }
-    this.current = t;
-    this.staging = true;
+    if (this.stage) {
+      this.current = t;
+      this.staging = true;
+    }
     let r: void | Promise<void>;
     try {
       r = this.bolt.execute(t);
@@ -273,8 +282,10 @@ export class BoltExecutor implements OutputCollector {
       this.executeOne(t);
       return;
     }
-    this.current = t;
-    this.staging = true;
+    if (this.stage) {
+      this.current = t;
+      this.staging = true;
+    }
     const t0 = perf.now();
     let r: void | Promise<void>;
     try {
@@ -383,7 +394,7 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private runBatch(tuples: TupleImpl[]): Promise<void> | undefined {
-    this.staging = true;
+    this.staging = this.stage;
     const settle = (err?: unknown): void => {
       this.staging = false;
       this.stats.executed += tuples.length;

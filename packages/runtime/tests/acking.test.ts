@@ -1,4 +1,4 @@
-/** At-least-once with the XOR acker: failures replay, and a failed execute leaks no emits. */
+/** The XOR acker: failures replay and a failed execute leaks no emits; at-most-once emits as it goes. */
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { counts, firstValues, lines, run, spec, tempDir } from './kit.js';
@@ -78,4 +78,31 @@ test('a manual-ack bolt that emits then acks inside execute: downstream failures
   expect(by.seq!.failed).toBe(N);
   expect(by.seq!.acked).toBe(N);
   expect(counts(firstValues(out)).size).toBe(N);
+});
+
+test('at-most-once (acking off): emits go out as they are made, so a throwing execute keeps what it emitted before', async () => {
+  const dir = tempDir();
+  const N = 700;
+  const out = join(dir, 'out');
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', parallelism: 1, config: { count: N } },
+      // Emits n, then throws, for multiples of 7 (once each): nothing replays them.
+      { id: 'flaky', export: 'flakyBolt', parallelism: 1, config: { failEvery: 7 } },
+      { id: 'sink', export: 'collectSink', parallelism: 1, config: { path: out } },
+    ],
+    [
+      { from: 'seq', to: 'flaky' },
+      { from: 'flaky', to: 'sink' },
+    ],
+    { acking: false },
+  );
+  const { summary, by } = await run(s, 1);
+  expect(summary.reason).toBe('completed');
+  const c = counts(firstValues(out));
+  expect(c.size).toBe(N);
+  for (let i = 0; i < N; i++) expect(c.get(i)).toBe(1);
+  expect(by.flaky!.errors).toBe(N / 7);
+  expect(by.flaky!.failed).toBe(N / 7);
+  expect(by.seq!.emitted).toBe(N);
 });
