@@ -45,7 +45,10 @@ async function engine(lines: number, workers: number, acking = false, metrics = 
   const server = metrics ? await startControlServer(run, { port: 0 }) : undefined;
   const scraper = server
     ? setInterval(() => {
-        fetch(`${server.url}/metrics`).then((r) => r.text(), () => '');
+        fetch(`${server.url}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
       }, 1000)
     : undefined;
   const result = await run.finished;

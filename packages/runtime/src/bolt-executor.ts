@@ -44,6 +44,8 @@ const NEVER = 2 ** 30;
 /** Sampled tuples of a manual-ack bolt waiting for their ack, at most this many. */
 const MAX_SAMPLED_OPEN = 1024;
 
+/** `fromWorker` of a batch from a task in this thread. */
+const LOCAL = -1;
 /** `fromWorker` of a local tuple that could not be executed directly and was queued. */
 const DEFERRED = -2;
 /** `fromWorker` of a batch whose sending thread was replaced: no credit to return. */
@@ -79,6 +81,8 @@ export class BoltExecutor implements OutputCollector {
   private resume: { tuples: TupleImpl[]; index: number; entry: InboxEntry } | null = null;
   /** Local tuples queued because a direct call was not possible: later ones queue behind them. */
   private localWaiting = 0;
+  /** Batches from this thread (LOCAL or DEFERRED) in the queue. */
+  private localQueued = 0;
   blockedSince = 0;
   /** Taps on this task's output (qitian tap); empty unless someone is tapping. */
   taps: Tap[] = [];
@@ -134,11 +138,21 @@ export class BoltExecutor implements OutputCollector {
 
   enqueue(entry: InboxEntry): void {
     this.inbox.push(entry);
+    if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued++;
     this.stats.queued = this.inbox.length - this.head;
   }
 
   queued(): number {
     return this.inbox.length - this.head;
+  }
+
+  /**
+   * Batches from this thread waiting in the queue: what local senders are held back by. Batches
+   * from other threads are bounded by their own credits and do not count here, so a local sender
+   * is not starved by a busy remote one.
+   */
+  localBatches(): number {
+    return this.localQueued;
   }
 
   runnable(): boolean {
@@ -156,7 +170,7 @@ export class BoltExecutor implements OutputCollector {
   deliver(t: TupleImpl): void {
     if (this.running || this.localWaiting > 0) {
       // Queued in batches, so that queued() counts batches as it does for the other senders and
-      // local senders see this bolt congested (backpressure) once `credits` batches wait.
+      // local senders see this bolt congested (backpressure) once a batch waits.
       const last = this.inbox.length > this.head ? this.inbox[this.inbox.length - 1]! : undefined;
       if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
         last.tuples!.push(t);
@@ -200,6 +214,7 @@ export class BoltExecutor implements OutputCollector {
     }
     this.stats.queued = this.inbox.length - this.head;
     if (entry.fromWorker === DEFERRED) this.localWaiting--;
+    if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued--;
     let tuples: TupleImpl[];
     try {
       tuples = entry.tuples ?? entry.decode!();

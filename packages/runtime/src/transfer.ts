@@ -3,12 +3,20 @@ import type { BatchMessage, PeerMessage } from './protocol.js';
 import { rootTask } from './roots.js';
 import { NO_ROOTS, type SourceStream, TupleImpl } from './tuple-impl.js';
 
+/**
+ * Batches a local task may have waiting before its local senders wait. A sender and its consumer
+ * in one thread never run at the same time, so a deeper queue adds no throughput, only tuples
+ * that live long enough to be promoted out of the young generation: with 32 (the remote credits)
+ * the syslog pipeline spent a fifth of its time in GC, and ran 37% faster with 1.
+ */
+const LOCAL_QUEUE_BATCHES = 1;
+
 /** Where a worker delivers batches for its own tasks. */
 export interface LocalSink {
   /** Queues a batch for a local task. `fromWorker` is -1 for local senders. */
   enqueue(task: number, batch: TupleImpl[], fromWorker: number): void;
-  /** Batches queued for a local task (for local congestion). */
-  queued(task: number): number;
+  /** Batches from this thread queued for a local task (for local congestion). */
+  localBatches(task: number): number;
   /** Applies acks and fails for a local spout task. */
   applyAcks(task: number, acks: readonly number[] | Float64Array | null, fails: readonly number[] | Float64Array | null): void;
 }
@@ -134,11 +142,12 @@ export class Transfer {
   }
 
   /**
-   * True when `dst` cannot take more now: a local inbox is full (a directly called bolt queues
-   * tuples while an async execute runs) or a remote edge is out of credit.
+   * True when `dst` cannot take more now: a local task already has a batch from this thread
+   * waiting (a batch bolt, or a directly called bolt queueing tuples while an async execute runs)
+   * or a remote edge is out of credit.
    */
   congested(dst: number): boolean {
-    if (this.taskWorker[dst] === this.worker) return this.local.queued(dst) >= this.initialCredits;
+    if (this.taskWorker[dst] === this.worker) return this.local.localBatches(dst) >= LOCAL_QUEUE_BATCHES;
     return this.waiting[dst] !== undefined && this.waiting[dst]!.length > 0;
   }
 

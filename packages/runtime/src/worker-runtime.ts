@@ -78,8 +78,8 @@ export class WorkerRuntime {
           self.boltByTask[task]?.enqueue({ tuples: batch, decode: null, fromWorker, at: performance.now() });
           self.schedule();
         },
-        queued(task) {
-          return self.boltByTask[task]?.queued() ?? 0;
+        localBatches(task) {
+          return self.boltByTask[task]?.localBatches() ?? 0;
         },
         applyAcks(task, acks, fails) {
           self.spoutByTask[task]?.applyAcks(acks, fails);

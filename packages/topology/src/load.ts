@@ -100,7 +100,8 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     default: DEFAULT_TOPOLOGY_CONFIG.batchLingerMs,
   }),
   credits: field.int({
-    description: 'Batches in flight per edge before the sender waits (backpressure)',
+    description:
+      "Batches in flight per edge to a task in another thread before the sender waits (backpressure); a task in the sender's own thread takes one waiting batch",
     min: 1,
     default: DEFAULT_TOPOLOGY_CONFIG.credits,
   }),
