@@ -51,6 +51,8 @@ export interface FakeContextOptions<C> {
   readonly taskIndex?: number;
   readonly parallelism?: number;
   readonly outputs?: Readonly<Record<string, readonly string[]>>;
+  /** What componentTasks() answers, by component id (none: no tasks). */
+  readonly componentTasks?: Readonly<Record<string, readonly number[]>>;
 }
 
 export class FakeTopologyContext<C = Record<string, unknown>> implements TopologyContext<C> {
@@ -65,8 +67,10 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   readonly countCalls: { name: string; delta: number; reason: string | undefined }[] = [];
   private readonly outputs: Readonly<Record<string, readonly string[]>>;
   private readonly states = new Map<string, KeyGroupedState<unknown>>();
+  private readonly tasks: Readonly<Record<string, readonly number[]>>;
 
   constructor(opts: FakeContextOptions<C>) {
+    this.tasks = opts.componentTasks ?? {};
     this.config = opts.config;
     this.componentId = opts.componentId ?? 'under-test';
     this.taskIndex = opts.taskIndex ?? 0;
@@ -75,8 +79,8 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     this.outputs = opts.outputs ?? {};
   }
 
-  componentTasks(): readonly number[] {
-    return [];
+  componentTasks(componentId: string): readonly number[] {
+    return this.tasks[componentId] ?? [];
   }
   outputFields(stream: string = DEFAULT_STREAM): readonly string[] {
     return this.outputs[stream] ?? [];

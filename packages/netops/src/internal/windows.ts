@@ -1,5 +1,5 @@
 /**
- * Tumbling windows and event-time watermarks, shared by the windowed bolts (cluster, alert).
+ * Tumbling windows and event-time watermarks, shared by the windowed bolts (topn, cluster, alert).
  * Windows are aligned to the epoch: a window of `size` ms holding time t starts at
  * t - (t mod size), so every task, run and replay cuts the stream at the same instants.
  */
@@ -20,28 +20,90 @@ export function eventTimeOf(v: unknown): number | undefined {
   return undefined;
 }
 
+/** An upstream task as the watermark sees it. */
+interface Input {
+  /** Highest event time it sent. */
+  max: number;
+  /** Processing time (ms) it last sent something, or was first expected. */
+  seenAt: number;
+}
+
 /**
- * An event-time watermark: the highest event time seen minus the allowed lateness. A window
- * whose end is at or below the watermark is complete; an event older than the watermark's
- * closed windows is late. Monotonic: it never goes back.
+ * An event-time watermark over every upstream task, as Flink computes one: each input's highest
+ * event time, the lowest of those, minus the allowed lateness. So when parallel upstream tasks
+ * drift apart (two parsers under load can be tens of thousands of events apart), the slower
+ * one's events are not late merely because the faster one is ahead. An input that has sent
+ * nothing for `idleMs` of processing time stops holding the watermark back until it sends again
+ * (a parser that gets no traffic must not stall every window). With one input this is the
+ * highest event time minus the lateness. Monotonic: it never goes back.
  */
 export class Watermark {
+  private readonly inputs = new Map<number, Input>();
+  /** The input of the last observe: a batch comes from one sender, so this is usually a hit. */
+  private lastId = Number.NaN;
+  private last: Input | null = null;
+  private now = 0;
+  private wm = Number.NEGATIVE_INFINITY;
   private maxTime = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly latenessMs: number) {}
+  constructor(
+    readonly latenessMs: number,
+    /** Processing time after which a silent input is left out; 0: never. */
+    readonly idleMs = 0,
+  ) {}
 
-  /** Notes an event time; returns the watermark after it. */
-  observe(time: number): number {
+  /** Sets the processing time (ms) for what follows: once per batch. */
+  at(now: number): void {
+    this.now = now;
+    // Idleness is a matter of processing time: an input may have gone idle since the last batch.
+    if (this.idleMs > 0 && this.inputs.size > 1) this.recompute();
+  }
+
+  /** Inputs expected before they send (every task of an upstream component, on the first tuple from one). */
+  expect(ids: readonly number[]): void {
+    for (const id of ids) if (!this.inputs.has(id)) this.inputs.set(id, { max: Number.NEGATIVE_INFINITY, seenAt: this.now });
+  }
+
+  /** Notes an event time from input `source` (the upstream task id); returns the watermark after it. */
+  observe(source: number, time: number): number {
+    let input = this.last;
+    if (source !== this.lastId || input === null) {
+      input = this.inputs.get(source) ?? null;
+      if (input === null) {
+        input = { max: Number.NEGATIVE_INFINITY, seenAt: this.now };
+        this.inputs.set(source, input);
+      }
+      this.lastId = source;
+      this.last = input;
+    }
+    input.seenAt = this.now;
     if (time > this.maxTime) this.maxTime = time;
-    return this.maxTime - this.latenessMs;
+    if (time > input.max) {
+      const wasLowest = input.max - this.latenessMs <= this.wm || this.inputs.size === 1;
+      input.max = time;
+      if (wasLowest) this.recompute();
+    }
+    return this.wm;
   }
 
-  /** The current watermark; -Infinity before any event. */
+  private recompute(): void {
+    let min = Number.POSITIVE_INFINITY;
+    const idle = this.idleMs;
+    for (const input of this.inputs.values()) {
+      if (idle > 0 && this.now - input.seenAt >= idle) continue;
+      if (input.max < min) min = input.max;
+    }
+    if (min === Number.POSITIVE_INFINITY) return;
+    const wm = min - this.latenessMs;
+    if (wm > this.wm) this.wm = wm;
+  }
+
+  /** The current watermark; -Infinity until every active input has sent an event. */
   get value(): number {
-    return this.maxTime - this.latenessMs;
+    return this.wm;
   }
 
-  /** The highest event time seen. */
+  /** The highest event time seen from any input. */
   get max(): number {
     return this.maxTime;
   }

@@ -32,10 +32,10 @@ const NORMAL = { 'LINK-UPDOWN': 10, 'SYS-CONFIG_I': 6, 'SEC-LOGIN': 4 };
 const NORMAL2 = { 'LINK-UPDOWN': 9, 'SYS-CONFIG_I': 7, 'SEC-LOGIN': 4 };
 const SHIFTED = { 'LINK-UPDOWN': 4, 'SYS-CONFIG_I': 2, 'SEC-LOGIN': 2, 'BGP-ADJCHANGE': 12 };
 
-function harness(raw: Record<string, unknown>, clock?: () => number) {
+function harness(raw: Record<string, unknown>, clock?: () => number, componentTasks?: Record<string, number[]>) {
   const config = configFor(clusterBolt, raw);
   const bolt = new ClusterBolt(config, clock);
-  const context = new FakeTopologyContext({ config, componentId: 'behaviour', outputs: clusterOutputs(config) });
+  const context = new FakeTopologyContext({ config, componentId: 'behaviour', outputs: clusterOutputs(config), ...(componentTasks ? { componentTasks } : {}) });
   const collector = new RecordingOutputCollector();
   bolt.prepare(context, collector);
   const rows = (stream = 'default') => collector.emits.filter((e) => e.stream === stream).map((e) => e.values);
@@ -191,6 +191,19 @@ describe('cluster bolt', () => {
     expect(h.rows()[0]![5]).toBe(21); // the 30s event was within lateness
     h.bolt.executeBatch([event(T0 + 40_000, 'SEC-LOGIN')]);
     expect(h.context.counted('late')).toBe(1);
+  });
+
+  it('event time from two parse tasks: the one behind holds the watermark, so its events are not late', () => {
+    const h = harness({ window: '1m', lateness: '0s' }, undefined, { parse: [1, 2] });
+    const from = (task: number, tuples: TestTuple[]) => tuples.map((t) => new TestTuple(EVENT_FIELDS, t.values, 'default', 'parse', task));
+    // Task 1 is three windows ahead of task 2.
+    h.bolt.executeBatch(from(1, [...windowEvents(T0, NORMAL), ...windowEvents(T0 + 3 * MIN, NORMAL)]));
+    h.bolt.executeBatch(from(2, windowEvents(T0, NORMAL2)));
+    expect(h.rows()).toHaveLength(0);
+    h.bolt.executeBatch(from(2, windowEvents(T0 + MIN, NORMAL)));
+    expect(h.rows().map((r) => [r[0], r[5]])).toEqual([[T0, 40]]); // both tasks' events, none late
+    h.bolt.finish();
+    expect(h.context.counted('late')).toBe(0);
   });
 
   it('closes processing-time windows on ticks', () => {

@@ -85,7 +85,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
   ) {
     this.size = config.window;
     this.eventTime = config.time === 'event';
-    this.watermark = new Watermark(config.lateness);
+    this.watermark = new Watermark(config.lateness, config.idleTimeout);
     this.features = config.features;
     this.featureNamers = config.features.map(namerFor);
     this.maxFeatures = config.maxFeatures;
@@ -111,6 +111,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
 
   executeBatch(tuples: readonly Tuple[]): void {
     const size = this.size;
+    if (this.eventTime) this.watermark.at(this.clock());
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (isTick(t)) {
@@ -157,7 +158,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
         else if (name !== OTHER && Object.keys(counts).length >= this.maxDistinct) counts[OTHER] = (counts[OTHER] ?? 0) + 1;
         else counts[name] = 1;
       }
-      this.advance(this.eventTime ? this.watermark.observe(time) : time);
+      this.advance(this.eventTime ? this.watermark.observe(t.sourceTask, time) : time);
     }
     this.flushCounts();
   }
@@ -257,6 +258,8 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     const fields = t.fields;
     const layouts = this.layouts;
     for (let i = 0; i < layouts.length; i++) if (layouts[i]!.fields === fields) return layouts[i]!;
+    // A new input stream: every task of its component counts for the watermark from now on.
+    this.watermark.expect(this.context.componentTasks(t.sourceComponent));
     const time = t.fieldIndex('time');
     const key = this.config.keyBy ? t.fieldIndex(this.config.keyBy) : -1;
     const features = this.features.map((f) => t.fieldIndex(f));

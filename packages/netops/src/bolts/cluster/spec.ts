@@ -8,17 +8,24 @@ export const clusterBoltFields = {
   }),
   time: field.enum({
     description:
-      "`event`: windows by the events' `time` field, closed when the watermark (highest event time seen by the task minus " +
-      '`lateness`) passes their end, and all flushed when the input ends. `processing`: windows by the clock of the task, ' +
+      "`event`: windows by the events' `time` field, closed when the watermark (the lowest of the upstream tasks' highest event " +
+      'times, minus `lateness`) passes their end, and all flushed when the input ends. `processing`: windows by the clock of the task, ' +
       'closed on tick tuples (the bolt asks for a tick every tenth of a window, at most every second).',
     values: ['event', 'processing'],
     default: 'event',
   }),
   lateness: field.duration({
     description:
-      'Event time only: how far behind the highest event time seen an event may arrive and still count in its window. ' +
-      'Later events are dropped and counted (`late`).',
+      'Event time only: how far behind the event time of the input furthest behind (each upstream task is tracked on ' +
+      'its own) an event may arrive and still count in its window. Later events are dropped and counted (`late`).',
     default: '30s',
+  }),
+  idleTimeout: field.duration({
+    description:
+      'Event time only: an upstream task that has sent nothing for this long (processing time) stops holding the ' +
+      'watermark back until it sends again, so that an input without traffic does not stall every window. `0`: never.',
+    default: '10s',
+    min: 0,
   }),
   features: field.list({
     description:

@@ -26,7 +26,7 @@ export const topnFields = {
   timeMode: field.enum({
     description:
       '`event`: windows follow the time carried by the tuples (`timeField`); a window is emitted once the watermark ' +
-      '(largest event time seen by the task minus `allowedLateness`) reaches its end. `processing`: windows follow the ' +
+      "(the lowest of the upstream tasks' largest event times, minus `allowedLateness`) reaches its end. `processing`: windows follow the " +
       "task's clock; a window is emitted at the first tick or batch after its end (ticks come every min(slide, 1s) unless " +
       '`tick:` says otherwise).',
     values: ['event', 'processing'],
@@ -40,9 +40,17 @@ export const topnFields = {
   }),
   allowedLateness: field.duration({
     description:
-      'How far event time may go back: the watermark trails the largest event time seen by this much. A tuple whose ' +
-      'windows have all ended at or before the watermark is late: it is dropped and counted (`late`).',
+      'How far event time may go back: the watermark trails the event time of the input furthest behind by this much ' +
+      '(each upstream task is tracked on its own, so parallel parsers drifting apart do not make the slower one late). ' +
+      'A tuple whose windows have all ended at or before the watermark is late: it is dropped and counted (`late`).',
     default: 0,
+  }),
+  idleTimeout: field.duration({
+    description:
+      'Event time only: an upstream task that has sent nothing for this long (processing time) stops holding the ' +
+      'watermark back until it sends again, so that an input without traffic does not stall every window. `0`: never.',
+    default: '10s',
+    min: 0,
   }),
   dimensions: field.list({
     description:

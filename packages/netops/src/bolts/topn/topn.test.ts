@@ -195,6 +195,48 @@ describe('topn single stage', () => {
     expect(h.take().map(asOut)).toMatchObject([{ windowStart: 5000, windowEnd: 10_000, total: 3, late: 1 }]);
   });
 
+  it('event time over two upstream tasks: the one behind holds the watermark, so its events are not late', () => {
+    let now = 0;
+    const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => now });
+    h.context.partialTasks = [1, 2];
+    const from = (task: number, ...times: number[]) => times.map((time) => new TestTuple(EVENT_FIELDS, eventValues({ time }), 'default', 'parse', task));
+    // Task 1 runs 20 s of event time ahead of task 2 (two parsers drifting apart under load).
+    h.bolt.executeBatch!(from(1, 1000, 8000, 16_000, 21_000));
+    expect(h.take()).toEqual([]); // task 2 has sent nothing: no window closes on task 1's word
+    h.bolt.executeBatch!(from(2, 500, 2000, 4900));
+    expect(h.take()).toEqual([]); // watermark 3900
+    h.bolt.executeBatch!(from(2, 6100));
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 4, late: 0 }]);
+    h.bolt.executeBatch!(from(2, 9000, 17_000, 20_000));
+    h.bolt.finish!();
+    expect(h.context.counted('late')).toBe(0);
+    expect(
+      h
+        .take()
+        .map(asOut)
+        .map((o) => [o.windowStart, o.total]),
+    ).toEqual([
+      [5000, 3],
+      [15_000, 2],
+      [20_000, 2],
+    ]);
+  });
+
+  it('event time: an upstream task silent for idleTimeout stops holding the watermark back', () => {
+    let now = 0;
+    const h = harness({ window: '5s', idleTimeout: '10s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => now });
+    h.context.partialTasks = [1, 2];
+    const from = (task: number, ...times: number[]) => times.map((time) => new TestTuple(EVENT_FIELDS, eventValues({ time }), 'default', 'parse', task));
+    h.bolt.executeBatch!(from(1, 1000, 6000));
+    expect(h.take()).toEqual([]); // task 2 might still send window [0, 5000)
+    now = 9_999;
+    h.bolt.executeBatch!(from(1, 7000));
+    expect(h.take()).toEqual([]);
+    now = 10_000;
+    h.bolt.executeBatch!(from(1, 8000)); // task 2 has been silent for 10 s: left out
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 1 }]);
+  });
+
   it('processing time: windows follow the clock and close on ticks', () => {
     let now = 1_000;
     const h = harness({ timeMode: 'processing', window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] }, { now: () => now });

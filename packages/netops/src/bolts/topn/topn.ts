@@ -5,6 +5,7 @@
 import { type Bolt, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
 import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
 import { ExactCounter, type KeyCounter, type Report, SpaceSaving } from './counters.js';
+import { Watermark } from '../../internal/windows.js';
 import { KEY_SEPARATOR, RankMerge } from './ranking.js';
 
 /** A missing part of a key of several fields, as shown in rankings. */
@@ -35,7 +36,6 @@ export class TopNBolt implements Bolt<TopNConfig> {
   private readonly size: number;
   private readonly slide: number;
   private readonly eventTime: boolean;
-  private readonly lateness: number;
   private readonly partial: boolean;
   private readonly capacity: number;
   private readonly spaceSaving: boolean;
@@ -48,8 +48,9 @@ export class TopNBolt implements Bolt<TopNConfig> {
 
   /** Open windows by start. */
   private readonly open = new Map<number, Win>();
-  private maxTime = Number.NEGATIVE_INFINITY;
-  /** Event time: max event time - allowedLateness; processing time: the clock at the batch. */
+  /** Event time: per upstream task (see Watermark). */
+  private readonly eventClock: Watermark;
+  /** Event time: eventClock's value; processing time: the clock at the batch. */
   private watermark = Number.NEGATIVE_INFINITY;
   /** Partial stage: the progress last announced to the merge. */
   private announced = Number.NEGATIVE_INFINITY;
@@ -68,7 +69,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
     this.size = w.size;
     this.slide = w.slide;
     this.eventTime = config.timeMode === 'event';
-    this.lateness = config.allowedLateness;
+    this.eventClock = new Watermark(config.allowedLateness, config.idleTimeout);
     this.partial = config.stage === 'partial';
     this.spaceSaving = config.mode === 'space-saving';
     this.capacity = config.capacity;
@@ -101,7 +102,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (!eventTime) {
       time = this.now();
       if (time > this.watermark) this.watermark = time;
-    }
+    } else this.eventClock.at(this.now());
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (t.stream === TICK_STREAM) continue;
@@ -114,10 +115,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
           continue;
         }
         time = x;
-        if (x > this.maxTime) {
-          this.maxTime = x;
-          this.watermark = x - this.lateness;
-        }
+        this.watermark = this.eventClock.observe(t.sourceTask, x);
       }
       const wm = this.watermark;
       const lastStart = Math.floor(time / slide) * slide;
@@ -194,6 +192,8 @@ export class TopNBolt implements Bolt<TopNConfig> {
 
   private resolve(t: Tuple): void {
     this.lastFields = t.fields;
+    // Every task of the input's component counts for the watermark from its first tuple on.
+    if (this.eventTime) this.eventClock.expect(this.ctx.componentTasks(t.sourceComponent));
     const where = `stream "${t.stream}" of "${t.sourceComponent}"`;
     if (this.eventTime) {
       this.timeIdx = t.fieldIndex(this.timeField);
