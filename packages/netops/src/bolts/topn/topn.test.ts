@@ -196,8 +196,7 @@ describe('topn single stage', () => {
   });
 
   it('event time over two upstream tasks: the one behind holds the watermark, so its events are not late', () => {
-    let now = 0;
-    const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => now });
+    const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => 0 });
     h.context.partialTasks = [1, 2];
     const from = (task: number, ...times: number[]) => times.map((time) => new TestTuple(EVENT_FIELDS, eventValues({ time }), 'default', 'parse', task));
     // Task 1 runs 20 s of event time ahead of task 2 (two parsers drifting apart under load).
