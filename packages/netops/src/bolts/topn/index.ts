@@ -24,6 +24,11 @@ export const topnBolt = defineBolt({
     checkTopNConfig(config);
     return { default: [...(config.stage === 'partial' ? TOPN_PARTIAL_FIELDS : TOPN_FIELDS)] };
   },
-  tickMs: (config) => (config.stage !== 'merge' && config.timeMode === 'processing' ? Math.min(1000, resolveWindowing(config).slide) : undefined),
+  // Processing time closes windows on ticks; the two stages tick once a second in event time
+  // too, so that partial tasks report progress and the merge notices those without input.
+  tickMs: (config) => {
+    if (config.stage !== 'merge' && config.timeMode === 'processing') return Math.min(1000, resolveWindowing(config).slide);
+    return config.stage === 'single' ? undefined : 1000;
+  },
   create: (config) => (config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config)),
 });

@@ -6,8 +6,8 @@ export const topnFields = {
       '`single`: one bolt counts and ranks (parallelism 1, or fields-grouped on the key of the only dimension). ' +
       '`partial`: each task counts its share of the input (any grouping) and sends its candidates per closed window to a ' +
       '`merge` stage. `merge`: one task (global grouping from the partial stage) adds the partial candidates up and emits ' +
-      'the final ranking once every partial task has closed the window. A merge takes windows, dimensions, `n` and the ' +
-      'counting mode from what the partial tasks send; of its own config only `separator` applies.',
+      'the final ranking once every partial task has closed the window (or has been silent for `idleTimeout`). A merge takes windows, dimensions, `n` and the ' +
+      'counting mode from what the partial tasks send; of its own config only `separator` and `idleTimeout` apply.',
     values: ['single', 'partial', 'merge'],
     default: 'single',
   }),
@@ -47,8 +47,10 @@ export const topnFields = {
   }),
   idleTimeout: field.duration({
     description:
-      'Event time only: an upstream task that has sent nothing for this long (processing time) stops holding the ' +
-      'watermark back until it sends again, so that an input without traffic does not stall every window. `0`: never.',
+      'An upstream task that has sent nothing for this long (processing time) stops holding windows back until it ' +
+      'sends again, so that an input without traffic does not stall every window: in event time, a silent input of a ' +
+      '`single` or `partial` stage leaves the watermark; in a `merge`, a partial task that has not reported (partial tasks ' +
+      'report their progress about once a second while they have input) is not waited for. `0`: never.',
     default: '10s',
     min: 0,
   }),

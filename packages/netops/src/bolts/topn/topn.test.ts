@@ -39,7 +39,8 @@ interface Harness {
 
 function harness(raw: Record<string, unknown>, opts: { now?: () => number; taskIndex?: number } = {}): Harness {
   const config = configFor(topnBolt, raw);
-  const bolt = config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config, opts.now ? { now: opts.now } : {});
+  const options = opts.now ? { now: opts.now } : {};
+  const bolt = config.stage === 'merge' ? new TopNMergeBolt(config, options) : new TopNBolt(config, options);
   const context = new Ctx({ config, taskIndex: opts.taskIndex ?? 0, outputs: topnBolt.outputs!(config) });
   const collector = new RecordingOutputCollector();
   bolt.prepare?.(context, collector);
@@ -102,11 +103,12 @@ describe('topn spec', () => {
     expect(bad({ window: '1m', slide: '2m' })).toThrow(/slide: must not exceed window/);
   });
 
-  it('asks for ticks in processing time only', () => {
+  it('asks for ticks in processing time, and in both stages of a two-stage count', () => {
     expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '10s', slide: '500ms' }))).toBe(500);
     expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '1m' }))).toBe(1000);
     expect(topnBolt.tickMs!(configFor(topnBolt, { window: '1m' }))).toBeUndefined();
-    expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'merge', timeMode: 'processing' }))).toBeUndefined();
+    expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'partial', window: '1m' }))).toBe(1000);
+    expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'merge', timeMode: 'processing' }))).toBe(1000);
   });
 });
 
@@ -458,5 +460,50 @@ describe('topn merge', () => {
     expect(m.take().map(asOut)).toMatchObject([{ windowStart: 10_000, total: 2 }]);
     m.bolt.finish!();
     expect(m.take()).toEqual([]);
+  });
+
+  it('a partial task without input stops holding windows back after idleTimeout, and counts again once it speaks', () => {
+    let now = 0;
+    const cfg = { stage: 'partial', window: '10s', dimensions: [{ name: 's', fields: ['srcIp'] }] };
+    const busy = harness(cfg, { taskIndex: 0, now: () => now });
+    const quiet = harness(cfg, { taskIndex: 1, now: () => now });
+    const m = harness({ stage: 'merge', idleTimeout: '10s' }, { now: () => now });
+    m.context.partialTasks = [1, 2];
+    const relay = (h: Harness, task: number) => {
+      const out = h.take();
+      if (out.length) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', task)));
+    };
+    busy.bolt.executeBatch!(events(eventValues({ time: 1000, srcIp: 'a' }), eventValues({ time: 12_000, srcIp: 'a' })));
+    relay(busy, 1);
+    expect(m.take()).toEqual([]); // task 2 (no input at all) might still send [0, 10 s)
+    now = 5000;
+    // The busy task reports its progress on every tick, window end or not.
+    busy.bolt.executeBatch!(events(eventValues({ time: 15_000, srcIp: 'a' })));
+    busy.bolt.executeBatch!([tick()]);
+    relay(busy, 1);
+    quiet.bolt.executeBatch!([tick()]);
+    relay(quiet, 2); // nothing: it has no progress to report
+    m.bolt.executeBatch!([tick()]);
+    expect(m.take()).toEqual([]);
+    now = 10_000;
+    m.bolt.executeBatch!([tick()]);
+    // Task 2 has said nothing for 10 s: the window closes on task 1's word.
+    expect(m.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 10_000, total: 1 }]);
+    // Task 2 gets input and speaks again: it holds [10 s, 20 s) open until it has closed it.
+    now = 11_000;
+    quiet.bolt.executeBatch!(events(eventValues({ time: 16_000, srcIp: 'b' })));
+    quiet.bolt.executeBatch!([tick()]);
+    relay(quiet, 2);
+    busy.bolt.executeBatch!(events(eventValues({ time: 25_000, srcIp: 'a' })));
+    relay(busy, 1);
+    expect(m.take()).toEqual([]);
+    quiet.bolt.executeBatch!(events(eventValues({ time: 21_000, srcIp: 'b' })));
+    relay(quiet, 2);
+    const out = m.take().map(asOut);
+    expect(out).toMatchObject([{ windowStart: 10_000, windowEnd: 20_000, total: 3 }]);
+    expect(ranked(out[0])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
   });
 });

@@ -103,9 +103,13 @@ export class TopNBolt implements Bolt<TopNConfig> {
       time = this.now();
       if (time > this.watermark) this.watermark = time;
     } else this.eventClock.at(this.now());
+    let ticked = false;
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
-      if (t.stream === TICK_STREAM) continue;
+      if (t.stream === TICK_STREAM) {
+        ticked = true;
+        continue;
+      }
       if (t.fields !== this.lastFields) this.resolve(t);
       const v = t.values;
       if (eventTime) {
@@ -146,6 +150,9 @@ export class TopNBolt implements Bolt<TopNConfig> {
       this.warnOnce('bad_time', `topn "${this.ctx.componentId}": dropped ${bad} tuples whose "${this.timeField}" is not a finite number (ms since the epoch)`);
     }
     this.closeUpTo(this.watermark);
+    // A partial task also says how far it got on every tick (about once a second), window end or
+    // not: a merge takes a task it has not heard from in idleTimeout for one without input.
+    if (ticked && this.partial && this.watermark > this.announced) this.announce(this.watermark);
   }
 
   finish(): void {
@@ -231,15 +238,17 @@ export class TopNBolt implements Bolt<TopNConfig> {
         }
       }
     }
-    if (this.partial && this.crossesWindowEnd(this.announced, until)) {
-      const progress = until === Number.POSITIVE_INFINITY ? END_OF_INPUT : until;
-      const marker = new Array<unknown>(TOPN_PARTIAL_FIELDS.length).fill(null);
-      marker[P.late] = this.lateSinceEmit;
-      marker[P.progress] = progress;
-      this.out.emit(marker, null);
-      this.lateSinceEmit = 0;
-      this.announced = until;
-    }
+    if (this.partial && this.crossesWindowEnd(this.announced, until)) this.announce(until);
+  }
+
+  /** Partial stage: tells the merge that every window ending at or before `until` was sent. */
+  private announce(until: number): void {
+    const marker = new Array<unknown>(TOPN_PARTIAL_FIELDS.length).fill(null);
+    marker[P.late] = this.lateSinceEmit;
+    marker[P.progress] = until === Number.POSITIVE_INFINITY ? END_OF_INPUT : until;
+    this.out.emit(marker, null);
+    this.lateSinceEmit = 0;
+    this.announced = until;
   }
 
   /** Whether a window ends in (from, to]. */
@@ -294,6 +303,10 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private readonly open = new Map<number, MergeWin>();
   /** Progress of every partial task the merge waits for, by global task id. */
   private readonly progress = new Map<number, number>();
+  /** When each partial task was last heard from (processing time, ms). */
+  private readonly heard = new Map<number, number>();
+  private readonly idleMs: number;
+  private readonly now: () => number;
   private readonly components = new Set<string>();
   private emittedUntil = Number.NEGATIVE_INFINITY;
   private pendingLate = 0;
@@ -301,8 +314,10 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private fieldsOk = false;
   private readonly warned = new Set<string>();
 
-  constructor(config: TopNConfig) {
+  constructor(config: TopNConfig, options: TopNOptions = {}) {
     this.separator = config.separator;
+    this.idleMs = config.idleTimeout;
+    this.now = options.now ?? Date.now;
   }
 
   prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
@@ -317,16 +332,22 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   executeBatch(tuples: readonly Tuple[]): void {
     let afterEmit = 0;
     let notPartial = 0;
+    // A tick re-checks which partial tasks went idle.
     let advanced = false;
+    const now = this.now();
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
-      if (t.stream === TICK_STREAM) continue;
+      if (t.stream === TICK_STREAM) {
+        advanced = true;
+        continue;
+      }
       if (t.fields !== this.lastFields) this.checkFields(t);
       if (!this.fieldsOk) {
         notPartial++;
         continue;
       }
-      if (!this.components.has(t.sourceComponent)) this.learn(t);
+      if (!this.components.has(t.sourceComponent)) this.learn(t, now);
+      this.heard.set(t.sourceTask, now);
       const v = t.values;
       if (v[P.dimension] === null) {
         const p = v[P.progress] as number;
@@ -364,21 +385,37 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
     }
     if (afterEmit > 0) this.ctx.count('dropped', afterEmit, 'after_emit');
     if (notPartial > 0) this.ctx.count('dropped', notPartial, 'not_partial');
-    if (advanced) {
-      let min = Number.POSITIVE_INFINITY;
-      for (const p of this.progress.values()) if (p < min) min = p;
-      this.emitUpTo(min);
+    if (advanced) this.emitUpTo(this.minProgress(now));
+  }
+
+  /**
+   * The lowest progress of the partial tasks heard from within idleTimeout. A task that has not
+   * said anything for that long (it announces at least once a second while it has input) has no
+   * input, and must not hold every window back; once it speaks again it counts again.
+   */
+  private minProgress(now: number): number {
+    let min = Number.POSITIVE_INFINITY;
+    let active = 0;
+    for (const [task, p] of this.progress) {
+      if (this.idleMs > 0 && now - (this.heard.get(task) ?? now) >= this.idleMs) continue;
+      active++;
+      if (p < min) min = p;
     }
+    return active === 0 ? Number.NEGATIVE_INFINITY : min;
   }
 
   finish(): void {
     this.emitUpTo(Number.POSITIVE_INFINITY);
   }
 
-  private learn(t: Tuple): void {
+  private learn(t: Tuple, now: number): void {
     this.components.add(t.sourceComponent);
     const tasks = this.ctx.componentTasks(t.sourceComponent);
-    for (const id of tasks.length > 0 ? tasks : [t.sourceTask]) if (!this.progress.has(id)) this.progress.set(id, Number.NEGATIVE_INFINITY);
+    for (const id of tasks.length > 0 ? tasks : [t.sourceTask]) {
+      if (this.progress.has(id)) continue;
+      this.progress.set(id, Number.NEGATIVE_INFINITY);
+      this.heard.set(id, now);
+    }
     if (!this.progress.has(t.sourceTask)) this.progress.set(t.sourceTask, Number.NEGATIVE_INFINITY);
   }
 
