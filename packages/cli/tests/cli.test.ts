@@ -3,7 +3,7 @@
  * stdout and stderr.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,39 @@ describe('qitian run', () => {
     const out = summary.components.find((c: { component: string }) => c.component === 'out');
     // Everything the sink acknowledged is in the file.
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
+  });
+
+  test('--state-dir: a second run of a file resumes after the lines the first one completed', async () => {
+    const topology = tmp(
+      'tail.yaml',
+      [
+        'name: tail',
+        'config: { acking: true }',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: "${input}" } }',
+        'sinks:',
+        '  - { id: out, type: file, config: { path: "${output}" } }',
+        'streams:',
+        '  - { from: lines, to: out, grouping: { type: shuffle } }',
+      ].join('\n'),
+    );
+    const input = tmp('in.log', 'one\ntwo\nthree\n');
+    const state = tmp('state');
+    const outputs = [tmp('1.jsonl'), tmp('2.jsonl')];
+    const runWith = (output: string) => qitian('run', topology, '--set', `input=${input}`, '--set', `output=${output}`, '--state-dir', state, '--workers', '1');
+    const lines = (path: string) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).line);
+    const first = await runWith(outputs[0]!);
+    expect(first.code, first.stderr).toBe(0);
+    expect(lines(outputs[0]!)).toEqual(['one', 'two', 'three']);
+    appendFileSync(input, 'four\nfive\n');
+    const second = await runWith(outputs[1]!);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`state restored from ${join(state, 'tail.state')}`);
+    expect(lines(outputs[1]!)).toEqual(['four', 'five']);
   });
 
   test('a missing input file fails with the path and exit 3', async () => {

@@ -5,6 +5,7 @@ import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
 import { addCounters, countersOnly, type ExecutorStats } from './stats.js';
+import { fromSaved, loadState, saveState, stateFile, toSaved } from './state-store.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -14,6 +15,12 @@ export interface EngineOptions {
   /** Worker restarts allowed within `restartWindowMs` before the run fails. */
   readonly maxRestarts?: number;
   readonly restartWindowMs?: number;
+  /**
+   * Keep spout positions and keyed state in `<stateDir>/<topology>.state` (written at most every
+   * STATE_SAVE_MS while they change, and at the end) and start from it: a restarted process
+   * resumes where the last one stopped.
+   */
+  readonly stateDir?: string;
 }
 
 export type EndReason = 'completed' | 'stopped' | 'failed';
@@ -89,9 +96,13 @@ export class Engine {
   private readonly slots: Slot[] = [];
   private readonly log: EngineLogger;
   private readonly spoutEnded = new Map<number, boolean>();
-  private readonly checkpoints: Record<number, unknown> = {};
+  private checkpoints: Record<number, unknown> = {};
   /** The last copy of each task's keyed state, for a replacement thread. */
-  private readonly states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
+  private states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
+  /** With stateDir: the state file, and whether positions or state changed since it was written. */
+  private readonly stateFile: string | undefined;
+  private stateDirty = false;
+  private stateTimer: NodeJS.Timeout | undefined;
   private readonly restartTimes: number[] = [];
   /** Threads started per worker slot so far, less one: the generation of the current thread. */
   private readonly generations: number[] = [];
@@ -122,6 +133,21 @@ export class Engine {
   ) {
     this.log = opts.logger ?? (() => {});
     this.finished = new Promise((r) => (this.finishedResolve = r));
+    if (opts.stateDir !== undefined) {
+      this.stateFile = stateFile(opts.stateDir, plan.spec.name);
+      // A broken or foreign file stops the start (StateFileError): better than silently reading everything again.
+      const saved = loadState(this.stateFile, plan.spec.name);
+      if (saved) {
+        const held = fromSaved(plan, saved);
+        this.checkpoints = held.checkpoints;
+        this.states = held.states;
+        this.log('info', `state restored from ${this.stateFile}`, {
+          savedAt: new Date(saved.savedAt).toISOString(),
+          positions: Object.keys(held.checkpoints).length,
+          keyedStates: Object.keys(held.states).length,
+        });
+      }
+    }
     for (const t of plan.tasks) {
       const node = plan.spec.components.find((c) => c.id === t.componentId)!;
       if (node.kind === 'spout') this.spoutEnded.set(t.taskId, false);
@@ -163,6 +189,10 @@ export class Engine {
       void this.stats().finally(() => (polling = false));
     }, STATS_EVERY_MS);
     this.statsTimer.unref();
+    if (this.stateFile) {
+      this.stateTimer = setInterval(() => this.saveState(), STATE_SAVE_MS);
+      this.stateTimer.unref();
+    }
     void this.lifecycle();
   }
 
@@ -179,7 +209,8 @@ export class Engine {
       this.carried.delete(t.taskId);
     }
     const states: WorkerInit['states'] = {};
-    if (restart) for (const t of this.plan.tasks) if (t.worker === index && this.states[t.taskId]) states[t.taskId] = this.states[t.taskId]!;
+    // A replacement thread starts from the last copies; a first thread from the state file, if any.
+    for (const t of this.plan.tasks) if (t.worker === index && this.states[t.taskId]) states[t.taskId] = this.states[t.taskId]!;
     const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation, stats: seeds, states };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
@@ -238,11 +269,13 @@ export class Engine {
         return;
       case 'checkpoint':
         this.checkpoints[msg.task] = msg.position;
+        this.stateDirty = true;
         return;
       case 'state':
         // A replaced thread's last copies may arrive late; its replacement's count from now on.
         if (this.slots[slot.index] !== slot) return;
         this.states[msg.task] = msg.states;
+        this.stateDirty = true;
         return;
       case 'stats':
       case 'closed':
@@ -527,9 +560,12 @@ export class Engine {
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
     clearInterval(this.statsTimer);
+    clearInterval(this.stateTimer);
+    // Closing threads send their keyed state once more before they report closed.
     await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' || this.incomplete ? 2000 : 30_000)]);
     this.phase = 'closed';
     await this.terminateAll();
+    this.saveState();
     this.finishedResolve({
       reason,
       error: this.failure,
@@ -540,6 +576,19 @@ export class Engine {
       abandoned: this.abandoned,
       incomplete: this.incomplete,
     });
+  }
+
+  /** Writes the state file when positions or keyed state changed since the last write. */
+  private saveState(): void {
+    if (!this.stateFile || !this.stateDirty || !this.opts.stateDir) return;
+    this.stateDirty = false;
+    try {
+      saveState(this.stateFile, this.opts.stateDir, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, Date.now()));
+    } catch (err) {
+      // Kept dirty: the next try may succeed (a full disk freed). The run goes on either way.
+      this.stateDirty = true;
+      this.log('error', `cannot write the state file ${this.stateFile}: ${(err as Error).message}`);
+    }
   }
 
   private async terminateAll(): Promise<void> {
@@ -553,6 +602,8 @@ export class Engine {
 }
 
 const STATS_EVERY_MS = 1000;
+/** How often the state file is written while positions or keyed state change. */
+const STATE_SAVE_MS = 1000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@ export {
   WorkerFailedError,
 } from './engine.js';
 export { type ExecutorStats, newStats } from './stats.js';
+export { loadState, type SavedState, StateFileError, stateFile } from './state-store.js';
 export { type ComponentSummary, summarize } from './summary.js';
 export { type ControlServer, type ControlServerOptions, startControlServer } from './control/server.js';
 export { type Family, TASK_METRICS } from './metrics/families.js';

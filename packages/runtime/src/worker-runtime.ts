@@ -387,6 +387,8 @@ export class WorkerRuntime {
           }
         }
         this.transfer.flushAll();
+        // The last copy of keyed state, for a state file: sent before 'closed', so it arrives first.
+        this.copyStates();
         this.main.postMessage({ k: 'closed', stats: this.snapshot() });
         return;
       }

@@ -1,8 +1,9 @@
-/** Keyed state is copied to the main thread and given back to a replacement thread. */
-import { summarize } from '@qitian/runtime';
+/** Keyed state is copied to the main thread and given back to a replacement thread, and kept in a state dir. */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { loadState, stateFile, summarize } from '@qitian/runtime';
 import { createPlan } from '@qitian/topology';
 import { expect, test } from 'vitest';
-import { spec, start, waitFor } from './kit.js';
+import { spec, start, tempDir, waitFor } from './kit.js';
 
 test('a killed thread comes back with its keyed state as of the last copy, not empty', async () => {
   const N = 40_000;
@@ -30,4 +31,52 @@ test('a killed thread comes back with its keyed state as of the last copy, not e
   // was counted but not yet acked (replayed, counted again).
   expect(total).toBeGreaterThan(N * 0.9);
   expect(total).toBeLessThan(N * 1.1);
+});
+
+test('with a state dir, keyed state outlives the process and follows its keys to a new parallelism', async () => {
+  const dir = tempDir();
+  const N = 3000;
+  // pairSpout emits a = "k0".."k4"; the counter is fields-grouped on a and keys its state by it.
+  const topology = (parallelism: number) =>
+    spec(
+      [
+        { id: 'pairs', export: 'pairSpout', config: { count: N } },
+        { id: 'counter', export: 'keyedCountSink', parallelism, config: { by: 'value' } },
+      ],
+      [{ from: 'pairs', to: 'counter', grouping: { type: 'fields', fields: ['a'] } }],
+    );
+  const runOnce = async (parallelism: number) => {
+    const { engine, logs } = await start(topology(parallelism), 2, { stateDir: dir });
+    const summary = await engine.finished;
+    expect(summary.reason).toBe('completed');
+    const counters = summary.tasks.filter((t) => t.componentId === 'counter');
+    return { logs, perTask: counters.map((t) => t.custom.stateTotal ?? 0) };
+  };
+  const first = await runOnce(2);
+  expect(first.perTask.reduce((a, b) => a + b, 0)).toBe(N);
+  expect(existsSync(stateFile(dir, 'test'))).toBe(true);
+  // Again with 3 counter tasks: each key's count is restored to the task its tuples go to now.
+  const second = await runOnce(3);
+  expect(second.logs.some((l) => l.msg.startsWith('state restored from'))).toBe(true);
+  expect(second.perTask.reduce((a, b) => a + b, 0)).toBe(2 * N);
+  const saved = loadState(stateFile(dir, 'test'), 'test')!;
+  expect(Object.fromEntries(saved.states.counter!.counts!)).toEqual({ k0: 1200, k1: 1200, k2: 1200, k3: 1200, k4: 1200 });
+});
+
+test('a state file that is not one, or belongs to another topology, stops the start with its path', async () => {
+  const dir = tempDir();
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', config: { count: 10 } },
+      { id: 'counter', export: 'keyedCountSink' },
+    ],
+    [{ from: 'seq', to: 'counter' }],
+  );
+  writeFileSync(stateFile(dir, 'test'), 'not a state file');
+  await expect(start(s, 1, { stateDir: dir })).rejects.toThrow(`${stateFile(dir, 'test')}: not a QiTian state file`);
+  const other = { ...s, name: 'other' };
+  const { engine } = await start(other, 1, { stateDir: dir });
+  await engine.finished;
+  renameSync(stateFile(dir, 'other'), stateFile(dir, 'test'));
+  await expect(start(s, 1, { stateDir: dir })).rejects.toThrow('holds the state of topology "other", not "test"');
 });

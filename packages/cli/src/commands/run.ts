@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly metricsPort?: number;
   /** Address to listen on for metrics; 127.0.0.1 unless given. */
   readonly metricsHost?: string;
+  /** Keep spout positions and keyed state in this folder, and start from what is there. */
+  readonly stateDir?: string;
   /** Called once the engine is up (and the metrics endpoint, when asked for, listens). */
   readonly onStart?: (engine: Engine, server?: ControlServer) => void;
 }
@@ -33,6 +35,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   const plan = createPlan(spec, workers);
   const min = LEVELS.indexOf(opts.logLevel ?? 'info');
   const engine = await Engine.start(plan, {
+    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     logger: (level, msg, fields) => {
       if (LEVELS.indexOf(level) < min) return;
       const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
@@ -73,6 +76,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
     .option('-d, --duration <seconds>', 'drain and stop after this many seconds', positiveNumber('--duration'))
     .option('--metrics-port <port>', 'serve Prometheus /metrics and the API of qitian top and tap on this port (0: any free port)', port('--metrics-port'))
     .option('--metrics-host <host>', 'address for --metrics-port (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--state-dir <dir>', 'keep spout positions (file offsets...) and keyed state (cluster models...) in <dir>/<topology>.state, and resume from it')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the end-of-run summary as JSON on stdout')
     .option('-q, --quiet', 'do not print the end-of-run summary')
@@ -85,6 +89,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           duration?: number;
           metricsPort?: number;
           metricsHost?: string;
+          stateDir?: string;
           logLevel: string;
           json?: boolean;
           quiet?: boolean;
@@ -101,6 +106,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           durationS: o.duration,
           metricsPort: o.metricsPort,
           metricsHost: o.metricsHost,
+          stateDir: o.stateDir,
           logLevel: o.logLevel as EngineLogLevel,
           signal,
           io,
