@@ -9,6 +9,7 @@ import {
   type ConfigOf,
   DEFAULT_STREAM,
   type Fields,
+  type KeyGroupSnapshot,
   KeyGroupedState,
   type KeyedState,
   type Logger,
@@ -53,6 +54,8 @@ export interface FakeContextOptions<C> {
   readonly outputs?: Readonly<Record<string, readonly string[]>>;
   /** What componentTasks() answers, by component id (none: no tasks). */
   readonly componentTasks?: Readonly<Record<string, readonly number[]>>;
+  /** Keyed state to start from, as snapshotStates() of another context gave it (a restart). */
+  readonly restoredStates?: Readonly<Record<string, KeyGroupSnapshot<unknown>>>;
 }
 
 export class FakeTopologyContext<C = Record<string, unknown>> implements TopologyContext<C> {
@@ -68,9 +71,12 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   private readonly outputs: Readonly<Record<string, readonly string[]>>;
   private readonly states = new Map<string, KeyGroupedState<unknown>>();
   private readonly tasks: Readonly<Record<string, readonly number[]>>;
+  private readonly restored: Readonly<Record<string, KeyGroupSnapshot<unknown>>>;
 
   constructor(opts: FakeContextOptions<C>) {
     this.tasks = opts.componentTasks ?? {};
+    // Copied as the runtime copies it between threads: nothing is shared with the old bolt.
+    this.restored = structuredClone(opts.restoredStates ?? {});
     this.config = opts.config;
     this.componentId = opts.componentId ?? 'under-test';
     this.taskIndex = opts.taskIndex ?? 0;
@@ -89,9 +95,17 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     let s = this.states.get(name);
     if (!s) {
       s = new KeyGroupedState<unknown>(128);
+      const restored = this.restored[name];
+      if (restored) s.restore(restored);
       this.states.set(name, s);
     }
     return s as KeyedState<V>;
+  }
+  /** Every keyed state as the runtime would copy it. */
+  snapshotStates(): Record<string, KeyGroupSnapshot<unknown>> {
+    const out: Record<string, KeyGroupSnapshot<unknown>> = {};
+    for (const [name, s] of this.states) out[name] = s.snapshot();
+    return out;
   }
   count(name: string, delta: number, reason?: string): void {
     this.countCalls.push({ name, delta, reason });

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Bolt, formatDuration, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import { eventTimeOf, windowStartOf } from '../../internal/windows.js';
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
@@ -82,15 +82,18 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   private collector!: OutputCollector;
   private notifiers: Notifier[] = [];
   private layouts: LayoutEntry[] = [];
+  // What the bolt remembers is keyed state (the runtime copies it, gives it to a replacement
+  // thread, and keeps it in --state-dir), so that a restart neither forgets a window's counts
+  // nor pages again for what it already reported. States are named after the strategies.
   /** Per count strategy (by index): key -> counter. */
-  private readonly counters: Map<string, Counter>[];
+  private counters: (KeyedState<Counter> | undefined)[] = [];
   /** Per count strategy: the window start up to which old counters were swept. */
   private readonly swept: number[];
   /** strategy name + NUL + key -> time of the last alert. */
-  private readonly lastFired = new Map<string, number>();
+  private lastFired!: KeyedState<number>;
   private sweepFiredAt = 10_000;
-  /** Per topn strategy, source and dimension: the watched keys in the previous ranking. */
-  private readonly topnPrev = new Map<string, Set<string>>();
+  /** Per topn strategy name, source and dimension: the watched keys in the previous ranking. */
+  private topnPrev!: KeyedState<string[]>;
   private readonly maxSuppress: number;
   // Counters gathered over a batch.
   private readonly nAlerts: number[];
@@ -111,7 +114,6 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     this.countStrategies = this.strategies.filter((s): s is CountStrategy => s.kind === 'threshold' || s.kind === 'rate-of-change');
     this.clusterStrategies = this.strategies.filter((s): s is NewClusterStrategy => s.kind === 'new-cluster');
     this.topnStrategies = this.strategies.filter((s): s is TopnEntryStrategy => s.kind === 'topn-entry');
-    this.counters = this.strategies.map(() => new Map());
     this.swept = this.strategies.map(() => Number.NEGATIVE_INFINITY);
     this.nAlerts = this.strategies.map(() => 0);
     this.nSuppressed = this.strategies.map(() => 0);
@@ -121,6 +123,11 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   prepare(context: TopologyContext<AlertBoltConfig>, collector: OutputCollector): void {
     this.context = context;
     this.collector = collector;
+    this.counters = this.strategies.map((s) =>
+      s.kind === 'threshold' || s.kind === 'rate-of-change' ? context.keyedState<Counter>(`counts/${s.name}`) : undefined,
+    );
+    this.lastFired = context.keyedState<number>('suppressed');
+    this.topnPrev = context.keyedState<string[]>('topn-previous');
     this.notifiers = createNotifiers(parseNotify(context.config.notify), { count: (n, d, r) => context.count(n, d, r), logger: context.logger }, this.stdout);
   }
 
@@ -239,7 +246,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     this.swept[s.index] = start;
     const limit = start - 2 * s.window;
     const counters = this.counters[s.index]!;
-    for (const [k, c] of counters) if (c.start < limit) counters.delete(k);
+    for (const [k, c] of counters.entries()) if (c.start < limit) counters.delete(k);
   }
 
   // --- cluster alerts ---
@@ -283,7 +290,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     const dim = keyString(dimension);
     for (const s of strategies) {
       if (s.dimension !== undefined && s.dimension !== dim) continue;
-      const stateKey = `${s.index}\u0000${t.sourceComponent}\u0000${dim}`;
+      const stateKey = `${s.name}\u0000${t.sourceComponent}\u0000${dim}`;
       const prev = this.topnPrev.get(stateKey);
       const now = new Set<string>();
       const places = s.top === 0 ? ranking.length : Math.min(s.top, ranking.length);
@@ -293,7 +300,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         const k = keyString(e.key);
         if (!s.watch(k)) continue;
         now.add(k);
-        if (prev?.has(k)) continue;
+        if (prev?.includes(k)) continue;
         this.fire(
           s,
           `${dim}=${k}`,
@@ -302,7 +309,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
           { dimension: dim, value: k, rank: r + 1, count: e.count, error: e.error, total, windowStart, windowEnd, source: t.sourceComponent },
         );
       }
-      this.topnPrev.set(stateKey, now);
+      this.topnPrev.set(stateKey, [...now]);
     }
   }
 
@@ -326,7 +333,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   }
 
   private sweepFired(now: number): void {
-    for (const [k, t] of this.lastFired) if (now - t >= this.maxSuppress) this.lastFired.delete(k);
+    for (const [k, t] of this.lastFired.entries()) if (now - t >= this.maxSuppress) this.lastFired.delete(k);
     this.sweepFiredAt = Math.max(10_000, this.lastFired.size * 2);
   }
 

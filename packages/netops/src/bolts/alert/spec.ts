@@ -58,6 +58,9 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
     'and suppression is measured in that time. Events older than the previous window of their key are late (counted, `late`).\n\n' +
+    'State: window counts, suppression times and the previous Top-N entries are keyed state (`counts/<strategy>`, ' +
+    '`suppressed`, `topn-previous`), so a restarted worker thread, or a new process with `qitian run --state-dir`, goes on ' +
+    'counting where the last copy left off and does not notify again what it already notified. Run it with parallelism 1.\n\n' +
     'Notifications are part of the bolt (`notify`), not separate sinks: they come after suppression, never block the ' +
     'executor (bounded queues, drops counted as `notify_dropped{reason=type}`), and a failing webhook is retried on its own ' +
     'rather than replaying the stream. Stream `default` feeds any ordinary sink (file, stdout) as well. To keep strategies ' +
