@@ -20,6 +20,8 @@ export interface SpoutExecutorOptions {
   readonly reliable: boolean;
   readonly maxPending: number;
   readonly timeoutMs: number;
+  /** Failures of one message id before the engine gives up on it; -1: never. */
+  readonly maxRetries: number;
   readonly batchSize: number;
   /** Threads that ran this task before (see WorkerInit.generation). */
   readonly generation: number;
@@ -66,6 +68,9 @@ export class SpoutExecutor implements SpoutCollector {
   private readonly defaultRoute: StreamRoute | undefined;
   /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
   private readonly failedIds = new Set<unknown>();
+  /** With maxRetries: failures so far per message id, until its tree completes. */
+  private readonly failures = new Map<unknown, number>();
+  private gaveUpLogged = 0;
 
   constructor(
     readonly taskId: number,
@@ -192,6 +197,7 @@ export class SpoutExecutor implements SpoutCollector {
           this.stats.acked++;
           this.stats.completeLatencyMsSum += now - t.born;
           observe(this.stats.completeLatency, (now - t.born) / 1000);
+          if (this.failures.size > 0) this.failures.delete(t.messageId);
           this.callAck(t.messageId);
         }
       }
@@ -205,9 +211,36 @@ export class SpoutExecutor implements SpoutCollector {
     this.pending.delete(root);
     this.stats.failed++;
     if (timedOut) this.stats.timedOut++;
+    if (this.opts.maxRetries >= 0 && this.giveUp(t.messageId, timedOut)) return;
     if (this.failedIds.size >= MAX_FAILED_REMEMBERED) this.failedIds.delete(this.failedIds.values().next().value);
     this.failedIds.add(t.messageId);
     this.callFail(t.messageId);
+  }
+
+  /**
+   * Counts a failure of `id`; past maxRetries, gives up on it: the spout gets an ack, so that it
+   * moves on (a poison line does not replay for ever), and the loss is counted and logged.
+   */
+  private giveUp(id: unknown, timedOut: boolean): boolean {
+    const n = (this.failures.get(id) ?? 0) + 1;
+    if (n <= this.opts.maxRetries) {
+      if (this.failures.size >= MAX_FAILED_REMEMBERED && !this.failures.has(id)) this.failures.delete(this.failures.keys().next().value);
+      this.failures.set(id, n);
+      return false;
+    }
+    this.failures.delete(id);
+    this.failedIds.delete(id);
+    this.stats.gaveUp++;
+    // The first few, then one in a thousand: a flood of poison must not flood the log too.
+    if (this.gaveUpLogged < 10 || this.stats.gaveUp % 1000 === 0) {
+      this.gaveUpLogged++;
+      this.context.logger.warn(
+        `gave up on message ${describeId(id)} after ${n} failed attempts (maxRetries ${this.opts.maxRetries}, last one ${timedOut ? 'timed out' : 'failed'}); ` +
+          `it is acked so that the spout moves on (${this.stats.gaveUp} given up so far)`,
+      );
+    }
+    this.callAck(id);
+    return true;
   }
 
   /** Fails every tree older than the message timeout. */
@@ -302,4 +335,10 @@ export class SpoutExecutor implements SpoutCollector {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.spout.close?.();
   }
+}
+
+/** A message id for a log line: short, whatever its type. */
+function describeId(id: unknown): string {
+  const s = typeof id === 'string' ? JSON.stringify(id) : typeof id === 'object' && id !== null ? JSON.stringify(id) : String(id);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

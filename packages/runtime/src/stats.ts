@@ -32,6 +32,8 @@ export interface ExecutorStats {
   droppedUncloneable: number;
   /** Spouts: tuples emitted with a message id that had failed before (a replay). */
   replayed: number;
+  /** Spouts: message ids given up on after maxRetries failures (acked to the spout, not replayed). */
+  gaveUp: number;
   /** Milliseconds spent inside execute / next. */
   busyMs: number;
   /** Milliseconds this task could not run because a downstream edge had no credit. */
@@ -71,6 +73,7 @@ export function newStats(taskId: number, componentId: string, kind: ExecutorStat
     dropped: 0,
     droppedUncloneable: 0,
     replayed: 0,
+    gaveUp: 0,
     busyMs: 0,
     backpressureMs: 0,
     backpressureMsByTarget: {},
@@ -109,6 +112,7 @@ export function addCounters(earlier: ExecutorStats | undefined, later: ExecutorS
     dropped: earlier.dropped + later.dropped,
     droppedUncloneable: earlier.droppedUncloneable + later.droppedUncloneable,
     replayed: earlier.replayed + later.replayed,
+    gaveUp: earlier.gaveUp + later.gaveUp,
     busyMs: earlier.busyMs + later.busyMs,
     backpressureMs: earlier.backpressureMs + later.backpressureMs,
     backpressureMsByTarget: addRecords(earlier.backpressureMsByTarget, later.backpressureMsByTarget),

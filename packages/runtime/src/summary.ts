@@ -11,6 +11,8 @@ export interface ComponentSummary {
   readonly acked: number;
   readonly failed: number;
   readonly timedOut: number;
+  /** Spouts: message ids given up on after maxRetries failures. */
+  readonly gaveUp: number;
   readonly errors: number;
   readonly dropped: number;
   readonly busyMs: number;
@@ -43,6 +45,7 @@ export function summarize(stats: readonly ExecutorStats[]): ComponentSummary[] {
       acked,
       failed: sum((s) => s.failed),
       timedOut: sum((s) => s.timedOut),
+      gaveUp: sum((s) => s.gaveUp),
       errors: sum((s) => s.errors),
       dropped: sum((s) => s.dropped),
       busyMs: sum((s) => s.busyMs),

@@ -167,6 +167,7 @@ export class WorkerRuntime {
           reliable: cfg.acking,
           maxPending: cfg.maxSpoutPending,
           timeoutMs: cfg.messageTimeoutMs,
+          maxRetries: cfg.maxRetries,
           batchSize: cfg.batchSize,
           generation: this.init.generation,
           clock: this.clock,

@@ -106,3 +106,37 @@ test('at-most-once (acking off): emits go out as they are made, so a throwing ex
   expect(by.flaky!.failed).toBe(N / 7);
   expect(by.seq!.emitted).toBe(N);
 });
+
+test('maxRetries: a tuple that fails every time is given up after that many replays, acked to its spout, counted and logged', async () => {
+  const dir = tempDir();
+  const N = 700;
+  const out = join(dir, 'out');
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', parallelism: 1, config: { count: N } },
+      // Throws on every multiple of 7, every time: a poison tuple.
+      { id: 'poison', export: 'flakyBolt', parallelism: 2, config: { throwEvery: 7 } },
+      { id: 'sink', export: 'collectSink', parallelism: 1, config: { path: out } },
+    ],
+    [
+      { from: 'seq', to: 'poison' },
+      { from: 'poison', to: 'sink' },
+    ],
+    { maxRetries: 2, messageTimeoutMs: 30_000 },
+  );
+  const { summary, by, logs } = await run(s, 2);
+  expect(summary.reason).toBe('completed');
+  const poisoned = N / 7;
+  // Each poison id ran once and was replayed twice, then given up.
+  expect(by.poison!.errors).toBe(3 * poisoned);
+  expect(by.seq!.failed).toBe(3 * poisoned);
+  expect(by.seq!.gaveUp).toBe(poisoned);
+  expect(summary.tasks.find((t) => t.componentId === 'seq')!.replayed).toBe(2 * poisoned);
+  expect(by.seq!.acked).toBe(N - poisoned);
+  const c = counts(firstValues(out));
+  expect(c.size).toBe(N - poisoned);
+  for (let i = 0; i < N; i++) expect(c.get(i)).toBe(i % 7 === 0 ? undefined : 1);
+  const warnings = logs.filter((l) => l.level === 'warn' && l.msg.includes('gave up on message'));
+  expect(warnings.length).toBe(10); // the first ten, then one in a thousand
+  expect(warnings[0]!.msg).toMatch(/gave up on message \d+ after 3 failed attempts \(maxRetries 2, last one failed\)/);
+});

@@ -151,6 +151,7 @@ describe('parseTopology: a valid topology', () => {
       acking: true,
       messageTimeoutMs: 10_000,
       maxSpoutPending: 5000,
+      maxRetries: -1,
       batchSize: 500,
       batchLingerMs: 2,
       credits: 32,

@@ -93,6 +93,14 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     min: 1,
     default: DEFAULT_TOPOLOGY_CONFIG.maxSpoutPending,
   }),
+  maxRetries: field.int({
+    description:
+      'Times a tuple tree of one message id may fail and be replayed; at the next failure the engine gives up on it: ' +
+      'it is acked to its spout (so that a file spout moves past a poison line), counted (`qitian_spout_given_up_total`) ' +
+      'and logged. -1: replay for ever',
+    min: -1,
+    default: DEFAULT_TOPOLOGY_CONFIG.maxRetries,
+  }),
   batchSize: field.int({ description: 'Tuples per transfer batch', min: 1, max: 100_000, default: DEFAULT_TOPOLOGY_CONFIG.batchSize }),
   batchLinger: field.duration({
     description: 'A partly filled batch leaves after at most this long',
@@ -711,6 +719,7 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     acking: c.acking,
     messageTimeoutMs: c.messageTimeout,
     maxSpoutPending: c.maxSpoutPending,
+    maxRetries: c.maxRetries,
     batchSize: c.batchSize,
     batchLingerMs: c.batchLinger,
     credits: c.credits,

@@ -66,6 +66,8 @@ export interface TopologyConfig {
   readonly messageTimeoutMs: number;
   /** Max un-acked tuple trees per spout task. */
   readonly maxSpoutPending: number;
+  /** Failures of one message id after which the engine gives up on it (acks it to its spout); -1: never. */
+  readonly maxRetries: number;
   /** Tuples per transfer batch. */
   readonly batchSize: number;
   /** A partly filled batch leaves after at most this long. */
@@ -85,6 +87,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   acking: true,
   messageTimeoutMs: 30_000,
   maxSpoutPending: 5000,
+  maxRetries: -1,
   batchSize: 500,
   batchLingerMs: 5,
   credits: 32,

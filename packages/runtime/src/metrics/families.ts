@@ -37,6 +37,7 @@ export const TASK_METRICS = {
   errors: { name: 'qitian_task_errors_total', help: 'Errors thrown by component code or reported with reportError.' },
   replays: { name: 'qitian_spout_replays_total', help: 'Tuples a spout emitted again after their tree failed.' },
   timeouts: { name: 'qitian_spout_timeouts_total', help: 'Tuple trees that failed because they were not completed within messageTimeout.' },
+  givenUp: { name: 'qitian_spout_given_up_total', help: 'Message ids given up on after maxRetries failures: acked to the spout, not replayed.' },
   pending: { name: 'qitian_spout_pending_trees', help: 'Tuple trees a spout task has in flight.' },
   busy: { name: 'qitian_task_busy_seconds_total', help: 'Time the task spent in its own code (execute, next); its rate is the capacity.' },
   capacity: {
@@ -100,6 +101,7 @@ export function taskFamilies(stats: readonly ExecutorStats[], base: Labels): Fam
     if (s.kind === 'spout') {
       counter(M.replays, labels, s.replayed);
       counter(M.timeouts, labels, s.timedOut);
+      counter(M.givenUp, labels, s.gaveUp);
       gauge(M.pending, labels, s.pending);
       histogram(M.completeLatency, labels, s.completeLatency);
     } else {
