@@ -1,5 +1,5 @@
 import type { EdgeIds } from './ids.js';
-import { chooseTask, chooseTasks, type EdgeRoute, project, type StreamRoute } from './routing.js';
+import { chooseTask, chooseTasks, type EdgeRoute, type StreamRoute } from './routing.js';
 import type { Transfer } from './transfer.js';
 
 /**
@@ -49,16 +49,15 @@ export class Emitter {
     const single = route.single;
     if (single !== null && directTask < 0) {
       const task = chooseTask(single, values);
-      const sent = single.select === null ? values : project(values, single.select);
       if (roots.length === 0) {
-        this.transfer.push(task, single.src, sent, roots, 0, 0);
+        this.transfer.push(task, single.src, values, single.select, roots, 0, 0);
         this.dropped = 0;
         return 1;
       }
       this.ids.next();
       const lo = this.ids.lo;
       const hi = this.ids.hi;
-      this.transfer.push(task, single.src, sent, roots, lo, hi);
+      this.transfer.push(task, single.src, values, single.select, roots, lo, hi);
       this.xorLo = lo;
       this.xorHi = hi;
       this.dropped = 0;
@@ -95,9 +94,9 @@ export class Emitter {
       for (let i = 0; i < n; i++) {
         const edge = from[i]!;
         const src = edge === null ? route.src : edge.src;
-        const sent = edge === null || edge.select === null ? values : project(values, edge.select);
+        const select = edge === null ? null : edge.select;
         if (roots.length === 0) {
-          this.transfer.push(out[i]!, src, sent, roots, 0, 0);
+          this.transfer.push(out[i]!, src, values, select, roots, 0, 0);
           continue;
         }
         ids.next();
@@ -105,7 +104,7 @@ export class Emitter {
         const hi = ids.hi;
         xorLo ^= lo;
         xorHi ^= hi;
-        this.transfer.push(out[i]!, src, sent, roots, lo, hi);
+        this.transfer.push(out[i]!, src, values, select, roots, lo, hi);
       }
       this.xorLo = xorLo;
       this.xorHi = xorHi;

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { BatchMessage, PeerMessage } from './protocol.js';
 import { rootTask } from './roots.js';
+import { project } from './routing.js';
 import { NO_ROOTS, type SourceStream, TupleImpl } from './tuple-impl.js';
 
 /**
@@ -99,11 +100,15 @@ export class Transfer {
     this.recvFrom = peers.map(() => 0);
   }
 
-  /** Buffers one tuple copy for `dst`. Flushes when the batch is full. */
-  push(dst: number, src: SourceStream, values: unknown[], roots: readonly number[], lo: number, hi: number): void {
+  /**
+   * Buffers one tuple copy for `dst`: `values`, or with `select` only the values at those indexes
+   * (a stream's `select:`). Flushes when the batch is full. A copy for another thread is written
+   * straight into its batch, so a selected copy makes no array of its own there.
+   */
+  push(dst: number, src: SourceStream, values: unknown[], select: readonly number[] | null, roots: readonly number[], lo: number, hi: number): void {
     const direct = this.direct[dst];
     if (direct !== undefined) {
-      direct.deliver(new TupleImpl(values, src, roots, lo, hi));
+      direct.deliver(new TupleImpl(select === null ? values : project(values, select), src, roots, lo, hi));
       return;
     }
     let row = src.buffers as (OutBuffer | undefined)[] | undefined;
@@ -114,12 +119,14 @@ export class Transfer {
       row[dst] = b = new OutBuffer(dst, w, w === this.worker, src);
     }
     if (b.local) {
-      b.tuples.push(new TupleImpl(values, src, roots, lo, hi));
+      b.tuples.push(new TupleImpl(select === null ? values : project(values, select), src, roots, lo, hi));
     } else {
-      const width = values.length;
+      const width = select === null ? values.length : select.length;
       if (width !== b.width && b.widths === null) b.widths = new Array<number>(b.n).fill(b.width);
       if (b.widths !== null) b.widths.push(width);
-      for (let i = 0; i < width; i++) b.values.push(values[i]);
+      const out = b.values;
+      if (select === null) for (let i = 0; i < width; i++) out.push(values[i]);
+      else for (let i = 0; i < width; i++) out.push(values[select[i]!]);
       if (roots.length > 0) {
         if (!b.anchored) {
           // Earlier tuples of this batch were unanchored: give them empty anchor records.
