@@ -182,7 +182,10 @@ export class WorkerRuntime {
       this.spoutByTask[taskId] = ex;
     } else {
       ctx.restoredStates = this.init.states[placement.taskId];
-      if (ctx.restoredStates) logger.info('keyed state restored from its last copy', { states: Object.keys(ctx.restoredStates) });
+      if (ctx.restoredStates)
+        logger.info(`keyed state restored (${this.init.generation > 0 ? 'from the last copy before the thread restart' : 'from the state file'})`, {
+          states: Object.keys(ctx.restoredStates),
+        });
       const bolt = (def as BoltDefinition<any>).create(node.config as never) as Bolt;
       const ex = new BoltExecutor(
         placement.taskId,

@@ -24,7 +24,7 @@ test('a killed thread comes back with its keyed state as of the last copy, not e
   const summary = await engine.finished;
   expect(summary.reason).toBe('completed');
   expect(summary.restarts).toBe(1);
-  expect(logs.some((l) => l.msg.includes('keyed state restored from its last copy'))).toBe(true);
+  expect(logs.some((l) => l.msg.includes('keyed state restored (from the last copy before the thread restart)'))).toBe(true);
   const total = summarize(summary.tasks).find((c) => c.component === 'counter')!.custom.stateTotal ?? 0;
   // Without the copy, the replacement would start from nothing and count about half. With it,
   // the total is N, give or take what changed between the last copy and the kill (lost) and what
@@ -58,6 +58,7 @@ test('with a state dir, keyed state outlives the process and follows its keys to
   // Again with 3 counter tasks: each key's count is restored to the task its tuples go to now.
   const second = await runOnce(3);
   expect(second.logs.some((l) => l.msg.startsWith('state restored from'))).toBe(true);
+  expect(second.logs.some((l) => l.msg.includes('keyed state restored (from the state file)'))).toBe(true);
   expect(second.perTask.reduce((a, b) => a + b, 0)).toBe(2 * N);
   const saved = loadState(stateFile(dir, 'test'), 'test')!;
   expect(Object.fromEntries(saved.states.counter!.counts!)).toEqual({ k0: 1200, k1: 1200, k2: 1200, k3: 1200, k4: 1200 });
