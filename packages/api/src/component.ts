@@ -107,6 +107,11 @@ interface DefinitionBase<F extends Fields> {
   readonly outputs?: (config: ConfigOf<F>) => StreamDeclarations;
   /** Tick interval in ms, when the component wants ticks whatever its YAML says. */
   readonly tickMs?: (config: ConfigOf<F>) => number | undefined;
+  /**
+   * The most tasks it can run as, and why, for a component whose state spans all of its input
+   * (an alert bolt's windows, a merge stage): a higher `parallelism` is a validation error.
+   */
+  readonly parallelismLimit?: (config: ConfigOf<F>) => { readonly max: number; readonly why: string } | undefined;
 }
 
 export interface SpoutDefinition<F extends Fields = Fields> extends DefinitionBase<F> {

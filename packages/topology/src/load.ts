@@ -824,6 +824,11 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
   let outputs: StreamDeclarations | undefined;
   if (result.issues.length === 0) {
     outputs = declaredOutputs(ctx, raw, def, config);
+    const limit = def.parallelismLimit?.(config as never);
+    if (limit && parallelism > limit.max) {
+      const at = p ? (deref(ctx, src, p.value, [...path, 'parallelism']) ?? p.key) : raw.node;
+      ctx.issues.add(src, at, [...path, 'parallelism'], `parallelism ${parallelism} of ${label} is more than it can run as (${limit.max}): ${limit.why}`);
+    }
     if (!t && def.tickMs) {
       try {
         const v = def.tickMs(config);

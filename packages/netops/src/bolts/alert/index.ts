@@ -24,5 +24,7 @@ export const alertBolt = defineBolt({
     if (config.notify !== undefined) parseNotify(config.notify);
     return { default: [...ALERT_FIELDS] };
   },
+  // Its windows and suppression count every event of a key in one place.
+  parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),
   create: (config) => new AlertBolt(config),
 });

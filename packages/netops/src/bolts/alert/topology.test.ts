@@ -85,4 +85,27 @@ describe('cluster and alert in a topology file', () => {
       'events->behaviour:fields:default',
     ]);
   });
+
+  it('an alert bolt, or a cluster bolt without keyBy, above one task is an error at its parallelism', async () => {
+    const main = [
+      'name: too-many',
+      'spouts:',
+      '  - { id: events, type: events }',
+      'bolts:',
+      '  - id: behaviour',
+      '    type: cluster',
+      '    parallelism: 2',
+      '  - id: alerts',
+      '    type: alert',
+      '    parallelism: 3',
+      '    config: { strategies: [{ name: x, threshold: { window: 1m, count: 1 } }] }',
+      'streams:',
+      '  - { from: events, to: behaviour, grouping: { type: shuffle } }',
+      '  - { from: events, to: alerts, grouping: { type: shuffle } }',
+      '',
+    ].join('\n');
+    await expect(parseTopology(main, join(dir, 'too-many.yaml'), { registry, env: {} })).rejects.toThrow(
+      /too-many\.yaml:7:18: parallelism 2 of bolt "behaviour" is more than it can run as \(1\): without keyBy[^]*too-many\.yaml:10:18: parallelism 3 of bolt "alerts" is more than it can run as \(1\)/,
+    );
+  });
 });

@@ -14,5 +14,9 @@ export const clusterBolt = defineBolt({
   spec: clusterBoltSpec,
   outputs: clusterOutputs,
   tickMs: clusterTickMs,
+  parallelismLimit: (config) =>
+    config.keyBy
+      ? undefined
+      : { max: 1, why: 'without keyBy there is one model for all of the input; set keyBy (and fields grouping on it) to run several tasks' },
   create: (config) => new ClusterBolt(config),
 });

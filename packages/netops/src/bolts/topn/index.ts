@@ -30,5 +30,7 @@ export const topnBolt = defineBolt({
     if (config.stage !== 'merge' && config.timeMode === 'processing') return Math.min(1000, resolveWindowing(config).slide);
     return config.stage === 'single' ? undefined : 1000;
   },
+  parallelismLimit: (config) =>
+    config.stage === 'merge' ? { max: 1, why: 'a merge adds up the candidates of every partial task; run one task with grouping global' } : undefined,
   create: (config) => (config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config)),
 });
