@@ -105,7 +105,7 @@ describe('cluster and alert in a topology file', () => {
       '',
     ].join('\n');
     await expect(parseTopology(main, join(dir, 'too-many.yaml'), { registry, env: {} })).rejects.toThrow(
-      /too-many\.yaml:7:18: parallelism 2 of bolt "behaviour" is more than it can run as \(1\): without keyBy[^]*too-many\.yaml:10:18: parallelism 3 of bolt "alerts" is more than it can run as \(1\)/,
+      /too-many\.yaml:7:18: parallelism 2 of bolt "behaviour" is more than it can run as \(1\): without keyBy[\s\S]*too-many\.yaml:10:18: parallelism 3 of bolt "alerts" is more than it can run as \(1\)/,
     );
   });
 });
