@@ -21,11 +21,12 @@ export function formatCount(n: number): string {
 /** The end-of-run report: one row per component, then what components counted themselves. */
 export function formatSummary(run: RunSummary, components: readonly ComponentSummary[]): string {
   const secs = run.durationMs / 1000;
+  const givenUp = components.reduce((a, c) => a + c.gaveUp, 0);
   const lines = [
     `topology ${run.reason} after ${secs.toFixed(2)}s on ${run.workers} worker thread${run.workers === 1 ? '' : 's'}` +
       (run.restarts ? `, ${run.restarts} restart${run.restarts === 1 ? '' : 's'}` : '') +
       (run.abandoned ? `, ${run.abandoned} tuple trees abandoned by the drain timeout` : '') +
-      (givenUp(components) ? `, ${givenUp(components)} message ids given up after maxRetries failures` : '') +
+      (givenUp ? `, ${givenUp} message ids given up after maxRetries failures` : '') +
       (run.incomplete ? ', end incomplete (a step outran drainTimeout; see the warnings above)' : ''),
     table(
       ['component', 'kind', 'tasks', 'emitted', 'executed', 'acked', 'failed', 'timed out', 'errors', 'dropped', 'per sec'],
@@ -47,8 +48,4 @@ export function formatSummary(run: RunSummary, components: readonly ComponentSum
   const custom = components.flatMap((c) => Object.entries(c.custom).map(([k, v]) => [c.component, k, v] as [string, string, number]));
   if (custom.length > 0) lines.push('', table(['component', 'counter', 'value'], custom));
   return lines.join('\n');
-}
-
-function givenUp(components: readonly ComponentSummary[]): number {
-  return components.reduce((a, c) => a + c.gaveUp, 0);
 }

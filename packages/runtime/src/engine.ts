@@ -102,6 +102,8 @@ export class Engine {
   /** With stateDir: the state file, and whether positions or state changed since it was written. */
   private readonly stateFile: string | undefined;
   private stateDirty = false;
+  /** The last write of the state file failed: said once, not every second. */
+  private stateWriteFailing = false;
   private stateTimer: NodeJS.Timeout | undefined;
   private readonly restartTimes: number[] = [];
   /** Threads started per worker slot so far, less one: the generation of the current thread. */
@@ -580,14 +582,22 @@ export class Engine {
 
   /** Writes the state file when positions or keyed state changed since the last write. */
   private saveState(): void {
-    if (!this.stateFile || !this.stateDirty || !this.opts.stateDir) return;
+    if (!this.stateFile || !this.stateDirty) return;
     this.stateDirty = false;
     try {
-      saveState(this.stateFile, this.opts.stateDir, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, Date.now()));
+      saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, Date.now()));
+      if (this.stateWriteFailing) this.log('info', `the state file ${this.stateFile} is written again`);
+      this.stateWriteFailing = false;
     } catch (err) {
       // Kept dirty: the next try may succeed (a full disk freed). The run goes on either way.
       this.stateDirty = true;
-      this.log('error', `cannot write the state file ${this.stateFile}: ${(err as Error).message}`);
+      if (!this.stateWriteFailing) {
+        this.log(
+          'error',
+          `cannot write the state file ${this.stateFile}: ${(err as Error).message}; retrying every second, positions and state since then are kept in memory only`,
+        );
+      }
+      this.stateWriteFailing = true;
     }
   }
 

@@ -339,6 +339,11 @@ export class SpoutExecutor implements SpoutCollector {
 
 /** A message id for a log line: short, whatever its type. */
 function describeId(id: unknown): string {
-  const s = typeof id === 'string' ? JSON.stringify(id) : typeof id === 'object' && id !== null ? JSON.stringify(id) : String(id);
+  let s: string;
+  try {
+    s = typeof id === 'string' || (typeof id === 'object' && id !== null) ? JSON.stringify(id) : String(id);
+  } catch {
+    s = Object.prototype.toString.call(id); // cyclic, or holding a BigInt
+  }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { type KeyGroupSnapshot, keyGroupOf, taskForKeyGroup } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
@@ -66,8 +66,8 @@ export function loadState(file: string, topology: string): SavedState | undefine
 }
 
 /** Writes the state file whole, through a temporary file and a rename, so a crash never leaves half of one. */
-export function saveState(file: string, dir: string, state: SavedState): void {
-  mkdirSync(dir, { recursive: true });
+export function saveState(file: string, state: SavedState): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, serialize(state));
   renameSync(tmp, file);

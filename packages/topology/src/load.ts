@@ -769,8 +769,11 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
 
   let parallelism = 1;
   const p = fields.get('parallelism');
+  /** Where a parallelism error points: the value, else the key, else the component. */
+  let parallelismAt: unknown = raw.node;
   if (p) {
     const node = deref(ctx, src, p.value, [...path, 'parallelism']);
+    parallelismAt = node ?? p.key;
     const v = isScalar(node) ? node.value : undefined;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
       ctx.issues.add(src, node ?? p.key, [...path, 'parallelism'], `parallelism of ${label} must be an integer >= 1, got ${describeNode(node)}`);
@@ -824,10 +827,18 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
   let outputs: StreamDeclarations | undefined;
   if (result.issues.length === 0) {
     outputs = declaredOutputs(ctx, raw, def, config);
-    const limit = def.parallelismLimit?.(config as never);
-    if (limit && parallelism > limit.max) {
-      const at = p ? (deref(ctx, src, p.value, [...path, 'parallelism']) ?? p.key) : raw.node;
-      ctx.issues.add(src, at, [...path, 'parallelism'], `parallelism ${parallelism} of ${label} is more than it can run as (${limit.max}): ${limit.why}`);
+    try {
+      const limit = def.parallelismLimit?.(config as never);
+      if (limit && parallelism > limit.max) {
+        ctx.issues.add(
+          src,
+          parallelismAt,
+          [...path, 'parallelism'],
+          `parallelism ${parallelism} of ${label} is more than it can run as (${limit.max}): ${limit.why}`,
+        );
+      }
+    } catch (err) {
+      ctx.issues.add(src, raw.node, path, `${label}: its definition's parallelismLimit() threw: ${errorMessage(err)}`);
     }
     if (!t && def.tickMs) {
       try {

@@ -44,7 +44,6 @@ export class Watermark {
   private last: Input | null = null;
   private now = 0;
   private wm = Number.NEGATIVE_INFINITY;
-  private maxTime = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly latenessMs: number,
@@ -77,9 +76,9 @@ export class Watermark {
       this.last = input;
     }
     input.seenAt = this.now;
-    if (time > this.maxTime) this.maxTime = time;
     if (time > input.max) {
-      const wasLowest = input.max - this.latenessMs <= this.wm || this.inputs.size === 1;
+      // Only the input the watermark waits for (or one behind it) can move it.
+      const wasLowest = input.max - this.latenessMs <= this.wm;
       input.max = time;
       if (wasLowest) this.recompute();
     }
@@ -103,8 +102,10 @@ export class Watermark {
     return this.wm;
   }
 
-  /** The highest event time seen from any input. */
+  /** The highest event time seen from any input (for diagnostics: computed when asked). */
   get max(): number {
-    return this.maxTime;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const input of this.inputs.values()) if (input.max > max) max = input.max;
+    return max;
   }
 }

@@ -199,10 +199,10 @@ export class TopNBolt implements Bolt<TopNConfig> {
 
   private resolve(t: Tuple): void {
     this.lastFields = t.fields;
-    // Every task of the input's component counts for the watermark from its first tuple on.
-    if (this.eventTime) this.eventClock.expect(this.ctx.componentTasks(t.sourceComponent));
     const where = `stream "${t.stream}" of "${t.sourceComponent}"`;
     if (this.eventTime) {
+      // Every task of the input's component counts for the watermark from its first tuple on.
+      this.eventClock.expect(this.ctx.componentTasks(t.sourceComponent));
       this.timeIdx = t.fieldIndex(this.timeField);
       if (this.timeIdx < 0)
         this.warnOnce(`time ${where}`, `topn "${this.ctx.componentId}": ${where} has no field "${this.timeField}" (timeField); its tuples are dropped`);
