@@ -107,6 +107,8 @@ export class BoltExecutor implements OutputCollector {
    * acking off nothing is replayed, so emits go out as they are made, as in Storm.
    */
   private readonly stage: boolean;
+  /** With acking off, the default stream's only consumer task (see StreamRoute.onlyTask), else -1. */
+  private readonly onlyTask: number;
 
   constructor(
     readonly taskId: number,
@@ -133,6 +135,7 @@ export class BoltExecutor implements OutputCollector {
     this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
     this.stage = acking;
     this.defaultRoute = routes.get('default');
+    this.onlyTask = !acking && this.defaultRoute !== undefined ? this.defaultRoute.onlyTask : -1;
     this.directTargets = consumerTasks(routes);
   }
 
@@ -272,10 +275,12 @@ export class BoltExecutor implements OutputCollector {
       this.executeTimed(t);
       return;
     }
-    if (this.stage) {
-      this.current = t;
-      this.staging = true;
+    if (!this.stage) {
+      this.executeUnstaged(t);
+      return;
     }
+    this.current = t;
+    this.staging = true;
     let r: void | Promise<void>;
     try {
       r = this.bolt.execute(t);
@@ -288,6 +293,29 @@ export class BoltExecutor implements OutputCollector {
       return;
     }
     this.executeSucceeded(t);
+  }
+
+  /**
+   * executeOne with acking off: nothing is staged, deferred or tracked, so a successful execute
+   * only counts, and (auto-ack) marks the tuple acked. The common at-most-once path, kept lean.
+   */
+  private executeUnstaged(t: TupleImpl): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.bolt.execute(t);
+    } catch (err) {
+      this.executeFailed(t, err);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      this.awaitExecute(t, r as Promise<void>);
+      return;
+    }
+    this.stats.executed++;
+    if (this.autoAck && t.state === 0) {
+      t.state = STATE_ACKED;
+      this.stats.acked++;
+    }
   }
 
   /** executeOne for a sampled tuple: the same, timed. Kept apart so that the common path stays lean. */
@@ -444,8 +472,17 @@ export class BoltExecutor implements OutputCollector {
 
   // --- OutputCollector --------------------------------------------------------------------
 
-  emit(values: unknown[], anchors?: Anchors, stream = 'default'): void {
-    this.emitDirect(-1, values, anchors, stream);
+  emit(values: unknown[], anchors?: Anchors, stream?: string): void {
+    // At-most-once to a stream with one possible consumer task: no grouping, ids or anchors to
+    // work out, so the tuple goes straight to the transfer (most local chains take this path).
+    const only = this.onlyTask;
+    if (only >= 0 && stream === undefined && this.taps.length === 0) {
+      this.stats.emitted++;
+      this.stats.transferred++;
+      this.transfer.pushWhole(only, this.defaultRoute!.src, values);
+      return;
+    }
+    this.emitDirect(-1, values, anchors, stream ?? 'default');
   }
 
   emitDirect(taskId: number, values: unknown[], anchors?: Anchors, stream = 'default'): void {

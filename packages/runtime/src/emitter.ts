@@ -25,7 +25,7 @@ export class Emitter {
   private depth = 0;
 
   constructor(
-    private readonly transfer: Transfer,
+    readonly transfer: Transfer,
     private readonly ids: EdgeIds,
   ) {}
 

@@ -246,3 +246,42 @@ describe('direct', () => {
     expect(() => emitter([]).route(r, [1], [], -1)).toThrow(/direct/);
   });
 });
+
+describe('onlyTask (the at-most-once fast path)', () => {
+  const plan = createPlan(
+    topology({
+      lone: { parallelism: 2, grouping: { type: 'local-or-shuffle' } },
+      pair: { parallelism: 4, grouping: { type: 'local-or-shuffle' } },
+      one: { parallelism: 1, grouping: { type: 'fields', fields: ['a'] } },
+      two: { parallelism: 2, grouping: { type: 'fields', fields: ['a'] } },
+      solo: { parallelism: 1, grouping: { type: 'shuffle' } },
+      glob: { parallelism: 3, grouping: { type: 'global' } },
+      every: { parallelism: 1, grouping: { type: 'all' } },
+    }),
+    2,
+  );
+  const routes = routesOf(plan, 1);
+
+  test('names the one task a stream can reach', () => {
+    const local = plan.componentTasks.lone!.filter((t) => plan.tasks[t]!.worker === 1);
+    expect(local).toHaveLength(1);
+    expect(routes.get('lone')!.onlyTask).toBe(local[0]);
+    expect(routes.get('one')!.onlyTask).toBe(plan.componentTasks.one![0]);
+    expect(routes.get('solo')!.onlyTask).toBe(plan.componentTasks.solo![0]);
+    expect(routes.get('glob')!.onlyTask).toBe(plan.componentTasks.glob![0]);
+  });
+
+  test('is -1 where a tuple could go to more than one task, or to none chosen by a grouping', () => {
+    expect(routes.get('pair')!.onlyTask).toBe(-1);
+    expect(routes.get('two')!.onlyTask).toBe(-1);
+    expect(routes.get('every')!.onlyTask).toBe(-1);
+  });
+
+  test('is -1 when the consumer selects fields, since it must get a projection', () => {
+    const spec = topology({ sel: { parallelism: 1, grouping: { type: 'shuffle' } } });
+    spec.streams[0] = { ...spec.streams[0]!, select: ['b'] };
+    const r = routesOf(createPlan(spec, 1), 0).get('sel')!;
+    expect(r.single).not.toBeNull();
+    expect(r.onlyTask).toBe(-1);
+  });
+});

@@ -53,6 +53,12 @@ export interface StreamRoute {
   readonly stream: string;
   /** The only edge, when there is exactly one and it picks one task per tuple: the fast path. */
   readonly single: EdgeRoute | null;
+  /**
+   * The one task every tuple goes to, whole (no `select`), when the only edge can choose no
+   * other: local-or-shuffle with one local task, fields or shuffle to a single task, global.
+   * -1 otherwise. At-most-once emits to it skip the grouping altogether.
+   */
+  readonly onlyTask: number;
   /** Shared by every tuple this task emits on this stream. */
   readonly src: SourceStream;
   readonly fields: readonly string[];
@@ -109,9 +115,17 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
       });
     }
     const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
-    routes.set(stream, { stream, single, src: shared, fields, edges, direct });
+    routes.set(stream, { stream, single, onlyTask: single === null ? -1 : onlyTaskOf(single), src: shared, fields, edges, direct });
   }
   return routes;
+}
+
+function onlyTaskOf(edge: EdgeRoute): number {
+  if (edge.select !== null) return -1;
+  if (edge.code === GLOBAL) return edge.targets[0]!;
+  if (edge.code === SHUFFLE || edge.code === LOCAL_OR_SHUFFLE) return edge.pool.length === 1 ? edge.pool[0]! : -1;
+  if (edge.code === FIELDS) return edge.targets.length === 1 ? edge.targets[0]! : -1;
+  return -1;
 }
 
 /** The one target task of a tuple on a single-target edge (every grouping but all, custom, direct). */

@@ -66,6 +66,8 @@ export class SpoutExecutor implements SpoutCollector {
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
   private readonly defaultRoute: StreamRoute | undefined;
+  /** The default stream's only consumer task (StreamRoute.onlyTask), else -1. */
+  private readonly onlyTask: number;
   /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
   private readonly failedIds = new Set<unknown>();
   /** With maxRetries: failures so far per message id, until its tree completes. */
@@ -88,6 +90,7 @@ export class SpoutExecutor implements SpoutCollector {
   ) {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
+    this.onlyTask = this.defaultRoute?.onlyTask ?? -1;
     this.directTargets = consumerTasks(routes);
     context.wake = () => {
       if (!this.idle) return;
@@ -135,8 +138,17 @@ export class SpoutExecutor implements SpoutCollector {
 
   // --- SpoutCollector ---------------------------------------------------------------------
 
-  emit(values: unknown[], messageId?: unknown, stream = 'default'): void {
-    this.send(values, messageId, stream, -1);
+  emit(values: unknown[], messageId?: unknown, stream?: string): void {
+    // Untracked, on a stream with one possible consumer task: straight to the transfer.
+    const only = this.onlyTask;
+    if (only >= 0 && (messageId === undefined || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+      this.stats.emitted++;
+      this.stats.transferred++;
+      this.emitter.transfer.pushWhole(only, this.defaultRoute!.src, values);
+      if (messageId !== undefined) this.completedNow.push(messageId);
+      return;
+    }
+    this.send(values, messageId, stream ?? 'default', -1);
   }
 
   emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream = 'default'): void {

@@ -100,6 +100,13 @@ export class Transfer {
     this.recvFrom = peers.map(() => 0);
   }
 
+  /** push() for an untracked tuple with all its values: the at-most-once fast path, kept small. */
+  pushWhole(dst: number, src: SourceStream, values: unknown[]): void {
+    const direct = this.direct[dst];
+    if (direct !== undefined) direct.deliver(new TupleImpl(values, src, NO_ROOTS, 0, 0));
+    else this.push(dst, src, values, null, NO_ROOTS, 0, 0);
+  }
+
   /**
    * Buffers one tuple copy for `dst`: `values`, or with `select` only the values at those indexes
    * (a stream's `select:`). Flushes when the batch is full. A copy for another thread is written
