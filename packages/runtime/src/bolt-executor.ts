@@ -3,7 +3,7 @@ import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
-import { consumerTasks, type StreamRoute } from './routing.js';
+import { chooseTask, consumerTasks, type EdgeRoute, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { performance as perf } from 'node:perf_hooks';
 import { observe } from './metrics/histogram.js';
@@ -107,7 +107,9 @@ export class BoltExecutor implements OutputCollector {
    * acking off nothing is replayed, so emits go out as they are made, as in Storm.
    */
   private readonly stage: boolean;
-  /** With acking off, the default stream's only consumer task (see StreamRoute.onlyTask), else -1. */
+  /** With acking off, the default stream's single edge when it takes whole tuples, else null. */
+  private readonly fastEdge: EdgeRoute | null;
+  /** Its only consumer task when it has one (StreamRoute.onlyTask), else -1. */
   private readonly onlyTask: number;
 
   constructor(
@@ -135,7 +137,9 @@ export class BoltExecutor implements OutputCollector {
     this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
     this.stage = acking;
     this.defaultRoute = routes.get('default');
-    this.onlyTask = !acking && this.defaultRoute !== undefined ? this.defaultRoute.onlyTask : -1;
+    const single = this.defaultRoute?.single ?? null;
+    this.fastEdge = !acking && single !== null && single.select === null ? single : null;
+    this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
     this.directTargets = consumerTasks(routes);
   }
 
@@ -473,13 +477,14 @@ export class BoltExecutor implements OutputCollector {
   // --- OutputCollector --------------------------------------------------------------------
 
   emit(values: unknown[], anchors?: Anchors, stream?: string): void {
-    // At-most-once to a stream with one possible consumer task: no grouping, ids or anchors to
-    // work out, so the tuple goes straight to the transfer (most local chains take this path).
-    const only = this.onlyTask;
-    if (only >= 0 && stream === undefined && this.taps.length === 0) {
+    // At-most-once on a default stream with one consumer that takes whole tuples: no ids or
+    // anchors to work out and one task to choose, so the tuple goes straight to the transfer.
+    const fast = this.fastEdge;
+    if (fast !== null && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+      const only = this.onlyTask;
       this.stats.emitted++;
       this.stats.transferred++;
-      this.transfer.pushWhole(only, this.defaultRoute!.src, values);
+      this.transfer.pushWhole(only >= 0 ? only : chooseTask(fast, values), fast.src, values);
       return;
     }
     this.emitDirect(-1, values, anchors, stream ?? 'default');

@@ -5,7 +5,7 @@ import type { Tap } from './tap.js';
 import type { Emitter } from './emitter.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
 import { observe } from './metrics/histogram.js';
-import { consumerTasks, type StreamRoute } from './routing.js';
+import { chooseTask, consumerTasks, type EdgeRoute, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { NO_ROOTS } from './tuple-impl.js';
 
@@ -66,7 +66,9 @@ export class SpoutExecutor implements SpoutCollector {
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
   private readonly defaultRoute: StreamRoute | undefined;
-  /** The default stream's only consumer task (StreamRoute.onlyTask), else -1. */
+  /** The default stream's single edge when it takes whole tuples, else null. */
+  private readonly fastEdge: EdgeRoute | null;
+  /** Its only consumer task when it has one (StreamRoute.onlyTask), else -1. */
   private readonly onlyTask: number;
   /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
   private readonly failedIds = new Set<unknown>();
@@ -90,7 +92,9 @@ export class SpoutExecutor implements SpoutCollector {
   ) {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
-    this.onlyTask = this.defaultRoute?.onlyTask ?? -1;
+    const single = this.defaultRoute?.single ?? null;
+    this.fastEdge = single !== null && single.select === null ? single : null;
+    this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
     this.directTargets = consumerTasks(routes);
     context.wake = () => {
       if (!this.idle) return;
@@ -139,12 +143,13 @@ export class SpoutExecutor implements SpoutCollector {
   // --- SpoutCollector ---------------------------------------------------------------------
 
   emit(values: unknown[], messageId?: unknown, stream?: string): void {
-    // Untracked, on a stream with one possible consumer task: straight to the transfer.
-    const only = this.onlyTask;
-    if (only >= 0 && (messageId === undefined || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+    // Untracked, on a default stream with one consumer that takes whole tuples: straight to the transfer.
+    const fast = this.fastEdge;
+    if (fast !== null && (messageId === undefined || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+      const only = this.onlyTask;
       this.stats.emitted++;
       this.stats.transferred++;
-      this.emitter.transfer.pushWhole(only, this.defaultRoute!.src, values);
+      this.emitter.transfer.pushWhole(only >= 0 ? only : chooseTask(fast, values), fast.src, values);
       if (messageId !== undefined) this.completedNow.push(messageId);
       return;
     }
