@@ -70,6 +70,9 @@ export class Transfer {
   private readonly dirtyAcks: number[] = [];
   /** Credits to return, per sending worker: flat [task, n, ...]. */
   private readonly creditReturns: number[][];
+  /** Credits waiting in creditReturns, per sending worker, and how many are sent back at once. */
+  private readonly creditsOwed: Int32Array;
+  private readonly creditReturnAt: number;
   /** Messages that count for termination detection, per peer worker. */
   readonly sentTo: number[];
   readonly recvFrom: number[];
@@ -96,6 +99,8 @@ export class Transfer {
     this.waiting = new Array(nTasks);
     this.ackBuffers = new Array(nTasks);
     this.creditReturns = peers.map(() => []);
+    this.creditsOwed = new Int32Array(peers.length);
+    this.creditReturnAt = Math.max(1, initialCredits >> 2);
     this.sentTo = peers.map(() => 0);
     this.recvFrom = peers.map(() => 0);
   }
@@ -369,15 +374,21 @@ export class Transfer {
     const n = r.length;
     if (n >= 2 && r[n - 2] === task) r[n - 1]!++;
     else r.push(task, 1);
+    // A quarter of a sender's credits back at once, not only at the end of the turn: a sender
+    // that runs out mid-turn would wait idle for the rest of it.
+    if (++this.creditsOwed[fromWorker]! >= this.creditReturnAt) this.flushCreditsTo(fromWorker);
   }
 
   flushCredits(): void {
-    for (let w = 0; w < this.creditReturns.length; w++) {
-      const r = this.creditReturns[w]!;
-      if (r.length === 0) continue;
-      this.creditReturns[w] = [];
-      this.post(w, { k: 'C', credits: r });
-    }
+    for (let w = 0; w < this.creditReturns.length; w++) this.flushCreditsTo(w);
+  }
+
+  private flushCreditsTo(w: number): void {
+    const r = this.creditReturns[w]!;
+    this.creditsOwed[w] = 0;
+    if (r.length === 0) return;
+    this.creditReturns[w] = [];
+    this.post(w, { k: 'C', credits: r });
   }
 
   /** Credits came back from a peer: send what was waiting. */
@@ -403,6 +414,7 @@ export class Transfer {
     this.sentTo[worker] = 0;
     this.recvFrom[worker] = 0;
     this.creditReturns[worker] = [];
+    this.creditsOwed[worker] = 0;
     // Full credits for the new thread's tasks, granted through addCredits so that what was
     // waiting for the dead thread goes out at once.
     const grant: number[] = [];

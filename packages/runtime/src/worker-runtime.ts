@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Bolt, BoltDefinition, CustomGrouping, CustomGroupingFactory, Logger, Spout, SpoutDefinition } from '@qitian/api';
 import { isComponentDefinition, type KeyGroupSnapshot, TICK_STREAM } from '@qitian/api';
 import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef, type TaskPlacement } from '@qitian/topology';
@@ -17,6 +17,8 @@ import { SourceStream, TupleImpl } from './tuple-impl.js';
 
 /** How long one scheduler turn may run before yielding to incoming messages and timers. */
 const SLICE_MS = 10;
+/** Peer messages taken in one go while a task waits for credit, so that a flood cannot pin the turn. */
+const MAX_RECEIVED_AT_ONCE = 64;
 /** Taps send what they copied this often. */
 const TAP_FLUSH_MS = 100;
 /** Capacity is the busy fraction over this many one-second samples. */
@@ -260,6 +262,22 @@ export class WorkerRuntime {
     return out;
   }
 
+  /** Handles the messages waiting on peer ports now, without a turn of the event loop. */
+  private receivePending(): boolean {
+    let any = false;
+    for (let w = 0; w < this.peers.length; w++) {
+      const port = this.peers[w];
+      if (!port) continue;
+      for (let i = 0; i < MAX_RECEIVED_AT_ONCE; i++) {
+        const m = receiveMessageOnPort(port);
+        if (m === undefined) break;
+        this.onPeer(w, m.message as PeerMessage);
+        any = true;
+      }
+    }
+    return any;
+  }
+
   private listenPeer(w: number, port: MessagePort | null): void {
     if (!port) return;
     port.on('message', (msg: PeerMessage) => {
@@ -484,16 +502,28 @@ export class WorkerRuntime {
     let more = false;
     for (;;) {
       let progress = false;
+      let waiting = false;
       for (const b of this.bolts) {
-        if (!b.runnable() || this.blocked(b)) continue;
+        if (!b.runnable()) continue;
+        if (this.blocked(b)) {
+          waiting = true;
+          continue;
+        }
         b.processOne();
         progress = true;
       }
       for (const s of this.spouts) {
-        if (!s.runnable() || this.blocked(s)) continue;
+        if (!s.runnable()) continue;
+        if (this.blocked(s)) {
+          waiting = true;
+          continue;
+        }
         s.poll();
         progress = true;
       }
+      // A task waits for credit: take what peers sent since the turn began (credits, batches to
+      // run meanwhile) now, instead of only when the turn ends, which left this thread idle.
+      if (waiting && this.receivePending()) progress = true;
       if (!progress) break;
       if (performance.now() > end) {
         more = true;
