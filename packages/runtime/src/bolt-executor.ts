@@ -175,20 +175,22 @@ export class BoltExecutor implements OutputCollector {
    * async execute is in progress or earlier local tuples still wait (per-sender order holds).
    */
   deliver(t: TupleImpl): void {
-    if (this.running || this.localWaiting > 0) {
-      // Queued in batches, so that queued() counts batches as it does for the other senders and
-      // local senders see this bolt congested (backpressure) once a batch waits.
-      const last = this.inbox.length > this.head ? this.inbox[this.inbox.length - 1]! : undefined;
-      if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
-        last.tuples!.push(t);
-      } else {
-        this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED, at: perf.now() });
-        this.localWaiting++;
-      }
-      this.schedule();
-      return;
+    if (this.running || this.localWaiting > 0) this.defer(t);
+    else this.executeOne(t);
+  }
+
+  /** Queues a local tuple that cannot run now. Apart from deliver() so that deliver stays small enough to inline. */
+  private defer(t: TupleImpl): void {
+    // Queued in batches, so that queued() counts batches as it does for the other senders and
+    // local senders see this bolt congested (backpressure) once a batch waits.
+    const last = this.inbox.length > this.head ? this.inbox[this.inbox.length - 1]! : undefined;
+    if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
+      last.tuples!.push(t);
+    } else {
+      this.enqueue({ tuples: [t], decode: null, fromWorker: DEFERRED, at: perf.now() });
+      this.localWaiting++;
     }
-    this.executeOne(t);
+    this.schedule();
   }
 
   /**
@@ -275,14 +277,13 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private executeOne(t: TupleImpl): void {
-    if (--this.countdown === 0) {
-      this.executeTimed(t);
-      return;
-    }
-    if (!this.stage) {
-      this.executeUnstaged(t);
-      return;
-    }
+    if (--this.countdown === 0) this.executeTimed(t);
+    else if (this.stage) this.executeStaged(t);
+    else this.executeUnstaged(t);
+  }
+
+  /** executeOne with acking on: emits are staged until execute returns, acks and fails deferred. */
+  private executeStaged(t: TupleImpl): void {
     this.current = t;
     this.staging = true;
     let r: void | Promise<void>;
