@@ -97,6 +97,8 @@ export class Engine {
   private readonly log: EngineLogger;
   private readonly spoutEnded = new Map<number, boolean>();
   private checkpoints: Record<number, unknown> = {};
+  /** Each thread's load, written by that thread and read by all (load-aware shuffle). */
+  private readonly loads: Int32Array;
   /** The last copy of each task's keyed state, for a replacement thread. */
   private states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
   /** With stateDir: the state file, and whether positions or state changed since it was written. */
@@ -135,6 +137,7 @@ export class Engine {
   ) {
     this.log = opts.logger ?? (() => {});
     this.finished = new Promise((r) => (this.finishedResolve = r));
+    this.loads = new Int32Array(new SharedArrayBuffer(4 * plan.workers)).fill(-1);
     if (opts.stateDir !== undefined) {
       this.stateFile = stateFile(opts.stateDir, plan.spec.name);
       // A broken or foreign file stops the start (StateFileError): better than silently reading everything again.
@@ -213,7 +216,16 @@ export class Engine {
     const states: WorkerInit['states'] = {};
     // A replacement thread starts from the last copies; a first thread from the state file, if any.
     for (const t of this.plan.tasks) if (t.worker === index && this.states[t.taskId]) states[t.taskId] = this.states[t.taskId]!;
-    const init: WorkerInit = { worker: index, plan: this.plan, peers, checkpoints: { ...this.checkpoints }, generation, stats: seeds, states };
+    const init: WorkerInit = {
+      worker: index,
+      plan: this.plan,
+      peers,
+      checkpoints: { ...this.checkpoints },
+      generation,
+      stats: seeds,
+      states,
+      loads: this.loads,
+    };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
     // Until the new thread reports, its seeds stand for its tasks (and are carried again if it dies first).

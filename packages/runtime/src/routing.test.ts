@@ -285,3 +285,29 @@ describe('onlyTask (the at-most-once fast path)', () => {
     expect(r.onlyTask).toBe(-1);
   });
 });
+
+describe('load-aware shuffle', () => {
+  const groupings = {
+    sh: { parallelism: 4, grouping: { type: 'shuffle' as const } },
+    los: { parallelism: 4, grouping: { type: 'local-or-shuffle' as const } },
+  };
+
+  test('a shuffle with consumer tasks both here and in other threads is balanced by load', () => {
+    const plan = createPlan(topology(groupings), 2);
+    const e = edge(routesOf(plan, 0), 'sh');
+    expect(e.balance).not.toBeNull();
+    expect(e.balance!.local).toEqual(plan.componentTasks.sh!.filter((t) => plan.tasks[t]!.worker === 0));
+    expect(e.balance!.remoteWorkers).toEqual([1]);
+    // It starts even, as round-robin.
+    const picks = Array.from({ length: 400 }, () => chooseTask(e, []));
+    for (const c of tally(picks).values()) expect(c).toBe(100);
+  });
+
+  test('not local-or-shuffle, not with one thread, and not with loadAware off', () => {
+    expect(edge(routesOf(createPlan(topology(groupings), 2), 0), 'los').balance).toBeNull();
+    expect(edge(routesOf(createPlan(topology(groupings), 1), 0), 'sh').balance).toBeNull();
+    const off = topology(groupings);
+    const plan = createPlan({ ...off, config: { ...off.config, loadAware: false } }, 2);
+    expect(edge(routesOf(plan, 0), 'sh').balance).toBeNull();
+  });
+});

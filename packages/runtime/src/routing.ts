@@ -1,5 +1,6 @@
 import { type CustomGrouping, groupingKey, keyGroupOf, taskForKeyGroup } from '@qitian/api';
 import type { ExecutionPlan, GroupingType } from '@qitian/topology';
+import { ShuffleBalance } from './balance.js';
 import { SourceStream } from './tuple-impl.js';
 
 export const SHUFFLE = 0;
@@ -40,6 +41,11 @@ export interface EdgeRoute {
   readonly targetSet: ReadonlySet<number>;
   /** Round-robin position for shuffle. */
   next: number;
+  /**
+   * Shuffle with consumer tasks both in the sender's thread and in others, `loadAware` on: picks
+   * by the threads' load instead of round-robin. Null otherwise.
+   */
+  readonly balance: ShuffleBalance | null;
   /** Custom grouping: task ids it named that do not consume the stream (each a dropped copy). */
   rejected: number;
   /** What the consumer's tuples come from: the stream's shared source, or one with only the selected fields. */
@@ -95,6 +101,9 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         continue;
       }
       const pool = s.grouping.type === 'local-or-shuffle' && local.length > 0 ? local : targets;
+      const offset = placement.taskIndex * 7919;
+      const remote = targets.filter((t) => plan.tasks[t]!.worker !== worker);
+      const balanced = s.grouping.type === 'shuffle' && plan.spec.config.loadAware && local.length > 0 && remote.length > 0;
       edges.push({
         to: s.to,
         type: s.grouping.type,
@@ -108,7 +117,8 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         custom: customs.get(`${s.from}->${s.to}:${stream}`),
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
-        next: (placement.taskIndex * 7919) % Math.max(1, pool.length),
+        next: offset % Math.max(1, pool.length),
+        balance: balanced ? new ShuffleBalance(local, remote, [...new Set(remote.map((t) => plan.tasks[t]!.worker))], offset) : null,
         rejected: 0,
         src: s.select ? new SourceStream(node.id, taskId, stream, s.select) : shared,
         select: s.select ? s.select.map((f) => fields.indexOf(f)) : null,
@@ -133,6 +143,7 @@ export function chooseTask(edge: EdgeRoute, values: readonly unknown[]): number 
   switch (edge.code) {
     case SHUFFLE:
     case LOCAL_OR_SHUFFLE: {
+      if (edge.balance !== null) return edge.balance.pick();
       const pool = edge.pool;
       const i = edge.next;
       edge.next = i + 1 >= pool.length ? 0 : i + 1;

@@ -4,6 +4,7 @@ import { isComponentDefinition, type KeyGroupSnapshot, TICK_STREAM } from '@qiti
 import { type ComponentNode, type ExecutionPlan, importModule, type ModuleRef, type TaskPlacement } from '@qitian/topology';
 import { BoltExecutor, BusyClock } from './bolt-executor.js';
 import { TaskContext } from './context.js';
+import { BALANCE_INTERVAL_MS, Balancer, type ShuffleBalance } from './balance.js';
 import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
@@ -50,6 +51,8 @@ export class WorkerRuntime {
   private readonly capacity = new CapacityWindow();
   private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
   private scheduled = false;
+  /** Load-aware shuffle edges of this thread's tasks. */
+  private readonly balances: ShuffleBalance[] = [];
   private readonly runBound = () => this.run();
 
   constructor(
@@ -126,6 +129,11 @@ export class WorkerRuntime {
       }, sweepEvery),
       setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
     );
+    if (cfg.loadAware && plan.workers > 1) {
+      // Every thread publishes its load, whether or not it has load-aware edges of its own.
+      const balancer = new Balancer(this.init.loads, this.worker, this.balances);
+      this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));
+    }
     if (cfg.stateSnapshotIntervalMs > 0) this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
     this.capacity.update(this.allStats(), performance.now());
     this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats());
@@ -151,6 +159,7 @@ export class WorkerRuntime {
     step.name = 'custom grouping';
     const customs = await this.customGroupings(node);
     const routes = buildRoutes(plan, placement.taskId, this.worker, customs);
+    for (const r of routes.values()) for (const e of r.edges) if (e.balance !== null) this.balances.push(e.balance);
     const onError = this.errorReporter(logger, stats);
     step.name = 'create';
     if (def.kind === 'spout') {

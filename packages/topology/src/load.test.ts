@@ -155,6 +155,7 @@ describe('parseTopology: a valid topology', () => {
       batchSize: 500,
       batchLingerMs: 2,
       credits: 32,
+      loadAware: true,
       drainTimeoutMs: 30_000,
       latencySampling: 100,
       stateSnapshotIntervalMs: 10_000,

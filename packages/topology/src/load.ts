@@ -113,6 +113,11 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     min: 1,
     default: DEFAULT_TOPOLOGY_CONFIG.credits,
   }),
+  loadAware: field.boolean({
+    description:
+      "Shuffle groupings send more to the consumer's tasks in other threads while the sender's thread is saturated and theirs are not, and fewer the other way round; when no thread is short of time the spread is even again. false: plain round-robin",
+    default: DEFAULT_TOPOLOGY_CONFIG.loadAware,
+  }),
   drainTimeout: field.duration({
     description: 'How long a graceful stop waits for in-flight tuples',
     min: 0,
@@ -723,6 +728,7 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     batchSize: c.batchSize,
     batchLingerMs: c.batchLinger,
     credits: c.credits,
+    loadAware: c.loadAware,
     drainTimeoutMs: c.drainTimeout,
     latencySampling: c.latencySampling,
     stateSnapshotIntervalMs: c.stateSnapshotInterval,

@@ -74,6 +74,11 @@ export interface TopologyConfig {
   readonly batchLingerMs: number;
   /** Batches in flight per edge (sending thread -> receiving task) before the sender waits. */
   readonly credits: number;
+  /**
+   * Shuffle groupings weigh the sender's thread against the others by how busy each thread is
+   * (Storm's load-aware messaging); false: plain round-robin.
+   */
+  readonly loadAware: boolean;
   /** How long a graceful stop waits for in-flight tuples. */
   readonly drainTimeoutMs: number;
   /** Bolts time the execute of 1 in this many tuples for latency histograms and capacity; 0: none. */
@@ -91,6 +96,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   batchSize: 500,
   batchLingerMs: 5,
   credits: 32,
+  loadAware: true,
   drainTimeoutMs: 30_000,
   latencySampling: 100,
   stateSnapshotIntervalMs: 10_000,
