@@ -50,6 +50,8 @@ export class ShuffleBalance {
     /** The threads `remote` is in, each once. */
     readonly remoteWorkers: readonly number[],
     offset: number,
+    /** Who sends and to whom, for the share's metric. */
+    readonly labels: { readonly component: string; readonly task: string; readonly to: string } = { component: '', task: '', to: '' },
   ) {
     this.evenShare = remote.length / (local.length + remote.length);
     this.share = this.evenShare;
@@ -75,13 +77,14 @@ export class ShuffleBalance {
 /** One thread's side: measures and publishes its load, and moves its edges' shares. */
 export class Balancer {
   private last: EventLoopUtilization = performance.eventLoopUtilization();
-  private smoothed = -1;
+  /** This thread's busy fraction, smoothed; -1 before the first measurement. */
+  smoothed = -1;
 
   constructor(
     /** Smoothed busy fraction per thread in thousandths (-1: not measured yet); shared by all threads. */
     private readonly loads: Int32Array,
     private readonly worker: number,
-    private readonly edges: readonly ShuffleBalance[],
+    readonly edges: readonly ShuffleBalance[],
   ) {}
 
   sample(): void {

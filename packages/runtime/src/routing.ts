@@ -118,7 +118,13 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
         next: offset % Math.max(1, pool.length),
-        balance: balanced ? new ShuffleBalance(local, remote, [...new Set(remote.map((t) => plan.tasks[t]!.worker))], offset) : null,
+        balance: balanced
+          ? new ShuffleBalance(local, remote, [...new Set(remote.map((t) => plan.tasks[t]!.worker))], offset, {
+              component: node.id,
+              task: String(placement.taskIndex),
+              to: s.to,
+            })
+          : null,
         rejected: 0,
         src: s.select ? new SourceStream(node.id, taskId, stream, s.select) : shared,
         select: s.select ? s.select.map((f) => fields.indexOf(f)) : null,

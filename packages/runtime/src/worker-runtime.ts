@@ -51,8 +51,9 @@ export class WorkerRuntime {
   private readonly capacity = new CapacityWindow();
   private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
   private scheduled = false;
-  /** Load-aware shuffle edges of this thread's tasks. */
+  /** Load-aware shuffle edges of this thread's tasks, and what moves them (with loadAware and 2+ threads). */
   private readonly balances: ShuffleBalance[] = [];
+  private balancer: Balancer | undefined;
   private readonly runBound = () => this.run();
 
   constructor(
@@ -132,11 +133,17 @@ export class WorkerRuntime {
     if (cfg.loadAware && plan.workers > 1) {
       // Every thread publishes its load, whether or not it has load-aware edges of its own.
       const balancer = new Balancer(this.init.loads, this.worker, this.balances);
+      this.balancer = balancer;
       this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));
     }
     if (cfg.stateSnapshotIntervalMs > 0) this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
     this.capacity.update(this.allStats(), performance.now());
-    this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats());
+    this.metrics = new ThreadMetrics(
+      this.worker,
+      { topology: plan.spec.name },
+      () => this.allStats(),
+      () => this.balancer,
+    );
     this.main.postMessage({ k: 'ready' });
   }
 

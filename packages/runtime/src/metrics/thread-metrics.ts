@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { Gauge, Registry } from 'prom-client';
+import type { Balancer } from '../balance.js';
 import type { ExecutorStats } from '../stats.js';
 import { type Family, taskFamilies } from './families.js';
 
@@ -23,6 +24,8 @@ export class ThreadMetrics {
     readonly worker: number,
     private readonly base: Record<string, string>,
     private readonly stats: () => readonly ExecutorStats[],
+    /** The thread's load-aware shuffle, when it has one. */
+    private readonly balancer: () => Balancer | undefined = () => undefined,
   ) {
     this.delay.enable();
     this.timer = setInterval(() => this.delay.reset(), DELAY_WINDOW_MS);
@@ -54,6 +57,28 @@ export class ThreadMetrics {
       registers: [this.registry],
       collect() {
         this.set(labels, getHeapStatistics().used_heap_size);
+      },
+    });
+    new Gauge({
+      name: 'qitian_worker_load_ratio',
+      help: 'Busy fraction of the worker thread (event loop utilization, smoothed over about 200 ms) as load-aware shuffle sees it.',
+      labelNames: Object.keys(labels),
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const load = self.balancer()?.smoothed ?? -1;
+        if (load >= 0) this.set(labels, load);
+      },
+    });
+    const shareLabels = [...Object.keys(labels), 'component', 'task', 'to'];
+    new Gauge({
+      name: 'qitian_shuffle_remote_share',
+      help: "Share of a sending task's shuffled tuples that go to the consumer's tasks in other threads (load-aware shuffle).",
+      labelNames: shareLabels,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const e of self.balancer()?.edges ?? []) this.set({ ...labels, ...e.labels }, e.share);
       },
     });
     new Gauge({
