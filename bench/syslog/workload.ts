@@ -13,6 +13,7 @@ import {
   type ClusterBoltConfig,
   type ClusterModel,
   countInWindow,
+  lateThreshold,
   ExactCounter,
   emptyModel,
   type FeatureVector,
@@ -374,6 +375,14 @@ export class PlainPipeline {
       }
       if (!countInWindow(c, start, size)) {
         if (start !== c.prevStart) this.counted.late++;
+        else if (s.kind === 'threshold' && lateThreshold(c, start, s.count)) {
+          this.fire(s, key, time, `${c.prevCount} matching events in the window from ${new Date(start).toISOString()} (threshold ${s.count})`, {
+            windowStart: start,
+            windowEnd: start + size,
+            count: c.prevCount,
+            threshold: s.count,
+          });
+        }
         continue;
       }
       if (c.fired || s.kind !== 'threshold' || c.count < s.count) continue;

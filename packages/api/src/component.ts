@@ -126,7 +126,27 @@ export interface BoltDefinition<F extends Fields = Fields> extends DefinitionBas
    * input, and the input is acked when `execute` returns. With false, the bolt acks itself.
    */
   readonly autoAck?: boolean;
+  /**
+   * A test the engine runs in the sending task, before a tuple for this component is copied to
+   * another thread or queued: tuples it rejects never reach the component, as if it had skipped
+   * them. Asked once per input stream when a sending task starts; return undefined to get every
+   * tuple. For components that ignore most of their input (an alert bolt whose strategies match
+   * few events), it saves the copies and the calls. The test must be pure and cheap; one that
+   * throws lets the tuple through.
+   */
+  readonly inputFilter?: (config: ConfigOf<F>, input: InputStream) => ((values: readonly unknown[]) => boolean) | undefined;
   create(config: ConfigOf<F>): Bolt<ConfigOf<F>>;
+}
+
+/** One input of a component, as `inputFilter` sees it. */
+export interface InputStream {
+  /** The sending component and its stream. */
+  readonly from: string;
+  readonly stream: string;
+  /** The fields the component receives (the stream's, or those its `select` keeps), in order. */
+  readonly fields: readonly string[];
+  /** Where a field of `fields` is in the values the filter is given; -1 for a field it does not receive. */
+  indexOf(field: string): number;
 }
 
 export type ComponentDefinition = SpoutDefinition<any> | BoltDefinition<any>;

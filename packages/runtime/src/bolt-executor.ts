@@ -138,7 +138,7 @@ export class BoltExecutor implements OutputCollector {
     this.stage = acking;
     this.defaultRoute = routes.get('default');
     const single = this.defaultRoute?.single ?? null;
-    this.fastEdge = !acking && single !== null && single.select === null ? single : null;
+    this.fastEdge = !acking && single !== null && single.select === null && single.filter === null ? single : null;
     this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
     this.directTargets = consumerTasks(routes);
   }

@@ -41,6 +41,8 @@ export interface EdgeRoute {
   readonly targetSet: ReadonlySet<number>;
   /** Round-robin position for shuffle. */
   next: number;
+  /** The consumer's input filter, run on the sender's values before a task is chosen; null: none. */
+  readonly filter: InputFilter | null;
   /**
    * Shuffle with consumer tasks both in the sender's thread and in others, `loadAware` on: picks
    * by the threads' load instead of round-robin. Null otherwise.
@@ -83,7 +85,16 @@ export function consumerTasks(routes: ReadonlyMap<string, StreamRoute>): number[
   return [...tasks];
 }
 
-export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number, customs: Map<string, CustomGrouping>): Map<string, StreamRoute> {
+/** A consumer's test on the values a sender emits (BoltDefinition.inputFilter). */
+export type InputFilter = (values: readonly unknown[]) => boolean;
+
+export function buildRoutes(
+  plan: ExecutionPlan,
+  taskId: number,
+  worker: number,
+  customs: Map<string, CustomGrouping>,
+  filters: ReadonlyMap<string, InputFilter> = new Map(),
+): Map<string, StreamRoute> {
   const placement = plan.tasks[taskId]!;
   const node = plan.spec.components.find((c) => c.id === placement.componentId)!;
   const routes = new Map<string, StreamRoute>();
@@ -118,6 +129,7 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
         next: offset % Math.max(1, pool.length),
+        filter: filters.get(`${s.from}->${s.to}:${stream}`) ?? null,
         balance: balanced
           ? new ShuffleBalance(local, remote, [...new Set(remote.map((t) => plan.tasks[t]!.worker))], offset, {
               component: node.id,
@@ -137,11 +149,22 @@ export function buildRoutes(plan: ExecutionPlan, taskId: number, worker: number,
 }
 
 function onlyTaskOf(edge: EdgeRoute): number {
-  if (edge.select !== null) return -1;
+  if (edge.select !== null || edge.filter !== null) return -1;
   if (edge.code === GLOBAL) return edge.targets[0]!;
   if (edge.code === SHUFFLE || edge.code === LOCAL_OR_SHUFFLE) return edge.pool.length === 1 ? edge.pool[0]! : -1;
   if (edge.code === FIELDS) return edge.targets.length === 1 ? edge.targets[0]! : -1;
   return -1;
+}
+
+/** True when the edge's consumer takes these values: no filter, one that says yes, or one that throws. */
+export function admits(edge: EdgeRoute, values: readonly unknown[]): boolean {
+  const f = edge.filter;
+  if (f === null) return true;
+  try {
+    return f(values);
+  } catch {
+    return true;
+  }
 }
 
 /** The one target task of a tuple on a single-target edge (every grouping but all, custom, direct). */

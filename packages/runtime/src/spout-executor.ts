@@ -93,7 +93,7 @@ export class SpoutExecutor implements SpoutCollector {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
     const single = this.defaultRoute?.single ?? null;
-    this.fastEdge = single !== null && single.select === null ? single : null;
+    this.fastEdge = single !== null && single.select === null && single.filter === null ? single : null;
     this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
     this.directTargets = consumerTasks(routes);
     context.wake = () => {

@@ -8,7 +8,7 @@ import { BALANCE_INTERVAL_MS, Balancer, type ShuffleBalance } from './balance.js
 import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
-import { buildRoutes } from './routing.js';
+import { buildRoutes, type InputFilter } from './routing.js';
 import { ThreadMetrics } from './metrics/thread-metrics.js';
 import { SpoutExecutor } from './spout-executor.js';
 import { type ExecutorStats, newStats } from './stats.js';
@@ -165,7 +165,9 @@ export class WorkerRuntime {
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     step.name = 'custom grouping';
     const customs = await this.customGroupings(node);
-    const routes = buildRoutes(plan, placement.taskId, this.worker, customs);
+    step.name = 'input filter';
+    const filters = await this.inputFilters(node, definitions);
+    const routes = buildRoutes(plan, placement.taskId, this.worker, customs, filters);
     for (const r of routes.values()) for (const e of r.edges) if (e.balance !== null) this.balances.push(e.balance);
     const onError = this.errorReporter(logger, stats);
     step.name = 'create';
@@ -274,6 +276,31 @@ export class WorkerRuntime {
       const g = factory(s.grouping.custom.args);
       g.prepare(this.plan.componentTasks[s.to]!, node.outputs[s.grouping.stream] ?? []);
       out.set(`${s.from}->${s.to}:${s.grouping.stream}`, g);
+    }
+    return out;
+  }
+
+  /**
+   * The filters this component's consumers ask to run at the sender (BoltDefinition.inputFilter),
+   * by edge. Consumers in other threads are loaded here too, only to ask.
+   */
+  private async inputFilters(node: ComponentNode, definitions: Map<string, unknown>): Promise<Map<string, InputFilter>> {
+    const out = new Map<string, InputFilter>();
+    for (const s of this.plan.spec.streams) {
+      if (s.from !== node.id || s.grouping.type === 'direct') continue;
+      const consumer = this.plan.spec.components.find((c) => c.id === s.to)!;
+      if (!definitions.has(consumer.id)) definitions.set(consumer.id, await loadDefinition(consumer.ref, consumer.id));
+      const def = definitions.get(consumer.id) as BoltDefinition;
+      if (!def.inputFilter) continue;
+      const sent = node.outputs[s.grouping.stream] ?? [];
+      const fields = s.select ?? sent;
+      const filter = def.inputFilter(consumer.config as never, {
+        from: node.id,
+        stream: s.grouping.stream,
+        fields,
+        indexOf: (f) => (fields.includes(f) ? sent.indexOf(f) : -1),
+      });
+      if (filter) out.set(`${s.from}->${s.to}:${s.grouping.stream}`, filter);
     }
     return out;
   }

@@ -153,6 +153,24 @@ describe('alert bolt: threshold', () => {
     expect(h.context.counted('suppressed', 'link-flap')).toBe(2);
   });
 
+  it('a late event of the previous window still completes its threshold, once', async () => {
+    // Two upstream tasks: one is already in the next window while the other still sends the
+    // first window's last events.
+    const h = await harness({ strategies });
+    h.bolt.executeBatch([...burst(T0, 8, 'LINK-UPDOWN', 'r1'), ev(T0 + 5 * MIN, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts()).toEqual([]);
+    h.bolt.executeBatch([ev(T0 + 100_000, 'LINK-UPDOWN', 'r1'), ev(T0 + 101_000, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts().map((a) => [a.key, a.time, (a.details as { windowStart: number }).windowStart, (a.details as { count: number }).count])).toEqual([
+      ['r1', T0 + 101_000, T0, 10],
+    ]);
+    // More late events of that window do not page again, and the new window counts on its own.
+    h.bolt.executeBatch([...burst(T0 + 200_000, 3, 'LINK-UPDOWN', 'r1'), ...burst(T0 + 5 * MIN + 1000, 8, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts().map((a) => (a.details as { windowStart: number }).windowStart)).toEqual([T0]);
+    h.bolt.executeBatch([ev(T0 + 5 * MIN + 9000, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts().map((a) => (a.details as { windowStart: number }).windowStart)).toEqual([T0, T0 + 5 * MIN]);
+    expect(h.context.counted('late')).toBe(0);
+  });
+
   it('counts late events and skips input it does not know', async () => {
     const h = await harness({ strategies });
     h.bolt.executeBatch([...burst(T0 + 10 * MIN, 3, 'LINK-UPDOWN'), ev(T0, 'LINK-UPDOWN'), new TestTuple(['foo'], [1], 'default', 'odd')]);

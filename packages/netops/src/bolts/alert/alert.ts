@@ -19,6 +19,11 @@ export interface WindowCount {
   prevCount: number;
   /** Fired in the current window already. */
   fired: boolean;
+  /**
+   * Fired in the previous window already (a late event of that window may still complete its
+   * threshold). Undefined in counters kept before this existed: read as false.
+   */
+  prevFired?: boolean;
 }
 
 /** One key's counts of one count strategy. */
@@ -29,13 +34,15 @@ interface Counter extends WindowCount {
 
 /**
  * Counts one event of the window starting at `start` (windows `size` long) into `c`, moving it on
- * to a newer window. False for an event too late to count: only the previous window's late ones
- * still count, as its baseline.
+ * to a newer window. False for an event of an older window: the previous window's late events
+ * still count there (`prevCount`, see lateThreshold), older ones not at all.
  */
 export function countInWindow(c: WindowCount, start: number, size: number): boolean {
   if (start === c.start) c.count++;
   else if (start > c.start) {
-    c.prevCount = c.start === start - size ? c.count : 0;
+    const adjacent = c.start === start - size;
+    c.prevCount = adjacent ? c.count : 0;
+    c.prevFired = adjacent && c.fired;
     c.prevStart = start - size;
     c.start = start;
     c.count = 1;
@@ -45,6 +52,27 @@ export function countInWindow(c: WindowCount, start: number, size: number): bool
     return false;
   } else return false;
   return true;
+}
+
+/**
+ * After countInWindow turned down a late event of the previous window (and counted it there):
+ * true once, when that makes the previous window reach `threshold`. Events of one key from two
+ * upstream tasks arrive interleaved, so the window can move on before the last of its events
+ * arrive; without this, a burst that crosses the threshold only with those would never fire.
+ */
+export function lateThreshold(c: WindowCount, start: number, threshold: number): boolean {
+  if (start !== c.prevStart || c.prevFired === true || c.prevCount < threshold) return false;
+  c.prevFired = true;
+  return true;
+}
+
+/** What an input of the alert bolt carries, told by its fields. */
+export function inputKind(fields: readonly string[]): 'cluster' | 'topn' | 'event' | 'none' {
+  const has = (f: string) => fields.includes(f);
+  if (has('nearest') && has('topFeatures') && has('windowEnd')) return 'cluster';
+  if (has('ranking') && has('dimension') && has('windowEnd')) return 'topn';
+  if (has('time')) return 'event';
+  return 'none';
 }
 
 /** How one count strategy reads one input layout. */
@@ -201,21 +229,17 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         counters.set(key, c);
       }
       if (!countInWindow(c, start, size)) {
-        // Late: counted as the previous window's baseline when it belongs there, else only as late.
+        // Late: counted in the previous window when it belongs there (its threshold, the
+        // baseline of rate-of-change), else only as late.
         if (start !== c.prevStart) this.nLate++;
+        else if (s.kind === 'threshold' && lateThreshold(c, start, s.count)) this.fireThreshold(s, key, time, start, c.prevCount, by, values);
         continue;
       }
       if (c.fired) continue;
       if (s.kind === 'threshold') {
         if (c.count < s.count) continue;
         c.fired = true;
-        this.fire(s, key, time, `${c.count} matching events in the ${formatDuration(size)} window from ${iso(start)} (threshold ${s.count})`, {
-          windowStart: start,
-          windowEnd: start + size,
-          count: c.count,
-          threshold: s.count,
-          by: byValues(s.by, by, values),
-        });
+        this.fireThreshold(s, key, time, start, c.count, by, values);
       } else {
         if (c.first >= c.start || c.count < s.minCount || c.count < s.factor * c.prevCount) continue;
         c.fired = true;
@@ -315,6 +339,18 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
 
   // --- firing, suppression ---
 
+  /** A threshold strategy's alert for the window starting at `start`, which holds `count` matching events. */
+  private fireThreshold(s: CountStrategy, key: string, time: number, start: number, count: number, by: readonly number[], values: readonly unknown[]): void {
+    const size = s.window;
+    this.fire(s, key, time, `${count} matching events in the ${formatDuration(size)} window from ${iso(start)} (threshold ${s.count})`, {
+      windowStart: start,
+      windowEnd: start + size,
+      count,
+      threshold: s.count,
+      by: byValues(s.by, by, values),
+    });
+  }
+
   private fire(s: Strategy, key: string, time: number, summary: string, details: Record<string, unknown>): void {
     const sk = `${s.name}\u0000${key}`;
     const last = this.lastFired.get(sk);
@@ -359,18 +395,19 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     const has = (f: string) => fields.includes(f);
     const mine = <S extends Strategy>(list: readonly S[]) => list.filter((s) => s.from === undefined || s.from === source);
     const where = `stream "${t.stream}" of "${source}"`;
-    if (has('nearest') && has('topFeatures') && has('windowEnd')) {
+    const kind = inputKind(fields);
+    if (kind === 'cluster') {
       const key = fields.findIndex((f) => !CLUSTER_ALERT.includes(f));
       return { kind: 'cluster', key, at: CLUSTER_ALERT.map((f) => fields.indexOf(f)), strategies: mine(this.clusterStrategies) };
     }
-    if (has('ranking') && has('dimension') && has('windowEnd')) {
+    if (kind === 'topn') {
       return {
         kind: 'topn',
         at: ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total'].map((f) => fields.indexOf(f)),
         strategies: mine(this.topnStrategies),
       };
     }
-    if (has('time')) {
+    if (kind === 'event') {
       const plans: CountPlan[] = [];
       for (const s of mine(this.countStrategies)) {
         const needed = [...s.where.map((w) => w.field), ...s.by];

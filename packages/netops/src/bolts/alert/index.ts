@@ -2,7 +2,7 @@ import { defineBolt } from '@qitian/api';
 import { ALERT_FIELDS, AlertBolt } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
-export { ALERT_FIELDS, AlertBolt, countInWindow, type WindowCount } from './alert.js';
+export { ALERT_FIELDS, AlertBolt, countInWindow, lateThreshold, type WindowCount } from './alert.js';
 export type { Alert, Notifier, NotifierEnv, NotifierOptions } from './notify.js';
 export { createNotifiers, formatAlertLine, NatsNotifier, parseNotify, WebhookNotifier } from './notify.js';
 export type { AlertBoltConfig } from './spec.js';
@@ -10,6 +10,7 @@ export { alertBoltFields, alertBoltSpec } from './spec.js';
 export type { AlertSeverity, Strategy, StrategyKind } from './strategies.js';
 export { ALERT_SEVERITIES, parseStrategies, STRATEGY_KINDS, StrategyConfigError } from './strategies.js';
 
+import { alertInputFilter } from './input-filter.js';
 import { parseNotify } from './notify.js';
 import { parseStrategies } from './strategies.js';
 
@@ -26,5 +27,7 @@ export const alertBolt = defineBolt({
   },
   // Its windows and suppression count every event of a key in one place.
   parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),
+  // Events no strategy could count are not sent to it at all.
+  inputFilter: alertInputFilter,
   create: (config) => new AlertBolt(config),
 });

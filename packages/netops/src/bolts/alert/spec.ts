@@ -57,7 +57,12 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     'numbers or keywords, so `severity: {max: err}` means err or worse. `watch` takes values and `/regex/`es.\n\n' +
     "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
-    'and suppression is measured in that time. Events older than the previous window of their key are late (counted, `late`).\n\n' +
+    'and suppression is measured in that time. Events of the previous window that arrive after the next one began (several ' +
+    'upstream tasks interleave their events) still count there and can still complete its threshold; older events are late ' +
+    '(counted, `late`).\n\n' +
+    'Input filter: in each sending task the engine drops, before copying it, an event that no count strategy of that input ' +
+    'could count (its `where` matches nothing), so most events never reach the alert bolt; inputs with a strategy without ' +
+    '`where`, cluster alerts and rankings arrive whole. So `skipped{reason=bad_time}` counts only events some strategy matches.\n\n' +
     'State: window counts, suppression times and the previous Top-N entries are keyed state (`counts/<strategy>`, ' +
     '`suppressed`, `topn-previous`), so a restarted worker thread, or a new process with `qitian run --state-dir`, goes on ' +
     'counting where the last copy left off and does not notify again what it already notified. Run it with parallelism 1.\n\n' +
@@ -65,8 +70,8 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     'executor (bounded queues, drops counted as `notify_dropped{reason=type}`), and a failing webhook is retried on its own ' +
     'rather than replaying the stream. Stream `default` feeds any ordinary sink (file, stdout) as well. To keep strategies ' +
     'in their own file, declare the alert bolt in it and `includes:` that file from the topology.\n\n' +
-    'Grouping: the counters are per task; use parallelism 1 (global grouping), or fields grouping on `host` when every ' +
-    'count strategy has `host` in `by`. Counters: `alerts{reason=strategy}`, `suppressed{reason=strategy}`, `late`, ' +
+    'Grouping: global, one task (a higher parallelism is a validation error: each task would count its keys in pieces). ' +
+    'Counters: `alerts{reason=strategy}`, `suppressed{reason=strategy}`, `late`, ' +
     '`skipped{reason}`, `dropped{reason}`, `notified{reason=type}`, `notify_retries`, `notify_failed`, `notify_dropped`.',
   fields: alertBoltFields,
   examples: [
