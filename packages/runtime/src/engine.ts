@@ -106,6 +106,9 @@ export class Engine {
   private stateDirty = false;
   /** The last write of the state file failed: said once, not every second. */
   private stateWriteFailing = false;
+  /** Failed writes of the state file, and when (ms since the epoch) it was last written; 0: never. */
+  private stateWriteFailures = 0;
+  private stateWrittenAt = 0;
   private stateTimer: NodeJS.Timeout | undefined;
   private readonly restartTimes: number[] = [];
   /** Threads started per worker slot so far, less one: the generation of the current thread. */
@@ -422,11 +425,22 @@ export class Engine {
   }
 
   /** Figures about the topology as a whole, for the metrics endpoint and `qitian top`. */
-  info(): { name: string; workers: number; restarts: number; uptimeSeconds: number; startedAt: number; phase: string } {
+  info(): {
+    name: string;
+    workers: number;
+    restarts: number;
+    uptimeSeconds: number;
+    startedAt: number;
+    phase: string;
+    stateWriteFailures: number;
+    stateWrittenAt: number;
+  } {
     return {
       name: this.plan.spec.name,
       workers: this.slots.length,
       restarts: this.restarts,
+      stateWriteFailures: this.stateWriteFailures,
+      stateWrittenAt: this.stateWrittenAt,
       uptimeSeconds: (Date.now() - this.bootedAt) / 1000,
       startedAt: this.bootedAt,
       phase: this.phase,
@@ -597,12 +611,15 @@ export class Engine {
     if (!this.stateFile || !this.stateDirty) return;
     this.stateDirty = false;
     try {
-      saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, Date.now()));
+      const now = Date.now();
+      saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, now));
+      this.stateWrittenAt = now;
       if (this.stateWriteFailing) this.log('info', `the state file ${this.stateFile} is written again`);
       this.stateWriteFailing = false;
     } catch (err) {
       // Kept dirty: the next try may succeed (a full disk freed). The run goes on either way.
       this.stateDirty = true;
+      this.stateWriteFailures++;
       if (!this.stateWriteFailing) {
         this.log(
           'error',

@@ -1,5 +1,5 @@
 /** Keyed state is copied to the main thread and given back to a replacement thread, and kept in a state dir. */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadState, stateFile, summarize } from '@qitian/runtime';
 import { createPlan } from '@qitian/topology';
 import { expect, test } from 'vitest';
@@ -49,6 +49,8 @@ test('with a state dir, keyed state outlives the process and follows its keys to
     const { engine, logs } = await start(topology(parallelism), 2, { stateDir: dir });
     const summary = await engine.finished;
     expect(summary.reason).toBe('completed');
+    expect(engine.info().stateWrittenAt).toBeGreaterThan(Date.now() - 60_000);
+    expect(engine.info().stateWriteFailures).toBe(0);
     const counters = summary.tasks.filter((t) => t.componentId === 'counter');
     return { logs, perTask: counters.map((t) => t.custom.stateTotal ?? 0) };
   };
@@ -80,4 +82,24 @@ test('a state file that is not one, or belongs to another topology, stops the st
   await engine.finished;
   renameSync(stateFile(dir, 'other'), stateFile(dir, 'test'));
   await expect(start(s, 1, { stateDir: dir })).rejects.toThrow('holds the state of topology "other", not "test"');
+});
+
+test('a state file that cannot be written is counted and logged once; the run goes on', async () => {
+  const dir = tempDir();
+  // The temporary file the write goes through is a folder: every write fails.
+  mkdirSync(`${stateFile(dir, 'test')}.${process.pid}.tmp`, { recursive: true });
+  const s = spec(
+    [
+      { id: 'pairs', export: 'pairSpout', config: { count: 2000 } },
+      { id: 'counter', export: 'keyedCountSink', config: { by: 'value' } },
+    ],
+    [{ from: 'pairs', to: 'counter', grouping: { type: 'fields', fields: ['a'] } }],
+  );
+  const { engine, logs } = await start(s, 1, { stateDir: dir });
+  const summary = await engine.finished;
+  expect(summary.reason).toBe('completed');
+  expect(engine.info().stateWriteFailures).toBeGreaterThanOrEqual(1);
+  expect(engine.info().stateWrittenAt).toBe(0);
+  expect(logs.filter((l) => l.level === 'error' && l.msg.startsWith('cannot write the state file'))).toHaveLength(1);
+  expect(existsSync(stateFile(dir, 'test'))).toBe(false);
 });

@@ -47,6 +47,25 @@ export class NodeMetrics {
       },
     });
     new Counter({
+      name: 'qitian_state_write_failures_total',
+      help: 'Failed writes of the state file (qitian run --state-dir); each is retried a second later.',
+      labelNames: names,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(labels, engine.info().stateWriteFailures);
+      },
+    });
+    new Gauge({
+      name: 'qitian_state_written_timestamp_seconds',
+      help: 'When the state file was last written (Unix time); 0 before the first write or without --state-dir.',
+      labelNames: names,
+      registers: [this.registry],
+      collect() {
+        this.set(labels, engine.info().stateWrittenAt / 1000);
+      },
+    });
+    new Counter({
       name: 'qitian_worker_restarts_total',
       help: 'Worker threads restarted after they died.',
       labelNames: names,
