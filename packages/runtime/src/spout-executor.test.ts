@@ -11,7 +11,8 @@ import { newStats } from './stats.js';
 const TASK = 3;
 
 /** A spout task whose every emit goes to one consumer with edge id (lo, hi) = (5, 7). */
-function spoutTask(generation: number) {
+function spoutTask(generation: number, maxRetries = -1) {
+  const warnings: string[] = [];
   const roots: number[] = [];
   const acked: unknown[] = [];
   const failed: unknown[] = [];
@@ -34,11 +35,11 @@ function spoutTask(generation: number) {
   const ex = new SpoutExecutor(
     TASK,
     spout,
-    { componentId: 'seq' } as TaskContext,
+    { componentId: 'seq', logger: { warn: (m: string) => void warnings.push(m) } } as unknown as TaskContext,
     stats,
     new Map([['default', route]]),
     emitter,
-    { reliable: true, maxPending: 100, timeoutMs: 30_000, batchSize: 10, generation },
+    { reliable: true, maxPending: 100, timeoutMs: 30_000, batchSize: 10, generation, maxRetries },
     () => {},
     () => {},
     (err) => {
@@ -46,7 +47,7 @@ function spoutTask(generation: number) {
     },
   );
   const collector: SpoutCollector = ex;
-  return { ex, collector, roots, acked, failed, stats };
+  return { ex, collector, roots, acked, failed, stats, warnings };
 }
 
 describe('spout executor', () => {
@@ -91,6 +92,22 @@ describe('spout executor', () => {
     expect(restarted.acked).toEqual([]);
     expect(restarted.failed).toEqual([]);
     expect(restarted.stats.pending).toBe(3);
+  });
+
+  test('past maxRetries it gives up: acks the id to the spout and logs it, even an id JSON cannot write', () => {
+    const s = spoutTask(0, 1);
+    const cyclic: Record<string, unknown> = { line: 7 };
+    cyclic.self = cyclic;
+    s.collector.emit([1], cyclic);
+    s.ex.applyAcks(null, [s.roots[0]!]);
+    expect(s.failed).toEqual([cyclic]);
+    s.collector.emit([1], cyclic);
+    s.ex.applyAcks(null, [s.roots[1]!]);
+    expect(s.failed).toEqual([cyclic]);
+    expect(s.acked).toEqual([cyclic]);
+    expect(s.stats.gaveUp).toBe(1);
+    expect(s.warnings).toHaveLength(1);
+    expect(s.warnings[0]).toMatch(/^gave up on message \[object Object\] after 2 failed attempts \(maxRetries 1, last one failed\)/);
   });
 
   test('root ids stay exact for the last generation', () => {
