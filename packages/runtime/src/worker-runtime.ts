@@ -18,7 +18,7 @@ import { SourceStream, TupleImpl } from './tuple-impl.js';
 
 /** How long one scheduler turn may run before yielding to incoming messages and timers. */
 const SLICE_MS = 10;
-/** Peer messages taken in one go while a task waits for credit, so that a flood cannot pin the turn. */
+/** Peer messages taken in one go between scheduler rounds, so that a flood cannot pin the turn. */
 const MAX_RECEIVED_AT_ONCE = 64;
 /** Taps send what they copied this often. */
 const TAP_FLUSH_MS = 100;
@@ -545,28 +545,20 @@ export class WorkerRuntime {
     let more = false;
     for (;;) {
       let progress = false;
-      let waiting = false;
       for (const b of this.bolts) {
-        if (!b.runnable()) continue;
-        if (this.blocked(b)) {
-          waiting = true;
-          continue;
-        }
+        if (!b.runnable() || this.blocked(b)) continue;
         b.processOne();
         progress = true;
       }
       for (const s of this.spouts) {
-        if (!s.runnable()) continue;
-        if (this.blocked(s)) {
-          waiting = true;
-          continue;
-        }
+        if (!s.runnable() || this.blocked(s)) continue;
         s.poll();
         progress = true;
       }
-      // A task waits for credit: take what peers sent since the turn began (credits, batches to
-      // run meanwhile) now, instead of only when the turn ends, which left this thread idle.
-      if (waiting && this.receivePending()) progress = true;
+      // What peers sent since the turn began (credits, batches) is taken now, not when the turn
+      // ends: a sender waiting for credit would otherwise idle, and batches for this thread's
+      // tasks would wait up to a turn with their credits. (2 threads: +2.5-5%, 7 pairs of runs.)
+      if (this.receivePending()) progress = true;
       if (!progress) break;
       if (performance.now() > end) {
         more = true;
