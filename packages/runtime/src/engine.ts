@@ -325,6 +325,8 @@ export class Engine {
     this.restartTimes.push(now);
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
+    // Its load is unknown until the replacement measures itself: load-aware shuffles ignore it meanwhile.
+    Atomics.store(this.loads, slot.index, -1);
     for (const t of slot.lastStats) this.carried.set(t.taskId, addCounters(this.carried.get(t.taskId), t));
     slot.lastStats = [];
     if (this.restartTimes.length > max) {
