@@ -436,6 +436,7 @@ export class Engine {
     phase: string;
     stateWriteFailures: number;
     stateWrittenAt: number;
+    threadBusy: (number | null)[];
   } {
     return {
       name: this.plan.spec.name,
@@ -443,6 +444,8 @@ export class Engine {
       restarts: this.restarts,
       stateWriteFailures: this.stateWriteFailures,
       stateWrittenAt: this.stateWrittenAt,
+      // Each thread's busy fraction as it last measured itself (smoothed), null before it has.
+      threadBusy: Array.from(this.loads, (v) => (v < 0 ? null : v / 1000)),
       uptimeSeconds: (Date.now() - this.bootedAt) / 1000,
       startedAt: this.bootedAt,
       phase: this.phase,

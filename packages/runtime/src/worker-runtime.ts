@@ -130,8 +130,9 @@ export class WorkerRuntime {
       }, sweepEvery),
       setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
     );
-    if (cfg.loadAware && plan.workers > 1) {
-      // Every thread publishes its load, whether or not it has load-aware edges of its own.
+    {
+      // Every thread publishes its load (for qitian top and the metrics too), whether or not it has
+      // load-aware edges of its own.
       const balancer = new Balancer(this.init.loads, this.worker, this.balances);
       this.balancer = balancer;
       this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));

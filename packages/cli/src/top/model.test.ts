@@ -249,6 +249,8 @@ describe('computeView and viewJson', () => {
     const view = computeView(earlier, later, { name: 't', components: [{ id: 'parse', kind: 'bolt', parallelism: 1 }] });
     expect(view.intervalSeconds).toBe(1.5);
     expect(view.topology).toEqual({ name: 't', phase: 'ending', uptimeSeconds: 2.5, workers: 2, restarts: 1 });
+    // Each thread's busy fraction passes through when the engine reports it.
+    expect(computeView(earlier, { ...later, threadBusy: [0.9, null] }).topology.threadBusy).toEqual([0.9, null]);
     expect(view.bottleneck).toEqual({ component: 'parse', capacity: 0.99, parallelism: 1, suggestedParallelism: 2 });
     const json = viewJson(view, 'http://127.0.0.1:9464') as { url: string; components: Record<string, unknown>[] };
     expect(json.url).toBe('http://127.0.0.1:9464');

@@ -16,6 +16,8 @@ export interface StatsSnapshot {
   /** When this run booted, ms since the epoch: a different value is a different run. */
   readonly startedAt: number;
   readonly phase: string;
+  /** Each worker thread's busy fraction (0..1, null before it measured itself); absent from older engines. */
+  readonly threadBusy?: readonly (number | null)[];
   readonly tasks: readonly ExecutorStats[];
 }
 
@@ -75,6 +77,8 @@ export interface TopView {
     readonly uptimeSeconds: number;
     readonly workers: number;
     readonly restarts: number;
+    /** Each worker thread's busy fraction, when the engine reports it. */
+    readonly threadBusy?: readonly (number | null)[];
   };
   readonly intervalSeconds: number;
   /** In topological order. */
@@ -210,7 +214,14 @@ export function computeView(earlier: StatsSnapshot, later: StatsSnapshot, topolo
   const components = componentRows(earlier, later, topology);
   return {
     time: later.time,
-    topology: { name: later.name, phase: later.phase, uptimeSeconds: later.uptimeSeconds, workers: later.workers, restarts: later.restarts },
+    topology: {
+      name: later.name,
+      phase: later.phase,
+      uptimeSeconds: later.uptimeSeconds,
+      workers: later.workers,
+      restarts: later.restarts,
+      ...(later.threadBusy ? { threadBusy: later.threadBusy } : {}),
+    },
     intervalSeconds: Math.max((later.time - earlier.time) / 1000, 0),
     components,
     bottleneck: findBottleneck(components),

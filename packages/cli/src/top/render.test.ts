@@ -81,6 +81,13 @@ describe('renderView', () => {
     expect(lines.at(-1)).toBe('bottleneck: parse (capacity 0.93, parallelism 2) -> try parallelism 3');
   });
 
+  test("the second header line ends with each worker thread's busy fraction, when the engine reports it", () => {
+    const v = view(ROWS);
+    const busy = { ...v, topology: { ...v.topology, threadBusy: [0.994, 0.72, null] } };
+    expect(renderView(busy, OPTS).split('\n')[1]).toMatch(/sorted by topology {2}threads busy 99% 72% -$/);
+    expect(renderView(v, OPTS).split('\n')[1]).not.toContain('threads busy');
+  });
+
   test('fits the width by leaving out the least useful columns, and the height by summing up rows', () => {
     const many = [...ROWS, ...Array.from({ length: 30 }, (_, i) => row(`bolt-${i}`))];
     const text = renderView(view(many), { ...OPTS, width: 60, height: 20, keys: true, color: true });
