@@ -3,7 +3,7 @@ import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
 import { rootTask } from './roots.js';
-import { chooseTask, consumerTasks, type EdgeRoute, type StreamRoute } from './routing.js';
+import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { performance as perf } from 'node:perf_hooks';
 import { observe } from './metrics/histogram.js';
@@ -107,10 +107,8 @@ export class BoltExecutor implements OutputCollector {
    * acking off nothing is replayed, so emits go out as they are made, as in Storm.
    */
   private readonly stage: boolean;
-  /** With acking off, the default stream's single edge when it takes whole tuples, else null. */
-  private readonly fastEdge: EdgeRoute | null;
-  /** Its only consumer task when it has one (StreamRoute.onlyTask), else -1. */
-  private readonly onlyTask: number;
+  /** With acking off, the default stream when it has a `whole` edge (Emitter.routeWhole), else null. */
+  private readonly fastRoute: StreamRoute | null;
 
   constructor(
     readonly taskId: number,
@@ -137,9 +135,7 @@ export class BoltExecutor implements OutputCollector {
     this.sampledOpen = autoAck || sampleEvery === 0 ? null : new Map();
     this.stage = acking;
     this.defaultRoute = routes.get('default');
-    const single = this.defaultRoute?.single ?? null;
-    this.fastEdge = !acking && single !== null && single.select === null && single.filter === null ? single : null;
-    this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
+    this.fastRoute = !acking && this.defaultRoute?.whole ? this.defaultRoute : null;
     this.directTargets = consumerTasks(routes);
   }
 
@@ -480,12 +476,11 @@ export class BoltExecutor implements OutputCollector {
   emit(values: unknown[], anchors?: Anchors, stream?: string): void {
     // At-most-once on a default stream with one consumer that takes whole tuples: no ids or
     // anchors to work out and one task to choose, so the tuple goes straight to the transfer.
-    const fast = this.fastEdge;
+    const fast = this.fastRoute;
     if (fast !== null && (stream === undefined || stream === 'default') && this.taps.length === 0) {
-      const only = this.onlyTask;
       this.stats.emitted++;
       this.stats.transferred++;
-      this.transfer.pushWhole(only >= 0 ? only : chooseTask(fast, values), fast.src, values);
+      this.emitter.routeWhole(fast, values);
       return;
     }
     this.emitDirect(-1, values, anchors, stream ?? 'default');

@@ -25,7 +25,7 @@ export class Emitter {
   private depth = 0;
 
   constructor(
-    readonly transfer: Transfer,
+    private readonly transfer: Transfer,
     private readonly ids: EdgeIds,
   ) {}
 
@@ -42,6 +42,16 @@ export class Emitter {
     } else if (route.edges.length === 0 && route.direct.size > 0) {
       throw new RangeError(`stream "${route.stream}" of "${route.src.component}" is consumed with direct grouping only: send to it with emitDirect`);
     }
+  }
+
+  /**
+   * route() for an untracked tuple on a stream with a `whole` edge (the at-most-once fast path):
+   * one copy, its task known in advance or chosen by the grouping, no ids, nothing dropped.
+   */
+  routeWhole(route: StreamRoute, values: unknown[]): void {
+    const edge = route.whole!;
+    const only = route.onlyTask;
+    this.transfer.pushWhole(only >= 0 ? only : chooseTask(edge, values), edge.src, values);
   }
 
   /** Returns the number of copies sent; `dropped` tells how many could not be. */

@@ -62,9 +62,13 @@ export interface StreamRoute {
   /** The only edge, when there is exactly one and it picks one task per tuple: the fast path. */
   readonly single: EdgeRoute | null;
   /**
-   * The one task every tuple goes to, whole (no `select`), when the only edge can choose no
-   * other: local-or-shuffle with one local task, fields or shuffle to a single task, global.
-   * -1 otherwise. At-most-once emits to it skip the grouping altogether.
+   * `single` when its consumer takes whole tuples (no `select`) and has no input filter: untracked
+   * emits then need no projection, test or tuple id (Emitter.routeWhole). Null otherwise.
+   */
+  readonly whole: EdgeRoute | null;
+  /**
+   * The one task every tuple goes to, when `whole` can choose no other: local-or-shuffle with one
+   * local task, fields or shuffle to a single task, global. -1 otherwise: no grouping to run.
    */
   readonly onlyTask: number;
   /** Shared by every tuple this task emits on this stream. */
@@ -143,13 +147,13 @@ export function buildRoutes(
       });
     }
     const single = edges.length === 1 && edges[0]!.code <= GLOBAL ? edges[0]! : null;
-    routes.set(stream, { stream, single, onlyTask: single === null ? -1 : onlyTaskOf(single), src: shared, fields, edges, direct });
+    const whole = single !== null && single.select === null && single.filter === null ? single : null;
+    routes.set(stream, { stream, single, whole, onlyTask: whole === null ? -1 : onlyTaskOf(whole), src: shared, fields, edges, direct });
   }
   return routes;
 }
 
 function onlyTaskOf(edge: EdgeRoute): number {
-  if (edge.select !== null || edge.filter !== null) return -1;
   if (edge.code === GLOBAL) return edge.targets[0]!;
   if (edge.code === SHUFFLE || edge.code === LOCAL_OR_SHUFFLE) return edge.pool.length === 1 ? edge.pool[0]! : -1;
   if (edge.code === FIELDS) return edge.targets.length === 1 ? edge.targets[0]! : -1;

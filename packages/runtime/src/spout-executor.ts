@@ -5,7 +5,7 @@ import type { Tap } from './tap.js';
 import type { Emitter } from './emitter.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
 import { observe } from './metrics/histogram.js';
-import { chooseTask, consumerTasks, type EdgeRoute, type StreamRoute } from './routing.js';
+import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
 import { NO_ROOTS } from './tuple-impl.js';
 
@@ -66,10 +66,8 @@ export class SpoutExecutor implements SpoutCollector {
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
   private readonly defaultRoute: StreamRoute | undefined;
-  /** The default stream's single edge when it takes whole tuples, else null. */
-  private readonly fastEdge: EdgeRoute | null;
-  /** Its only consumer task when it has one (StreamRoute.onlyTask), else -1. */
-  private readonly onlyTask: number;
+  /** The default stream when it has a `whole` edge (Emitter.routeWhole), else null. */
+  private readonly fastRoute: StreamRoute | null;
   /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
   private readonly failedIds = new Set<unknown>();
   /** With maxRetries: failures so far per message id, until its tree completes. */
@@ -92,9 +90,7 @@ export class SpoutExecutor implements SpoutCollector {
   ) {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
     this.defaultRoute = routes.get('default');
-    const single = this.defaultRoute?.single ?? null;
-    this.fastEdge = single !== null && single.select === null && single.filter === null ? single : null;
-    this.onlyTask = this.fastEdge !== null ? this.defaultRoute!.onlyTask : -1;
+    this.fastRoute = this.defaultRoute?.whole ? this.defaultRoute : null;
     this.directTargets = consumerTasks(routes);
     context.wake = () => {
       if (!this.idle) return;
@@ -144,12 +140,11 @@ export class SpoutExecutor implements SpoutCollector {
 
   emit(values: unknown[], messageId?: unknown, stream?: string): void {
     // Untracked, on a default stream with one consumer that takes whole tuples: straight to the transfer.
-    const fast = this.fastEdge;
+    const fast = this.fastRoute;
     if (fast !== null && (messageId === undefined || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
-      const only = this.onlyTask;
       this.stats.emitted++;
       this.stats.transferred++;
-      this.emitter.transfer.pushWhole(only >= 0 ? only : chooseTask(fast, values), fast.src, values);
+      this.emitter.routeWhole(fast, values);
       if (messageId !== undefined) this.completedNow.push(messageId);
       return;
     }

@@ -51,9 +51,8 @@ export class WorkerRuntime {
   private readonly capacity = new CapacityWindow();
   private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
   private scheduled = false;
-  /** Load-aware shuffle edges of this thread's tasks, and what moves them (with loadAware and 2+ threads). */
+  /** Load-aware shuffle edges of this thread's tasks (the Balancer moves them). */
   private readonly balances: ShuffleBalance[] = [];
-  private balancer: Balancer | undefined;
   private readonly runBound = () => this.run();
 
   constructor(
@@ -130,21 +129,13 @@ export class WorkerRuntime {
       }, sweepEvery),
       setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
     );
-    {
-      // Every thread publishes its load (for qitian top and the metrics too), whether or not it has
-      // load-aware edges of its own.
-      const balancer = new Balancer(this.init.loads, this.worker, this.balances);
-      this.balancer = balancer;
-      this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));
-    }
+    // Every thread publishes its load (for qitian top and the metrics too), whether or not it has
+    // load-aware edges of its own.
+    const balancer = new Balancer(this.init.loads, this.worker, this.balances);
+    this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));
     if (cfg.stateSnapshotIntervalMs > 0) this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
     this.capacity.update(this.allStats(), performance.now());
-    this.metrics = new ThreadMetrics(
-      this.worker,
-      { topology: plan.spec.name },
-      () => this.allStats(),
-      () => this.balancer,
-    );
+    this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats(), balancer);
     this.main.postMessage({ k: 'ready' });
   }
 

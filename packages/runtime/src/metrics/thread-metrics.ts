@@ -24,8 +24,8 @@ export class ThreadMetrics {
     readonly worker: number,
     private readonly base: Record<string, string>,
     private readonly stats: () => readonly ExecutorStats[],
-    /** The thread's load-aware shuffle, when it has one. */
-    private readonly balancer: () => Balancer | undefined = () => undefined,
+    /** The thread's load and its load-aware shuffle edges. */
+    private readonly balancer: Balancer,
   ) {
     this.delay.enable();
     this.timer = setInterval(() => this.delay.reset(), DELAY_WINDOW_MS);
@@ -61,13 +61,12 @@ export class ThreadMetrics {
     });
     new Gauge({
       name: 'qitian_worker_load_ratio',
-      help: 'Busy fraction of the worker thread (event loop utilization, smoothed over about 200 ms) as load-aware shuffle sees it.',
+      help: 'Busy fraction of the worker thread (event loop utilization, smoothed over about 200 ms); load-aware shuffle reads it.',
       labelNames: Object.keys(labels),
       registers: [this.registry],
       collect() {
         this.reset();
-        const load = self.balancer()?.smoothed ?? -1;
-        if (load >= 0) this.set(labels, load);
+        if (self.balancer.smoothed >= 0) this.set(labels, self.balancer.smoothed);
       },
     });
     const shareLabels = [...Object.keys(labels), 'component', 'task', 'to'];
@@ -78,7 +77,7 @@ export class ThreadMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const e of self.balancer()?.edges ?? []) this.set({ ...labels, ...e.labels }, e.share);
+        for (const e of self.balancer.edges) this.set({ ...labels, ...e.labels }, e.share);
       },
     });
     new Gauge({

@@ -75,6 +75,11 @@ export function inputKind(fields: readonly string[]): 'cluster' | 'topn' | 'even
   return 'none';
 }
 
+/** The fields of an input a count strategy needs and the input lacks: it ignores such an input. */
+export function missingFields(s: CountStrategy, fields: readonly string[]): string[] {
+  return [...s.where.map((w) => w.field), ...s.by].filter((f) => !fields.includes(f));
+}
+
 /** How one count strategy reads one input layout. */
 interface CountPlan {
   readonly s: CountStrategy;
@@ -392,7 +397,6 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   private classify(t: Tuple): Layout {
     const fields = t.fields;
     const source = t.sourceComponent;
-    const has = (f: string) => fields.includes(f);
     const mine = <S extends Strategy>(list: readonly S[]) => list.filter((s) => s.from === undefined || s.from === source);
     const where = `stream "${t.stream}" of "${source}"`;
     const kind = inputKind(fields);
@@ -410,8 +414,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     if (kind === 'event') {
       const plans: CountPlan[] = [];
       for (const s of mine(this.countStrategies)) {
-        const needed = [...s.where.map((w) => w.field), ...s.by];
-        const missing = needed.filter((f) => !has(f));
+        const missing = missingFields(s, fields);
         if (missing.length > 0) {
           this.context.logger.warn(
             `alert bolt "${this.context.componentId}": strategy "${s.name}" needs field(s) ${missing.join(', ')}, which ${where} lacks; it ignores that stream`,

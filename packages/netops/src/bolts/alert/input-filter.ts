@@ -4,7 +4,7 @@
  * Most events match no strategy, and this saves copying them to the alert bolt's thread.
  */
 import type { InputStream } from '@qitian/api';
-import { inputKind } from './alert.js';
+import { inputKind, missingFields } from './alert.js';
 import type { AlertBoltConfig } from './spec.js';
 import { type CountStrategy, parseStrategies } from './strategies.js';
 
@@ -27,7 +27,7 @@ export function alertInputFilter(config: AlertBoltConfig, input: InputStream): (
   const matches: Match[] = [];
   for (const s of counting) {
     // A strategy that needs a field this input lacks ignores the input (the bolt says so once).
-    if ([...s.where.map((w) => w.field), ...s.by].some((f) => !input.fields.includes(f))) continue;
+    if (missingFields(s, input.fields).length > 0) continue;
     if (s.where.length === 0) return undefined;
     matches.push({ tests: s.where.map((w) => w.test), at: s.where.map((w) => input.indexOf(w.field)) });
   }
