@@ -132,7 +132,7 @@ export interface BoltDefinition<F extends Fields = Fields> extends DefinitionBas
    * them. Asked once per input stream when a sending task starts; return undefined to get every
    * tuple. For components that ignore most of their input (an alert bolt whose strategies match
    * few events), it saves the copies and the calls. The test must be pure and cheap; one that
-   * throws lets the tuple through.
+   * throws lets the tuple through, and counts as an error of the sending task (logged).
    */
   readonly inputFilter?: (config: ConfigOf<F>, input: InputStream) => ((values: readonly unknown[]) => boolean) | undefined;
   create(config: ConfigOf<F>): Bolt<ConfigOf<F>>;

@@ -1,5 +1,5 @@
 import type { EdgeIds } from './ids.js';
-import { admits, chooseTask, chooseTasks, type EdgeRoute, type StreamRoute } from './routing.js';
+import { chooseTask, chooseTasks, type EdgeRoute, type StreamRoute } from './routing.js';
 import type { Transfer } from './transfer.js';
 
 /**
@@ -58,7 +58,7 @@ export class Emitter {
   route(route: StreamRoute, values: unknown[], roots: readonly number[], directTask: number): number {
     const single = route.single;
     if (single !== null && directTask < 0) {
-      if (single.filter !== null && !admits(single, values)) {
+      if (single.filter !== null && !single.filter(values)) {
         // The consumer's input filter declined it: not a loss, nothing to track.
         this.dropped = 0;
         return 0;
@@ -94,7 +94,7 @@ export class Emitter {
         if (edges.length === 0) dropped = 1;
         for (let e = 0; e < edges.length; e++) {
           const edge = edges[e]!;
-          if (edge.filter !== null && !admits(edge, values)) continue;
+          if (edge.filter !== null && !edge.filter(values)) continue;
           const before = n;
           const rejected = edge.rejected;
           n = chooseTasks(edge, values, out, n);

@@ -89,7 +89,7 @@ export function consumerTasks(routes: ReadonlyMap<string, StreamRoute>): number[
   return [...tasks];
 }
 
-/** A consumer's test on the values a sender emits (BoltDefinition.inputFilter). */
+/** A consumer's test on the values a sender emits (BoltDefinition.inputFilter); it never throws (the worker guards it). */
 export type InputFilter = (values: readonly unknown[]) => boolean;
 
 export function buildRoutes(
@@ -158,17 +158,6 @@ function onlyTaskOf(edge: EdgeRoute): number {
   if (edge.code === SHUFFLE || edge.code === LOCAL_OR_SHUFFLE) return edge.pool.length === 1 ? edge.pool[0]! : -1;
   if (edge.code === FIELDS) return edge.targets.length === 1 ? edge.targets[0]! : -1;
   return -1;
-}
-
-/** True when the edge's consumer takes these values: no filter, one that says yes, or one that throws. */
-export function admits(edge: EdgeRoute, values: readonly unknown[]): boolean {
-  const f = edge.filter;
-  if (f === null) return true;
-  try {
-    return f(values);
-  } catch {
-    return true;
-  }
 }
 
 /** The one target task of a tuple on a single-target edge (every grouping but all, custom, direct). */

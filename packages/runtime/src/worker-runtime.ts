@@ -157,11 +157,11 @@ export class WorkerRuntime {
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     step.name = 'custom grouping';
     const customs = await this.customGroupings(node);
+    const onError = this.errorReporter(logger, stats);
     step.name = 'input filter';
-    const filters = await this.inputFilters(node, definitions);
+    const filters = await this.inputFilters(node, definitions, stats, onError);
     const routes = buildRoutes(plan, placement.taskId, this.worker, customs, filters);
     for (const r of routes.values()) for (const e of r.edges) if (e.balance !== null) this.balances.push(e.balance);
-    const onError = this.errorReporter(logger, stats);
     step.name = 'create';
     if (def.kind === 'spout') {
       const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
@@ -274,9 +274,15 @@ export class WorkerRuntime {
 
   /**
    * The filters this component's consumers ask to run at the sender (BoltDefinition.inputFilter),
-   * by edge. Consumers in other threads are loaded here too, only to ask.
+   * by edge. Consumers in other threads are loaded here too, only to ask. A filter that throws
+   * lets the tuple through, and the error is the sending task's: counted and logged.
    */
-  private async inputFilters(node: ComponentNode, definitions: Map<string, unknown>): Promise<Map<string, InputFilter>> {
+  private async inputFilters(
+    node: ComponentNode,
+    definitions: Map<string, unknown>,
+    stats: ExecutorStats,
+    onError: (err: unknown, where: string) => void,
+  ): Promise<Map<string, InputFilter>> {
     const out = new Map<string, InputFilter>();
     for (const s of this.plan.spec.streams) {
       if (s.from !== node.id || s.grouping.type === 'direct') continue;
@@ -292,7 +298,17 @@ export class WorkerRuntime {
         fields,
         indexOf: (f) => (fields.includes(f) ? sent.indexOf(f) : -1),
       });
-      if (filter) out.set(`${s.from}->${s.to}:${s.grouping.stream}`, filter);
+      if (!filter) continue;
+      const where = `input filter of "${s.to}" on stream "${s.grouping.stream}"`;
+      out.set(`${s.from}->${s.to}:${s.grouping.stream}`, (values) => {
+        try {
+          return filter(values);
+        } catch (err) {
+          stats.errors++;
+          onError(err, where);
+          return true;
+        }
+      });
     }
     return out;
   }

@@ -1,7 +1,7 @@
 /**
  * A consumer's input filter (BoltDefinition.inputFilter) runs in the sending task: what it turns
  * down is never copied or delivered, counted as neither dropped nor failed, and its tuple tree
- * completes; a filter that throws lets tuples through.
+ * completes; a filter that throws lets tuples through and counts an error of the sender.
  */
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -36,10 +36,13 @@ test.each([true, false])('tuples the filter turns down never reach the consumer,
   expect(by.sink!.executed).toBe(N / 2);
 });
 
-test('a filter that throws lets every tuple through', async () => {
+test('a filter that throws lets every tuple through, and each throw is an error of the sender, logged', async () => {
   const { s, out } = topology('throw');
-  const { summary, by } = await run(s, 2);
+  const { summary, by, logs } = await run(s, 2);
   expect(summary.reason).toBe('completed');
   expect(firstValues(out).length).toBe(N);
   expect(by.seq!.acked).toBe(N);
+  expect(by.seq!.errors).toBe(N);
+  const logged = logs.find((l) => l.level === 'error' && l.msg.startsWith('input filter of "sink" on stream "default" failed: a filter that throws'));
+  expect(logged?.fields).toMatchObject({ component: 'seq' });
 });
