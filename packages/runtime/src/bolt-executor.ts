@@ -2,6 +2,7 @@ import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
+import { Inbox, type InboxEntry } from './inbox.js';
 import { rootTask } from './roots.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
 import type { ExecutorStats } from './stats.js';
@@ -17,16 +18,6 @@ import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
  */
 export class BusyClock {
   nestedMs = 0;
-}
-
-/** A batch waiting in a bolt's input queue: tuples, or a still-encoded batch from another thread. */
-export interface InboxEntry {
-  tuples: TupleImpl[] | null;
-  decode: (() => TupleImpl[]) | null;
-  /** The sending worker, -1 for a local batch, -2 for deferred local tuples, -3 for a replaced sender's batch. */
-  fromWorker: number;
-  /** When it arrived in the queue (perf.now() of this thread): process latency starts there. */
-  at: number;
 }
 
 /**
@@ -59,8 +50,7 @@ const STATE_FAILED = 2;
  */
 export class BoltExecutor implements OutputCollector {
   readonly kind: 'bolt' | 'sink';
-  private readonly inbox: InboxEntry[] = [];
-  private head = 0;
+  private readonly inbox = new Inbox();
   /** An async execute is in progress. */
   private running = false;
   private current: TupleImpl | null = null;
@@ -142,11 +132,11 @@ export class BoltExecutor implements OutputCollector {
   enqueue(entry: InboxEntry): void {
     this.inbox.push(entry);
     if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued++;
-    this.stats.queued = this.inbox.length - this.head;
+    this.stats.queued = this.inbox.size;
   }
 
   queued(): number {
-    return this.inbox.length - this.head;
+    return this.inbox.size;
   }
 
   /**
@@ -159,11 +149,11 @@ export class BoltExecutor implements OutputCollector {
   }
 
   runnable(): boolean {
-    return !this.running && (this.resume !== null || this.head < this.inbox.length);
+    return !this.running && (this.resume !== null || this.inbox.size > 0);
   }
 
   busy(): boolean {
-    return this.running || this.resume !== null || this.head < this.inbox.length;
+    return this.running || this.resume !== null || this.inbox.size > 0;
   }
 
   /**
@@ -179,7 +169,7 @@ export class BoltExecutor implements OutputCollector {
   private defer(t: TupleImpl): void {
     // Queued in batches, so that queued() counts batches as it does for the other senders and
     // local senders see this bolt congested (backpressure) once a batch waits.
-    const last = this.inbox.length > this.head ? this.inbox[this.inbox.length - 1]! : undefined;
+    const last = this.inbox.lastLocal();
     if (last !== undefined && last.fromWorker === DEFERRED && last.tuples!.length < this.batchSize) {
       last.tuples!.push(t);
     } else {
@@ -194,10 +184,7 @@ export class BoltExecutor implements OutputCollector {
    * new thread starts with full credits.
    */
   forgetSender(worker: number): void {
-    for (let i = this.head; i < this.inbox.length; i++) {
-      const e = this.inbox[i]!;
-      if (e.fromWorker === worker) e.fromWorker = FORGOTTEN;
-    }
+    this.inbox.relabel(worker, FORGOTTEN);
     if (this.resume && this.resume.entry.fromWorker === worker) this.resume.entry.fromWorker = FORGOTTEN;
   }
 
@@ -210,14 +197,9 @@ export class BoltExecutor implements OutputCollector {
       this.runFrom(resume.tuples, resume.index, resume.entry);
       return true;
     }
-    if (this.head >= this.inbox.length) return false;
-    const entry = this.inbox[this.head]!;
-    this.inbox[this.head++] = undefined as unknown as InboxEntry;
-    if (this.head > 1024 && this.head * 2 > this.inbox.length) {
-      this.inbox.splice(0, this.head);
-      this.head = 0;
-    }
-    this.stats.queued = this.inbox.length - this.head;
+    const entry = this.inbox.shift();
+    if (entry === undefined) return false;
+    this.stats.queued = this.inbox.size;
     if (entry.fromWorker === DEFERRED) this.localWaiting--;
     if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued--;
     let tuples: TupleImpl[];
@@ -398,7 +380,7 @@ export class BoltExecutor implements OutputCollector {
     if (err === undefined) this.executeSucceeded(t);
     else this.executeFailed(t, err);
     this.running = false;
-    if (!this.resume && this.head >= this.inbox.length) this.stats.queued = 0;
+    if (!this.resume && this.inbox.size === 0) this.stats.queued = 0;
     this.schedule();
   }
 

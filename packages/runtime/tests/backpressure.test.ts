@@ -71,7 +71,7 @@ describe('backpressure', () => {
     expect(firstValues(join(dir, 'out')).length).toBe(seqEmitted);
   });
 
-  test('a slow batch bolt fed from its own thread and from another: both senders keep flowing, queues stay bounded', async () => {
+  test('a slow batch bolt fed from its own thread and from another: both senders get about half of it, queues stay bounded', async () => {
     const dir = tempDir();
     const credits = 4;
     const batchSize = 50;
@@ -115,8 +115,10 @@ describe('backpressure', () => {
     const near = sum(last, 'near', (x) => x.emitted);
     const far = sum(last, 'far', (x) => x.emitted);
     expect(near + far).toBeGreaterThanOrEqual(4000);
-    expect(near).toBeGreaterThan(0.2 * (near + far));
-    expect(far).toBeGreaterThan(0.2 * (near + far));
+    // The bolt takes batches from each sending thread in turn, so the two share it about evenly,
+    // though the far spout keeps all its credits queued and the near one a single batch.
+    expect(near).toBeGreaterThan(0.35 * (near + far));
+    expect(far).toBeGreaterThan(0.35 * (near + far));
     const summary = await engine.stop();
     expect(summary.reason).toBe('stopped');
   });
