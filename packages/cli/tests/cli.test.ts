@@ -198,6 +198,47 @@ describe('qitian run', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
   });
 
+  test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-hang-'));
+    writeFileSync(
+      join(dir, 'hang.ts'),
+      [
+        "import { defineBolt } from '@qitian/api';",
+        'export default defineBolt({',
+        "  spec: { summary: 'never settles', fields: {} },",
+        "  outputs: () => ({ default: ['n'] }),",
+        '  create() { return { execute: () => new Promise<void>(() => {}) }; },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 't.yaml'),
+      [
+        'name: hang',
+        'config: { drainTimeout: 1s }',
+        'spouts: [{ id: gen, type: generator, parallelism: 2, config: { format: words, rate: 20 } }]',
+        'bolts: [{ id: stuck, module: ./hang.ts, parallelism: 2 }]',
+        'streams: [{ from: gen, to: stuck, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    const t0 = Date.now();
+    const { child, done } = start(['run', join(dir, 't.yaml'), '--workers', '2', '--duration', '0.5', '--json']);
+    // Before the fix the run printed its summary and then never exited: a probe loop kept polling.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const r = await done;
+    clearTimeout(killer);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.stderr).toMatch(/drain timed out after 1000ms with \d+ tuple trees pending/);
+    expect(r.stderr).toContain('in-flight tuples did not settle within 1000ms');
+    const summary = JSON.parse(r.stdout);
+    expect(summary.reason).toBe('stopped');
+    expect(summary.incomplete).toBe(true);
+    expect(summary.abandoned).toBeGreaterThan(0);
+  });
+
   test('--state-dir: a second run of a file resumes after the lines the first one completed', async () => {
     const topology = tmp(
       'tail.yaml',

@@ -534,28 +534,27 @@ export class Engine {
     if (this.failure) return this.close('failed');
     // Each step of the end may take up to drainTimeout: a bolt whose async execute or finish()
     // never settles must not keep the process from ending.
-    if (await this.bounded(this.quiesce(), 'in-flight tuples did not settle')) {
+    if (await this.bounded((until) => this.quiesce(until), 'in-flight tuples did not settle')) {
       // Bolts finish in topological order, each after everything upstream has finished and quiesced.
       for (const c of this.plan.spec.components) {
         if (c.kind === 'spout' || this.failure) continue;
-        if (
-          !(await this.bounded(
-            this.ask((id) => ({ k: 'finish', components: [c.id], id })),
-            `finish() of "${c.id}" did not return`,
-          ))
-        )
+        if (!(await this.bounded(() => this.ask((id) => ({ k: 'finish', components: [c.id], id })).then(() => true), `finish() of "${c.id}" did not return`)))
           break;
-        if (!(await this.bounded(this.quiesce(), `tuples emitted by finish() of "${c.id}" did not settle`))) break;
+        if (!(await this.bounded((until) => this.quiesce(until), `tuples emitted by finish() of "${c.id}" did not settle`))) break;
       }
     }
     return this.close(this.failure ? 'failed' : draining ? 'stopped' : 'completed');
   }
 
-  /** Waits for `step` up to drainTimeout; false (and a warning) when it did not finish in time. */
-  private async bounded(step: Promise<unknown>, what: string): Promise<boolean> {
+  /**
+   * Runs `step` for up to drainTimeout; false (and a warning) when it did not finish in time. A
+   * step that polls is given the deadline so that it stops there too: one left polling would keep
+   * the process alive after the topology closed.
+   */
+  private async bounded(step: (until: number) => Promise<boolean>, what: string): Promise<boolean> {
     const ms = this.plan.spec.config.drainTimeoutMs;
-    const done = await Promise.race([step.then(() => true), deadline(ms).then(() => false)]);
-    if (!done) {
+    const done = await Promise.race([step(performance.now() + ms), deadline(ms).then(() => false)]);
+    if (!done && !this.failure) {
       this.incomplete = true;
       this.log('warn', `${what} within ${ms}ms (config.drainTimeout); closing the topology anyway`);
     }
@@ -564,11 +563,12 @@ export class Engine {
 
   /**
    * Waits until no thread has work and every message sent between threads was received, seen
-   * the same in two consecutive rounds (the four-counter method).
+   * the same in two consecutive rounds (the four-counter method): true then, false when the
+   * run failed or `until` (a performance.now() time) passed first.
    */
-  private async quiesce(): Promise<void> {
+  private async quiesce(until: number): Promise<boolean> {
     let previous = '';
-    for (let round = 0; !this.failure; round++) {
+    for (let round = 0; !this.failure && performance.now() < until; round++) {
       const replies = await this.ask((id) => ({ k: 'probe', id }));
       const probes = [...replies.entries()].sort((a, b) => a[0] - b[0]).map(([, m]) => m);
       let ok = probes.length === this.slots.length && probes.every((p) => p.k === 'probed' && !p.busy);
@@ -584,10 +584,11 @@ export class Engine {
         }
       }
       const signature = ok ? JSON.stringify(probes.map((p) => (p.k === 'probed' ? [p.sentTo, p.recvFrom] : 0))) : '';
-      if (ok && signature === previous) return;
+      if (ok && signature === previous) return true;
       previous = signature;
       await sleep(ok ? 0 : Math.min(20, 1 + round));
     }
+    return false;
   }
 
   private async close(reason: EndReason): Promise<void> {
