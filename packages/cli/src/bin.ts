@@ -24,6 +24,15 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that exits (qitian run ... | head) must not crash the run: what is still written to
+  // standard output is dropped, said once. Sinks that print count their own drops (stdout_error).
+  let stdoutGone = false;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (stdoutGone) return;
+    stdoutGone = true;
+    io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     await createProgram(io, controller.signal).parseAsync([...argv]);
     return EXIT.OK;
@@ -32,6 +41,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // Kept on stdout: a write still buffered may fail after main() returns.
   }
 }
 

@@ -198,6 +198,37 @@ describe('qitian run', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
   });
 
+  test('a stdout sink whose reader exits (run ... | head): lines are dropped and counted, the run ends 0', async () => {
+    const file = tmp(
+      't.yaml',
+      [
+        'name: piped',
+        'spouts: [{ id: gen, type: generator, config: { format: words, count: 300000 } }]',
+        'sinks: [{ id: out, type: stdout, config: { format: text } }]',
+        'streams: [{ from: gen, to: out, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [BIN, 'run', file, '--workers', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    // Like head -1: take the first chunk, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('Unhandled');
+    expect(stderr).toContain('standard output failed, lines to it are dropped from now on');
+    expect(stderr.match(/standard output failed/g)).toHaveLength(1);
+    expect(stderr).toContain('topology completed');
+    const dropped = /out\s+dropped\{reason="stdout_error"\}\s+(\d+)/.exec(stderr);
+    expect(dropped, stderr).not.toBeNull();
+    expect(Number(dropped![1])).toBeGreaterThan(0);
+    expect(Number(dropped![1])).toBeLessThanOrEqual(300000);
+  });
+
   test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-hang-'));
     writeFileSync(

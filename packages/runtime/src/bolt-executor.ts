@@ -2,6 +2,7 @@ import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
+import { REPORTED } from './error-log.js';
 import { Inbox, type InboxEntry } from './inbox.js';
 import { rootTask } from './roots.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
@@ -588,7 +589,7 @@ export class BoltExecutor implements OutputCollector {
 
   reportError(error: unknown, _tuple?: Tuple): void {
     this.stats.errors++;
-    this.onError(error, 'reportError');
+    this.onError(error, REPORTED);
   }
 
   /** Runs finish() outside any execute; its emits go out unanchored unless anchored explicitly. */

@@ -3,6 +3,7 @@ import type { BusyClock } from './bolt-executor.js';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import type { Emitter } from './emitter.js';
+import { REPORTED } from './error-log.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
 import { observe } from './metrics/histogram.js';
 import { consumerTasks, type StreamRoute } from './routing.js';
@@ -157,7 +158,7 @@ export class SpoutExecutor implements SpoutCollector {
 
   reportError(error: unknown): void {
     this.stats.errors++;
-    this.onError(error, 'reportError');
+    this.onError(error, REPORTED);
   }
 
   private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {

@@ -7,6 +7,7 @@ import { TaskContext } from './context.js';
 import { BALANCE_INTERVAL_MS, Balancer, type ShuffleBalance } from './balance.js';
 import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
+import { ErrorLog } from './error-log.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
 import { buildRoutes, type InputFilter } from './routing.js';
 import { ThreadMetrics } from './metrics/thread-metrics.js';
@@ -25,7 +26,6 @@ const TAP_FLUSH_MS = 100;
 /** Capacity is the busy fraction over this many one-second samples. */
 const CAPACITY_WINDOW_SAMPLES = 11;
 /** At most this many error log lines per task per second; the rest are only counted. */
-const ERROR_LOGS_PER_SECOND = 5;
 
 interface Channel {
   postMessage(msg: StatusMessage): void;
@@ -49,7 +49,7 @@ export class WorkerRuntime {
   private metrics: ThreadMetrics | undefined;
   private tapTimer: NodeJS.Timeout | undefined;
   private readonly capacity = new CapacityWindow();
-  private readonly reporters = new WeakMap<ExecutorStats, (err: unknown, where: string) => void>();
+  private readonly errorLogs = new Map<ExecutorStats, ErrorLog>();
   private scheduled = false;
   /** Load-aware shuffle edges of this thread's tasks (the Balancer moves them). */
   private readonly balances: ShuffleBalance[] = [];
@@ -127,7 +127,10 @@ export class WorkerRuntime {
         const now = performance.now();
         for (const s of this.spouts) s.sweepTimeouts(now);
       }, sweepEvery),
-      setInterval(() => this.capacity.update(this.allStats(), performance.now()), 1000),
+      setInterval(() => {
+        this.capacity.update(this.allStats(), performance.now());
+        for (const log of this.errorLogs.values()) log.tick();
+      }, 1000),
     );
     // Every thread publishes its load (for qitian top and the metrics too), whether or not it has
     // load-aware edges of its own.
@@ -459,6 +462,7 @@ export class WorkerRuntime {
             this.errorReporter(s.context.logger, s.stats)(err, 'close');
           }
         }
+        for (const log of this.errorLogs.values()) log.flush();
         this.transfer.flushAll();
         // The last copy of keyed state, for a state file: sent before 'closed', so it arrives first.
         this.copyStates();
@@ -613,10 +617,10 @@ export class WorkerRuntime {
   }
 
   private errorReporter(logger: Logger, stats: ExecutorStats): (err: unknown, where: string) => void {
-    // One reporter per task, so that all of its errors share the rate limit.
-    let reporter = this.reporters.get(stats);
-    if (!reporter) this.reporters.set(stats, (reporter = newErrorReporter(logger, stats)));
-    return reporter;
+    // One log per task, so that all of its errors share the rate limit.
+    let log = this.errorLogs.get(stats);
+    if (!log) this.errorLogs.set(stats, (log = new ErrorLog(logger, stats)));
+    return log.report;
   }
 }
 
@@ -645,27 +649,6 @@ class CapacityWindow {
       s.capacity = span > 0 && before !== undefined ? Math.min(1, Math.max(0, (s.busyMs - before) / span)) : 0;
     }
   }
-}
-
-function newErrorReporter(logger: Logger, stats: ExecutorStats): (err: unknown, where: string) => void {
-  let windowStart = 0;
-  let inWindow = 0;
-  let suppressed = 0;
-  return (err, where) => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      if (suppressed > 0) logger.warn(`${suppressed} more errors not logged in the last second`, { errors: stats.errors });
-      windowStart = now;
-      inWindow = 0;
-      suppressed = 0;
-    }
-    if (++inWindow > ERROR_LOGS_PER_SECOND) {
-      suppressed++;
-      return;
-    }
-    const e = err instanceof Error ? err : new Error(String(err));
-    logger.error(`${where} failed: ${e.message}`, { stack: e.stack?.split('\n').slice(1, 4).join('\n') });
-  };
 }
 
 async function loadDefinition(ref: ModuleRef, componentId: string): Promise<unknown> {

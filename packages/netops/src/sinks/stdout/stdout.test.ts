@@ -9,8 +9,10 @@ class SlowOutput extends Writable {
   constructor(
     private readonly delayMs: number,
     private readonly failWith?: Error,
+    /** false: like fs.createWriteStream(fd 1, autoClose: false), an error leaves it errored, not destroyed. */
+    autoDestroy = true,
   ) {
-    super({ highWaterMark: 1024, decodeStrings: false });
+    super({ highWaterMark: 1024, decodeStrings: false, autoDestroy });
   }
   override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     setTimeout(() => {
@@ -90,9 +92,28 @@ describe('stdout sink', () => {
     await h.sink.cleanup();
   });
 
-  it('writes to process.stdout when built from its definition', () => {
+  it('an output left errored (not destroyed) fails the later writes too, instead of leaving them waiting', async () => {
+    const out = new SlowOutput(0, Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), false);
+    const h = await start({}, out);
+    const rows = Array.from({ length: 3000 }, (_, i) => [i, 'z'.repeat(40)]);
+    for (let b = 0; b < 6; b++) {
+      const r = h.sink.executeBatch(tuples(['n', 's'], ...rows.slice(b * 500, (b + 1) * 500)));
+      const settled = await Promise.race([Promise.resolve(r).then(() => true), new Promise((ok) => setTimeout(() => ok(false), 2000))]);
+      expect(settled, `batch ${b}`).toBe(true);
+    }
+    await h.sink.finish();
+    expect(h.context.counted('dropped', 'stdout_error')).toBe(3000);
+    expect(h.collector.acked).toHaveLength(3000);
+    await h.sink.cleanup();
+  });
+
+  it('writes to file descriptor 1 itself when built from its definition', async () => {
     const sink = stdoutSink.create(configFor(stdoutSink, {}));
     expect(sink).toBeInstanceOf(StdoutSink);
-    expect((sink as unknown as { out: unknown }).out).toBe(process.stdout);
+    await sink.prepare?.(new FakeTopologyContext({ config: configFor(stdoutSink, {}) }), new RecordingOutputCollector());
+    const out = (sink as unknown as { out: { fd: number } }).out;
+    expect(out).not.toBe(process.stdout);
+    expect(out.fd).toBe(1);
+    await sink.cleanup?.();
   });
 });

@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Tuple } from '@qitian/api';
 import { LineFormatter } from '../../internal/format.js';
@@ -15,9 +16,14 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
     this.context.logger.debug('stdout sink: output error', { error: String(err) });
   };
 
+  private out!: Writable;
+  /** A write failed: standard output is gone for good. */
+  private failed = false;
+
   constructor(
     config: StdoutSinkConfig,
-    private readonly out: Writable = process.stdout,
+    /** Where lines go instead of file descriptor 1 (tests). */
+    private readonly given?: Writable,
   ) {
     super({ flushIntervalMs: config.flushInterval, flushChars: FLUSH_CHARS });
     this.formatter = new LineFormatter(config.fields);
@@ -25,6 +31,10 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   }
 
   protected async openOutput(): Promise<void> {
+    // File descriptor 1 itself, not the worker thread's process.stdout: that one only forwards to
+    // the main thread, so a reader that exits (qitian run ... | head) would never fail a write
+    // here, and the EPIPE would surface in the main thread instead of being counted as drops.
+    this.out = this.given ?? createWriteStream('', { fd: 1, autoClose: false });
     this.out.on('error', this.onError);
   }
 
@@ -43,8 +53,9 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   protected writeChunk(data: string): Promise<void> {
     const out = this.out;
     return new Promise<void>((resolve, reject) => {
-      if (out.destroyed || out.writableEnded) {
-        reject(new Error('standard output is closed'));
+      // An errored stream (EPIPE) neither calls back nor drains for later writes: check first.
+      if (out.destroyed || out.writableEnded || out.errored) {
+        reject(out.errored ?? new Error('standard output is closed'));
         return;
       }
       let written = false;
@@ -62,10 +73,19 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
       });
       if (!ok) {
         drained = false;
-        out.once('drain', () => {
+        // An error while waiting for 'drain' means no 'drain' will come.
+        const onDrain = (): void => {
+          out.off('error', onError);
           drained = true;
           done();
-        });
+        };
+        const onError = (err: unknown): void => {
+          out.off('drain', onDrain);
+          if (written) resolve();
+          else reject(err);
+        };
+        out.once('drain', onDrain);
+        out.once('error', onError);
       }
     });
   }
@@ -73,11 +93,17 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   /** A dead stdout will not come back: drop and count rather than replay forever. */
   protected override writeFailed(tuples: readonly Tuple[], error: unknown): void {
     this.context.count('dropped', tuples.length, 'stdout_error');
-    this.collector.reportError(error);
+    // Once is enough: after that every chunk fails the same way, and the drops are counted.
+    if (!this.failed) this.collector.reportError(new Error(`standard output failed, lines to it are dropped from now on: ${errorText(error)}`));
+    this.failed = true;
     for (const t of tuples) this.collector.ack(t);
   }
 
   protected async closeOutput(): Promise<void> {
     this.out.off('error', this.onError);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -322,7 +322,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     const path = this.config.path;
     const error = new FileAccessError(path, 'read', `file spout: reading "${path}" failed: ${describeSystemError(err)}`, { cause: err });
     this.ctx.count('errors', 1, 'read');
-    this.ctx.logger.error(error.message, { path });
+    // Reported errors are logged by the engine (rate-limited): logging it here too said it twice.
     this.collector.reportError(error);
     this.eof = true;
     this.notify();
