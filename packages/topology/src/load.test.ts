@@ -421,10 +421,26 @@ describe('errors', () => {
       '  - { from: b, to: c, grouping: { type: shuffle } }',
       '  - { from: c, to: a, grouping: { type: shuffle } }',
       '  - { from: c, to: c, grouping: { type: shuffle } }',
+      '  - { from: c, to: a, grouping: { type: shuffle, stream: error } }', // the same cycle again: said once
     );
     expect(await issuesOf(text)).toEqual([
       'topo.yaml:12:5: streams form a cycle: a -> b -> c -> a; a topology must be acyclic',
       'topo.yaml:13:5: streams form a cycle: c -> c; a topology must be acyclic',
+    ]);
+  });
+
+  it("points Flux's NONE grouping to shuffle", async () => {
+    const text = yaml(
+      'name: flux',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: /in } }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: out, grouping: { type: NONE } }',
+    );
+    expect(await issuesOf(text)).toEqual([
+      'topo.yaml:7:47: unknown grouping type "NONE" in stream lines -> out; did you mean "shuffle"?; known: shuffle, fields, all, global, direct, local-or-shuffle, custom',
     ]);
   });
 

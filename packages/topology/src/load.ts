@@ -1123,7 +1123,8 @@ async function resolveStream(ctx: LoadContext, s: RawStream, byId: Map<string, R
     const normalized = normalizeGroupingType(typeField.value);
     if ((GROUPING_TYPES as readonly string[]).includes(normalized)) type = normalized as GroupingType;
     else {
-      const near = nearest(normalized, GROUPING_TYPES);
+      // Flux's NONE means "don't care", which Storm runs as shuffle.
+      const near = normalized === 'none' ? 'shuffle' : nearest(normalized, GROUPING_TYPES);
       ctx.issues.add(
         src,
         typeField.node,
@@ -1308,6 +1309,7 @@ function checkGraph(ctx: LoadContext, root: Source, resolved: readonly Resolved[
   for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e]);
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
+  const cycles = new Set<string>();
   let cyclic = false;
   const visitNode = (id: string): void => {
     state.set(id, 'open');
@@ -1318,6 +1320,9 @@ function checkGraph(ctx: LoadContext, root: Source, resolved: readonly Resolved[
       else if (st === 'open') {
         cyclic = true;
         const cycle = [...stack.slice(stack.indexOf(e.to)), e.to].join(' -> ');
+        // Two streams between the same pair (say default and errors) close the same cycle: say it once.
+        if (cycles.has(cycle)) continue;
+        cycles.add(cycle);
         ctx.issues.add(e.s.src, e.s.node, e.s.path, `streams form a cycle: ${cycle}; a topology must be acyclic`);
       }
     }
