@@ -45,7 +45,9 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     "newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode, so that a restarted task resumes there. Read-ahead is bounded, " +
-    'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1.',
+    'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
+    'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, ' +
+    'errors{reason: read} (a read failed: the task ends there, the error is logged; see docs/metrics.md).',
   fields: fileSpoutFields,
   examples: [
     {

@@ -106,7 +106,8 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'control slows the senders). Delivery is at most once: messages are not acknowledged to senders, so those in ' +
     'the buffer or in flight are lost if the process dies. Counters: received (messages), bytes (bytes read from ' +
     'sockets), dropped{reason: queue_full, too_long, empty, incomplete, kernel}, truncated (UDP), connections (accepted), ' +
-    'disconnects{reason: peer, idle, error, framing_error, too_many, tls_handshake, shutdown}, framing_errors{reason}. ' +
+    'disconnects{reason: peer, idle, error, framing_error, too_many, tls_handshake, shutdown}, framing_errors{reason}, ' +
+    'errors{reason: socket} (see docs/metrics.md). ' +
     'Parallelism: Node 20 cannot share a port between sockets (no SO_REUSEPORT), so give a component parallelism 1 ' +
     'on a node; a second task on the same port fails to open with an error naming the port. Measured on a 2-core ' +
     'machine with the sender on the same machine: TCP 1.7M messages/s into the buffer (120-byte lines); one UDP ' +
