@@ -89,7 +89,8 @@ export const topnFields = {
     description:
       'Partial stage only: how many entries per dimension a partial task sends per window, its largest counts; 0 sends ' +
       'every counter. With fewer, the task also sends the largest count it left out, and the merge reports the resulting ' +
-      'uncertainty as error and `exact`/`guaranteed` (see the description).',
+      'uncertainty as error and `exact`/`guaranteed` (see the description). Fewer than `n` can leave merged rankings ' +
+      'short of `n` entries; task 0 of the partial stage says so in a warning at start.',
     default: 0,
     min: 0,
   }),

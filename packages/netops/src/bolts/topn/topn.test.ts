@@ -507,3 +507,22 @@ describe('topn merge', () => {
     ]);
   });
 });
+
+describe('topn: candidates below n', () => {
+  const warnings = (h: Harness) => h.context.logger.records.filter((l) => l.level === 'warn').map((l) => l.msg);
+  const dimensions = [{ name: 'source', fields: ['srcIp'] }];
+
+  it('a partial stage sending fewer candidates than n entries warns once, from task 0', () => {
+    const h = harness({ stage: 'partial', n: 5, candidates: 2, dimensions });
+    expect(warnings(h)).toEqual([expect.stringContaining('candidates 2 is below n 5')]);
+    expect(warnings(harness({ stage: 'partial', n: 5, candidates: 2, dimensions }, { taskIndex: 1 }))).toEqual([]);
+  });
+
+  it('enough candidates, all of them (0), or a single stage: no warning', () => {
+    expect(warnings(harness({ stage: 'partial', n: 5, candidates: 5, dimensions }))).toEqual([]);
+    expect(warnings(harness({ stage: 'partial', n: 5, candidates: 0, dimensions }))).toEqual([]);
+    // A dimension's own n counts: the default dimensions rank up to 8 entries.
+    expect(warnings(harness({ stage: 'partial', n: 5, candidates: 5 }))).toEqual([expect.stringContaining('candidates 5 is below n 8')]);
+    expect(warnings(harness({ n: 5, candidates: 2, dimensions }))).toEqual([]);
+  });
+});

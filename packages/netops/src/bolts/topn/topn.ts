@@ -83,6 +83,14 @@ export class TopNBolt implements Bolt<TopNConfig> {
   prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
     this.ctx = context;
     this.out = collector;
+    // Valid, but rarely meant: the merge ranks only what the partial tasks send.
+    const n = Math.max(...this.dims.map((d) => d.n));
+    if (this.partial && this.candidates > 0 && this.candidates < n && context.taskIndex === 0) {
+      context.logger.warn(
+        `candidates ${this.candidates} is below n ${n}: each partial task sends only its ${this.candidates} largest counts per dimension, ` +
+          'so a merged ranking can hold fewer than n entries; raise candidates to at least n (or 0 for all)',
+      );
+    }
   }
 
   execute(tuple: Tuple): void {
