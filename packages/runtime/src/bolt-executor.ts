@@ -36,8 +36,6 @@ const NEVER = 2 ** 30;
 /** Sampled tuples of a manual-ack bolt waiting for their ack, at most this many. */
 const MAX_SAMPLED_OPEN = 1024;
 
-/** `fromWorker` of a batch from a task in this thread. */
-const LOCAL = -1;
 /** `fromWorker` of a local tuple that could not be executed directly and was queued. */
 const DEFERRED = -2;
 /** `fromWorker` of a batch whose sending thread was replaced: no credit to return. */
@@ -72,8 +70,6 @@ export class BoltExecutor implements OutputCollector {
   private resume: { tuples: TupleImpl[]; index: number; entry: InboxEntry } | null = null;
   /** Local tuples queued because a direct call was not possible: later ones queue behind them. */
   private localWaiting = 0;
-  /** Batches from this thread (LOCAL or DEFERRED) in the queue. */
-  private localQueued = 0;
   blockedSince = 0;
   /** Taps on this task's output (qitian tap); empty unless someone is tapping. */
   taps: Tap[] = [];
@@ -132,7 +128,6 @@ export class BoltExecutor implements OutputCollector {
 
   enqueue(entry: InboxEntry): void {
     this.inbox.push(entry);
-    if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued++;
     this.stats.queued = this.inbox.size;
   }
 
@@ -146,7 +141,7 @@ export class BoltExecutor implements OutputCollector {
    * is not starved by a busy remote one.
    */
   localBatches(): number {
-    return this.localQueued;
+    return this.inbox.localSize();
   }
 
   runnable(): boolean {
@@ -202,7 +197,6 @@ export class BoltExecutor implements OutputCollector {
     if (entry === undefined) return false;
     this.stats.queued = this.inbox.size;
     if (entry.fromWorker === DEFERRED) this.localWaiting--;
-    if (entry.fromWorker === LOCAL || entry.fromWorker === DEFERRED) this.localQueued--;
     let tuples: TupleImpl[];
     try {
       tuples = entry.tuples ?? entry.decode!();

@@ -59,6 +59,7 @@ test('lastLocal is the newest local batch still waiting; relabel marks one sende
   inbox.push(entry(1, 2));
   inbox.push(entry(-2, 3));
   expect(inbox.lastLocal()?.at).toBe(3);
+  expect(inbox.localSize()).toBe(2); // the local and the deferred batch, not the remote one
   inbox.relabel(1, -3);
   inbox.relabel(5, -3); // a thread that never sent: nothing to do
   expect(drain(inbox)).toEqual([

@@ -68,6 +68,12 @@ export class Inbox {
     return entry;
   }
 
+  /** Batches from this thread waiting (local, deferred). */
+  localSize(): number {
+    const lane = this.lanes[0]!;
+    return lane.entries.length - lane.head;
+  }
+
   /** The newest batch from this thread, if it is still waiting. */
   lastLocal(): InboxEntry | undefined {
     const lane = this.lanes[0]!;

@@ -89,6 +89,11 @@ export function consumerTasks(routes: ReadonlyMap<string, StreamRoute>): number[
   return [...tasks];
 }
 
+/** How custom groupings and input filters are looked up: one per stream edge. */
+export function edgeKey(from: string, to: string, stream: string): string {
+  return `${from}->${to}:${stream}`;
+}
+
 /** A consumer's test on the values a sender emits (BoltDefinition.inputFilter); it never throws (the worker guards it). */
 export type InputFilter = (values: readonly unknown[]) => boolean;
 
@@ -129,11 +134,11 @@ export function buildRoutes(
         local,
         fieldIdx,
         targetSet: new Set(targets),
-        custom: customs.get(`${s.from}->${s.to}:${stream}`),
+        custom: customs.get(edgeKey(s.from, s.to, stream)),
         // Start each sender at a different offset so that senders do not march in step.
         // (The position indexes `pool`, which for local-or-shuffle may be shorter than `targets`.)
         next: offset % Math.max(1, pool.length),
-        filter: filters.get(`${s.from}->${s.to}:${stream}`) ?? null,
+        filter: filters.get(edgeKey(s.from, s.to, stream)) ?? null,
         balance: balanced
           ? new ShuffleBalance(local, remote, [...new Set(remote.map((t) => plan.tasks[t]!.worker))], offset, {
               component: node.id,

@@ -9,7 +9,7 @@ import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
 import { ErrorLog } from './error-log.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
-import { buildRoutes, type InputFilter } from './routing.js';
+import { buildRoutes, edgeKey, type InputFilter } from './routing.js';
 import { ThreadMetrics } from './metrics/thread-metrics.js';
 import { SpoutExecutor } from './spout-executor.js';
 import { type ExecutorStats, newStats } from './stats.js';
@@ -25,7 +25,6 @@ const MAX_RECEIVED_AT_ONCE = 64;
 const TAP_FLUSH_MS = 100;
 /** Capacity is the busy fraction over this many one-second samples. */
 const CAPACITY_WINDOW_SAMPLES = 11;
-/** At most this many error log lines per task per second; the rest are only counted. */
 
 interface Channel {
   postMessage(msg: StatusMessage): void;
@@ -270,7 +269,7 @@ export class WorkerRuntime {
       if (typeof factory !== 'function') throw new Error(`custom grouping module ${s.grouping.custom.ref.url} does not export a factory function`);
       const g = factory(s.grouping.custom.args);
       g.prepare(this.plan.componentTasks[s.to]!, node.outputs[s.grouping.stream] ?? []);
-      out.set(`${s.from}->${s.to}:${s.grouping.stream}`, g);
+      out.set(edgeKey(s.from, s.to, s.grouping.stream), g);
     }
     return out;
   }
@@ -303,7 +302,7 @@ export class WorkerRuntime {
       });
       if (!filter) continue;
       const where = `input filter of "${s.to}" on stream "${s.grouping.stream}"`;
-      out.set(`${s.from}->${s.to}:${s.grouping.stream}`, (values) => {
+      out.set(edgeKey(s.from, s.to, s.grouping.stream), (values) => {
         try {
           return filter(values);
         } catch (err) {
