@@ -68,6 +68,23 @@ function row(component: string, over: Partial<ComponentRow> = {}): ComponentRow 
 }
 
 describe('componentRows', () => {
+  test("errors and drops add the component's own `errors` and `dropped` counters, all reasons, to the engine's", () => {
+    const earlier = snap(10_000, [
+      task(1, 'parse', 'bolt', { errors: 1, dropped: 2, custom: { 'errors{reason="bad_pri"}': 10, unparsed: 7 } }),
+      task(2, 'parse', 'bolt', { custom: { errors: 5, 'dropped{reason="queue_full"}': 3, 'errors_seen{reason="x"}': 100 } }),
+    ]);
+    const later = snap(12_000, [
+      task(1, 'parse', 'bolt', { errors: 2, dropped: 2, custom: { 'errors{reason="bad_pri"}': 20, 'errors{reason="no_message"}': 4, unparsed: 70 } }),
+      task(2, 'parse', 'bolt', { custom: { errors: 5, 'dropped{reason="queue_full"}': 9, 'errors_seen{reason="x"}': 500 } }),
+    ]);
+    const parse = componentRows(earlier, later, TOPOLOGY).find((r) => r.component === 'parse');
+    // Engine 2 + own 20 + 4 + 5; `unparsed` and a counter merely starting with "errors" are not errors.
+    expect(parse!.errors).toBe(31);
+    expect(parse!.errorsPerSecond).toBe((1 + 14 + 0) / 2);
+    expect(parse!.dropped).toBe(2 + 9);
+    expect(parse!.droppedPerSecond).toBe(6 / 2);
+  });
+
   test('rates are counter deltas over the interval, summed over tasks; in for bolts and sinks, out for spouts and bolts', () => {
     const earlier = snap(10_000, [
       task(0, 'gen', 'spout', { emitted: 1000 }),

@@ -164,10 +164,10 @@ export function componentRows(earlier: StatsSnapshot, later: StatsSnapshot, topo
       capacity: n > 0 ? clamp01(Math.max(...tasks.map((t) => t.capacity))) : 0,
       capacityMean: n > 0 ? clamp01(sum((s) => s.capacity) / n) : 0,
       p99Seconds: Number.isNaN(p99) ? null : p99,
-      errors: sum((s) => s.errors),
-      errorsPerSecond: sumDelta((s) => s.errors) / seconds,
-      dropped: sum((s) => s.dropped),
-      droppedPerSecond: sumDelta((s) => s.dropped) / seconds,
+      errors: sum(errorsOf),
+      errorsPerSecond: sumDelta(errorsOf) / seconds,
+      dropped: sum(droppedOf),
+      droppedPerSecond: sumDelta(droppedOf) / seconds,
       backpressure,
       backpressureOn: worst ? worst[0] : null,
       pending: kind === 'spout' ? sum((s) => s.pending) : null,
@@ -175,6 +175,28 @@ export function componentRows(earlier: StatsSnapshot, later: StatsSnapshot, topo
     });
   }
   return rows;
+}
+
+/**
+ * Errors of a task: what the engine counted (thrown or reported) and the component's own `errors`
+ * counters (bad input it handled itself, which it does not also report: docs/metrics.md).
+ */
+function errorsOf(s: ExecutorStats): number {
+  return s.errors + ownCounter(s, 'errors');
+}
+
+/** Tuple copies the engine could not deliver, and what the component counted as `dropped`. */
+function droppedOf(s: ExecutorStats): number {
+  return s.dropped + ownCounter(s, 'dropped');
+}
+
+/** A component counter summed over its reasons (stats keys are `name` or `name{reason="..."}`). */
+function ownCounter(s: ExecutorStats, name: string): number {
+  let n = 0;
+  for (const key in s.custom) {
+    if (key === name || (key.startsWith(name) && key.charCodeAt(name.length) === 123 /* { */)) n += s.custom[key]!;
+  }
+  return n;
 }
 
 function maybe(s: ExecutorStats | undefined, f: (s: ExecutorStats) => number): number | undefined {

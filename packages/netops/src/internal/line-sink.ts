@@ -39,7 +39,8 @@ export abstract class LineSink<C> implements Bolt<C> {
   protected abstract closeOutput(): Promise<void>;
   /** Lines could not be written: by default the tuples fail, so they are replayed. */
   protected writeFailed(tuples: readonly Tuple[], error: unknown): void {
-    this.context.count('errors', 1, 'write');
+    // The reported error is counted by the engine; this counts the chunks that failed.
+    this.context.count('write_failures', 1);
     this.collector.reportError(error);
     for (const t of tuples) this.collector.fail(t);
   }

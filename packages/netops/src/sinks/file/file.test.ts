@@ -126,7 +126,8 @@ describe('file sink', () => {
     expect(h.collector.failed).toEqual(batch);
     expect(h.collector.acked).toEqual([]);
     expect(h.collector.errors[0]?.error).toBeInstanceOf(FileAccessError);
-    expect(h.context.counted('errors', 'write')).toBe(1);
+    expect(h.context.counted('write_failures')).toBe(1);
+    expect(h.context.counted('errors', 'write')).toBe(0);
   });
 
   it('throws a FileAccessError naming the path when the file cannot be opened', async () => {

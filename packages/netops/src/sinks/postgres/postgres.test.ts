@@ -234,7 +234,7 @@ describe('postgres sink', () => {
     expect(err).toBeInstanceOf(PostgresSinkError);
     expect(err.code).toBe('42P01');
     expect(err.message).toMatch(/writing 10 rows to "dropped" in 127\.0\.0\.1:5432\/test failed: relation .*dropped_info" does not exist \(SQLSTATE 42P01\)/);
-    expect(h.context.counted('errors', 'insert')).toBe(1);
+    expect(h.context.counted('failed_batches', 'insert')).toBe(1);
     // Atomic: the other severities of the failed batch were not stored either.
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.dropped_emerg`)).rows[0].n).toBe(2);
     await h.bolt.cleanup!();
@@ -267,7 +267,7 @@ describe('postgres sink', () => {
       proxy.breakAll();
       await written;
       expect(h.collector.failed).toEqual(inFlight);
-      expect(h.context.counted('errors', 'connection')).toBe(1);
+      expect(h.context.counted('failed_batches', 'connection')).toBe(1);
       expect((h.collector.errors[0]!.error as Error).message).toContain('the connection was lost');
       // The server is away: the next batch waits, retrying.
       proxy.hold = false;

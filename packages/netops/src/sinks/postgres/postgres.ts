@@ -302,7 +302,8 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
 
   private settleFailed(batch: Batch, error: unknown, why: string): void {
     try {
-      this.context.count('errors', 1, why);
+      // The reported error is counted by the engine; this counts failed batches by cause.
+      this.context.count('failed_batches', 1, why);
       this.collector.reportError(error);
       const tuples = batch.tuples;
       for (let i = 0; i < tuples.length; i++) this.collector.fail(tuples[i]!);

@@ -77,8 +77,8 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
     'fails the batch in flight and reconnects with exponential backoff; later batches wait for the connection, which ' +
     'holds the topology back. It cannot start without a connection: the error names host:port/database. Tuples without ' +
     'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
-    '`stored` by severity name, `errors` by reason (`insert`, `connection`, `connect`, `no_severity`, `nul_replaced`, ' +
-    '`unserializable_value`).',
+    '`stored` by severity name, `failed_batches` by reason (`insert`, `connection`; each is also reported, so in the ' +
+    'task\'s `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`).',
   fields: postgresSinkFields,
   examples: [
     {

@@ -177,7 +177,7 @@ describe('severity-files sink', () => {
     expect(new Set(h.collector.failed)).toEqual(new Set([...crit, ...err]));
     for (const e of h.collector.errors) expect(e.error).toBeInstanceOf(FileAccessError);
     expect(h.collector.errors.map((e) => (e.error as FileAccessError).operation).sort()).toEqual(['rotate', 'write']);
-    expect(h.context.counted('errors', 'write')).toBe(2);
+    expect(h.context.counted('write_failures')).toBe(2);
     await h.bolt.cleanup!();
   });
 

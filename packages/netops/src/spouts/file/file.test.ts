@@ -120,7 +120,8 @@ describe('file spout: reading', () => {
     const h = await readAll(write('cut.gz', whole.subarray(0, whole.length - 30)));
     expect(h.collector.errors).toHaveLength(1);
     expect(h.collector.errors[0]).toBeInstanceOf(FileAccessError);
-    expect(h.context.counted('errors', 'read')).toBe(1);
+    // Reported, so counted by the engine: not counted again as the component's own `errors`.
+    expect(h.context.counted('errors', 'read')).toBe(0);
     expect(h.collector.lines.length).toBeGreaterThan(1900);
     expect(h.collector.lines[0]).toBe('line 0');
   });

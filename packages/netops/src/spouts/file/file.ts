@@ -321,8 +321,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     if (this.closed) return;
     const path = this.config.path;
     const error = new FileAccessError(path, 'read', `file spout: reading "${path}" failed: ${describeSystemError(err)}`, { cause: err });
-    this.ctx.count('errors', 1, 'read');
-    // Reported errors are logged by the engine (rate-limited): logging it here too said it twice.
+    // Reported errors are counted and logged by the engine (rate-limited): counting or logging
+    // it here too would say it twice (`qitian top` adds a component's own `errors` to them).
     this.collector.reportError(error);
     this.eof = true;
     this.notify();
