@@ -33,7 +33,8 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
     'syslog spouts emit; a `file` spout has only `line`). Emits on `default` one event per message with the fields ' +
     'time, host, facility, severity, app, procid, msgid, eventType, srcIp, dstIp, srcPort, dstPort, message, structured, ' +
     'vendor, format, parsed, raw, peer (EVENT_FIELDS of the netops syslog contract, in that order), and on `error` ' +
-    '(strict mode) raw, reason, column, peer, message.\n\n' +
+    'raw, reason, column, peer, message: in strict mode what the RFCs reject, and in either mode an input without a ' +
+    'message (no `field`, or neither a string nor bytes: reason `no_message`).\n\n' +
     'Formats: RFC 5424 with structured data (escapes, NILVALUE, BOM, fractional seconds and offsets); RFC 3164 with or ' +
     'without PRI and hostname, TAG with optional [pid]; the forms devices send: Cisco sequence numbers (`123: `) and ' +
     '`*Mar  1 00:00:01.123 UTC:` stamps, `Mmm dd yyyy hh:mm:ss` (PIX/ASA), `yyyy Mmm dd hh:mm:ss` (NX-OS), ISO-8601 ' +
