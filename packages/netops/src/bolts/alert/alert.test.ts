@@ -7,11 +7,11 @@ import { parse } from 'yaml';
 import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
 import { CLUSTER_ALERT_FIELDS } from '../cluster/index.js';
+import { TOPN_FIELDS } from '../topn/index.js';
 import { ALERT_FIELDS, AlertBolt, alertBolt, StrategyConfigError } from './index.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
-const TOPN_FIELDS = ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total', 'distinct', 'late', 'exact'];
 
 class Lines extends Writable {
   text = '';
@@ -42,7 +42,7 @@ function clusterAlert(host: string, windowStart: number, distance: number): Test
 
 function ranking(dimension: string, windowStart: number, keys: string[]): TestTuple {
   const r = keys.map((key, i) => ({ key, count: 1000 - i * 10, error: 0 }));
-  return new TestTuple(TOPN_FIELDS, [dimension, windowStart, windowStart + MIN, r, 50_000, 800, 0, true], 'default', 'top');
+  return new TestTuple(TOPN_FIELDS, [dimension, windowStart, windowStart + MIN, r, 50_000, 800, 0, true, true, true, windowStart + MIN], 'default', 'top');
 }
 
 async function harness(raw: Record<string, unknown>, restoredStates?: ReturnType<FakeTopologyContext['snapshotStates']>) {

@@ -111,11 +111,25 @@ export const topnFields = {
 export type TopNConfig = ConfigOf<typeof topnFields>;
 
 /** The output of `single` and `merge`: one tuple per window and dimension. */
-export const TOPN_FIELDS = ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total', 'distinct', 'late', 'exact', 'guaranteed'] as const;
+export const TOPN_FIELDS = [
+  'dimension',
+  'windowStart',
+  'windowEnd',
+  'ranking',
+  'total',
+  'distinct',
+  'late',
+  'exact',
+  'guaranteed',
+  'complete',
+  'until',
+] as const;
 
 /**
  * What a partial task sends the merge, one tuple per closed window and dimension, then one
- * progress marker per round of closed windows (dimension null, `progress` set).
+ * progress marker per round of closed windows (dimension null, `progress` set). The marker sent
+ * when the input ends (progress END_OF_INPUT) carries in `until` how far the task's time got (its
+ * highest event time), so that the merge can tell the windows the input did not reach the end of.
  */
 export const TOPN_PARTIAL_FIELDS = [
   'dimension',
@@ -132,6 +146,7 @@ export const TOPN_PARTIAL_FIELDS = [
   'partitioned',
   'late',
   'progress',
+  'until',
 ] as const;
 
 export const topnSpec: ComponentSpec<typeof topnFields> = {
@@ -144,10 +159,17 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     '`total` (tuples counted in the window and dimension), `distinct` (distinct keys; -1 when not known exactly: after a ' +
     'Space-Saving eviction, or in a merge of truncated candidates that are not partitioned by key), `late` (tuples ' +
     'dropped as late since the previous emitted window; the same number on every dimension of the window), `exact` ' +
-    '(every count in the ranking is exact and the ranking is the true top n) and `guaranteed` (the set of keys is the ' +
+    '(every count in the ranking is exact and the ranking is the true top n), `guaranteed` (the set of keys is the ' +
     'true top n, though counts may be overestimates: the smallest count - error in the ranking is at least the count of ' +
-    'the next candidate and of any key not reported). Windows in which nothing was counted are not emitted; every open ' +
-    'window is emitted when the input ends.\n\n' +
+    'the next candidate and of any key not reported), and `complete` and `until` (below). Windows in which nothing was counted ' +
+    'are not emitted; every open window is emitted when the input ends.\n\n' +
+    'A window is `complete` when time reached its end: the watermark (processing time: the clock) passed it, or, for a ' +
+    'window emitted because the input ended, the highest event time of the input did (the watermark trails that by ' +
+    '`allowedLateness`, but no more events can come). `complete` false means the input ended inside the window: its ' +
+    'counts cover [windowStart, until], `until` being the highest event time the input reached (processing time: the ' +
+    'clock when it ended), and total / (until - windowStart) is its rate. A complete window has `until` = `windowEnd`. ' +
+    'A merge takes the highest time any partial task reached (the task that got furthest shows how far the input went; ' +
+    'every task has sent all it had), so it reports what a single stage would over the same input.\n\n' +
     'In `exact` mode, `count` is the true count and `error` 0. In `space-saving` mode, the true count lies in ' +
     '[count - error, count]; a key whose true count exceeds total/capacity is always in the summary; as long as a ' +
     'window has no more distinct keys than `capacity`, Space-Saving is exact too.\n\n' +

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
-import { DEFAULT_DIMENSIONS, type RankEntry, TOPN_FIELDS, TOPN_PARTIAL_FIELDS, TopNBolt, type TopNConfig, TopNMergeBolt, topnBolt } from './index.js';
+import {
+  DEFAULT_DIMENSIONS,
+  END_OF_INPUT,
+  type RankEntry,
+  TOPN_FIELDS,
+  TOPN_PARTIAL_FIELDS,
+  TopNBolt,
+  type TopNConfig,
+  TopNMergeBolt,
+  topnBolt,
+} from './index.js';
 import { bruteForce, eventValues, randomEvents, rng, shuffle, type TruthEntry } from './test-support.js';
 
 interface Out {
@@ -16,6 +26,8 @@ interface Out {
   late: number;
   exact: boolean;
   guaranteed: boolean;
+  complete: boolean;
+  until: number;
 }
 
 function asOut(values: readonly unknown[]): Out {
@@ -238,6 +250,40 @@ describe('topn single stage', () => {
     expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 1 }]);
   });
 
+  it('a window the input ends inside is incomplete, until the highest event time; one the watermark passed is complete', () => {
+    const dims = [{ name: 'sev', fields: ['severity'] }];
+    const h = harness({ window: '5m', allowedLateness: '30s', dimensions: dims });
+    h.bolt.executeBatch!(events(eventValues({ time: 0 }), eventValues({ time: 100_000 }), eventValues({ time: 335_000 }))); // watermark 305 s
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 300_000, total: 2, complete: true, until: 300_000 }]);
+    h.bolt.executeBatch!(events(eventValues({ time: 407_250 }), eventValues({ time: 401_000 })));
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 300_000, windowEnd: 600_000, total: 3, complete: false, until: 407_250 }]);
+
+    // The input passed the end, the watermark (30 s behind) did not: every event has come, so complete.
+    const out = runSingle(
+      { window: '5m', allowedLateness: '30s', dimensions: dims },
+      [0, 290_000, 310_000].map((time) => eventValues({ time })),
+    );
+    expect(out.map((o) => [o.windowStart, o.total, o.complete, o.until])).toEqual([
+      [0, 2, true, 300_000],
+      [300_000, 1, false, 310_000],
+    ]);
+  });
+
+  it('processing time: a window open when the input ends is incomplete, until the clock', () => {
+    let now = 1_000;
+    const h = harness({ timeMode: 'processing', window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] }, { now: () => now });
+    h.bolt.executeBatch!(events(eventValues({ time: 0, srcIp: 'a' })));
+    now = 12_000;
+    h.bolt.executeBatch!(events(eventValues({ time: 0, srcIp: 'b' })));
+    now = 14_500;
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([
+      { windowStart: 0, windowEnd: 10_000, total: 1, complete: true, until: 10_000 },
+      { windowStart: 10_000, windowEnd: 20_000, total: 1, complete: false, until: 14_500 },
+    ]);
+  });
+
   it('processing time: windows follow the clock and close on ticks', () => {
     let now = 1_000;
     const h = harness({ timeMode: 'processing', window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] }, { now: () => now });
@@ -373,6 +419,8 @@ describe('topn two stages (3 partial tasks and a merge) against a brute-force co
     for (const o of outputs) {
       const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
       expect(o).toMatchObject({ exact: true, guaranteed: true, distinct: t.length });
+      // The events end at 59.995 s, inside the last window: as far as the furthest partial task got.
+      expect([o.complete, o.until]).toEqual(o.windowEnd <= 50_000 ? [true, o.windowEnd] : [false, 59_995]);
       expect(ranked(o)).toEqual(t.slice(0, o.ranking.length).map((e) => [e.key, e.count]));
     }
   });
@@ -447,7 +495,9 @@ describe('topn merge', () => {
       ['b', 1],
     ]);
     // a stray candidate for an emitted window is dropped and counted
-    m.bolt.executeBatch!([new TestTuple(TOPN_PARTIAL_FIELDS, ['s', 0, 10_000, ['z'], [1], null, 1, 0, 0, 1, 10, false, 0, null], 'default', 'partial', 1)]);
+    m.bolt.executeBatch!([
+      new TestTuple(TOPN_PARTIAL_FIELDS, ['s', 0, 10_000, ['z'], [1], null, 1, 0, 0, 1, 10, false, 0, null, null], 'default', 'partial', 1),
+    ]);
     expect(m.context.counted('dropped', 'after_emit')).toBe(1);
     // tuples that are not a partial's output are refused with one logged error
     m.bolt.executeBatch!(events(eventValues({ time: 0 })));
@@ -460,6 +510,53 @@ describe('topn merge', () => {
     expect(m.take().map(asOut)).toMatchObject([{ windowStart: 10_000, total: 2 }]);
     m.bolt.finish!();
     expect(m.take()).toEqual([]);
+  });
+
+  it('a window the input ends inside is incomplete, until the furthest any partial task got; the end-of-input marker says how far', () => {
+    const cfg = { stage: 'partial', window: '10s', dimensions: [{ name: 's', fields: ['srcIp'] }] };
+    const p = [harness(cfg, { taskIndex: 0 }), harness(cfg, { taskIndex: 1 })];
+    const m = harness({ stage: 'merge' });
+    m.context.partialTasks = [1, 2];
+    const relay = (i: number) => {
+      const out = p[i]!.take();
+      if (out.length) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', i + 1)));
+      return out;
+    };
+    const send = (i: number, ...times: number[]) => {
+      p[i]!.bolt.executeBatch!(events(...times.map((time) => eventValues({ time, srcIp: `s${i}` }))));
+      relay(i);
+    };
+    send(0, 1000, 12_000, 15_500);
+    send(1, 2000, 11_000, 13_000);
+    expect(m.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: true, until: 10_000 }]);
+    p[1]!.bolt.finish!();
+    const marker = relay(1).at(-1)!;
+    expect([marker[TOPN_PARTIAL_FIELDS.indexOf('progress')], marker[TOPN_PARTIAL_FIELDS.indexOf('until')]]).toEqual([END_OF_INPUT, 13_000]);
+    p[0]!.bolt.finish!();
+    relay(0);
+    expect(m.take().map(asOut)).toMatchObject([{ windowStart: 10_000, windowEnd: 20_000, total: 4, complete: false, until: 15_500 }]);
+  });
+
+  it('a window one partial task got past the end of (the watermark held back by lateness) is complete', () => {
+    const cfg = { stage: 'partial', window: '10s', allowedLateness: '5s', dimensions: [{ name: 's', fields: ['srcIp'] }] };
+    const p = [harness(cfg, { taskIndex: 0 }), harness(cfg, { taskIndex: 1 })];
+    const m = harness({ stage: 'merge' });
+    m.context.partialTasks = [1, 2];
+    p[0]!.bolt.executeBatch!(events(eventValues({ time: 1000, srcIp: 'a' }), eventValues({ time: 12_000, srcIp: 'a' })));
+    p[1]!.bolt.executeBatch!(events(eventValues({ time: 3000, srcIp: 'b' })));
+    for (const [i, h] of p.entries()) {
+      h.bolt.finish!();
+      m.bolt.executeBatch!(h.take().map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', i + 1)));
+    }
+    expect(
+      m
+        .take()
+        .map(asOut)
+        .map((o) => [o.windowStart, o.total, o.complete, o.until]),
+    ).toEqual([
+      [0, 2, true, 10_000],
+      [10_000, 1, false, 12_000],
+    ]);
   });
 
   it('a partial task without input stops holding windows back after idleTimeout, and counts again once it speaks', () => {

@@ -164,7 +164,9 @@ export class TopNBolt implements Bolt<TopNConfig> {
   }
 
   finish(): void {
-    this.closeUpTo(Number.POSITIVE_INFINITY);
+    // The input has ended: every open window goes out, marked incomplete where its time fell short of the end.
+    const reached = this.eventTime ? this.eventClock.max : this.now();
+    this.closeUpTo(Number.POSITIVE_INFINITY, Math.max(this.watermark, reached));
   }
 
   /** Open windows (for tests and diagnostics). */
@@ -233,8 +235,11 @@ export class TopNBolt implements Bolt<TopNConfig> {
     this.ctx.logger.error(message);
   }
 
-  /** Emits every open window ending at or before `until`, oldest first; a partial task then announces its progress. */
-  private closeUpTo(until: number): void {
+  /**
+   * Emits every open window ending at or before `until`, oldest first; a partial task then
+   * announces its progress. `reached`: how far time got (beyond `until` only at the end of input).
+   */
+  private closeUpTo(until: number, reached = until): void {
     if (this.open.size > 0) {
       let ready: Win[] | null = null;
       for (const w of this.open.values()) if (w.end <= until) (ready ??= []).push(w);
@@ -242,18 +247,24 @@ export class TopNBolt implements Bolt<TopNConfig> {
         ready.sort((a, b) => a.end - b.end);
         for (const w of ready) {
           this.open.delete(w.start);
-          this.emitWindow(w);
+          this.emitWindow(w, Math.min(w.end, reached));
         }
       }
     }
-    if (this.partial && this.crossesWindowEnd(this.announced, until)) this.announce(until);
+    if (this.partial && this.crossesWindowEnd(this.announced, until)) this.announce(until, reached);
   }
 
-  /** Partial stage: tells the merge that every window ending at or before `until` was sent. */
-  private announce(until: number): void {
+  /**
+   * Partial stage: tells the merge that every window ending at or before `until` was sent; at the
+   * end of input, also how far its time got, which the merge needs to tell complete windows.
+   */
+  private announce(until: number, reached = until): void {
     const marker = new Array<unknown>(TOPN_PARTIAL_FIELDS.length).fill(null);
     marker[P.late] = this.lateSinceEmit;
-    marker[P.progress] = until === Number.POSITIVE_INFINITY ? END_OF_INPUT : until;
+    if (until === Number.POSITIVE_INFINITY) {
+      marker[P.progress] = END_OF_INPUT;
+      if (Number.isFinite(reached)) marker[P.until] = reached;
+    } else marker[P.progress] = until;
     this.out.emit(marker, null);
     this.lateSinceEmit = 0;
     this.announced = until;
@@ -267,13 +278,17 @@ export class TopNBolt implements Bolt<TopNConfig> {
     return k * this.slide + this.size <= to;
   }
 
-  private emitWindow(w: Win): void {
+  /** `until`: the end of the window, or how far time got in it when the input ended first. */
+  private emitWindow(w: Win, until: number): void {
     const dims = this.dims;
     if (this.partial) {
       for (let d = 0; d < dims.length; d++) {
         const dim = dims[d]!;
         const r = w.counters[d]!.report(this.candidates);
-        this.out.emit([dim.name, w.start, w.end, r.keys, r.counts, r.errors, r.total, r.rest, r.bound, r.distinct, dim.n, dim.partitioned, 0, null], null);
+        this.out.emit(
+          [dim.name, w.start, w.end, r.keys, r.counts, r.errors, r.total, r.rest, r.bound, r.distinct, dim.n, dim.partitioned, 0, null, null],
+          null,
+        );
       }
       return;
     }
@@ -285,7 +300,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
       const m = new RankMerge();
       m.add(w.counters[d]!.report(dim.n));
       const r = m.result(dim.n, true, this.separator);
-      this.out.emit([dim.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed], null);
+      this.out.emit([dim.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed, until >= w.end, until], null);
     }
   }
 }
@@ -317,6 +332,12 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private readonly now: () => number;
   private readonly components = new Set<string>();
   private emittedUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * How far the input's time got: the highest progress of any partial task, or the highest event
+   * time one saw before its input ended. The furthest task shows how far the input went (the
+   * others have sent all they had), as one task's highest event time does in a single stage.
+   */
+  private reached = Number.NEGATIVE_INFINITY;
   private pendingLate = 0;
   private lastFields: readonly string[] | null = null;
   private fieldsOk = false;
@@ -360,6 +381,8 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
       if (v[P.dimension] === null) {
         const p = v[P.progress] as number;
         if (p > (this.progress.get(t.sourceTask) ?? Number.NEGATIVE_INFINITY)) this.progress.set(t.sourceTask, p);
+        const reached = p === END_OF_INPUT ? v[P.until] : p;
+        if (typeof reached === 'number' && reached > this.reached) this.reached = reached;
         this.pendingLate += (v[P.late] as number) || 0;
         advanced = true;
         continue;
@@ -450,9 +473,11 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
       this.open.delete(w.start);
       const late = this.pendingLate;
       this.pendingLate = 0;
+      // Never before the window's start, even without word from the partial tasks (a merge finishing on its own).
+      const until = Math.max(w.start, Math.min(w.end, this.reached));
       for (const d of w.dims.values()) {
         const r = d.merge.result(d.n, d.partitioned, this.separator);
-        this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed], null);
+        this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed, until >= w.end, until], null);
       }
     }
   }

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { TOPN_FIELDS } from '../../bolts/topn/index.js';
 import { FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
 import { ConsoleReport } from './report.js';
 
-const RANKING = ['dimension', 'windowStart', 'windowEnd', 'ranking', 'total', 'distinct', 'late', 'exact'];
+const RANKING = TOPN_FIELDS;
 const ALERT = ['time', 'strategy', 'severity', 'key', 'summary', 'details'];
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 
@@ -42,9 +43,12 @@ describe('console-report sink', () => {
         3,
         0,
         true,
+        true,
+        true,
+        end,
       ]),
     );
-    h.report.execute(new TestTuple(RANKING, ['source', T0, end, [{ key: '203.0.113.7', count: 400, error: 3 }], 600, -1, 0, false]));
+    h.report.execute(new TestTuple(RANKING, ['source', T0, end, [{ key: '203.0.113.7', count: 400, error: 3 }], 600, -1, 0, false, false, true, end]));
     expect(h.out).toEqual([]);
     h.report.finish();
     const block = h.out.join('');
@@ -52,6 +56,55 @@ describe('console-report sink', () => {
     // `show: 2` entries per dimension; a Space-Saving ranking shows its error and says it is approximate.
     expect(block).toContain('severity  6 900  ·  5 90\n');
     expect(block).toContain('source    203.0.113.7 400±3  (approximate)');
+    h.report.cleanup();
+  });
+
+  it('a window the input ended inside: marked, rated over the time it covers, and at the last wall-clock speed', () => {
+    vi.useFakeTimers({ now: 0 });
+    const out: string[] = [];
+    const report = new ConsoleReport({ show: 1, color: 'never', settle: 1000 }, (t) => out.push(t), false);
+    report.prepare(new FakeTopologyContext({ config: {} }), new RecordingOutputCollector());
+    const window = (start: number, total: number, until = start + 300_000) =>
+      report.execute(
+        new TestTuple(RANKING, [
+          'severity',
+          start,
+          start + 300_000,
+          [{ key: 6, count: total, error: 0 }],
+          total,
+          1,
+          0,
+          true,
+          true,
+          until === start + 300_000,
+          until,
+        ]),
+      );
+    try {
+      window(T0, 15_000);
+      vi.advanceTimersByTime(2500); // printed after `settle`, at 1 s
+      window(T0 + 300_000, 15_000);
+      vi.advanceTimersByTime(1000); // printed at 3.5 s: 300 s of event time in 2.5 s, 120 times real time
+      // The input ends 95 s into the last window; the merge emits it at once, and it prints at the end.
+      window(T0 + 600_000, 9500, T0 + 695_000);
+      vi.advanceTimersByTime(100);
+      report.finish();
+      expect(out.map((b) => b.split('\n')[1])).toEqual([
+        '── window 10:00:00-10:05:00  15.0k events  (50/s event time)',
+        '── window 10:05:00-10:10:00  15.0k events  (50/s event time, 6000/s wall clock)',
+        '── window 10:10:00-10:15:00  9500 events  (incomplete window: input ended at 10:11:35; 100/s event time, 12.0k/s wall clock)',
+      ]);
+    } finally {
+      report.cleanup();
+      vi.useRealTimers();
+    }
+  });
+
+  it('an incomplete window with no speed measured yet has no wall-clock rate; a lone event is rated over 1 s', () => {
+    const h = harness();
+    h.report.execute(new TestTuple(RANKING, ['severity', T0, T0 + 300_000, [{ key: 6, count: 1, error: 0 }], 1, 1, 0, true, true, false, T0]));
+    h.report.finish();
+    expect(h.out.join('')).toContain('window 10:00:00-10:05:00  1 events  (incomplete window: input ended at 10:00:00; 1/s event time)\n');
     h.report.cleanup();
   });
 });

@@ -10,6 +10,8 @@ interface RankingEntry {
 interface WindowBlock {
   start: number;
   end: number;
+  /** Time up to which the window holds data: `end` unless the input ended inside it (topn's `until`). */
+  until: number;
   dimensions: Map<string, { ranking: RankingEntry[]; total: number; exact: unknown }>;
   lastArrival: number;
 }
@@ -24,7 +26,8 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
   private readonly windows = new Map<number, WindowBlock>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly color: boolean;
-  private lastPrinted: { at: number; end: number } | undefined;
+  /** The last block printed; `speed`: event-time seconds per wall-clock second up to it, once known. */
+  private lastPrinted: { at: number; end: number; speed: number | undefined } | undefined;
 
   constructor(
     private readonly config: ConsoleReportConfig,
@@ -60,8 +63,11 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     const start = Number(t.get('windowStart'));
     const end = Number(t.get('windowEnd'));
     let w = this.windows.get(end);
-    if (!w) this.windows.set(end, (w = { start, end, dimensions: new Map(), lastArrival: 0 }));
+    if (!w) this.windows.set(end, (w = { start, end, until: end, dimensions: new Map(), lastArrival: 0 }));
     w.lastArrival = Date.now();
+    // A topn without these fields knows only complete windows.
+    const until = t.fieldIndex('until') >= 0 && t.get('complete') === false ? Number(t.get('until')) : end;
+    if (Number.isFinite(until) && until < w.until) w.until = Math.max(start, until);
     const ranking = Array.isArray(t.get('ranking')) ? (t.get('ranking') as RankingEntry[]) : [];
     w.dimensions.set(String(t.get('dimension')), { ranking, total: Number(t.get('total') ?? 0), exact: t.fieldIndex('exact') >= 0 ? t.get('exact') : true });
   }
@@ -78,13 +84,29 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
   formatWindow(w: WindowBlock, wallNow: number): string {
     const first = w.dimensions.values().next().value;
     const events = first?.total ?? 0;
-    const spanS = Math.max(0.001, (w.end - w.start) / 1000);
-    let rate = `${fmt(events / spanS)}/s event time`;
-    if (this.lastPrinted && w.end > this.lastPrinted.end) {
-      const wallS = (wallNow - this.lastPrinted.at) / 1000;
-      if (wallS > 0) rate += `, ${fmt((events * ((w.end - this.lastPrinted.end) / 1000 / spanS)) / wallS)}/s wall clock`;
+    const last = this.lastPrinted;
+    let rate: string;
+    let speed = last?.speed;
+    if (w.until < w.end) {
+      // Cut short by the end of the input: the rate over the time it covers (at least 1 s, so that a
+      // lone event does not read as a flood). The wall clock since the previous block does not match
+      // that time (the previous block waited for the watermark, which trails by the lateness, and for
+      // `settle`), so the wall-clock rate goes by the speed measured between the last complete blocks.
+      const spanS = Math.max(1, (w.until - w.start) / 1000);
+      rate = `incomplete window: input ended at ${clock(w.until)}; ${fmt(events / spanS)}/s event time`;
+      if (speed !== undefined) rate += `, ${fmt((events / spanS) * speed)}/s wall clock`;
+    } else {
+      const spanS = Math.max(0.001, (w.end - w.start) / 1000);
+      rate = `${fmt(events / spanS)}/s event time`;
+      if (last && w.end > last.end) {
+        const wallS = (wallNow - last.at) / 1000;
+        if (wallS > 0) {
+          speed = (w.end - last.end) / 1000 / wallS;
+          rate += `, ${fmt((events * ((w.end - last.end) / 1000 / spanS)) / wallS)}/s wall clock`;
+        }
+      }
     }
-    this.lastPrinted = { at: wallNow, end: w.end };
+    this.lastPrinted = { at: wallNow, end: w.end, speed };
     const head = `window ${clock(w.start)}-${clock(w.end)}  ${fmt(events)} events  (${rate})`;
     const lines = [`\n${this.paint(BOLD, `── ${head}`)}`];
     const width = Math.max(...[...w.dimensions.keys()].map((k) => k.length), 8);

@@ -23,8 +23,12 @@ export const consoleReportSpec: ComponentSpec<typeof consoleReportFields> = {
     'of an `alert` bolt (fields time, strategy, severity, key, summary, details), told apart by their fields. Alerts ' +
     'are printed at once, one line each. Rankings are gathered per window and printed as one block once the window ' +
     'has been quiet for `settle`: the events in the window (the total of its first dimension), the rate in event ' +
-    'time and in wall-clock time since the previous block, and the top `show` entries of each dimension. Other ' +
-    'tuples are printed as JSON. For machines, use the `file` or `stdout` sink instead.',
+    'time and in wall-clock time since the previous block, and the top `show` entries of each dimension. A window ' +
+    "the input ended inside (topn's `complete` false) is marked, and its rate is over the time it covers, from its " +
+    'start to `until`: `(incomplete window: input ended at 09:01:35; 250/s event time, 30.0k/s wall clock)`, where ' +
+    'the wall-clock rate is its event-time rate at the speed (event time per wall-clock second) measured between ' +
+    'the last two complete windows. Other tuples are printed as JSON. For machines, use the `file` or `stdout` sink ' +
+    'instead.',
   fields: consoleReportFields,
   examples: [
     {
