@@ -78,7 +78,7 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
     'holds the topology back. It cannot start without a connection: the error names host:port/database. Tuples without ' +
     'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
     '`stored` by severity name, `failed_batches` by reason (`insert`, `connection`; each is also reported, so in the ' +
-    'task\'s `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`).',
+    "task's `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`).",
   fields: postgresSinkFields,
   examples: [
     {

@@ -57,7 +57,7 @@ export const severityFilesSpec: ComponentSpec<typeof severityFilesFields> = {
     'per severity and written in large chunks; a tuple is acked once its line is written, and a failed write or rotation ' +
     'fails its tuples so that they are replayed. A tuple without a valid severity is acked without being written and ' +
     'counted in `errors` with reason `no_severity`. Counters: `bytes` and `rotations` by severity name, `errors` by reason, ' +
-    '`write_failures` (chunks whose write or rotation failed; each is also reported, so in the task\'s `errors`).',
+    "`write_failures` (chunks whose write or rotation failed; each is also reported, so in the task's `errors`).",
   fields: severityFilesFields,
   examples: [
     {

@@ -47,7 +47,7 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     "lowest line not yet acked, with the file's inode, so that a restarted task resumes there. Read-ahead is bounded, " +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, ' +
-    'and none for a read that fails: the task ends there and reports the error, which the engine counts in the task\'s ' +
+    "and none for a read that fails: the task ends there and reports the error, which the engine counts in the task's " +
     '`errors` and logs (see docs/metrics.md).',
   fields: fileSpoutFields,
   examples: [
