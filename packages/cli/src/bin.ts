@@ -33,6 +33,9 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
   };
   process.stdout.on('error', onStdoutError);
+  // The same for standard error (qitian run ... 2>&1 | head): a log reader that exits must not
+  // end a run, and there is nowhere left to say so. processIO.err stops writing to it.
+  process.stderr.on('error', ignoreStreamError);
   try {
     await createProgram(io, controller.signal).parseAsync([...argv]);
     return EXIT.OK;
@@ -44,6 +47,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     // Kept on stdout: a write still buffered may fail after main() returns.
   }
 }
+
+function ignoreStreamError(): void {}
 
 function report(err: unknown, io: CommandIO): number {
   if (err instanceof CommanderError) {

@@ -6,5 +6,8 @@ export interface CommandIO {
 
 export const processIO: CommandIO = {
   out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
+  // Once standard error has failed (its reader exited), log lines have nowhere to go: dropped.
+  err: (t) => {
+    if (!process.stderr.destroyed) process.stderr.write(`${t}\n`);
+  },
 };

@@ -198,6 +198,62 @@ describe('qitian run', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
   });
 
+  test('SIGTERM while the topology is still starting stops it once started (not lost)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
+    const marker = join(dir, 'preparing');
+    writeFileSync(
+      join(dir, 'slow.ts'),
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "import { defineBolt } from '@qitian/api';",
+        'export default defineBolt({',
+        "  spec: { summary: 'slow to prepare', fields: {} },",
+        "  outputs: () => ({ default: ['n'] }),",
+        '  create() {',
+        '    return {',
+        '      prepare() {',
+        `        writeFileSync(${JSON.stringify(marker)}, 'x');`,
+        '        const end = Date.now() + 1500;',
+        '        while (Date.now() < end) {}',
+        '      },',
+        '      execute() {},',
+        '    };',
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 't.yaml'),
+      [
+        'name: slowstart',
+        'spouts: [{ id: gen, type: generator, config: { format: words, rate: 100 } }]',
+        'bolts: [{ id: slow, module: ./slow.ts }]',
+        'streams: [{ from: gen, to: slow, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    const { child, done } = start(['run', join(dir, 't.yaml'), '--workers', '1', '--json']);
+    // The bolt is preparing, so the engine has not started yet: the signal comes mid-start.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        try {
+          readFileSync(marker);
+          clearInterval(poll);
+          resolve();
+        } catch {}
+      }, 20);
+    });
+    child.kill('SIGTERM');
+    // Before the fix the stop was lost and the run went on for ever.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const r = await done;
+    clearTimeout(killer);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('SIGTERM: draining');
+    expect(JSON.parse(r.stdout).reason).toBe('stopped');
+  });
+
   test('a stdout sink whose reader exits (run ... | head): lines are dropped and counted, the run ends 0', async () => {
     const file = tmp(
       't.yaml',
@@ -227,6 +283,30 @@ describe('qitian run', () => {
     expect(dropped, stderr).not.toBeNull();
     expect(Number(dropped![1])).toBeGreaterThan(0);
     expect(Number(dropped![1])).toBeLessThanOrEqual(300000);
+  });
+
+  test('a stderr reader that exits (run ... 2>&1 | head -1): log lines are dropped, the run ends 0 with its output whole', async () => {
+    const output = tmp('o.jsonl');
+    const file = tmp(
+      't.yaml',
+      [
+        'name: logpipe',
+        'spouts: [{ id: gen, type: generator, config: { format: words, count: 200000 } }]',
+        `sinks: [{ id: out, type: file, config: { path: ${JSON.stringify(output)} } }]`,
+        'streams: [{ from: gen, to: out, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    // --metrics-port logs a line at start; the summary is logged at the end, after the pipe closed.
+    const child = spawn(process.execPath, [BIN, 'run', file, '--workers', '2', '--metrics-port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+    child.stderr!.destroy();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    // Before the fix: exit 1, from an unhandled EPIPE on the main thread's stderr.
+    expect(code).toBe(0);
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(200000);
   });
 
   test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {

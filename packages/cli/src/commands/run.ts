@@ -56,7 +56,10 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   }
   opts.onStart?.(engine, server);
   const stop = () => void engine.stop();
-  opts.signal?.addEventListener('abort', stop, { once: true });
+  // A stop asked for while the topology was starting (validation, module loading, prepare) has
+  // already fired: a listener added now would never hear it, so it is acted on here.
+  if (opts.signal?.aborted) stop();
+  else opts.signal?.addEventListener('abort', stop, { once: true });
   const timer = opts.durationS ? setTimeout(stop, opts.durationS * 1000) : undefined;
   try {
     return await engine.finished;
