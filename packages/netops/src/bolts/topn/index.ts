@@ -1,5 +1,5 @@
 import { defineBolt } from '@qitian/api';
-import { checkTopNConfig, resolveWindowing } from './config.js';
+import { checkTopNConfig, resolveDimensions, resolveWindowing } from './config.js';
 import { TOPN_FIELDS, TOPN_PARTIAL_FIELDS, topnSpec } from './spec.js';
 import { TopNBolt, TopNMergeBolt } from './topn.js';
 
@@ -30,7 +30,17 @@ export const topnBolt = defineBolt({
     if (config.stage !== 'merge' && config.timeMode === 'processing') return Math.min(1000, resolveWindowing(config).slide);
     return config.stage === 'single' ? undefined : 1000;
   },
-  parallelismLimit: (config) =>
-    config.stage === 'merge' ? { max: 1, why: 'a merge adds up the candidates of every partial task; run one task with grouping global' } : undefined,
+  parallelismLimit: (config) => {
+    if (config.stage === 'merge') return { max: 1, why: 'a merge adds up the candidates of every partial task; run one task with grouping global' };
+    // A single-stage task ranks only the tuples it gets: fields-grouped on one dimension's key, every
+    // other dimension would come out split between the tasks, each part claiming to be exact.
+    if (config.stage === 'single' && resolveDimensions(config).length > 1) {
+      return {
+        max: 1,
+        why: 'a single stage with several dimensions ranks each of them from its own tuples only; use stage: partial tasks and one stage: merge task to scale out',
+      };
+    }
+    return undefined;
+  },
   create: (config) => (config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config)),
 });

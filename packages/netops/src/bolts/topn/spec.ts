@@ -3,7 +3,7 @@ import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
 export const topnFields = {
   stage: field.enum({
     description:
-      '`single`: one bolt counts and ranks (parallelism 1, or fields-grouped on the key of the only dimension). ' +
+      '`single`: one bolt counts and ranks (parallelism 1; above 1 only with a single dimension, fields-grouped on its key: validation rejects it with several). ' +
       '`partial`: each task counts its share of the input (any grouping) and sends its candidates per closed window to a ' +
       '`merge` stage. `merge`: one task (global grouping from the partial stage) adds the partial candidates up and emits ' +
       'the final ranking once every partial task has closed the window (or has been silent for `idleTimeout`). A merge takes windows, dimensions, `n` and the ' +

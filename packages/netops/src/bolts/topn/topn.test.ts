@@ -93,6 +93,24 @@ describe('topn spec', () => {
     }
   });
 
+  it('limits parallelism: a merge to 1, a single stage to 1 unless it has one dimension; partial is free', () => {
+    const limit = (config: Record<string, unknown>) => topnBolt.parallelismLimit!(configFor(topnBolt, config));
+    expect(limit({ stage: 'merge' })?.max).toBe(1);
+    // The default dimensions are five: each task would rank only its share of four of them.
+    expect(limit({})?.max).toBe(1);
+    expect(limit({})?.why).toMatch(/stage: partial/);
+    expect(
+      limit({
+        dimensions: [
+          { name: 'src', fields: ['srcIp'] },
+          { name: 'sev', fields: ['severity'] },
+        ],
+      })?.max,
+    ).toBe(1);
+    expect(limit({ dimensions: [{ name: 'src', fields: ['srcIp'] }] })).toBeUndefined();
+    expect(limit({ stage: 'partial' })).toBeUndefined();
+  });
+
   it('declares the final fields for single and merge, the partial fields for partial', () => {
     expect(topnBolt.outputs!(configFor(topnBolt, {}))).toEqual({ default: [...TOPN_FIELDS] });
     expect(topnBolt.outputs!(configFor(topnBolt, { stage: 'merge' }))).toEqual({ default: [...TOPN_FIELDS] });
