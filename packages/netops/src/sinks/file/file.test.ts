@@ -46,6 +46,36 @@ describe('file sink', () => {
     expect(h.collector.acked).toHaveLength(1);
   });
 
+  it('by default writes as soon as it is idle: lines and their acks do not wait for a timer', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    const first = tuples(['n'], [1], [2]);
+    await h.bolt.executeBatch!(first);
+    // A spout at maxSpoutPending waits for these acks: with a 1 s timer it ran at maxSpoutPending a second.
+    await sleep(100);
+    expect(h.collector.acked).toEqual(first);
+    expect(read(path)).toBe('{"n":1}\n{"n":2}\n');
+    const second = tuples(['n'], [3]);
+    await h.bolt.executeBatch!(second);
+    await sleep(100);
+    expect(h.collector.acked).toEqual([...first, ...second]);
+    expect(read(path)).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
+    await h.bolt.cleanup!();
+  });
+
+  it('with flushInterval set, a partly filled buffer waits for it', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path, flushInterval: '1h' });
+    const batch = tuples(['n'], [1]);
+    await h.bolt.executeBatch!(batch);
+    await sleep(100);
+    expect(read(path)).toBe('');
+    expect(h.collector.acked).toEqual([]);
+    await h.bolt.finish!();
+    expect(h.collector.acked).toEqual(batch);
+    await h.bolt.cleanup!();
+  });
+
   it('flushes a partial buffer after flushInterval', async () => {
     const path = join(dir, 'timed.jsonl');
     const h = await prepareBolt(fileSink, { path, flushInterval: '20ms' });

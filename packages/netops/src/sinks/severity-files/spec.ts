@@ -37,10 +37,13 @@ export const severityFilesFields = {
   }),
   flushInterval: field.duration({
     description:
-      'Lines are buffered per severity and written in large chunks: a partly filled buffer is written after at most this ' +
-      'long. A tuple is acked once its line is written.',
-    default: '1s',
-    min: 1,
+      'Per severity: ' +
+      '0 (the default): a chunk is written as soon as the previous write is done, so lines gather into large chunks under ' +
+      'load and go out at once when there are few. Above 0: a partly filled chunk waits up to this long for more lines, ' +
+      'and so do the acks of its tuples: keep it well under `messageTimeout`, and expect at most about `maxSpoutPending` ' +
+      'tuples per interval from a spout with acking on. A tuple is acked once its line is written.',
+    default: 0,
+    min: 0,
   }),
 } as const;
 

@@ -14,9 +14,13 @@ export const stdoutSinkFields = {
     example: ['severity', 'line'],
   }),
   flushInterval: field.duration({
-    description: 'Lines are gathered and written in chunks: a partly filled chunk is written after at most this long.',
-    default: '100ms',
-    min: 1,
+    description:
+      '0 (the default): a chunk is written as soon as the previous write is done, so lines gather into large chunks under ' +
+      'load and go out at once when there are few. Above 0: a partly filled chunk waits up to this long for more lines, ' +
+      'and so do the acks of its tuples: keep it well under `messageTimeout`, and expect at most about `maxSpoutPending` ' +
+      'tuples per interval from a spout with acking on.',
+    default: 0,
+    min: 0,
   }),
 } as const;
 
