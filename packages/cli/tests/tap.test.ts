@@ -6,6 +6,8 @@ import { type ControlServer, Engine, startControlServer } from '@qitian/runtime'
 import { createPlan, loadTopology } from '@qitian/topology';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../src/bin.js';
+import { tap } from '../src/commands/tap.js';
+import { CommandFailed } from '../src/errors.js';
 import { builtinRegistry } from '../src/registry.js';
 
 const TOPOLOGY = `name: tapped
@@ -32,15 +34,35 @@ function capture(): { io: { out(t: string): void; err(t: string): void }; out: s
   return { io: { out: (t) => out.push(t), err: (t) => err.push(t) }, out, err };
 }
 
+/** A syslog spout nobody sends to: a stream that stays silent, like alerts or errors. */
+const QUIET = `name: quiet
+spouts:
+  - id: quiet
+    type: syslog
+    config: { protocol: udp, host: 127.0.0.1, port: 0 }
+sinks:
+  - id: out
+    type: file
+    config: { path: \${out} }
+streams:
+  - from: quiet
+    to: out
+    grouping: { type: shuffle }
+`;
+
+async function startTopology(yaml: string, workers: number): Promise<Engine> {
+  const dir = mkdtempSync(join(tmpdir(), 'qitian-tap-'));
+  const file = join(dir, 'topology.yaml');
+  writeFileSync(file, yaml);
+  const spec = await loadTopology(file, { registry: builtinRegistry(), vars: { out: join(dir, 'out.jsonl') } });
+  return Engine.start(createPlan(spec, workers));
+}
+
 let engine: Engine;
 let server: ControlServer;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'qitian-tap-'));
-  const file = join(dir, 'topology.yaml');
-  writeFileSync(file, TOPOLOGY);
-  const spec = await loadTopology(file, { registry: builtinRegistry(), vars: { out: join(dir, 'out.jsonl') } });
-  engine = await Engine.start(createPlan(spec, 2));
+  engine = await startTopology(TOPOLOGY, 2);
   server = await startControlServer(engine, { port: 0 });
 });
 
@@ -76,7 +98,6 @@ describe('qitian tap', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 1500);
-    const { tap } = await import('../src/commands/tap.js');
     const n = await tap({ url: server.url, component: 'gen', stream: 'default', limit: 0, sample: 0.1, signal: controller.signal, io: c.io, onLine: () => {} });
     const seconds = (Date.now() - started) / 1000;
     expect(n).toBeGreaterThan(4000 * seconds * 0.1 * 0.4);
@@ -118,4 +139,84 @@ describe('qitian tap', () => {
     expect(await main(['node', 'qitian', 'tap', 'gen', '--url', url], c.io)).toBe(3);
     expect(c.err.join('\n')).toMatch(/cannot connect to http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
+});
+
+describe('qitian tap on a quiet stream', () => {
+  let quiet: Engine;
+  /** Heartbeats every 200 ms. */
+  let beating: ControlServer;
+  /** Heartbeats too rare to come within a test: from the client, a server that went silent. */
+  let silent: ControlServer;
+
+  beforeAll(async () => {
+    quiet = await startTopology(QUIET, 1);
+    beating = await startControlServer(quiet, { port: 0, tapHeartbeatMs: 200 });
+    silent = await startControlServer(quiet, { port: 0, tapHeartbeatMs: 60_000 });
+  });
+
+  afterAll(async () => {
+    await beating?.close();
+    await silent?.close();
+    await quiet?.stop();
+  });
+
+  test('the endpoint sends an empty line as a heartbeat while nothing is emitted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1100);
+    const res = await fetch(`${beating.url}/api/v1/tap?component=quiet`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    let body = '';
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) body += decoder.decode(chunk, { stream: true });
+    } catch {
+      // the abort that ends the read
+    }
+    expect(body).toMatch(/^\n+$/);
+    expect(body.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('heartbeats keep the tap open through a silence longer than its idle limit, and print nothing', async () => {
+    const c = capture();
+    const lines: string[] = [];
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 2500);
+    const n = await tap({
+      url: beating.url,
+      component: 'quiet',
+      stream: 'default',
+      limit: 0,
+      sample: 1,
+      signal: controller.signal,
+      io: c.io,
+      onLine: (l) => lines.push(l),
+      idleTimeoutMs: 1000,
+    });
+    expect(n).toBe(0);
+    expect(lines).toEqual([]);
+    expect(c.err).toEqual([]);
+  });
+
+  test('a stream with neither tuples nor heartbeats for the idle limit is reported broken, exit 3', async () => {
+    const c = capture();
+    const started = Date.now();
+    const err = await tap({
+      url: silent.url,
+      component: 'quiet',
+      stream: 'default',
+      limit: 0,
+      sample: 1,
+      signal: new AbortController().signal,
+      io: c.io,
+      onLine: () => {},
+      idleTimeoutMs: 1000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CommandFailed);
+    expect((err as CommandFailed).exitCode).toBe(3);
+    expect((err as CommandFailed).message).toMatch(/^the tap stream from http:\/\/127\.0\.0\.1:\d+ broke: nothing received for 1 s, not even a heartbeat/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  }, 10_000);
 });

@@ -13,22 +13,47 @@ export interface TapOptions {
   /** Each tuple line as it arrives. */
   readonly onLine: (line: string) => void;
   readonly io: CommandIO;
+  /** Silence, not even a heartbeat, after which the stream counts as broken (default 60 s). */
+  readonly idleTimeoutMs?: number;
 }
+
+/** Four of the endpoint's 15 s heartbeats: a live endpoint sends something well within it. */
+const IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * Streams the tuples `component` emits on `stream` until `limit` arrived, the topology ends or
  * `signal` aborts. Returns how many tuples were printed.
  */
 export async function tap(opts: TapOptions): Promise<number> {
+  // The endpoint sends a heartbeat on an idle stream, so a long silence means it is gone (host
+  // down, process frozen, network cut) rather than that the stream is rare.
+  const idleMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  const silent = new AbortController();
+  const watchdog = setTimeout(() => silent.abort(), idleMs);
+  try {
+    return await read(opts, AbortSignal.any([opts.signal, silent.signal]), () => watchdog.refresh());
+  } catch (err) {
+    if (opts.signal.aborted || !silent.signal.aborted) throw err;
+    throw new CommandFailed(
+      `the tap stream from ${endpointBase(opts.url)} broke: nothing received for ${idleMs / 1000} s, not even a heartbeat (is the topology still running?)`,
+      EXIT.RUNTIME,
+    );
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+/** The request and the stream; `alive` is called on every chunk. Aborts of `signal` reject, except the caller's. */
+async function read(opts: TapOptions, signal: AbortSignal, alive: () => void): Promise<number> {
   const q = new URLSearchParams({ component: opts.component, stream: opts.stream, sample: String(opts.sample), limit: String(opts.limit) });
   const url = `${endpointBase(opts.url)}/api/v1/tap?${q}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: opts.signal });
+    res = await fetch(url, { signal });
   } catch (err) {
     if (opts.signal.aborted) return 0;
-    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${cause} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
+    if (signal.aborted) throw err;
+    throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${causeOf(err)} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
   }
   if (!res.ok) throw new CommandFailed(await refusal(res, opts), res.status === 404 || res.status === 400 ? EXIT.USAGE : EXIT.RUNTIME);
   let n = 0;
@@ -36,6 +61,7 @@ export async function tap(opts: TapOptions): Promise<number> {
   const decoder = new TextDecoder();
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      alive();
       rest += decoder.decode(chunk, { stream: true });
       let nl = rest.indexOf('\n');
       while (nl >= 0) {
@@ -47,6 +73,7 @@ export async function tap(opts: TapOptions): Promise<number> {
           opts.io.err(`tap: ${skipped} sampled tuples not shown: this reader fell behind (use --sample to take fewer)`);
           continue;
         }
+        // An empty line is the endpoint's heartbeat.
         if (line) {
           opts.onLine(line);
           n++;
@@ -54,9 +81,16 @@ export async function tap(opts: TapOptions): Promise<number> {
       }
     }
   } catch (err) {
-    if (!opts.signal.aborted) throw new CommandFailed(`the tap stream from ${endpointBase(opts.url)} broke: ${(err as Error).message}`, EXIT.RUNTIME);
+    if (opts.signal.aborted) return n;
+    if (signal.aborted) throw err;
+    throw new CommandFailed(`the tap stream from ${endpointBase(opts.url)} broke: ${causeOf(err)}`, EXIT.RUNTIME);
   }
   return n;
+}
+
+/** fetch says "fetch failed" or "terminated"; its cause says why (ECONNREFUSED, other side closed). */
+function causeOf(err: unknown): string {
+  return (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
 }
 
 /** The endpoint's refusal as a message that says what to do. */

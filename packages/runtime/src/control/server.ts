@@ -10,11 +10,16 @@ import { NodeMetrics } from '../metrics/node-metrics.js';
 /** How long a request waits for a thread's figures before using its last ones (a thread restarting). */
 const STATS_WAIT_MS = 2000;
 
+/** Silence after which an idle tap stream gets a heartbeat; `qitian tap` gives up after four. */
+const TAP_HEARTBEAT_MS = 15_000;
+
 export interface ControlServerOptions {
   /** 0 picks a free port. */
   port: number;
   /** Default 127.0.0.1: the tap endpoint shows data, so exposing it is a choice. */
   host?: string;
+  /** An idle tap stream sends an empty line after this many ms without output (default 15000). */
+  tapHeartbeatMs?: number;
 }
 
 export interface ControlServer {
@@ -28,8 +33,10 @@ export interface ControlServer {
 export async function startControlServer(engine: Engine, opts: ControlServerOptions): Promise<ControlServer> {
   const metrics = new NodeMetrics(engine);
   const closers = new Set<() => void>();
+  const heartbeatMs = opts.tapHeartbeatMs ?? TAP_HEARTBEAT_MS;
+  if (!(heartbeatMs > 0)) throw new RangeError(`tapHeartbeatMs must be more than 0, not ${heartbeatMs}`);
   const server = createServer((req, res) => {
-    handle(engine, metrics, closers, req, res).catch((err: unknown) => {
+    handle(engine, metrics, closers, heartbeatMs, req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: (err as Error).message });
       else res.end();
     });
@@ -59,7 +66,14 @@ async function closeServer(server: Server, closers: Set<() => void>): Promise<vo
   });
 }
 
-async function handle(engine: Engine, metrics: NodeMetrics, closers: Set<() => void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  engine: Engine,
+  metrics: NodeMetrics,
+  closers: Set<() => void>,
+  heartbeatMs: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
@@ -82,7 +96,7 @@ async function handle(engine: Engine, metrics: NodeMetrics, closers: Set<() => v
       return;
     }
     case '/api/v1/tap':
-      return tap(engine, closers, url, req, res);
+      return tap(engine, closers, heartbeatMs, url, req, res);
     case '/':
       return json(res, 200, {
         topology: engine.plan.spec.name,
@@ -119,9 +133,10 @@ function topology(engine: Engine): unknown {
 /**
  * Streams the tuples a component emits on a stream as JSON lines until `limit` lines were sent,
  * the client goes away or the topology closes. A line `{"skipped": n}` says n sampled tuples
- * were not sent because the reader fell behind.
+ * were not sent because the reader fell behind; an empty line after `heartbeatMs` of silence says
+ * the stream is alive.
  */
-function tap(engine: Engine, closers: Set<() => void>, url: URL, req: IncomingMessage, res: ServerResponse): void {
+function tap(engine: Engine, closers: Set<() => void>, heartbeatMs: number, url: URL, req: IncomingMessage, res: ServerResponse): void {
   const spec = engine.plan.spec;
   const id = url.searchParams.get('component') ?? '';
   const node = spec.components.find((c) => c.id === id);
@@ -157,9 +172,17 @@ function tap(engine: Engine, closers: Set<() => void>, url: URL, req: IncomingMe
   res.flushHeaders();
   let sent = 0;
   let ended = false;
+  // A rare stream (alerts, errors) can be silent for hours: fetch drops a body silent for 300 s
+  // (undici's bodyTimeout), and a reader cannot tell silence from a dead server without a beat.
+  const write = (text: string): void => {
+    res.write(text);
+    heartbeat.refresh();
+  };
+  const heartbeat = setTimeout(() => write('\n'), heartbeatMs).unref();
   const end = (): void => {
     if (ended) return;
     ended = true;
+    clearTimeout(heartbeat);
     untap();
     closers.delete(end);
     res.end();
@@ -173,7 +196,7 @@ function tap(engine: Engine, closers: Set<() => void>, url: URL, req: IncomingMe
       sent++;
     }
     if (skipped > 0) out += `${JSON.stringify({ skipped })}\n`;
-    if (out) res.write(out);
+    if (out) write(out);
     if (limit > 0 && sent >= limit) end();
   });
   closers.add(end);
