@@ -254,3 +254,26 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+/**
+ * `a.b[2].c` as path segments: ['a', 'b', 2, 'c']. For errors that name their place in a config
+ * as text (`dimensions[2].fields`).
+ */
+export function parseConfigPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return out;
+}
+
+/**
+ * Where in a component's config an error its definition threw (from `outputs`, `parallelismLimit`,
+ * `tickMs`...) is about: its `configPath`, a list of keys and indexes. Validation then reports
+ * the error at that place in the YAML, file:line:col, instead of at the component. Undefined for
+ * an error without one.
+ */
+export function configPathOf(err: unknown): readonly (string | number)[] | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const path = (err as { configPath?: unknown }).configPath;
+  if (!Array.isArray(path) || path.length === 0) return undefined;
+  return path.every((p) => typeof p === 'string' || typeof p === 'number') ? (path as (string | number)[]) : undefined;
+}

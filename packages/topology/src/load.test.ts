@@ -444,6 +444,52 @@ describe('errors', () => {
     ]);
   });
 
+  it("puts errors a definition's hooks throw at the config value they name (configPath), all of them", async () => {
+    class RuleError extends Error {
+      constructor(
+        readonly configPath: (string | number)[],
+        message: string,
+      ) {
+        super(message);
+      }
+    }
+    const rulesBolt = defineBolt({
+      spec: { summary: 'Checks rules', fields: { rules: field.list({ description: 'rules', items: 'string', default: [] }) } },
+      outputs: (c) => {
+        const bad = c.rules.flatMap((r, i) => (r.startsWith('ok') ? [] : [new RuleError(['rules', i], `rule "${r}" does not start with ok`)]));
+        if (bad.length === 1) throw bad[0];
+        if (bad.length > 1) throw new AggregateError(bad, 'bad rules');
+        if (c.rules.length === 0) throw new Error('no rules at all');
+        return { default: ['x'] };
+      },
+      create: () => ({ execute() {} }),
+    });
+    const withRules = createRegistry([
+      { type: 'file', definition: lineSpout, ref: builtin('fileSpout') },
+      { type: 'rules', definition: rulesBolt, ref: builtin('rulesBolt') },
+    ]);
+    const topo = (rules: string) =>
+      yaml(
+        'name: hooks',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: /in } }',
+        'bolts:',
+        '  - id: check',
+        '    type: rules',
+        `    config: { rules: ${rules} }`,
+        'streams:',
+        '  - { from: lines, to: check, grouping: { type: shuffle } }',
+      );
+    expect(await issuesOf(topo('[ok1, bad, ok2, worse]'), opts({ registry: withRules }))).toEqual([
+      'topo.yaml:7:28: bolt "check" config: rule "bad" does not start with ok',
+      'topo.yaml:7:38: bolt "check" config: rule "worse" does not start with ok',
+    ]);
+    // An error that does not say where is the hook's own fault: reported at the component.
+    expect(await issuesOf(topo('[]'), opts({ registry: withRules }))).toEqual([
+      'topo.yaml:5:5: bolt "check": its definition\'s outputs() threw: no rules at all',
+    ]);
+  });
+
   it('rejects bad names, ids, sections and a topology without spouts', async () => {
     const text = yaml(
       'name: "my topo"',

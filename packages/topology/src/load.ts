@@ -12,6 +12,7 @@ import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   type ComponentDefinition,
+  configPathOf,
   DEFAULT_STREAM,
   type Fields,
   type StreamDeclarations,
@@ -832,7 +833,12 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
 
   let outputs: StreamDeclarations | undefined;
   if (result.issues.length === 0) {
-    outputs = declaredOutputs(ctx, raw, def, config);
+    const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
+    outputs = declaredOutputs(ctx, raw, def, config, hookFailed);
+  }
+  // The other hooks check the same config: after outputs() found it wrong they would say it again.
+  if (outputs !== undefined) {
+    const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
     try {
       const limit = def.parallelismLimit?.(config as never);
       if (limit && parallelism > limit.max) {
@@ -844,14 +850,14 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
         );
       }
     } catch (err) {
-      ctx.issues.add(src, raw.node, path, `${label}: its definition's parallelismLimit() threw: ${errorMessage(err)}`);
+      hookFailed('parallelismLimit()', err);
     }
     if (!t && def.tickMs) {
       try {
         const v = def.tickMs(config);
         if (typeof v === 'number' && Number.isFinite(v) && v > 0) tickMs = v;
       } catch (err) {
-        ctx.issues.add(src, raw.node, path, `${label}: its definition's tickMs() threw: ${errorMessage(err)}`);
+        hookFailed('tickMs()', err);
       }
     }
     try {
@@ -990,13 +996,19 @@ function capitalize(s: string): string {
 }
 
 /** The component's output streams as a fresh plain record; sinks declare none. */
-function declaredOutputs(ctx: LoadContext, raw: RawComponent, def: ComponentDefinition, config: Record<string, unknown>): StreamDeclarations | undefined {
+function declaredOutputs(
+  ctx: LoadContext,
+  raw: RawComponent,
+  def: ComponentDefinition,
+  config: Record<string, unknown>,
+  hookFailed: (hook: string, err: unknown) => void,
+): StreamDeclarations | undefined {
   if (raw.kind === 'sink' || !def.outputs) return {};
   let declared: unknown;
   try {
     declared = def.outputs(config);
   } catch (err) {
-    ctx.issues.add(raw.src, raw.node, raw.path, `${raw.label}: its definition's outputs() threw: ${errorMessage(err)}`);
+    hookFailed('outputs()', err);
     return undefined;
   }
   const out: Record<string, string[]> = {};
@@ -1012,6 +1024,24 @@ function declaredOutputs(ctx: LoadContext, raw: RawComponent, def: ComponentDefi
     out[stream] = [...(fieldNames as string[])];
   }
   return out;
+}
+
+/**
+ * An error a definition's hook threw while checking its config. One that names its place
+ * (`configPath`, see configPathOf) is reported there, as a config issue; an AggregateError is
+ * each of its errors. Anything else is a fault of the hook, reported at the component.
+ */
+function reportHookError(ctx: LoadContext, raw: RawComponent, configNode: Node | null, fields: Fields, hook: string, err: unknown): void {
+  const errors = err instanceof AggregateError && err.errors.length > 0 ? err.errors : [err];
+  for (const e of errors) {
+    const at = configPathOf(e);
+    if (at) {
+      const node = locateConfigIssue(configNode, at, fields) ?? raw.node;
+      ctx.issues.add(raw.src, node, [...raw.path, 'config', ...at], `${raw.label} config: ${errorMessage(e)}`);
+    } else {
+      ctx.issues.add(raw.src, raw.node, raw.path, `${raw.label}: its definition's ${hook} threw: ${errorMessage(e)}`);
+    }
+  }
 }
 
 /**

@@ -23,6 +23,11 @@ export class StrategyConfigError extends Error {
     super(`${formatPath(path)}: ${message}`);
     this.path = path;
   }
+
+  /** Read by validation to put the error at this place in the YAML (file:line:col). */
+  get configPath(): readonly (string | number)[] {
+    return this.path;
+  }
 }
 
 export function formatPath(path: readonly (string | number)[]): string {
@@ -99,12 +104,21 @@ export function parseStrategies(raw: unknown, defaultSuppress: number): Strategy
   if (raw.length === 0) throw new StrategyConfigError(path, 'at least one strategy is needed');
   const out: Strategy[] = [];
   const names = new Set<string>();
+  // Each strategy is checked even when an earlier one is wrong, so that validation lists them all.
+  const errors: StrategyConfigError[] = [];
   raw.forEach((s, i) => {
-    const st = parseStrategy(s, [...path, i], i, defaultSuppress);
-    if (names.has(st.name)) throw new StrategyConfigError([...path, i, 'name'], `strategy name "${st.name}" is used twice; names must be unique`);
-    names.add(st.name);
-    out.push(st);
+    try {
+      const st = parseStrategy(s, [...path, i], i, defaultSuppress);
+      if (names.has(st.name)) throw new StrategyConfigError([...path, i, 'name'], `strategy name "${st.name}" is used twice; names must be unique`);
+      names.add(st.name);
+      out.push(st);
+    } catch (err) {
+      if (!(err instanceof StrategyConfigError)) throw err;
+      errors.push(err);
+    }
   });
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
   return out;
 }
 

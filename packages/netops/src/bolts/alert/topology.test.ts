@@ -108,4 +108,28 @@ describe('cluster and alert in a topology file', () => {
       /too-many\.yaml:7:18: parallelism 2 of bolt "behaviour" is more than it can run as \(1\): without keyBy[\s\S]*too-many\.yaml:10:18: parallelism 3 of bolt "alerts" is more than it can run as \(1\)/,
     );
   });
+
+  it('validation reports every bad strategy at its own line and column', async () => {
+    const text = [
+      'name: bad-strategies',
+      'spouts:',
+      '  - { id: events, type: events }',
+      'bolts:',
+      '  - id: alerts',
+      '    type: alert',
+      '    config:',
+      '      strategies:',
+      '        - { name: a, threshold: { window: 5, count: 1 } }',
+      '        - { name: b, threshold: { window: 1m, count: 1, where: { sevrity: 3 } } }',
+      'streams:',
+      '  - { from: events, to: alerts, grouping: { type: global } }',
+      '',
+    ].join('\n');
+    const err = await parseTopology(text, join(dir, 'bad.yaml'), { registry, env: {} }).catch((e: Error) => e);
+    const lines = String((err as Error).message).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/bad\.yaml:9:43: bolt "alerts" config: strategies\[0\]\.threshold\.window: expected a duration such as "5m" .*, got number 5$/);
+    expect(lines[1]).toMatch(/bad\.yaml:10:75: bolt "alerts" config: strategies\[1\]\.threshold\.where\.sevrity: .*did you mean "severity"\?$/);
+    expect(String((err as Error).message)).not.toContain('outputs() threw');
+  });
 });

@@ -12,6 +12,11 @@ export class PriorityRouteConfigError extends Error {
     super(message, options);
     this.group = group;
   }
+
+  /** Read by validation to put the error at the group's place in the YAML (file:line:col). */
+  get configPath(): readonly (string | number)[] | undefined {
+    return this.group === undefined ? undefined : ['groups', this.group];
+  }
 }
 
 const GROUP_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;

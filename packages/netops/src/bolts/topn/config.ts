@@ -1,4 +1,5 @@
 /** The topn config checked beyond what the spec's field types can say: dimensions, slide. */
+import { parseConfigPath } from '@qitian/api';
 import type { TopNConfig } from './spec.js';
 
 /** A topn config that is not consistent (dimensions malformed, slide above window...). */
@@ -9,6 +10,11 @@ export class TopNConfigError extends Error {
   constructor(path: string, message: string) {
     super(`${path}: ${message}`);
     this.path = path;
+  }
+
+  /** Read by validation to put the error at this place in the YAML (file:line:col). */
+  get configPath(): readonly (string | number)[] {
+    return parseConfigPath(this.path);
   }
 }
 

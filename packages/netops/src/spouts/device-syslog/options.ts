@@ -2,7 +2,7 @@
  * The options of the device-syslog model, checked: what the spout's YAML config and a test or
  * benchmark give, turned into numbers (ms, lines per second) with errors that name the place.
  */
-import { parseDuration } from '@qitian/api';
+import { parseConfigPath, parseDuration } from '@qitian/api';
 import type { RateStep } from './schedule.js';
 
 /** A bad `device-syslog` option: `path` names it (`faults[1].at`). */
@@ -12,6 +12,11 @@ export class DeviceSyslogConfigError extends Error {
   constructor(path: string, message: string, options?: ErrorOptions) {
     super(`device-syslog ${path}: ${message}`, options);
     this.path = path;
+  }
+
+  /** Read by validation to put the error at this place in the YAML (file:line:col). */
+  get configPath(): readonly (string | number)[] {
+    return parseConfigPath(this.path);
   }
 }
 
