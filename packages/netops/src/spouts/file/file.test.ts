@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,12 @@ async function readAll(path: string, raw: Record<string, unknown> = {}, spoutOpt
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The fingerprint a checkpoint carries of a file that starts with `content`. */
+function head(content: string): { headBytes: number; headHash: string } {
+  const bytes = Buffer.from(content).subarray(0, 256);
+  return { headBytes: bytes.length, headHash: createHash('sha256').update(bytes).digest('base64url') };
+}
 
 describe('file spout: reading', () => {
   it('declares one output stream with the field "line"', () => {
@@ -202,13 +209,13 @@ describe('file spout: at-least-once', () => {
 
     h.spout.ack(3); // out of order: the committed position stays at 0
     await sleep(150);
-    for (const c of h.context.checkpoints) expect(c).toEqual({ offset: 0, inode: ino });
+    for (const c of h.context.checkpoints) expect(c).toEqual({ offset: 0, inode: ino, ...head('aa\nbbb\nc\n') });
     h.spout.ack(0);
     await sleep(150);
-    expect(h.context.lastCheckpoint).toEqual({ offset: 7, inode: ino });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 7, inode: ino, ...head('aa\nbbb\nc\n') });
     h.spout.ack(7);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 9, inode: ino });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 9, inode: ino, ...head('aa\nbbb\nc\n') });
   });
 
   it('re-emits a failed line, with the same id, before any new line', async () => {
@@ -257,7 +264,7 @@ describe('file spout: at-least-once', () => {
     const path = write('u.log', 'a\nbb\npartial');
     const h = await readAll(path);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino, ...head('a\nbb\npartial') });
   });
 
   it('resumes a plain file at the checkpoint offset', async () => {
@@ -288,6 +295,29 @@ describe('file spout: at-least-once', () => {
       expect(h.collector.lines).toEqual(['x', 'y']);
       expect(h.context.logger.records.some((r) => r.level === 'warn')).toBe(true);
     }
+  });
+
+  it('resumes at the checkpoint of a file that only grew since, and reads a file rewritten in place from the start', async () => {
+    const path = write('cp.log', 'aa\nbbb\nc\n');
+    const first = await start({ path }, { reliable: true });
+    expect(await driveSpout(first)).toBe('end');
+    first.spout.ack(0);
+    await first.spout.close();
+    const checkpoint = first.context.lastCheckpoint;
+    expect(checkpoint).toMatchObject({ offset: 3, inode: statSync(path).ino });
+
+    appendFileSync(path, 'd\n');
+    const grown = await start({ path }, { reliable: true, restoredCheckpoint: checkpoint });
+    expect(await driveSpout(grown)).toBe('end');
+    expect(grown.collector.lines).toEqual(['bbb', 'c', 'd']);
+
+    // Same inode, longer than the offset, other first bytes: copytruncate while the task was down.
+    truncateSync(path, 0);
+    appendFileSync(path, 'xx\nyyy\nzzzz\n');
+    const rewritten = await start({ path }, { reliable: true, restoredCheckpoint: checkpoint });
+    expect(await driveSpout(rewritten)).toBe('end');
+    expect(rewritten.collector.lines).toEqual(['xx', 'yyy', 'zzzz']);
+    expect(rewritten.context.logger.records.some((r) => r.level === 'warn' && r.msg.includes('rewritten'))).toBe(true);
   });
 
   it('a checkpoint wins over startAt: end', async () => {
@@ -343,7 +373,7 @@ describe('file spout: follow', () => {
     // The checkpoint names the new file once the old one is fully acked.
     for (const id of ids) h.spout.ack(id);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, ...head('c\nd\n') });
   });
 
   it('checkpoints the old file while its lines are unacked after a rotation', async () => {
@@ -357,7 +387,8 @@ describe('file spout: follow', () => {
     h.spout.ack(0);
     h.spout.ack(4);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode });
+    // With the old file's fingerprint, not the new file's.
+    expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode, ...head('a\nb\n') });
   });
 
   it('waits while the file is missing and reads it once it is back', async () => {
@@ -380,6 +411,55 @@ describe('file spout: follow', () => {
     appendFileSync(path, 'new\n');
     await until(h, 3);
     expect(h.collector.lines).toEqual(['first line', 'second line', 'new']);
+    expect(h.context.counted('reopened', 'truncated')).toBe(1);
+  });
+
+  it('reads a file truncated and rewritten past the old offset within one poll again from its start (copytruncate)', async () => {
+    const path = write('copytrunc.log', '1\n2\n3\n4\n');
+    const h = await start({ path, follow: true, pollInterval: '50ms' }, { reliable: true });
+    await until(h, 4);
+    await sleep(10); // the spout is asleep at the end of the file
+    // Both before the next poll: the file never looks shorter than the 8 bytes read.
+    truncateSync(path, 0);
+    appendFileSync(path, Array.from({ length: 11 }, (_, i) => `${300 + i}\n`).join(''));
+    await until(h, 15);
+    expect(h.collector.lines).toEqual(['1', '2', '3', '4', ...Array.from({ length: 11 }, (_, i) => String(300 + i))]);
+    expect(h.context.counted('reopened', 'truncated')).toBe(1);
+    // Ids keep growing across the rewrite, so they stay unique.
+    expect(h.collector.emits.map((e) => e.messageId).slice(3, 6)).toEqual([6, 8, 12]);
+    // A second rewrite is counted again.
+    await sleep(60);
+    truncateSync(path, 0);
+    appendFileSync(path, 'again, longer than what was read before\n'.repeat(3));
+    await until(h, 18);
+    expect(h.collector.lines.slice(15)).toEqual(new Array(3).fill('again, longer than what was read before'));
+    expect(h.context.counted('reopened', 'truncated')).toBe(2);
+  });
+
+  it('does not take appends for a rewrite while a file shorter than its fingerprint grows past it, then sees a rewrite there', async () => {
+    const path = write('grow.log', 'a\n');
+    const h = await start({ path, follow: true, pollInterval: '5ms' });
+    await until(h, 1);
+    const grown = ['a'];
+    // 2 bytes at first; appended a line at a time, across polls, to well past 256 bytes.
+    for (let i = 0; i < 40; i++) {
+      const line = `line ${String(i).padStart(2, '0')} of the growing file`;
+      grown.push(line);
+      appendFileSync(path, `${line}\n`);
+      if (i % 4 === 0) await sleep(8);
+    }
+    await until(h, grown.length);
+    await sleep(30);
+    expect(h.collector.lines).toEqual(grown);
+    expect(h.context.counted('reopened', 'truncated')).toBe(0);
+    // Rewritten with the same first line (the 2 bytes first seen) but different bytes before 256.
+    const size = statSync(path).size;
+    truncateSync(path, 0);
+    const rewritten = ['a', ...Array.from({ length: 30 }, (_, i) => `rewritten ${i} of the file, past its old end`)];
+    appendFileSync(path, `${rewritten.join('\n')}\n`);
+    expect(statSync(path).size).toBeGreaterThan(size);
+    await until(h, grown.length + rewritten.length);
+    expect(h.collector.lines.slice(grown.length)).toEqual(rewritten);
     expect(h.context.counted('reopened', 'truncated')).toBe(1);
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
@@ -14,6 +15,13 @@ export interface FileCheckpoint {
   readonly offset: number;
   /** Inode of the file the offset belongs to; a different inode at the path means the file was replaced. */
   readonly inode: number;
+  /**
+   * How many of the file's first bytes `headHash` covers (up to 256), and their SHA-256 (base64url):
+   * the same inode with other first bytes means the file was rewritten in place (copytruncate).
+   * Absent in checkpoints of older versions: then only the inode and size are checked.
+   */
+  readonly headBytes?: number;
+  readonly headHash?: string;
 }
 
 export interface FileSpoutOptions {
@@ -27,6 +35,8 @@ const NEWLINE = 10;
 const CR = 13;
 const DEFAULT_MAX_BUFFERED = 10_000;
 const DEFAULT_CHUNK = 64 * 1024;
+/** Bytes of a file's beginning kept as its fingerprint: enough to tell log lines apart, one small pread to check. */
+const HEAD_BYTES = 256;
 
 /**
  * A run of the file at one path. Message ids are `base + offset in the file`: `base` is the
@@ -37,12 +47,27 @@ const DEFAULT_CHUNK = 64 * 1024;
 interface Generation {
   readonly base: number;
   readonly inode: number;
+  /** The file's fingerprint, set once a later file is being read (the current one's still grows). */
+  fingerprint?: Fingerprint;
+}
+
+/** A fingerprint of a file's first bytes, as checkpoints carry it. */
+interface Fingerprint {
+  readonly bytes: number;
+  readonly hash: string;
+}
+
+function hashPrefix(buf: Buffer, bytes: number): string {
+  return createHash('sha256').update(buf.subarray(0, bytes)).digest('base64url');
 }
 
 function isCheckpoint(v: unknown): v is FileCheckpoint {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Record<string, unknown>;
-  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number';
+  const head =
+    (c.headBytes === undefined && c.headHash === undefined) ||
+    (typeof c.headBytes === 'number' && Number.isInteger(c.headBytes) && c.headBytes >= 0 && typeof c.headHash === 'string');
+  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number' && head;
 }
 
 /**
@@ -66,6 +91,18 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private inode = 0;
   /** Next byte to read from the plain file, relative to the file. */
   private position = 0;
+  /**
+   * The file's first bytes (up to HEAD_BYTES) as read. A file truncated and written again before
+   * the next poll need not look shorter than `position`, but no longer starts with them.
+   */
+  private readonly prefix = Buffer.alloc(HEAD_BYTES);
+  private prefixLen = 0;
+  private prefixPrint: Fingerprint | undefined;
+  private probe: Buffer | undefined;
+  /** Size, mtime and ctime at the last poll: the prefix is read again only when they change. */
+  private seenSize = -1;
+  private seenMtime = -1;
+  private seenCtime = -1;
 
   // Line splitting.
   private carry: Buffer[] = [];
@@ -98,6 +135,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private checkpoints: CheckpointThrottle | undefined;
   private savedOffset = -1;
   private savedInode = -1;
+  private savedHash = '';
 
   constructor(
     private readonly config: FileSpoutConfig,
@@ -136,9 +174,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
       this.inode = st.ino;
       size = st.size;
-      const magic = Buffer.alloc(2);
-      const { bytesRead } = await handle.read(magic, 0, 2, 0);
-      this.gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+      this.seen(st);
+      const { bytesRead } = await handle.read(this.prefix, 0, HEAD_BYTES, 0);
+      this.prefixLen = bytesRead;
+      this.gzip = bytesRead >= 2 && this.prefix[0] === 0x1f && this.prefix[1] === 0x8b;
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw new FileAccessError(path, 'open', `file spout: cannot read "${path}": ${describeSystemError(err)}`, { cause: err });
@@ -163,6 +202,11 @@ export class FileSpout implements Spout<FileSpoutConfig> {
           path,
           offset: restored.offset,
           size,
+        });
+      } else if (!this.samePrefix(restored)) {
+        context.logger.warn('file spout: the file was rewritten since the checkpoint (its first bytes differ); reading it from the start', {
+          path,
+          offset: restored.offset,
         });
       } else {
         start = restored.offset;
@@ -284,10 +328,29 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     if (g > 0) this.generations = gens.slice(g); // older files have nothing pending any more
     const gen = gens[g]!;
     const offset = id - gen.base;
-    if (offset === this.savedOffset && gen.inode === this.savedInode) return;
+    const print = gen.fingerprint ?? this.currentFingerprint();
+    if (offset === this.savedOffset && gen.inode === this.savedInode && print.hash === this.savedHash) return;
     this.savedOffset = offset;
     this.savedInode = gen.inode;
-    this.ctx.saveCheckpoint({ offset, inode: gen.inode } satisfies FileCheckpoint);
+    this.savedHash = print.hash;
+    this.ctx.saveCheckpoint({ offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash } satisfies FileCheckpoint);
+  }
+
+  /** The fingerprint of the file being read, hashed again only when it has grown. */
+  private currentFingerprint(): Fingerprint {
+    const p = this.prefixPrint;
+    if (p !== undefined && p.bytes === this.prefixLen) return p;
+    const print = { bytes: this.prefixLen, hash: hashPrefix(this.prefix, this.prefixLen) };
+    this.prefixPrint = print;
+    return print;
+  }
+
+  /** Does the file opened still start with the bytes a checkpoint fingerprinted? (True for a checkpoint without one.) */
+  private samePrefix(c: FileCheckpoint): boolean {
+    if (c.headBytes === undefined || c.headHash === undefined) return true;
+    // The file now holds fewer bytes than were read of it: it was truncated, whatever came after.
+    if (c.headBytes > this.prefixLen) return false;
+    return hashPrefix(this.prefix, c.headBytes) === c.headHash;
   }
 
   // --- reading -------------------------------------------------------------------------------
@@ -340,6 +403,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
         const { bytesRead } = await handle.read(buf, 0, buf.length, this.position);
         if (this.closed) return;
         if (bytesRead > 0) {
+          if (this.prefixLen < HEAD_BYTES) this.growPrefix(buf, bytesRead);
           const chunkId = this.base + this.position;
           this.position += bytesRead;
           this.consume(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), chunkId);
@@ -352,8 +416,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
           this.notify();
           return;
         }
-        if (await this.checkReplaced()) continue;
-        await this.sleep(this.config.pollInterval);
+        // Read on only once a poll has looked at the file: reading first could take bytes a rewritten
+        // file holds past the old end for new lines (copytruncate, then appends).
+        do await this.sleep(this.config.pollInterval);
+        while (!this.closed && !(await this.checkFile()));
       }
     } catch (err) {
       if (!this.closed) this.flushCarry(this.base + this.position);
@@ -361,22 +427,61 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     }
   }
 
+  /** Keeps the bytes just read at `position` that extend the prefix, while it is shorter than HEAD_BYTES. */
+  private growPrefix(buf: Buffer, bytesRead: number): void {
+    const pos = this.position;
+    const len = this.prefixLen;
+    if (pos > len || pos + bytesRead <= len) return;
+    this.prefixLen += buf.copy(this.prefix, len, len - pos, Math.min(bytesRead, HEAD_BYTES - pos));
+  }
+
+  /** Remembers a stat of the file; true when size, mtime or ctime differ from the last one. */
+  private seen(st: Stats): boolean {
+    const changed = st.size !== this.seenSize || st.mtimeMs !== this.seenMtime || st.ctimeMs !== this.seenCtime;
+    this.seenSize = st.size;
+    this.seenMtime = st.mtimeMs;
+    this.seenCtime = st.ctimeMs;
+    return changed;
+  }
+
+  /** Does the file still start with the prefix read? Only the bytes the prefix holds are compared. */
+  private async prefixUnchanged(): Promise<boolean> {
+    const n = this.prefixLen;
+    if (n === 0) return true;
+    this.probe ??= Buffer.allocUnsafe(HEAD_BYTES);
+    const { bytesRead } = await this.handle!.read(this.probe, 0, n, 0);
+    return bytesRead === n && this.probe.compare(this.prefix, 0, n, 0, n) === 0;
+  }
+
   /**
-   * At the end of a followed file: has the file at the path been truncated or replaced? If so,
-   * switch to it (the old file has been read to its end) and return true.
+   * At the end of a followed file: has the file at the path been truncated, rewritten in place
+   * or replaced? If so, switch to it (the old file has been read to its end). Returns false when
+   * the file has not changed since the last poll: nothing to read yet.
    */
-  private async checkReplaced(): Promise<boolean> {
+  private async checkFile(): Promise<boolean> {
     const path = this.config.path;
     let st: Stats;
     try {
       st = await stat(path);
     } catch {
-      return false; // moved away and not yet recreated: keep waiting on the old file
+      return true; // moved away and not yet recreated: keep reading the old file
     }
     if (this.closed) return false;
     if (st.ino === this.inode) {
-      if (st.size >= this.position) return false;
-      this.ctx.logger.info('file spout: file truncated; reading it again from its start', { path, size: st.size, position: this.position });
+      if (!this.seen(st)) return false;
+      const shorter = st.size < this.position;
+      // Not shorter, yet truncated if it no longer starts as it did (copytruncate, then appends before this poll).
+      if (!shorter && (await this.prefixUnchanged())) return true;
+      if (this.closed) return false;
+      if (shorter) {
+        this.ctx.logger.info('file spout: file truncated; reading it again from its start', { path, size: st.size, position: this.position });
+      } else {
+        this.ctx.logger.info('file spout: file truncated and written again past the read position (its first bytes changed); reading it again from its start', {
+          path,
+          size: st.size,
+          position: this.position,
+        });
+      }
       this.ctx.count('reopened', 1, 'truncated');
       this.newGeneration(this.inode);
       return true;
@@ -386,13 +491,14 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     try {
       next = await open(path, 'r');
     } catch {
-      return false;
+      return true;
     }
     const nst = await next.stat();
     if (this.closed) {
       await next.close();
       return false;
     }
+    this.seen(nst);
     const old = this.handle!;
     const buf = Buffer.allocUnsafe(this.chunkBytes);
     for (;;) {
@@ -413,6 +519,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
 
   private newGeneration(inode: number): void {
     this.flushCarry(this.base + this.position);
+    // The old file's checkpoints (while its lines are unacked) keep the fingerprint it had.
+    this.generations[this.generations.length - 1]!.fingerprint = this.currentFingerprint();
+    this.prefixLen = 0;
+    this.prefixPrint = undefined;
     this.base += this.position;
     this.position = 0;
     this.inode = inode;

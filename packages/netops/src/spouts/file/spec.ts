@@ -16,7 +16,9 @@ export const fileSpoutFields = {
     description:
       'Keep reading lines appended to the file, like `tail -F`: a truncated file is read again from its start, and a file ' +
       'replaced under the same name (rotation, seen as a new inode) is read to its end and then the new file is opened. ' +
-      'Gzip files are read once.',
+      'Truncation is seen as the file getting shorter than the position read, or, when it was written again past that ' +
+      'position before the next poll (logrotate copytruncate), as the first bytes read of it (up to 256) changing; a ' +
+      'rewrite that keeps them is not noticed. Gzip files are read once.',
     default: false,
   }),
   startAt: field.enum({
@@ -44,7 +46,8 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; a last line without a ' +
     "newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
-    "lowest line not yet acked, with the file's inode, so that a restarted task resumes there. Read-ahead is bounded, " +
+    "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
+    'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile. Read-ahead is bounded, ' +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, ' +
     "and none for a read that fails: the task ends there and reports the error, which the engine counts in the task's " +
