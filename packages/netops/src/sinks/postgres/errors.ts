@@ -3,7 +3,7 @@ export class PostgresSinkError extends Error {
   override readonly name = 'PostgresSinkError';
   /** `host:port/database`, never a password. */
   readonly target: string;
-  /** What was being done: 'connect', 'create', 'insert'. */
+  /** What was being done: 'connect', 'create', 'layout' (the tables there do not fit the layout), 'insert'. */
   readonly operation: string;
   /** The SQLSTATE code when the server answered with an error (42P01...), else the system code (ECONNREFUSED...). */
   readonly code: string | undefined;

@@ -317,7 +317,61 @@ describe('postgres sink', () => {
     await admin.query(`CREATE TABLE ${schema}.plain (x int)`);
     const err = await prepareBolt(postgresSink, { ...PG, schema, table: 'plain', layout: 'partitioned' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PostgresSinkError);
-    expect((err as Error).message).toMatch(/creating the partitioned of "qitian_test_\w+\.plain" in 127\.0\.0\.1:5432\/test failed: .*not partitioned/);
+    expect((err as Error).message).toMatch(
+      /^postgres sink: the tables of "qitian_test_\w+\.plain" in 127\.0\.0\.1:5432\/test do not fit layout partitioned: "qitian_test_\w+\.plain" is a plain table, not partitioned;/,
+    );
+  });
+
+  /** Names of the relations of `table` (its own and its severities') in the test schema, with their kind. */
+  async function relations(table: string): Promise<string[]> {
+    const r = await admin.query(
+      `SELECT c.relname || ':' || c.relkind::text AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = ANY($2) ORDER BY 1`,
+      [schema, [table, ...SEVERITY_NAMES.map((name) => `${table}_${name}`)]],
+    );
+    return r.rows.map((row: { r: string }) => row.r);
+  }
+
+  it('will not start layout partitioned over the tables of layout tables, says what to do, and creates nothing', async () => {
+    const first = await prepareBolt(postgresSink, { ...PG, schema, table: 'nu_syslog' });
+    await first.bolt.cleanup!();
+    const before = await relations('nu_syslog');
+    for (const createTables of [true, false]) {
+      const err = await prepareBolt(postgresSink, { ...PG, schema, table: 'nu_syslog', layout: 'partitioned', createTables }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PostgresSinkError);
+      expect((err as PostgresSinkError).operation).toBe('layout');
+      expect((err as Error).message).toBe(
+        `postgres sink: the tables of "${schema}.nu_syslog" in 127.0.0.1:5432/test do not fit layout partitioned: "${schema}.nu_syslog_emerg" ` +
+          `is a plain table, not a partition of "${schema}.nu_syslog" (and 7 more do not fit); drop or rename the existing tables, ` +
+          'or use layout: tables',
+      );
+    }
+    // The partitioned parent was not left behind.
+    expect(await relations('nu_syslog')).toEqual(before);
+  });
+
+  it('will not start layout tables over the partitions of layout partitioned', async () => {
+    const first = await prepareBolt(postgresSink, { ...PG, schema, table: 'was_part', layout: 'partitioned' });
+    await first.bolt.cleanup!();
+    const err = await prepareBolt(postgresSink, { ...PG, schema, table: 'was_part' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PostgresSinkError);
+    expect((err as PostgresSinkError).operation).toBe('layout');
+    expect((err as Error).message).toBe(
+      `postgres sink: the tables of "${schema}.was_part" in 127.0.0.1:5432/test do not fit layout tables: "${schema}.was_part_emerg" ` +
+        `is a partition of "${schema}.was_part", not a table of its own (and 7 more do not fit); drop or rename the existing tables, ` +
+        'or use layout: partitioned',
+    );
+  });
+
+  it('starts layout partitioned over some of its partitions, and creates the missing ones', async () => {
+    const first = await prepareBolt(postgresSink, { ...PG, schema, table: 'part_again', layout: 'partitioned' });
+    await first.bolt.cleanup!();
+    await admin.query(`DROP TABLE ${schema}.part_again_debug`);
+    const again = await prepareBolt(postgresSink, { ...PG, schema, table: 'part_again', layout: 'partitioned' });
+    await again.bolt.executeBatch!([event(7, 1), event(0, 2)]);
+    await again.bolt.cleanup!();
+    expect(again.collector.acked).toHaveLength(2);
+    expect(await countsOf('part_again')).toEqual([1, 0, 0, 0, 0, 0, 0, 1]);
   });
 
   it('rejects table names PostgreSQL would truncate, and never shows a password', () => {

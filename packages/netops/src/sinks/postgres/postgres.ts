@@ -6,7 +6,18 @@ import { SeverityReader } from '../../internal/severity.js';
 import { SEVERITY_NAMES } from '../../syslog/event.js';
 import { PostgresSinkConfigError, PostgresSinkError } from './errors.js';
 import type { PostgresSinkConfig } from './spec.js';
-import { COLUMNS, createStatements, insertStatement, type Layout, MAX_TABLE_BYTES } from './sql.js';
+import {
+  COLUMNS,
+  createStatements,
+  insertStatement,
+  type Layout,
+  layoutMismatch,
+  layoutNames,
+  lockStatement,
+  MAX_TABLE_BYTES,
+  RELATIONS_SQL,
+  type Relation,
+} from './sql.js';
 
 const { Client, DatabaseError } = pg;
 type PgClient = InstanceType<typeof Client>;
@@ -102,22 +113,42 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     } catch (err) {
       throw new PostgresSinkError(this.target, 'connect', `postgres sink: cannot connect to ${this.target}: ${reason(err)}`, { cause: err });
     }
-    if (this.config.createTables) {
-      try {
-        await client.query('BEGIN');
-        for (const sql of createStatements(this.config.schema, this.config.table, this.layout)) await client.query(sql);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.end().catch(() => undefined);
-        this.client = undefined;
-        throw new PostgresSinkError(
-          this.target,
-          'create',
-          `postgres sink: creating the ${this.layout} of "${this.config.schema}.${this.config.table}" in ${this.target} failed: ${reason(err)}`,
-          { cause: err },
-        );
-      }
+    const { schema, table, createTables } = this.config;
+    let mismatch: string | undefined;
+    try {
+      await client.query('BEGIN');
+      if (createTables) await client.query(lockStatement(schema, table));
+      // Checked before creating: tables of the other layout would be skipped by IF NOT EXISTS, and
+      // every batch would then fail. A mismatch rolls back, so nothing is left half made.
+      const found = await client.query<Relation>(RELATIONS_SQL, [schema, layoutNames(table)]);
+      mismatch = layoutMismatch(found.rows, schema, table, this.layout);
+      if (mismatch === undefined && createTables) for (const sql of createStatements(schema, table, this.layout)) await client.query(sql);
+      await client.query(mismatch === undefined ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      await this.abandon(client);
+      throw new PostgresSinkError(
+        this.target,
+        createTables ? 'create' : 'layout',
+        `postgres sink: ${createTables ? 'creating' : 'checking'} the ${this.layout} of "${schema}.${table}" in ${this.target} failed: ${reason(err)}`,
+        { cause: err },
+      );
     }
+    if (mismatch !== undefined) {
+      await this.abandon(client);
+      const other = this.layout === 'partitioned' ? 'tables' : 'partitioned';
+      throw new PostgresSinkError(
+        this.target,
+        'layout',
+        `postgres sink: the tables of "${schema}.${table}" in ${this.target} do not fit layout ${this.layout}: ${mismatch}; ` +
+          `drop or rename the existing tables, or use layout: ${other}`,
+      );
+    }
+  }
+
+  /** Closes the connection prepare opened, when the sink cannot start (not a connection loss to report). */
+  private async abandon(client: PgClient): Promise<void> {
+    this.client = undefined;
+    await client.end().catch(() => undefined);
   }
 
   /** Opens a connection; it becomes the sink's client. Throws on failure. */

@@ -35,7 +35,9 @@ export const postgresSinkFields = {
     default: 'tables',
   }),
   createTables: field.boolean({
-    description: 'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start.',
+    description:
+      'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start. ' +
+      'Either way, tables already there must fit the layout.',
     default: true,
   }),
   batchSize: field.int({
@@ -75,7 +77,10 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
     'one INSERT ... SELECT FROM unnest(...) statement per batch (atomic across severities); tuples are acked once their ' +
     'batch has committed, and failed (so that they are replayed) when it did not. When the server goes away the sink ' +
     'fails the batch in flight and reconnects with exponential backoff; later batches wait for the connection, which ' +
-    'holds the topology back. It cannot start without a connection: the error names host:port/database. Tuples without ' +
+    'holds the topology back. It cannot start without a connection (the error names host:port/database), nor over ' +
+    'tables of the other layout, which it would fail to write to: layout `partitioned` needs `<table>` partitioned and ' +
+    'each `<table>_<severity>` already there a partition of it, layout `tables` needs each a table of its own (not a ' +
+    'partition); the error names the table and says to drop or rename the tables or use the other layout. Tuples without ' +
     'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
     '`stored` by severity name, `failed_batches` by reason (`insert`, `connection`; each is also reported, so in the ' +
     "task's `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`).",

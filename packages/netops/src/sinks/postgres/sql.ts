@@ -76,11 +76,16 @@ function columnsDdl(): string {
 }
 
 /**
- * Statements that create what is missing of a layout, to run in one transaction. The first
- * takes an advisory lock so that tasks starting together do not race on CREATE ... IF NOT EXISTS.
+ * Taken first in the transaction that checks and creates the tables, so that tasks starting
+ * together do not race on CREATE ... IF NOT EXISTS.
  */
+export function lockStatement(schema: string, table: string): string {
+  return `SELECT pg_advisory_xact_lock(hashtext(${quoteLiteral(`qitian:${schema}.${table}`)}))`;
+}
+
+/** Statements that create what is missing of a layout, to run in one transaction after lockStatement. */
 export function createStatements(schema: string, table: string, layout: Layout): string[] {
-  const out = [`SELECT pg_advisory_xact_lock(hashtext(${quoteLiteral(`qitian:${schema}.${table}`)}))`];
+  const out: string[] = [];
   if (schema !== 'public') out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   if (layout === 'partitioned') {
     out.push(`CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (\n${columnsDdl()}\n) PARTITION BY LIST (severity)`);
@@ -115,4 +120,70 @@ export function insertStatement(schema: string, table: string, layout: Layout): 
   }
   parts.push(' SELECT 1');
   return parts.join('\n');
+}
+
+/** A relation of a layout's name found in the schema, as RELATIONS_SQL returns it. */
+export interface Relation {
+  readonly name: string;
+  /** pg_class.relkind: r table, p partitioned table, v view... */
+  readonly kind: string;
+  /** Schema and name of the table it is a partition of; null when it is not a partition. */
+  readonly parentSchema: string | null;
+  readonly parent: string | null;
+}
+
+/** The relations named `$2` (text[]) in schema `$1`, with the table each is a partition of. */
+export const RELATIONS_SQL = `SELECT c.relname AS name, c.relkind AS kind, pn.nspname AS "parentSchema", p.relname AS parent
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
+LEFT JOIN pg_class p ON p.oid = i.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
+WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`;
+
+/** The names a layout uses: `<table>` (the parent of layout partitioned), then `<table>_emerg` ... `<table>_debug`. */
+export function layoutNames(table: string): string[] {
+  return [table, ...SEVERITY_NAMES.map((_, s) => severityTable(table, s))];
+}
+
+const KINDS: Readonly<Record<string, string>> = {
+  r: 'plain table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  i: 'index',
+  I: 'partitioned index',
+  c: 'composite type',
+};
+
+/**
+ * What in the relations found does not fit the layout, as a sentence; undefined when they fit.
+ * CREATE ... IF NOT EXISTS skips a table of the name whatever it is, so without this check the
+ * other layout's tables would be written to and every batch fail (no partition for the row).
+ * Layout partitioned: `<table>` is partitioned and each severity table a partition of it.
+ * Layout tables: each severity table is a table of its own (`<table>` is not used).
+ */
+export function layoutMismatch(found: readonly Relation[], schema: string, table: string, layout: Layout): string | undefined {
+  const q = (name: string, inSchema = schema) => `"${inSchema}.${name}"`;
+  const byName = new Map(found.map((r) => [r.name, r]));
+  const problems: string[] = [];
+  for (const name of layoutNames(table)) {
+    const r = byName.get(name);
+    if (r === undefined) continue;
+    const kind = KINDS[r.kind] ?? `relation of kind ${r.kind}`;
+    const partOf = r.parent === null ? undefined : q(r.parent, r.parentSchema ?? schema);
+    if (layout === 'partitioned') {
+      if (name === table) {
+        if (r.kind !== 'p') problems.push(`${q(name)} is a ${kind}, not partitioned`);
+      } else if (r.parent !== table || r.parentSchema !== schema) {
+        problems.push(`${q(name)} is a ${partOf ? `partition of ${partOf}` : kind}, not a partition of ${q(table)}`);
+      }
+    } else if (name !== table && (partOf !== undefined || (r.kind !== 'r' && r.kind !== 'p'))) {
+      problems.push(`${q(name)} is a ${partOf ? `partition of ${partOf}` : kind}, not a table of its own`);
+    }
+  }
+  if (problems.length === 0) return undefined;
+  return problems.length === 1 ? problems[0] : `${problems[0]} (and ${problems.length - 1} more do not fit)`;
 }
