@@ -220,6 +220,20 @@ describe('postgres sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('by default writes a partial batch as soon as no INSERT runs, and what comes meanwhile in the next', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'groupcommit' });
+    const first = [event(1, 1), event(2, 2)];
+    await h.bolt.executeBatch!(first);
+    // No timer: the rows and their acks go after this turn (a spout at maxSpoutPending waits for them).
+    await until('the first rows', () => h.collector.acked.length === 2, 2000);
+    const second = Array.from({ length: 5 }, (_, i) => event(3, 10 + i));
+    await h.bolt.executeBatch!(second);
+    await until('the next rows', () => h.collector.acked.length === 7, 2000);
+    const counts = await countsOf('groupcommit');
+    expect([counts[1], counts[2], counts[3]]).toEqual([1, 1, 5]);
+    await h.bolt.cleanup!();
+  });
+
   it('fails the tuples of a batch that does not commit (its table was dropped), and acks none of them', async () => {
     const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'dropped', batchSize: 10 });
     const first = Array.from({ length: 10 }, (_, i) => event(i % 8, i));

@@ -88,6 +88,14 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private chain: Promise<void> = Promise.resolve();
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private nulReplaced = 0;
+  /** Batches handed to the chain and not yet written (or failed). */
+  private writing = 0;
+  /** A flush is queued for after this turn of the event loop (linger 0). */
+  private soon = false;
+  private readonly onSoon = (): void => {
+    this.soon = false;
+    if (this.writing === 0) void this.flush();
+  };
   private readonly onLinger = (): void => {
     this.lingerTimer = undefined;
     void this.flush();
@@ -246,7 +254,14 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     }
     if (dropped > 0) this.context.count('errors', dropped, 'no_severity');
     if (held.length >= this.config.batchSize) return this.flush();
-    if (held.length > 0 && this.lingerTimer === undefined) {
+    if (this.config.linger === 0) {
+      // Group commit: once this turn's batches are in, unless an INSERT runs (its end sends them).
+      // Rows held for a timer would hold their acks, and a spout at maxSpoutPending would wait.
+      if (held.length > 0 && this.writing === 0 && !this.soon) {
+        this.soon = true;
+        setImmediate(this.onSoon);
+      }
+    } else if (held.length > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(this.onLinger, this.config.linger);
       this.lingerTimer.unref?.();
     }
@@ -277,8 +292,14 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   }
 
   private enqueue(batch: Batch): void {
-    this.chain = this.chain.then(() => this.write(batch));
+    this.writing++;
+    this.chain = this.chain.then(() => this.write(batch)).then(this.written);
   }
+
+  /** A batch is written or failed: with linger 0, what gathered meanwhile goes next. */
+  private readonly written = (): void => {
+    if (--this.writing === 0 && this.config.linger === 0 && this.held.length > 0) void this.flush();
+  };
 
   /** Writes one batch, then acks or fails its tuples. Never rejects, so the chain stays usable. */
   private async write(batch: Batch): Promise<void> {

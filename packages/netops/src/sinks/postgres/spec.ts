@@ -41,15 +41,19 @@ export const postgresSinkFields = {
     default: true,
   }),
   batchSize: field.int({
-    description: 'Rows per INSERT: a batch is written once this many events wait, or after linger.',
+    description: 'Rows per INSERT at most: a batch is written once this many events wait, or sooner as `linger` says.',
     default: 1000,
     min: 1,
     max: 100_000,
   }),
   linger: field.duration({
-    description: 'A partly filled batch is written after at most this long.',
-    default: '200ms',
-    min: 1,
+    description:
+      '0 (the default): a partly filled batch is written as soon as no INSERT is running, so rows gather into batches ' +
+      'of up to `batchSize` while one runs (group commit) and go at once when there are few. Above 0: a partly filled ' +
+      'batch waits up to this long for more rows, and so do the acks of its tuples: keep it well under ' +
+      '`messageTimeout`, and expect at most about `maxSpoutPending` tuples per interval from a spout with acking on.',
+    default: 0,
+    min: 0,
   }),
   connectTimeout: field.duration({
     description: 'Give up a connection attempt after this long.',
