@@ -71,9 +71,13 @@ function cell(text: string): string {
 /** The type column: the type and its constraints. */
 export function describeType(f: Field): string {
   switch (f.type) {
-    case 'string':
-      if (f.minLength === 1) return 'string, not empty';
-      return f.minLength !== undefined && f.minLength > 1 ? `string, at least ${f.minLength} characters` : 'string';
+    case 'string': {
+      const parts = ['string'];
+      if (f.minLength === 1) parts.push('not empty');
+      else if (f.minLength !== undefined && f.minLength > 1) parts.push(`at least ${f.minLength} characters`);
+      if (f.maxBytes !== undefined) parts.push(`at most ${f.maxBytes} bytes`);
+      return parts.join(', ');
+    }
     case 'int':
     case 'number': {
       const name = f.type === 'int' ? 'integer' : 'number';

@@ -19,6 +19,8 @@ interface FieldBase<T> {
 export interface StringField extends FieldBase<string> {
   readonly type: 'string';
   readonly minLength?: number;
+  /** At most this many bytes in UTF-8 (names another system limits, such as PostgreSQL's 63-byte identifiers). */
+  readonly maxBytes?: number;
 }
 export interface IntField extends FieldBase<number> {
   readonly type: 'int';
@@ -177,6 +179,10 @@ function checkField(f: Field, v: unknown): { value: unknown } | string {
     case 'string':
       if (typeof v !== 'string') return `expected a string, got ${describe(v)}`;
       if (f.minLength !== undefined && v.length < f.minLength) return `must be at least ${f.minLength} characters`;
+      if (f.maxBytes !== undefined) {
+        const bytes = new TextEncoder().encode(v).length;
+        if (bytes > f.maxBytes) return `must be at most ${f.maxBytes} bytes in UTF-8, got ${bytes}`;
+      }
       return { value: v };
     case 'int':
     case 'number': {

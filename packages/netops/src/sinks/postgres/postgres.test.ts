@@ -389,7 +389,8 @@ describe('postgres sink', () => {
   });
 
   it('rejects table names PostgreSQL would truncate, and never shows a password', () => {
-    expect(() => postgresSink.create(configFor(postgresSink, { table: 'x'.repeat(49) }))).toThrow(PostgresSinkConfigError);
+    // Validation says so first (below); the sink checks again for code that builds its config directly.
+    expect(() => new PostgresSink({ ...configFor(postgresSink, { table: 't' }), table: 'x'.repeat(49) })).toThrow(PostgresSinkConfigError);
     expect(describeTarget(configFor(postgresSink, { url: 'postgres://u:secret@db.example.net:6432/netops', table: 't' }))).toBe('db.example.net:6432/netops');
     expect(describeTarget(configFor(postgresSink, { table: 't' }))).toBe('127.0.0.1:5432/postgres');
   });
@@ -469,5 +470,12 @@ describe('postgres spec examples', () => {
       expect(entry.type).toBe('postgres');
       expect(validateConfig(postgresSink.spec.fields, entry.config).issues, ex.title).toEqual([]);
     }
+  });
+  it('validation rejects a table name longer than 48 bytes in UTF-8 (not only characters)', () => {
+    const issues = (table: string) => validateConfig(postgresSink.spec.fields, { table }).issues.map((i) => i.message);
+    expect(issues('t'.repeat(48))).toEqual([]);
+    expect(issues('t'.repeat(49))).toEqual(['table: must be at most 48 bytes in UTF-8, got 49']);
+    // 25 characters, 50 bytes.
+    expect(issues('é'.repeat(25))).toEqual(['table: must be at most 48 bytes in UTF-8, got 50']);
   });
 });

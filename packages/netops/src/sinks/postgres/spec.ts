@@ -1,4 +1,5 @@
 import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
+import { MAX_TABLE_BYTES } from './sql.js';
 
 export const postgresSinkFields = {
   url: field.string({
@@ -22,9 +23,11 @@ export const postgresSinkFields = {
   table: field.string({
     description:
       'Base name of the tables: layout `tables` writes `<table>_emerg` ... `<table>_debug`; layout `partitioned` writes ' +
-      '`<table>`, partitioned by severity into `<table>_emerg` ... `<table>_debug`. At most 48 bytes.',
+      '`<table>`, partitioned by severity into `<table>_emerg` ... `<table>_debug`. At most 48 bytes, so that ' +
+      "`<table>_warning_time` fits PostgreSQL's 63-byte names.",
     required: true,
     minLength: 1,
+    maxBytes: MAX_TABLE_BYTES,
     example: 'syslog',
   }),
   layout: field.enum({
