@@ -196,6 +196,11 @@ function checkField(f: Field, v: unknown): { value: unknown } | string {
       if (typeof v !== 'boolean') return `expected true or false, got ${describe(v)}`;
       return { value: v };
     case 'duration': {
+      // Zero is zero in every unit: `flushInterval: 0` needs none. Any other bare number is ambiguous.
+      if (v === 0 || v === '0') {
+        if (f.min !== undefined && 0 < f.min) return `must be at least ${f.min}ms`;
+        return { value: 0 };
+      }
       if (typeof v === 'number') return `durations need a unit, e.g. "${v}s" or "${v}ms"`;
       if (typeof v !== 'string') return `expected a duration such as "30s", got ${describe(v)}`;
       const ms = parseDuration(v);

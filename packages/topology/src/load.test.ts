@@ -521,6 +521,22 @@ describe('errors', () => {
     ]);
   });
 
+  it('takes a bare 0 as a duration (the same in every unit), and no other bare number', async () => {
+    const text = (v: string) =>
+      yaml(
+        'name: t',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: /in } }',
+        'bolts:',
+        `  - { id: counter, type: count, config: { window: ${v} } }`,
+        'streams:',
+        '  - { from: lines, to: counter, grouping: { type: shuffle } }',
+      );
+    const spec = await parseTopology(text('0'), 'topo.yaml', opts());
+    expect(spec.components.find((c) => c.id === 'counter')!.config.window).toBe(0);
+    expect(await issuesOf(text('5'))).toEqual(['topo.yaml:5:51: bolt "counter" config: window: durations need a unit, e.g. "5s" or "5ms"']);
+  });
+
   it('checks the topology config', async () => {
     const text = yaml('name: t', 'config:', '  maxParallelism: 40000', '  acking: yes', '  batchSize: 0', '  drainTimeout: 1 minute', wiring);
     expect(await issuesOf(text)).toEqual([
