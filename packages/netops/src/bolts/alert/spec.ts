@@ -72,7 +72,7 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     'in their own file, declare the alert bolt in it and `includes:` that file from the topology.\n\n' +
     'Grouping: global, one task (a higher parallelism is a validation error: each task would count its keys in pieces). ' +
     'Counters: `alerts{reason=strategy}`, `suppressed{reason=strategy}`, `late`, ' +
-    '`skipped{reason}`, `dropped{reason}`, `notified{reason=type}`, `notify_retries`, `notify_failed`, `notify_dropped`.',
+    '`skipped{reason}`, `dropped{reason}`, `notified{reason=type}`, `notify_retries{reason=type}`, `notify_failed{reason=type}`, `notify_dropped{reason=type}` (type: stdout, file, webhook, nats).',
   fields: alertBoltFields,
   examples: [
     {
