@@ -96,8 +96,13 @@ export interface Bolt<C = Record<string, unknown>> {
   execute(tuple: Tuple): void | Promise<void>;
   /** When present, called with each input batch instead of `execute`. */
   executeBatch?(tuples: readonly Tuple[]): void | Promise<void>;
-  /** Every upstream task has finished: emit final results (a bounded input has ended). */
-  finish?(): void | Promise<void>;
+  /**
+   * Every upstream task has finished: emit final results. `end.stopped` tells why: false when a
+   * bounded input has ended, true when the run is being stopped (a signal, `--duration`), its input
+   * cut off mid-stream. A bolt that keeps open windows in keyed state may then leave them open, to
+   * go on with them when a run resumes from `--state-dir`, rather than close them short.
+   */
+  finish?(end: FinishInfo): void | Promise<void>;
   cleanup?(): void | Promise<void>;
 }
 
@@ -112,6 +117,12 @@ interface DefinitionBase<F extends Fields> {
    * (an alert bolt's windows, a merge stage): a higher `parallelism` is a validation error.
    */
   readonly parallelismLimit?: (config: ConfigOf<F>) => { readonly max: number; readonly why: string } | undefined;
+}
+
+/** Why a bolt's finish() is called. */
+export interface FinishInfo {
+  /** The run is stopping (a signal, `--duration`) rather than its input having ended. */
+  readonly stopped: boolean;
 }
 
 export interface SpoutDefinition<F extends Fields = Fields> extends DefinitionBase<F> {

@@ -1,4 +1,4 @@
-import type { Anchors, Bolt, OutputCollector, Tuple } from '@qitian/api';
+import type { Anchors, Bolt, FinishInfo, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import { Emitter } from './emitter.js';
@@ -587,8 +587,8 @@ export class BoltExecutor implements OutputCollector {
   }
 
   /** Runs finish() outside any execute; its emits go out unanchored unless anchored explicitly. */
-  async finish(): Promise<void> {
-    await this.bolt.finish?.();
+  async finish(end: FinishInfo): Promise<void> {
+    await this.bolt.finish?.(end);
   }
 
   async cleanup(): Promise<void> {

@@ -538,7 +538,12 @@ export class Engine {
       // Bolts finish in topological order, each after everything upstream has finished and quiesced.
       for (const c of this.plan.spec.components) {
         if (c.kind === 'spout' || this.failure) continue;
-        if (!(await this.bounded(() => this.ask((id) => ({ k: 'finish', components: [c.id], id })).then(() => true), `finish() of "${c.id}" did not return`)))
+        if (
+          !(await this.bounded(
+            () => this.ask((id) => ({ k: 'finish', components: [c.id], id, stopped: draining })).then(() => true),
+            `finish() of "${c.id}" did not return`,
+          ))
+        )
           break;
         if (!(await this.bounded((until) => this.quiesce(until), `tuples emitted by finish() of "${c.id}" did not settle`))) break;
       }

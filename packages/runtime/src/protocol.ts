@@ -61,7 +61,7 @@ export type ControlMessage =
   | { k: 'deactivate' }
   | { k: 'activate' }
   /** Call finish() on the tasks of these components, flush, and answer 'finished'. */
-  | { k: 'finish'; components: string[]; id: number }
+  | { k: 'finish'; components: string[]; id: number; stopped: boolean }
   /** Flush everything and report counters for termination detection. */
   | { k: 'probe'; id: number }
   /** A peer worker was replaced: use this port from now on. */

@@ -400,7 +400,7 @@ export class WorkerRuntime {
           const tick = this.tickTimers.get(b);
           if (tick) clearInterval(tick);
           try {
-            await b.finish();
+            await b.finish({ stopped: msg.stopped });
           } catch (err) {
             b.stats.errors++;
             this.errorReporter(b.context.logger, b.stats)(err, 'finish');

@@ -87,6 +87,21 @@ describe('cluster bolt', () => {
     expect(h.context.counted('windows')).toBe(6);
   });
 
+  it('a stop leaves the window in progress open (not scored, not learned); the end of input closes it', () => {
+    const h = harness({ window: '1m', lateness: '0s' });
+    h.bolt.executeBatch([...windowEvents(T0, NORMAL), ...windowEvents(T0 + MIN, NORMAL2).slice(0, 3)]);
+    h.bolt.finish({ stopped: true });
+    // The first window closed as time passed it; the second, cut short by the stop, stays open.
+    expect(h.context.counted('windows')).toBe(1);
+    const s = h.context.keyedState<ClusterKeyState>(CLUSTER_STATE).get(GLOBAL_KEY)!;
+    expect(s.open).toHaveLength(1);
+    expect(s.open[0]!.total).toBe(3);
+    expect(s.model.clusters.reduce((n, c) => n + c.windows, 0)).toBe(1);
+    h.bolt.finish({ stopped: false });
+    expect(h.context.counted('windows')).toBe(2);
+    expect(h.context.keyedState<ClusterKeyState>(CLUSTER_STATE).get(GLOBAL_KEY)!.open).toHaveLength(0);
+  });
+
   it('moves the centroid to the running mean of the windows that joined, and with decay towards the latest', () => {
     const h = harness({ window: '1m', lateness: '0s' });
     h.bolt.executeBatch([...windowEvents(T0, NORMAL), ...windowEvents(T0 + MIN, NORMAL2), ...windowEvents(T0 + 2 * MIN, NORMAL2)]);

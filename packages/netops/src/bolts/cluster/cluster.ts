@@ -1,4 +1,4 @@
-import { type Bolt, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Bolt, type FinishInfo, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import { eventTimeOf, Watermark, windowStartOf } from '../../internal/windows.js';
 import { FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
 import { type Assignment, assign, type ClusterModel, emptyModel, type FeatureVector, type ModelOptions } from './model.js';
@@ -163,9 +163,14 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     this.flushCounts();
   }
 
-  /** Input has ended: every open window closes, in time order per key. */
-  finish(): void {
-    this.closeUpTo(Number.POSITIVE_INFINITY);
+  /**
+   * Input has ended: every open window closes, in time order per key. A stop is not an end: the
+   * window in progress holds only the part of it that arrived, and scored now it would look new
+   * (false alerts) and teach the model a mix it never had. Windows stay open in keyed state, so
+   * a run resumed from --state-dir goes on filling them.
+   */
+  finish(end?: FinishInfo): void {
+    if (end?.stopped !== true) this.closeUpTo(Number.POSITIVE_INFINITY);
     this.flushCounts();
   }
 
