@@ -50,7 +50,9 @@ export const topnFields = {
       'An upstream task that has sent nothing for this long (processing time) stops holding windows back until it ' +
       'sends again, so that an input without traffic does not stall every window: in event time, a silent input of a ' +
       '`single` or `partial` stage leaves the watermark; in a `merge`, a partial task that has not reported (partial tasks ' +
-      'report their progress about once a second while they have input) is not waited for. `0`: never.',
+      'report their progress about once a second while they have input) is not waited for; such a window is emitted with ' +
+      '`exact` and `guaranteed` false, since counts the silent task sends for it later come too late (counted as ' +
+      '`dropped{reason=after_emit}`). `0`: never.',
     default: '10s',
     min: 0,
   }),

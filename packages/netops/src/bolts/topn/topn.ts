@@ -439,6 +439,12 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
     this.emitUpTo(Number.POSITIVE_INFINITY);
   }
 
+  /** Every known partial task has announced progress up to `end` (or the end of its input). */
+  private allReported(end: number): boolean {
+    for (const p of this.progress.values()) if (p < end) return false;
+    return true;
+  }
+
   private learn(t: Tuple, now: number): void {
     this.components.add(t.sourceComponent);
     const tasks = this.ctx.componentTasks(t.sourceComponent);
@@ -475,9 +481,14 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
       this.pendingLate = 0;
       // Never before the window's start, even without word from the partial tasks (a merge finishing on its own).
       const until = Math.max(w.start, Math.min(w.end, this.reached));
+      // A partial task that has not said it sent this window (silent for idleTimeout) may still
+      // send counts for it, which will come too late: the ranking cannot claim to be exact.
+      const heardAll = this.allReported(w.end);
       for (const d of w.dims.values()) {
         const r = d.merge.result(d.n, d.partitioned, this.separator);
-        this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, r.exact, r.guaranteed, until >= w.end, until], null);
+        const exact = r.exact && heardAll;
+        const guaranteed = r.guaranteed && heardAll;
+        this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, exact, guaranteed, until >= w.end, until], null);
       }
     }
   }
