@@ -232,9 +232,16 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `"${v}"`;
+  if (typeof v === 'string') {
+    // A whole file read as one string (a log given as the topology) must not flood the terminal.
+    if (v.length > DESCRIBE_MAX) return `"${v.slice(0, DESCRIBE_MAX).split('\n')[0]}..." (a string of ${v.length} characters)`;
+    return `"${v}"`;
+  }
   return `${typeof v} ${String(v)}`;
 }
+
+/** Characters of a string value an error message quotes at most. */
+const DESCRIBE_MAX = 80;
 
 /** The known word within edit distance 2 (or a third of its length) of `word`, if any. */
 export function nearest(word: string, known: readonly string[]): string | undefined {

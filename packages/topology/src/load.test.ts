@@ -284,7 +284,13 @@ describe('errors', () => {
     expect(await issuesOf('')).toEqual(['topo.yaml:1:1: the file is empty; a topology has a name, spouts, bolts and streams']);
     expect(await issuesOf('- a\n')).toEqual([
       'topo.yaml:1:1: a topology file is a mapping of name, includes, config, spouts, bolts, sinks, streams; got a list',
-    ]);
+    ]); // A log file given by mistake is one long plain scalar: quoted in part, not whole.
+    const log = Array.from({ length: 5000 }, (_, i) => `10.0.0.1 - - [22/Nov/2026 08:00] GET /page/${i} HTTP/1.1 200`).join('\n');
+    const [issue] = await issuesOf(`${log}\n`);
+    expect(issue!.length).toBeLessThan(300);
+    expect(issue).toMatch(
+      /^topo\.yaml:1:1: a topology file is a mapping .*; got "10\.0\.0\.1 - - \[22\/Nov\/2026 08:00\] GET \/page\/0 .*\.\.\." \(a string of \d+ characters\)$/,
+    );
   });
 
   it('finds every problem in one pass, each at its place', async () => {
