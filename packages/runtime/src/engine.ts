@@ -5,7 +5,7 @@ import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
 import { addCounters, countersOnly, type ExecutorStats } from './stats.js';
-import { fromSaved, loadState, saveState, stateFile, toSaved } from './state-store.js';
+import { fromSaved, loadState, prepareStateDir, saveState, stateFile, toSaved } from './state-store.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -143,7 +143,9 @@ export class Engine {
     this.loads = new Int32Array(new SharedArrayBuffer(4 * plan.workers)).fill(-1);
     if (opts.stateDir !== undefined) {
       this.stateFile = stateFile(opts.stateDir, plan.spec.name);
-      // A broken or foreign file stops the start (StateFileError): better than silently reading everything again.
+      // A folder that cannot be written, or a broken or foreign file, stops the start (StateFileError):
+      // better than a run that silently keeps nothing, or reads everything again.
+      prepareStateDir(opts.stateDir);
       const saved = loadState(this.stateFile, plan.spec.name);
       if (saved) {
         const held = fromSaved(plan, saved);

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { type KeyGroupSnapshot, keyGroupOf, taskForKeyGroup } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
@@ -40,6 +40,38 @@ export function stateFile(dir: string, topology: string): string {
   return join(dir, `${topology.replace(/[^A-Za-z0-9._-]/g, '_')}.state`);
 }
 
+/**
+ * Makes the state folder if needed and checks that a file can be written in it, so that a folder
+ * the run cannot use stops the start (StateFileError) rather than a run whose state is silently
+ * never kept.
+ */
+export function prepareStateDir(dir: string): void {
+  try {
+    makeDir(resolve(dir));
+    const probe = join(dir, `.qitian-probe.${process.pid}`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (err) {
+    throw new StateFileError(`cannot keep state in "${dir}": ${(err as Error).message}`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir loops for ever on a path it cannot create
+ * under a filesystem that answers ENOENT for it (a folder under /proc).
+ */
+function makeDir(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+    throw Object.assign(new Error(`"${dir}" is not a folder`), { code: 'ENOTDIR' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDir(parent);
+  mkdirSync(dir);
+}
+
 /** Reads a state file; undefined when there is none yet. Throws StateFileError naming the file. */
 export function loadState(file: string, topology: string): SavedState | undefined {
   let bytes: Buffer;
@@ -48,6 +80,9 @@ export function loadState(file: string, topology: string): SavedState | undefine
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateFileError(`${file}: cannot read the state file: ${(err as Error).message}`);
+  }
+  if (bytes.length === 0) {
+    throw new StateFileError(`${file}: the state file is empty (the process was killed while writing it?); move it away to start without saved state`);
   }
   let saved: unknown;
   try {
@@ -67,7 +102,7 @@ export function loadState(file: string, topology: string): SavedState | undefine
 
 /** Writes the state file whole, through a temporary file and a rename, so a crash never leaves half of one. */
 export function saveState(file: string, state: SavedState): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDir(resolve(dirname(file)));
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, serialize(state));
   renameSync(tmp, file);

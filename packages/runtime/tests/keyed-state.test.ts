@@ -84,6 +84,28 @@ test('a state file that is not one, or belongs to another topology, stops the st
   await expect(start(s, 1, { stateDir: dir })).rejects.toThrow('holds the state of topology "other", not "test"');
 });
 
+test('a state folder that cannot be used, or an empty state file, stops the start, saying why', async () => {
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', config: { count: 10 } },
+      { id: 'counter', export: 'keyedCountSink' },
+    ],
+    [{ from: 'seq', to: 'counter' }],
+  );
+  const dir = tempDir();
+  // A file where the folder should be.
+  writeFileSync(`${dir}/file`, '');
+  await expect(start(s, 1, { stateDir: `${dir}/file/state` })).rejects.toThrow(`cannot keep state in "${dir}/file/state"`);
+  // Node's own recursive mkdir loops for ever on this one; the start must fail at once instead.
+  await expect(start(s, 1, { stateDir: '/proc/qitian-no-such-dir/state' })).rejects.toThrow('cannot keep state in "/proc/qitian-no-such-dir/state"');
+  // Folders that do not exist yet are made.
+  const { engine } = await start(s, 1, { stateDir: `${dir}/a/b` });
+  await engine.finished;
+  expect(existsSync(stateFile(`${dir}/a/b`, 'test'))).toBe(true);
+  writeFileSync(stateFile(`${dir}/a/b`, 'test'), '');
+  await expect(start(s, 1, { stateDir: `${dir}/a/b` })).rejects.toThrow('the state file is empty');
+});
+
 test('a state file that cannot be written is counted and logged once; the run goes on', async () => {
   const dir = tempDir();
   // The temporary file the write goes through is a folder: every write fails.
