@@ -29,6 +29,11 @@ export interface TopologyContext<C = Record<string, unknown>> {
   keyedState<V>(name: string): KeyedState<V>;
   /** Counts something this component owns (a parser's error reasons, a spout's drops), per batch. */
   count(name: string, delta: number, reason?: string): void;
+  /**
+   * This run goes on from where an earlier one stopped: it started from a state file that run
+   * saved (`qitian run --state-dir`). A sink that would start its output afresh should add to it.
+   */
+  readonly resumed: boolean;
 }
 
 export interface SpoutContext<C = Record<string, unknown>> extends TopologyContext<C> {

@@ -56,6 +56,8 @@ export interface FakeContextOptions<C> {
   readonly componentTasks?: Readonly<Record<string, readonly number[]>>;
   /** Keyed state to start from, as snapshotStates() of another context gave it (a restart). */
   readonly restoredStates?: Readonly<Record<string, KeyGroupSnapshot<unknown>>>;
+  /** The run goes on from an earlier one's state file (--state-dir). */
+  readonly resumed?: boolean;
 }
 
 export class FakeTopologyContext<C = Record<string, unknown>> implements TopologyContext<C> {
@@ -66,6 +68,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   readonly parallelism: number;
   readonly config: C;
   readonly logger = new RecordingLogger();
+  readonly resumed: boolean;
   /** Every count() call, in order. */
   readonly countCalls: { name: string; delta: number; reason: string | undefined }[] = [];
   private readonly outputs: Readonly<Record<string, readonly string[]>>;
@@ -83,6 +86,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     this.taskId = this.taskIndex + 1;
     this.parallelism = opts.parallelism ?? 1;
     this.outputs = opts.outputs ?? {};
+    this.resumed = opts.resumed ?? false;
   }
 
   componentTasks(componentId: string): readonly number[] {
@@ -290,10 +294,14 @@ export interface BoltHarness<C> {
 }
 
 /** Builds a bolt or sink from its definition and raw config, and prepares it. */
-export async function prepareBolt<F extends Fields>(def: BoltDefinition<F>, raw: unknown): Promise<BoltHarness<ConfigOf<F>>> {
+export async function prepareBolt<F extends Fields>(
+  def: BoltDefinition<F>,
+  raw: unknown,
+  context_: Omit<FakeContextOptions<ConfigOf<F>>, 'config'> = {},
+): Promise<BoltHarness<ConfigOf<F>>> {
   const config = configFor(def, raw);
   const bolt = def.create(config);
-  const context = new FakeTopologyContext<ConfigOf<F>>({ config });
+  const context = new FakeTopologyContext<ConfigOf<F>>({ ...context_, config });
   const collector = new RecordingOutputCollector();
   await bolt.prepare?.(context, collector);
   return { bolt: bolt as BoltHarness<ConfigOf<F>>['bolt'], context, collector };

@@ -10,6 +10,8 @@ export class TaskContext implements TopologyContext, SpoutContext {
   readonly parallelism: number;
   readonly config: Record<string, unknown>;
   restoredCheckpoint: unknown = undefined;
+  /** Started from a state file an earlier run saved (set by the worker). */
+  resumed = false;
   /** Keyed state as last copied to the main thread (a replacement thread's), by state name. */
   restoredStates: Record<string, KeyGroupSnapshot<unknown>> | undefined = undefined;
   /** Set by the executor. */

@@ -101,6 +101,8 @@ export class Engine {
   private readonly loads: Int32Array;
   /** The last copy of each task's keyed state, for a replacement thread. */
   private states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
+  /** Started from a state file an earlier run saved. */
+  private resumed = false;
   /** With stateDir: the state file, and whether positions or state changed since it was written. */
   private readonly stateFile: string | undefined;
   private stateDirty = false;
@@ -148,6 +150,7 @@ export class Engine {
       prepareStateDir(opts.stateDir);
       const saved = loadState(this.stateFile, plan.spec.name);
       if (saved) {
+        this.resumed = true;
         const held = fromSaved(plan, saved);
         this.checkpoints = held.checkpoints;
         this.states = held.states;
@@ -230,6 +233,7 @@ export class Engine {
       stats: seeds,
       states,
       loads: this.loads,
+      resumed: this.resumed,
     };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });

@@ -48,6 +48,8 @@ export interface WorkerInit {
   generation: number;
   /** A replacement thread's tasks start from these counters (what earlier threads counted). */
   stats: ExecutorStats[];
+  /** The run started from a state file an earlier run saved (--state-dir). */
+  resumed: boolean;
   /** Smoothed busy fraction per thread in thousandths, -1 until measured; shared by all threads (load-aware shuffle). */
   loads: Int32Array;
   /** Keyed state of tasks, as last copied, by task id then state name (a replacement thread's). */

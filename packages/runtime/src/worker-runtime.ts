@@ -157,6 +157,7 @@ export class WorkerRuntime {
     const stats = seed ? { ...seed } : newStats(placement.taskId, node.id, node.kind, placement.taskIndex);
     const logger = this.taskLogger(node.id, placement.taskIndex);
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
+    ctx.resumed = this.init.resumed;
     step.name = 'custom grouping';
     const customs = await this.customGroupings(node);
     const onError = this.errorReporter(logger, stats);

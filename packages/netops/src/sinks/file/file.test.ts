@@ -63,6 +63,19 @@ describe('file sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('truncates its file at start, but appends when the run resumes saved state (--state-dir)', async () => {
+    const path = join(dir, 'out.jsonl');
+    writeFileSync(path, '{"n":0}\n');
+    const resumed = await prepareBolt(fileSink, { path }, { resumed: true });
+    await resumed.bolt.executeBatch!(tuples(['n'], [1]));
+    await resumed.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":0}\n{"n":1}\n');
+    const fresh = await prepareBolt(fileSink, { path });
+    await fresh.bolt.executeBatch!(tuples(['n'], [2]));
+    await fresh.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":2}\n');
+  });
+
   it('with flushInterval set, a partly filled buffer waits for it', async () => {
     const path = join(dir, 'out.jsonl');
     const h = await prepareBolt(fileSink, { path, flushInterval: '1h' });

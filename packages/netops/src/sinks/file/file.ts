@@ -30,12 +30,17 @@ export class FileSink extends LineSink<FileSinkConfig> {
     const ctx = this.context;
     const path = taskPath(this.config.path, ctx.taskIndex);
     this.path = path;
-    if (ctx.parallelism > 1 && !this.config.path.includes('{task}') && !this.config.append) {
+    // A run resumed from --state-dir goes on from where the last one stopped: its output too,
+    // rather than truncating what that run wrote.
+    const append = this.config.append || ctx.resumed;
+    if (ctx.resumed && !this.config.append && ctx.taskIndex === 0)
+      ctx.logger.info('file sink: the run resumes saved state, so it appends to its output', { path });
+    if (ctx.parallelism > 1 && !this.config.path.includes('{task}') && !append) {
       ctx.logger.warn('file sink: several tasks truncate and write the same file; put {task} in the path or set append: true', { path });
     }
     try {
       await mkdir(dirname(path), { recursive: true });
-      this.handle = await open(path, this.config.append ? 'a' : 'w');
+      this.handle = await open(path, append ? 'a' : 'w');
     } catch (err) {
       throw new FileAccessError(path, 'open', `file sink: cannot open "${path}" for writing: ${describeSystemError(err)}`, { cause: err });
     }

@@ -15,7 +15,9 @@ export const fileSinkFields = {
     example: ['severity', 'host', 'message'],
   }),
   append: field.boolean({
-    description: 'Append to the file if it exists; by default it is truncated when the sink starts.',
+    description:
+      'Append to the file if it exists; by default it is truncated when the sink starts, unless the run resumes from a ' +
+      'state file (`qitian run --state-dir` with state an earlier run saved): then it goes on from that run, appending.',
     default: false,
   }),
   flushInterval: field.duration({
