@@ -510,8 +510,8 @@ describe('errors', () => {
       '  - { from: "a b", to: x, grouping: shuffle }',
     );
     expect(await issuesOf(text)).toEqual([
-      'topo.yaml:1:7: topology name "my topo" may contain only letters, digits, ".", "_" and "-"',
-      'topo.yaml:3:9: id "a b" may contain only letters, digits, "_" and "-"',
+      'topo.yaml:1:7: topology name "my topo" may contain only ASCII letters, digits, ".", "_" and "-"',
+      'topo.yaml:3:9: id "a b" may contain only ASCII letters, digits, "_" and "-"',
       'topo.yaml:5:9: "id" of bolts[1] must be a string, got number 7; quote it: "7"',
       'topo.yaml:7:5: bolts[2] must be a mapping with an id and a type (or module), got "just a string"',
       'topo.yaml:8:8: sinks must be a list (each item starting with "- "), got a mapping',
@@ -744,6 +744,21 @@ describe('user modules', () => {
     expect(bad.find((i) => i.includes('#') || i.includes('exported as'))).toMatch(
       /module \.\/two\.ts has no component definition exported as "scal"; did you mean "scale"\?/,
     );
+  });
+
+  it('with several definitions and no default, suggests one of the kind the entry needs', async () => {
+    // Namespace keys come sorted: the sink "devnull" would be first.
+    await write(
+      'several.ts',
+      yaml(
+        'export const upper = { kind: "bolt", spec: { summary: "u", fields: {} }, outputs: () => ({ default: ["x"] }), create() { return { execute() {} }; } };',
+        'export const devnull = { kind: "sink", spec: { summary: "d", fields: {} }, create() { return { execute() {} }; } };',
+      ),
+    );
+    const issues = await issuesOf(
+      yaml('name: t', wiring, '  - { from: lines, to: up, grouping: { type: shuffle } }', 'bolts:', '  - id: up', '    module: ./several.ts'),
+    );
+    expect(issues.find((i) => i.includes('several component definitions'))).toMatch(/or name it: \.\/several\.ts#upper$/);
   });
 
   it('locates a missing module, one that throws, one without a definition, and a kind mismatch', async () => {

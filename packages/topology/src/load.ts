@@ -497,7 +497,7 @@ function interpret(ctx: LoadContext, src: Source, isRoot: boolean): FileParts {
   const name = stringField(ctx, src, top, 'name', [], 'the topology');
   if (name) {
     if (NAME_RE.test(name.value)) parts.name = name;
-    else ctx.issues.add(src, name.node, ['name'], `topology name "${name.value}" may contain only letters, digits, ".", "_" and "-"`);
+    else ctx.issues.add(src, name.node, ['name'], `topology name "${name.value}" may contain only ASCII letters, digits, ".", "_" and "-"`);
   } else if (isRoot && !top.has('name')) {
     ctx.issues.add(src, root, [], `the topology has no "name"; add e.g. name: my-topology`);
   }
@@ -552,7 +552,7 @@ function interpret(ctx: LoadContext, src: Source, isRoot: boolean): FileParts {
       if (!fields.has('id')) {
         ctx.issues.add(src, node, path, `${label0} has no "id"; every component needs an id, unique in the topology`);
       } else if (id && !ID_RE.test(id.value)) {
-        ctx.issues.add(src, id.node, [...path, 'id'], `id "${id.value}" may contain only letters, digits, "_" and "-"`);
+        ctx.issues.add(src, id.node, [...path, 'id'], `id "${id.value}" may contain only ASCII letters, digits, "_" and "-"`);
       } else if (id?.value.startsWith('__')) {
         ctx.issues.add(src, id.node, [...path, 'id'], `id "${id.value}" starts with "__", which is reserved for the engine's own components`);
       }
@@ -965,11 +965,13 @@ async function userComponent(
     const named = Object.keys(mod).filter((k) => k !== 'default' && isComponentDefinition(mod[k]));
     if (named.length === 1) exportName = named[0];
     else if (named.length > 1) {
+      // Suggest one of the kind the entry is (a bolt entry: a bolt), not merely the first.
+      const fits = named.find((k) => (mod[k] as { kind?: unknown }).kind === kind) ?? named[0];
       ctx.issues.add(
         src,
         node,
         path,
-        `module ${written} exports several component definitions (${named.join(', ')}) and none as default; export the one ${label} uses as default, or name it: ${written}#${named[0]}`,
+        `module ${written} exports several component definitions (${named.join(', ')}) and none as default; export the one ${label} uses as default, or name it: ${written}#${fits}`,
       );
       return undefined;
     }
