@@ -1,6 +1,6 @@
 import { type KeyedState, type KeyGroupSnapshot, KeyGroupedState, type Logger, type SpoutContext, type TopologyContext } from '@qitian/api';
 import type { ComponentNode, ExecutionPlan } from '@qitian/topology';
-import type { ExecutorStats } from './stats.js';
+import { customKey, type ExecutorStats } from './stats.js';
 
 /** The context one task sees. Keyed states are kept so that the runtime can snapshot them. */
 export class TaskContext implements TopologyContext, SpoutContext {
@@ -56,7 +56,7 @@ export class TaskContext implements TopologyContext, SpoutContext {
   }
 
   count(name: string, delta: number, reason?: string): void {
-    const key = reason === undefined ? name : `${name}{reason="${reason}"}`;
+    const key = customKey(name, reason);
     this.stats.custom[key] = (this.stats.custom[key] ?? 0) + delta;
   }
 }

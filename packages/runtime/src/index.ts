@@ -8,7 +8,7 @@ export {
   type RunSummary,
   WorkerFailedError,
 } from './engine.js';
-export { type ExecutorStats, newStats } from './stats.js';
+export { customKey, type ExecutorStats, newStats, parseCustomKey } from './stats.js';
 export { loadState, type SavedState, StateFileError, stateFile } from './state-store.js';
 export { type ComponentSummary, summarize } from './summary.js';
 export { type ControlServer, type ControlServerOptions, startControlServer } from './control/server.js';

@@ -128,3 +128,16 @@ export function addCounters(earlier: ExecutorStats | undefined, later: ExecutorS
 export function countersOnly(s: ExecutorStats): ExecutorStats {
   return { ...addCounters(undefined, s), pending: 0, queued: 0, capacity: 0 };
 }
+
+/** A component counter's key in ExecutorStats.custom: `name`, or `name{reason="x"}` with a reason. */
+export function customKey(name: string, reason?: string): string {
+  return reason === undefined ? name : `${name}{reason="${reason}"}`;
+}
+
+const CUSTOM_KEY = /^([^{]+)(?:\{reason="(.*)"\})?$/;
+
+/** The name and reason of a customKey(); undefined for a key of another form. */
+export function parseCustomKey(key: string): { name: string; reason: string | undefined } | undefined {
+  const m = CUSTOM_KEY.exec(key);
+  return m ? { name: m[1]!, reason: m[2] } : undefined;
+}

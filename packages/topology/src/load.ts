@@ -831,14 +831,11 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
   }
   const config = result.value as Record<string, unknown>;
 
+  const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
   let outputs: StreamDeclarations | undefined;
-  if (result.issues.length === 0) {
-    const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
-    outputs = declaredOutputs(ctx, raw, def, config, hookFailed);
-  }
+  if (result.issues.length === 0) outputs = declaredOutputs(ctx, raw, def, config, hookFailed);
   // The other hooks check the same config: after outputs() found it wrong they would say it again.
   if (outputs !== undefined) {
-    const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
     try {
       const limit = def.parallelismLimit?.(config as never);
       if (limit && parallelism > limit.max) {

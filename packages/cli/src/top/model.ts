@@ -3,7 +3,7 @@
  * (rates over the interval, the engine's capacity gauge, p99 latency from histogram deltas,
  * backpressure) and the bottleneck with a parallelism to try. Pure functions, no I/O.
  */
-import { type ExecutorStats, type Histogram, quantile, subtractHistograms } from '@qitian/runtime';
+import { type ExecutorStats, type Histogram, parseCustomKey, quantile, subtractHistograms } from '@qitian/runtime';
 
 /** What GET /api/v1/stats answers. */
 export interface StatsSnapshot {
@@ -190,12 +190,10 @@ function droppedOf(s: ExecutorStats): number {
   return s.dropped + ownCounter(s, 'dropped');
 }
 
-/** A component counter summed over its reasons (stats keys are `name` or `name{reason="..."}`). */
+/** A component counter summed over its reasons. */
 function ownCounter(s: ExecutorStats, name: string): number {
   let n = 0;
-  for (const key in s.custom) {
-    if (key === name || (key.startsWith(name) && key.charCodeAt(name.length) === 123 /* { */)) n += s.custom[key]!;
-  }
+  for (const key in s.custom) if (parseCustomKey(key)?.name === name) n += s.custom[key]!;
   return n;
 }
 

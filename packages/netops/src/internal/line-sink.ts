@@ -1,4 +1,5 @@
 import { type Bolt, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import { GroupCommit } from './group-commit.js';
 
 export interface LineSinkOptions {
   /**
@@ -17,10 +18,8 @@ export interface LineSinkOptions {
  * `executeBatch` returns the write's promise, which holds the executor (and, through credits,
  * the topology) back while the output is slower than the input.
  *
- * By default a chunk is written as soon as the previous write is done (group commit): large
- * under load, one line when there is little. Holding lines for a timer instead would hold their
- * acks too, and a spout that may have only `maxSpoutPending` tuples in flight would wait for it:
- * with a 1 s timer, 5000 pending tuples made a file sink run at 5000 lines a second.
+ * By default a chunk is written as soon as the previous write is done (GroupCommit): with a 1 s
+ * timer, 5000 pending tuples made a file sink run at 5000 lines a second.
  */
 export abstract class LineSink<C> implements Bolt<C> {
   protected context!: TopologyContext<C>;
@@ -31,19 +30,15 @@ export abstract class LineSink<C> implements Bolt<C> {
   private chain: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  /** Chunks handed to the chain and not yet written. */
-  private writing = 0;
-  /** A flush is queued for after this turn of the event loop (flushIntervalMs 0). */
-  private soon = false;
-  private readonly onTimer = (): void => {
+  /** flushIntervalMs 0: writes as soon as none is running. Null when a timer paces them. */
+  private readonly commits: GroupCommit | null;
+  private readonly flushNow = (): void => {
     void this.flush();
   };
-  private readonly onSoon = (): void => {
-    this.soon = false;
-    if (this.writing === 0) void this.flush();
-  };
 
-  constructor(private readonly options: LineSinkOptions) {}
+  constructor(private readonly options: LineSinkOptions) {
+    this.commits = options.flushIntervalMs === 0 ? new GroupCommit(this.flushNow) : null;
+  }
 
   /** Opens the output. */
   protected abstract openOutput(): Promise<void>;
@@ -68,7 +63,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.collector = collector;
     await this.openOutput();
     if (this.options.flushIntervalMs > 0) {
-      this.timer = setInterval(this.onTimer, this.options.flushIntervalMs);
+      this.timer = setInterval(this.flushNow, this.options.flushIntervalMs);
       this.timer.unref?.();
     }
   }
@@ -92,11 +87,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.chars = chars;
     this.afterBatch();
     if (chars >= this.options.flushChars) return this.flush();
-    // Once the batches of this turn are in, unless a write is running (its end writes them).
-    if (this.options.flushIntervalMs === 0 && this.writing === 0 && chars > 0 && !this.soon) {
-      this.soon = true;
-      setImmediate(this.onSoon);
-    }
+    if (chars > 0) this.commits?.held();
   }
 
   /** Writes what is buffered; resolves when it (and every earlier chunk) is written. */
@@ -107,7 +98,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.parts = [];
     this.held = [];
     this.chars = 0;
-    this.writing++;
+    this.commits?.started();
     this.chain = this.chain.then(() => this.writeAndSettle(data, held));
     return this.chain;
   }
@@ -133,9 +124,9 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.written();
   }
 
-  /** A chunk is written (or failed): what gathered meanwhile goes next, when no timer paces writes. */
+  /** A chunk is written (or failed): what gathered meanwhile goes next. */
   private written(): void {
-    if (--this.writing === 0 && this.options.flushIntervalMs === 0 && this.parts.length > 0) void this.flush();
+    this.commits?.ended(this.parts.length > 0);
   }
 
   async finish(): Promise<void> {

@@ -3,7 +3,7 @@
  * Plain objects in prom-client's JSON shape, so that a thread's registry serves them and the
  * main thread merges the threads' with prom-client's aggregator.
  */
-import type { ExecutorStats } from '../stats.js';
+import { type ExecutorStats, parseCustomKey } from '../stats.js';
 import { type Histogram, LATENCY_BUCKETS } from './histogram.js';
 
 export type Labels = Record<string, string>;
@@ -60,9 +60,6 @@ export function metricPart(s: string): string {
   return /^[0-9]/.test(clean) ? `_${clean}` : clean;
 }
 
-/** A custom counter key as TopologyContext.count stores it: `name` or `name{reason="x"}`. */
-const CUSTOM_KEY = /^([^{]+)(?:\{reason="(.*)"\})?$/;
-
 /** The families of these tasks; `base` labels (the topology) go on every value. */
 export function taskFamilies(stats: readonly ExecutorStats[], base: Labels): Family[] {
   const fam = new Map<string, Family>();
@@ -110,10 +107,14 @@ export function taskFamilies(stats: readonly ExecutorStats[], base: Labels): Fam
       histogram(M.processLatency, labels, s.processLatency);
     }
     for (const [key, value] of Object.entries(s.custom)) {
-      const m = CUSTOM_KEY.exec(key);
-      if (!m) continue;
-      const name = `qitian_component_${metricPart(m[1]!)}_total`;
-      counter({ name, help: `Counted by the component with context.count('${m[1]}').` }, m[2] !== undefined ? { ...labels, reason: m[2] } : labels, value);
+      const c = parseCustomKey(key);
+      if (!c) continue;
+      const name = `qitian_component_${metricPart(c.name)}_total`;
+      counter(
+        { name, help: `Counted by the component with context.count('${c.name}').` },
+        c.reason !== undefined ? { ...labels, reason: c.reason } : labels,
+        value,
+      );
     }
   }
   return [...fam.values()];

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type Bolt, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import pg from 'pg';
 import { LineFormatter } from '../../internal/format.js';
+import { GroupCommit } from '../../internal/group-commit.js';
 import { SeverityReader } from '../../internal/severity.js';
 import { SEVERITY_NAMES } from '../../syslog/event.js';
 import { PostgresSinkConfigError, PostgresSinkError } from './errors.js';
@@ -88,14 +89,8 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private chain: Promise<void> = Promise.resolve();
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private nulReplaced = 0;
-  /** Batches handed to the chain and not yet written (or failed). */
-  private writing = 0;
-  /** A flush is queued for after this turn of the event loop (linger 0). */
-  private soon = false;
-  private readonly onSoon = (): void => {
-    this.soon = false;
-    if (this.writing === 0) void this.flush();
-  };
+  /** linger 0: batches go as soon as no INSERT runs. Null when linger paces them. */
+  private readonly commits: GroupCommit | null;
   private readonly onLinger = (): void => {
     this.lingerTimer = undefined;
     void this.flush();
@@ -110,6 +105,7 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     this.target = describeTarget(config);
     this.layout = config.layout;
     this.insertSql = insertStatement(config.schema, config.table, config.layout);
+    this.commits = config.linger === 0 ? new GroupCommit(() => void this.flush()) : null;
   }
 
   async prepare(context: TopologyContext<PostgresSinkConfig>, collector: OutputCollector): Promise<void> {
@@ -254,13 +250,8 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     }
     if (dropped > 0) this.context.count('errors', dropped, 'no_severity');
     if (held.length >= this.config.batchSize) return this.flush();
-    if (this.config.linger === 0) {
-      // Group commit: once this turn's batches are in, unless an INSERT runs (its end sends them).
-      // Rows held for a timer would hold their acks, and a spout at maxSpoutPending would wait.
-      if (held.length > 0 && this.writing === 0 && !this.soon) {
-        this.soon = true;
-        setImmediate(this.onSoon);
-      }
+    if (this.commits !== null) {
+      if (held.length > 0) this.commits.held();
     } else if (held.length > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(this.onLinger, this.config.linger);
       this.lingerTimer.unref?.();
@@ -292,13 +283,13 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   }
 
   private enqueue(batch: Batch): void {
-    this.writing++;
+    this.commits?.started();
     this.chain = this.chain.then(() => this.write(batch)).then(this.written);
   }
 
-  /** A batch is written or failed: with linger 0, what gathered meanwhile goes next. */
+  /** A batch is written or failed: what gathered meanwhile goes next. */
   private readonly written = (): void => {
-    if (--this.writing === 0 && this.config.linger === 0 && this.held.length > 0) void this.flush();
+    this.commits?.ended(this.held.length > 0);
   };
 
   /** Writes one batch, then acks or fails its tuples. Never rejects, so the chain stays usable. */
