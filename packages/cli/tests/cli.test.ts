@@ -383,6 +383,39 @@ describe('qitian run', () => {
     expect(lines(outputs[1]!)).toEqual(['four', 'five']);
   });
 
+  test('--state-dir: a renamed spout stops the start (exit 3) unless --allow-non-restored-state', async () => {
+    const topology = (spout: string) =>
+      tmp(
+        'tail.yaml',
+        [
+          'name: tail',
+          'config: { acking: true }',
+          'spouts:',
+          `  - { id: ${spout}, type: file, config: { path: "\${input}" } }`,
+          'sinks:',
+          '  - { id: out, type: file, config: { path: "${output}" } }',
+          'streams:',
+          `  - { from: ${spout}, to: out, grouping: { type: shuffle } }`,
+        ].join('\n'),
+      );
+    const input = tmp('in.log', 'one\ntwo\n');
+    const state = tmp('state');
+    const runWith = (file: string, ...more: string[]) =>
+      qitian('run', file, '--set', `input=${input}`, '--set', `output=${tmp('o.jsonl')}`, '--state-dir', state, '--workers', '1', ...more);
+    expect((await runWith(topology('lines'))).code).toBe(0);
+    const renamed = topology('log');
+    const refused = await runWith(renamed);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain('positions of "lines" (task 0): the topology has no component "lines" now');
+    expect(refused.stderr).toContain('--allow-non-restored-state');
+    const allowed = await runWith(renamed, '--allow-non-restored-state');
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain('dropping saved positions of "lines"');
+    const usage = await qitian('run', renamed, '--set', `input=${input}`, '--set', 'output=x', '--allow-non-restored-state');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--allow-non-restored-state needs --state-dir');
+  });
+
   test('a missing input file fails with the path and exit 3', async () => {
     const r = await qitian('run', WORDCOUNT, '--set', 'input=/nonexistent/in.txt', '--set', `output=${tmp('o')}`);
     expect(r.code).toBe(3);

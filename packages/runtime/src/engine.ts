@@ -5,7 +5,7 @@ import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
 import { addCounters, countersOnly, type ExecutorStats } from './stats.js';
-import { fromSaved, loadState, prepareStateDir, saveState, stateFile, toSaved } from './state-store.js';
+import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -21,6 +21,12 @@ export interface EngineOptions {
    * resumes where the last one stopped.
    */
   readonly stateDir?: string;
+  /**
+   * With stateDir: start even when the state file holds positions or keyed state this topology
+   * would not restore (a renamed or removed component, fewer spout tasks), dropping them with a
+   * warning. Without it such a start fails (StateFileError), as a Flink savepoint restore does.
+   */
+  readonly allowNonRestoredState?: boolean;
 }
 
 export type EndReason = 'completed' | 'stopped' | 'failed';
@@ -150,6 +156,16 @@ export class Engine {
       prepareStateDir(opts.stateDir);
       const saved = loadState(this.stateFile, plan.spec.name);
       if (saved) {
+        // As Flink does with a savepoint: saved state that would not be restored (a renamed
+        // component, fewer spout tasks) stops the start, unless the user says to drop it.
+        const left = unrestored(plan, saved);
+        if (left.length > 0 && opts.allowNonRestoredState !== true) {
+          throw new StateFileError(
+            `${this.stateFile}: holds state this topology would not restore:\n  ${left.join('\n  ')}\n` +
+              'Give the components back their names or task counts, or run with --allow-non-restored-state to drop that state.',
+          );
+        }
+        for (const what of left) this.log('warn', `dropping saved ${what} (--allow-non-restored-state)`);
         this.resumed = true;
         const held = fromSaved(plan, saved);
         this.checkpoints = held.checkpoints;

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { crc32 } from 'node:zlib';
 import { type KeyGroupSnapshot, keyGroupOf, taskForKeyGroup } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
 
@@ -23,6 +24,15 @@ export interface SavedState {
 }
 
 const VERSION = 1;
+
+/**
+ * A state file is MAGIC, the CRC-32 of the body (uint32, big-endian), then the body (v8.serialize
+ * of a SavedState). The checksum catches a file damaged on disk or by hand, which would otherwise
+ * restore wrong positions or counts without a word. Files written before the header (a bare body,
+ * which starts with 0xff) are still read.
+ */
+const MAGIC = Buffer.from('QITIAN-STATE\n', 'latin1');
+const HEADER_BYTES = MAGIC.length + 4;
 
 /** A state file that cannot be used: unreadable, not one of ours, or from another topology. */
 export class StateFileError extends Error {
@@ -84,9 +94,19 @@ export function loadState(file: string, topology: string): SavedState | undefine
   if (bytes.length === 0) {
     throw new StateFileError(`${file}: the state file is empty (the process was killed while writing it?); move it away to start without saved state`);
   }
+  let body = bytes;
+  if (bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+    body = bytes.subarray(HEADER_BYTES);
+    const expected = bytes.length >= HEADER_BYTES ? bytes.readUInt32BE(MAGIC.length) : -1;
+    if (crc32(body) !== expected) {
+      throw new StateFileError(
+        `${file}: the state file is damaged (its checksum does not match its ${bytes.length} bytes); move it away to start without saved state`,
+      );
+    }
+  }
   let saved: unknown;
   try {
-    saved = deserialize(bytes);
+    saved = deserialize(body);
   } catch (err) {
     throw new StateFileError(`${file}: not a QiTian state file (${(err as Error).message}); move it away to start without saved state`);
   }
@@ -100,12 +120,30 @@ export function loadState(file: string, topology: string): SavedState | undefine
   return s as SavedState;
 }
 
-/** Writes the state file whole, through a temporary file and a rename, so a crash never leaves half of one. */
+/**
+ * Writes the state file whole, through a temporary file synced to disk and a rename, so that
+ * neither a crash nor a power loss leaves half of one (or, after the rename, an empty one).
+ */
 export function saveState(file: string, state: SavedState): void {
   makeDir(resolve(dirname(file)));
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, serialize(state));
+  const body = serialize(state);
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  MAGIC.copy(header);
+  header.writeUInt32BE(crc32(body), MAGIC.length);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeAll(fd, header);
+    writeAll(fd, body);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, file);
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 /** The engine's per-task view as a SavedState: positions by component/index, keyed state merged per component. */
@@ -123,6 +161,43 @@ export function toSaved(plan: ExecutionPlan, held: TaskStates, savedAt: number):
     }
   }
   return { version: VERSION, topology: plan.spec.name, savedAt, checkpoints, states };
+}
+
+/**
+ * What in a saved state this plan would not restore, one line per component: positions of a
+ * component that is gone (renamed?) or of spout tasks beyond its parallelism now, and keyed state
+ * of a component that is gone. Empty when everything finds its place. (Keyed state is kept by key,
+ * so it follows any parallelism.)
+ */
+export function unrestored(plan: ExecutionPlan, saved: SavedState): string[] {
+  const lost = new Map<string, number[]>();
+  for (const key of Object.keys(saved.checkpoints)) {
+    const slash = key.lastIndexOf('/');
+    const component = key.slice(0, slash);
+    const index = Number(key.slice(slash + 1));
+    const tasks = plan.componentTasks[component];
+    if (tasks === undefined || !(index < tasks.length)) {
+      const list = lost.get(component) ?? [];
+      list.push(index);
+      lost.set(component, list);
+    }
+  }
+  const out: string[] = [];
+  for (const [component, indexes] of lost) {
+    const tasks = plan.componentTasks[component];
+    const which = indexes.sort((a, b) => a - b).join(', ');
+    out.push(
+      tasks === undefined
+        ? `positions of "${component}" (task ${which}): the topology has no component "${component}" now`
+        : `positions of "${component}" task ${which}: "${component}" has ${tasks.length} task${tasks.length === 1 ? '' : 's'} now`,
+    );
+  }
+  for (const [component, byName] of Object.entries(saved.states)) {
+    if ((plan.componentTasks[component]?.length ?? 0) > 0) continue;
+    const names = Object.keys(byName).map((n) => `"${n}"`);
+    out.push(`keyed state ${names.join(', ')} of "${component}": the topology has no component "${component}" now`);
+  }
+  return out;
 }
 
 /**

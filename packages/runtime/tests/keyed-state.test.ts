@@ -1,5 +1,5 @@
 /** Keyed state is copied to the main thread and given back to a replacement thread, and kept in a state dir. */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadState, stateFile, summarize } from '@qitian/runtime';
 import { createPlan } from '@qitian/topology';
 import { expect, test } from 'vitest';
@@ -124,4 +124,64 @@ test('a state file that cannot be written is counted and logged once; the run go
   expect(engine.info().stateWrittenAt).toBe(0);
   expect(logs.filter((l) => l.level === 'error' && l.msg.startsWith('cannot write the state file'))).toHaveLength(1);
   expect(existsSync(stateFile(dir, 'test'))).toBe(false);
+});
+
+test('a damaged state file stops the start; a file from before the checksum is still read', async () => {
+  const dir = tempDir();
+  const s = spec(
+    [
+      { id: 'pairs', export: 'pairSpout', config: { count: 500 } },
+      { id: 'counter', export: 'keyedCountSink', config: { by: 'value' } },
+    ],
+    [{ from: 'pairs', to: 'counter', grouping: { type: 'fields', fields: ['a'] } }],
+  );
+  const { engine } = await start(s, 1, { stateDir: dir });
+  await engine.finished;
+  const file = stateFile(dir, 'test');
+  const good = readFileSync(file);
+  // One flipped bit in the body: v8.deserialize alone would take it, restoring a wrong count.
+  const body = good.subarray(good.indexOf('\n') + 5);
+  const at = good.length - body.length + body.indexOf('k3') + 1;
+  const bad = Buffer.from(good);
+  bad[at]! ^= 0x04;
+  writeFileSync(file, bad);
+  await expect(start(s, 1, { stateDir: dir })).rejects.toThrow(`${file}: the state file is damaged`);
+  // Without the header (as written before it existed): read as it is.
+  writeFileSync(file, body);
+  const again = await start(s, 1, { stateDir: dir });
+  expect((await again.engine.finished).reason).toBe('completed');
+  expect(again.logs.some((l) => l.msg.startsWith('state restored from'))).toBe(true);
+  expect(Object.fromEntries(loadState(file, 'test')!.states.counter!.counts!)).toEqual({ k0: 200, k1: 200, k2: 200, k3: 200, k4: 200 });
+});
+
+test('saved state a topology would not restore stops the start, unless it is allowed to drop it', async () => {
+  const dir = tempDir();
+  const topology = (spout: string, counter: string, spouts = 2) =>
+    spec(
+      [
+        { id: spout, export: 'seqSpout', parallelism: spouts, config: { count: 2000, checkpointEvery: 8 } },
+        { id: counter, export: 'keyedCountSink' },
+      ],
+      [{ from: spout, to: counter, grouping: { type: 'fields', fields: ['n'] } }],
+    );
+  const { engine } = await start(topology('seq', 'counter'), 1, { stateDir: dir });
+  await engine.finished;
+  const file = stateFile(dir, 'test');
+  expect(Object.keys(loadState(file, 'test')!.checkpoints).sort()).toEqual(['seq/0', 'seq/1']);
+  // Both components renamed: their positions and counts would be silently lost.
+  const renamed = start(topology('numbers', 'count'), 1, { stateDir: dir });
+  await expect(renamed).rejects.toThrow(`${file}: holds state this topology would not restore`);
+  await expect(renamed).rejects.toThrow('positions of "seq" (task 0, 1): the topology has no component "seq" now');
+  await expect(renamed).rejects.toThrow('keyed state "counts" of "counter": the topology has no component "counter" now');
+  // One spout task fewer: task 1's position has nowhere to go.
+  await expect(start(topology('seq', 'counter', 1), 1, { stateDir: dir })).rejects.toThrow('positions of "seq" task 1: "seq" has 1 task now');
+  // Allowed: a warning per thing dropped, and the run goes on from nothing for the renamed ones.
+  const dropped = await start(topology('numbers', 'count'), 1, { stateDir: dir, allowNonRestoredState: true });
+  expect((await dropped.engine.finished).reason).toBe('completed');
+  const warnings = dropped.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('dropping saved'));
+  expect(warnings.map((l) => l.msg)).toEqual([
+    'dropping saved positions of "seq" (task 0, 1): the topology has no component "seq" now (--allow-non-restored-state)',
+    'dropping saved keyed state "counts" of "counter": the topology has no component "counter" now (--allow-non-restored-state)',
+  ]);
+  expect(Object.keys(loadState(file, 'test')!.checkpoints).sort()).toEqual(['numbers/0', 'numbers/1']);
 });

@@ -77,12 +77,17 @@ export interface Started {
 }
 
 /** Starts a spec on `workers` threads, collecting the engine's log lines. */
-export async function start(s: TopologySpec, workers = 2, opts: { maxRestarts?: number; stateDir?: string } = {}): Promise<Started> {
+export async function start(
+  s: TopologySpec,
+  workers = 2,
+  opts: { maxRestarts?: number; stateDir?: string; allowNonRestoredState?: boolean } = {},
+): Promise<Started> {
   const logs: Log[] = [];
   const engine = await Engine.start(createPlan(s, workers), {
     logger: (level, msg, fields) => logs.push({ level, msg, fields }),
     ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    ...(opts.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
   });
   return { engine, logs };
 }

@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly metricsHost?: string;
   /** Keep spout positions and keyed state in this folder, and start from what is there. */
   readonly stateDir?: string;
+  /** With stateDir: drop saved state this topology would not restore instead of refusing to start. */
+  readonly allowNonRestoredState?: boolean;
   /** Called once the engine is up (and the metrics endpoint, when asked for, listens). */
   readonly onStart?: (engine: Engine, server?: ControlServer) => void;
 }
@@ -36,6 +38,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   const min = LEVELS.indexOf(opts.logLevel ?? 'info');
   const engine = await Engine.start(plan, {
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    ...(opts.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
     logger: (level, msg, fields) => {
       if (LEVELS.indexOf(level) < min) return;
       const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
@@ -80,6 +83,10 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
     .option('--metrics-port <port>', 'serve Prometheus /metrics and the API of qitian top and tap on this port (0: any free port)', port('--metrics-port'))
     .option('--metrics-host <host>', 'address for --metrics-port (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--state-dir <dir>', 'keep spout positions (file offsets...) and keyed state (cluster models...) in <dir>/<topology>.state, and resume from it')
+    .option(
+      '--allow-non-restored-state',
+      'with --state-dir: drop saved positions and state of components the topology no longer has (or of spout tasks beyond its parallelism) instead of refusing to start',
+    )
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--json', 'print the end-of-run summary as JSON on stdout')
     .option('-q, --quiet', 'do not print the end-of-run summary')
@@ -93,6 +100,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           metricsPort?: number;
           metricsHost?: string;
           stateDir?: string;
+          allowNonRestoredState?: boolean;
           logLevel: string;
           json?: boolean;
           quiet?: boolean;
@@ -100,6 +108,8 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
       ) => {
         if (!LEVELS.includes(o.logLevel as EngineLogLevel))
           throw new (await import('../errors.js')).UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+        if (o.allowNonRestoredState && o.stateDir === undefined)
+          throw new (await import('../errors.js')).UsageError('--allow-non-restored-state needs --state-dir');
         if (o.metricsHost !== undefined && o.metricsPort === undefined)
           throw new (await import('../errors.js')).UsageError('--metrics-host needs --metrics-port');
         const run = await runTopology({
@@ -110,6 +120,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           metricsPort: o.metricsPort,
           metricsHost: o.metricsHost,
           stateDir: o.stateDir,
+          allowNonRestoredState: o.allowNonRestoredState,
           logLevel: o.logLevel as EngineLogLevel,
           signal,
           io,
