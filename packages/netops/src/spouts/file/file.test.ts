@@ -144,6 +144,27 @@ describe('file spout: reading', () => {
     }
   });
 
+  it('emits lines that are not valid UTF-8 with U+FFFD, counts them (invalid_utf8) and logs the first offset', async () => {
+    const path = join(dir, 'mixed.log');
+    // A Latin-1 line, a valid multi-byte line, a line cut inside a character, a good line.
+    writeFileSync(
+      path,
+      Buffer.concat([Buffer.from('caf\xe9 latin1\n', 'latin1'), Buffer.from('naïve ✓ ok\n'), Buffer.from([0x61, 0xe2, 0x9c, 0x0a]), Buffer.from('last\n')]),
+    );
+    // 5-byte chunks split the good multi-byte characters across chunks: they must not be counted.
+    for (const chunkBytes of [5, 16, 64 * 1024]) {
+      const h = await readAll(path, {}, { chunkBytes });
+      expect(h.collector.lines).toEqual(['caf\uFFFD latin1', 'naïve ✓ ok', 'a\uFFFD', 'last']);
+      expect(h.context.counted('invalid_utf8')).toBe(2);
+      const warns = h.context.logger.records.filter((r) => r.level === 'warn');
+      expect(warns).toHaveLength(1);
+      expect(warns[0]!.fields).toMatchObject({ path, offset: 0 });
+    }
+    const latin1 = await readAll(path, { encoding: 'latin1' });
+    expect(latin1.collector.lines[0]).toBe('café latin1');
+    expect(latin1.context.counted('invalid_utf8')).toBe(0);
+  });
+
   it('accepts a line of exactly maxLineBytes', async () => {
     const h = await readAll(write('exact.log', '0123456789\n01234567890\n'), { maxLineBytes: 10 });
     expect(h.collector.lines).toEqual(['0123456789']);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
@@ -112,6 +113,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private skipping = false;
   private droppedLong = 0;
   private warnedLong = false;
+  /** With encoding utf8: the chunk being split is not all valid UTF-8, so its lines are checked one by one. */
+  private checkChunk = false;
+  private invalidUtf8 = 0;
+  private warnedUtf8 = false;
   /** Id just past the last complete (or dropped) line. */
   private consumed = 0;
 
@@ -583,6 +588,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     const len = chunk.length;
     // Bytes read (after gunzip), per chunk: qitian_component_bytes_total.
     this.ctx.count('bytes', len);
+    // One fast check per chunk; lines are checked one by one only in a chunk that fails it
+    // (which includes a chunk that merely starts or ends inside a character).
+    this.checkChunk = this.enc === 'utf8' && !isUtf8(chunk);
     const maxLine = this.config.maxLineBytes;
     let i = 0;
     while (i < len) {
@@ -599,14 +607,14 @@ export class FileSpout implements Spout<FileSpoutConfig> {
         if (total > maxLine) this.dropLong(this.carryId);
         else {
           this.carry.push(chunk.subarray(i, nl));
-          this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId);
+          this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId, this.enc === 'utf8');
         }
         this.carry = [];
         this.carryLen = 0;
       } else if (nl - i > maxLine) {
         this.dropLong(chunkId + i);
       } else {
-        this.pushLine(chunk, i, nl, chunkId + i);
+        this.pushLine(chunk, i, nl, chunkId + i, this.checkChunk);
       }
       i = nl + 1;
       this.consumed = chunkId + i;
@@ -636,7 +644,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       this.dropLong(this.carryId);
     } else if (this.carryLen > 0) {
       const total = this.carryLen;
-      this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId);
+      this.pushLine(Buffer.concat(this.carry, total), 0, total, this.carryId, this.enc === 'utf8');
     }
     this.carry = [];
     this.carryLen = 0;
@@ -644,10 +652,23 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.countDropped();
   }
 
-  private pushLine(buf: Buffer, start: number, end: number, id: number): void {
+  private pushLine(buf: Buffer, start: number, end: number, id: number, checkUtf8: boolean): void {
     if (end > start && buf[end - 1] === CR) end--;
+    if (checkUtf8 && !isUtf8(buf.subarray(start, end))) this.invalidLine(id);
     this.lines.push(buf.toString(this.enc, start, end));
     this.ids.push(id);
+  }
+
+  /** A line that is not valid UTF-8: emitted with U+FFFD in place of the bad bytes, counted, and logged once. */
+  private invalidLine(id: number): void {
+    this.invalidUtf8++;
+    if (!this.warnedUtf8) {
+      this.warnedUtf8 = true;
+      this.ctx.logger.warn(
+        'file spout: a line is not valid UTF-8; its bad bytes become U+FFFD (counted as invalid_utf8; set encoding: latin1 for a Latin-1 file)',
+        { path: this.config.path, offset: id },
+      );
+    }
   }
 
   private dropLong(id: number): void {
@@ -663,6 +684,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   }
 
   private countDropped(): void {
+    if (this.invalidUtf8 > 0) {
+      this.ctx.count('invalid_utf8', this.invalidUtf8);
+      this.invalidUtf8 = 0;
+    }
     if (this.droppedLong > 0) {
       this.ctx.count('dropped', this.droppedLong, 'line_too_long');
       this.droppedLong = 0;

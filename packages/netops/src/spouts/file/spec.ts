@@ -8,7 +8,8 @@ export const fileSpoutFields = {
     example: '/var/log/syslog',
   }),
   encoding: field.enum({
-    description: 'How line bytes are decoded. Invalid UTF-8 becomes U+FFFD, never an error.',
+    description:
+      'How line bytes are decoded. With utf8, a line that is not valid UTF-8 is still emitted, its bad bytes as U+FFFD, and counted (invalid_utf8); the first is logged with its offset.',
     values: ['utf8', 'latin1', 'ascii'],
     default: 'utf8',
   }),
@@ -49,7 +50,7 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
     'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile. Read-ahead is bounded, ' +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
-    'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, ' +
+    'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD), ' +
     "and none for a read that fails: the task ends there and reports the error, which the engine counts in the task's " +
     '`errors` and logs (see docs/metrics.md).',
   fields: fileSpoutFields,
