@@ -588,6 +588,55 @@ describe('errors', () => {
   });
 });
 
+describe('merge keys', () => {
+  it("merge the named mappings in, the mapping's own keys and the first source winning; x- keys are ignored", async () => {
+    const text = yaml(
+      'name: merged',
+      'x-spout: &spout', // 2
+      '  type: file',
+      '  parallelism: 2',
+      '  config: &cfg { path: /a, rate: 5 }',
+      'x-fast: &fast { config: { path: /b, rate: 500 } }', // 6
+      'spouts:',
+      '  - { <<: *spout, id: one }',
+      '  - { <<: [*fast, *spout], id: two, parallelism: 3 }',
+      '  - { <<: *spout, id: three, config: { <<: *cfg, rate: 9 } }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: one, to: out, grouping: { type: shuffle } }',
+      '  - { from: two, to: out, grouping: { type: shuffle } }',
+      '  - { from: three, to: out, grouping: { type: shuffle } }',
+    );
+    const spec = await parseTopology(text, join(dir, 'merge.yaml'), opts());
+    const byId = Object.fromEntries(spec.components.map((c) => [c.id, c]));
+    expect(byId.one).toMatchObject({ type: 'file', parallelism: 2, config: { path: '/a', rate: 5 } });
+    expect(byId.two).toMatchObject({ type: 'file', parallelism: 3, config: { path: '/b', rate: 500 } });
+    expect(byId.three).toMatchObject({ type: 'file', parallelism: 2, config: { path: '/a', rate: 9 } });
+  });
+
+  it('report a bad merged value where it is written, and a << of something that is not a mapping', async () => {
+    const text = yaml(
+      'name: merged',
+      'x-spout: &spout',
+      '  type: file',
+      '  config: { path: /a, rate: 0 }', // 4: rate below its minimum, merged into both spouts
+      'spouts:',
+      '  - { <<: *spout, id: one }',
+      '  - { <<: 3, id: two, type: file, config: { path: /b } }', // 7
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: one, to: out, grouping: { type: shuffle } }',
+      '  - { from: two, to: out, grouping: { type: shuffle } }',
+    );
+    const issues = await issuesOf(text);
+    expect(issues).toContain('topo.yaml:7:11: merge key << takes a mapping or a list of mappings (e.g. <<: *defaults), got the value 3');
+    expect(issues).toContain('topo.yaml:4:29: spout "one" config: rate: must be >= 1, got 0');
+    expect(issues.filter((i) => i.includes('unknown key "<<"'))).toEqual([]);
+  });
+});
+
 describe('includes', () => {
   it('appends components and streams, merges config with the including file winning, and reads a diamond once', async () => {
     await write(

@@ -42,6 +42,7 @@ import {
 } from 'yaml';
 import { InvalidTopologyError, type TopologyIssue } from './errors.js';
 import { importModule } from './module-loader.js';
+import { expandMergeKeys } from './merge-keys.js';
 import { MAX_TASKS } from './plan.js';
 import type { ComponentRegistry } from './registry.js';
 import { expandVariables, hasReference, isWholeReference, maskReferences, SubstitutionSyntaxError, unmaskReferences } from './substitute.js';
@@ -294,7 +295,10 @@ function parseSource(ctx: LoadContext, text: string, abs: string, file: string):
   for (const e of doc.errors) ctx.issues.addAt(src, e.pos[0], [], `invalid YAML: ${unmaskReferences(e.message)}`);
   for (const w of doc.warnings) ctx.issues.addAt(src, w.pos[0], [], `YAML: ${unmaskReferences(w.message)}`);
   if (!src.ok) ctx.incomplete = true;
-  else substitute(ctx, src);
+  else {
+    substitute(ctx, src);
+    expandMergeKeys(doc, (node, message) => ctx.issues.add(src, node, [], message));
+  }
   return src;
 }
 
@@ -443,7 +447,15 @@ function peekString(map: YAMLMap, key: string): string | undefined {
 }
 
 /** The pairs of a mapping by key; unknown keys are issues, with the nearest known key suggested. */
-function fieldsOf(ctx: LoadContext, src: Source, map: YAMLMap, known: readonly string[], path: YamlPath, where: string): Fieldset {
+function fieldsOf(
+  ctx: LoadContext,
+  src: Source,
+  map: YAMLMap,
+  known: readonly string[],
+  path: YamlPath,
+  where: string,
+  ignored: (name: string) => boolean = () => false,
+): Fieldset {
   const out: Fieldset = new Map();
   for (const pair of map.items) {
     const key = pair.key;
@@ -452,6 +464,7 @@ function fieldsOf(ctx: LoadContext, src: Source, map: YAMLMap, known: readonly s
       continue;
     }
     const name = String(key.value);
+    if (ignored(name)) continue;
     if (!known.includes(name)) {
       const near = nearest(name, known);
       ctx.issues.add(
@@ -492,7 +505,8 @@ function interpret(ctx: LoadContext, src: Source, isRoot: boolean): FileParts {
     ctx.incomplete = true;
     return parts;
   }
-  const top = fieldsOf(ctx, src, root, TOP_KEYS, [], 'the topology file');
+  // `x-` keys hold what anchors are made of (`x-defaults: &defaults ...`), as in docker-compose.
+  const top = fieldsOf(ctx, src, root, TOP_KEYS, [], 'the topology file', (key) => key.startsWith('x-'));
 
   const name = stringField(ctx, src, top, 'name', [], 'the topology');
   if (name) {
