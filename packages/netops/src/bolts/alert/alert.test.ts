@@ -171,6 +171,25 @@ describe('alert bolt: threshold', () => {
     expect(h.context.counted('late')).toBe(0);
   });
 
+  it('with lateness, an older window stays open: upstream tasks drifting apart by more than a window lose nothing', async () => {
+    // One parser is already 15 minutes (three 5m windows) ahead of the one that sends r1's burst.
+    const ahead = [ev(T0 + 15 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 15 * MIN + 1000, 'LINK-UPDOWN', 'r1')];
+    const without = await harness({ strategies });
+    without.bolt.executeBatch([...burst(T0, 5, 'LINK-UPDOWN', 'r1'), ...ahead, ...burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]);
+    expect(without.alerts()).toEqual([]);
+    expect(without.context.counted('late')).toBe(5);
+    const h = await harness({ strategies, lateness: '15m' });
+    h.bolt.executeBatch([...burst(T0, 5, 'LINK-UPDOWN', 'r1'), ...ahead, ...burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts().map((a) => [(a.details as { windowStart: number }).windowStart, (a.details as { count: number }).count])).toEqual([[T0, 10]]);
+    expect(h.context.counted('late')).toBe(0);
+    // Once the newest window is more than `lateness` past that window's end, it is closed.
+    h.bolt.executeBatch([ev(T0 + 16 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]);
+    expect(h.context.counted('late')).toBe(0);
+    h.bolt.executeBatch([ev(T0 + 20 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 2000, 'LINK-UPDOWN', 'r1')]);
+    expect(h.context.counted('late')).toBe(1);
+    expect(h.alerts()).toHaveLength(1);
+  });
+
   it('counts late events and skips input it does not know', async () => {
     const h = await harness({ strategies });
     h.bolt.executeBatch([...burst(T0 + 10 * MIN, 3, 'LINK-UPDOWN'), ev(T0, 'LINK-UPDOWN'), new TestTuple(['foo'], [1], 'default', 'odd')]);

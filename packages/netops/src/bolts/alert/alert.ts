@@ -3,6 +3,7 @@ import { type Bolt, formatDuration, isTick, type KeyedState, type OutputCollecto
 import { eventTimeOf, windowStartOf } from '../../internal/windows.js';
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
+import { COUNTED, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
 import { type CountStrategy, type NewClusterStrategy, parseStrategies, type Strategy, type TopnEntryStrategy } from './strategies.js';
 
 /** Fields of the alert bolt's `default` stream. */
@@ -11,59 +12,10 @@ export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', '
 /** The fields a cluster bolt's `alert` stream has besides its key field. */
 const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'nearest', 'topFeatures'];
 
-/** One key's counts in the current window and the one before, for a count strategy. */
-export interface WindowCount {
-  start: number;
-  count: number;
-  prevStart: number;
-  prevCount: number;
-  /** Fired in the current window already. */
-  fired: boolean;
-  /**
-   * Fired in the previous window already (a late event of that window may still complete its
-   * threshold). Undefined in counters kept before this existed: read as false.
-   */
-  prevFired?: boolean;
-}
-
 /** One key's counts of one count strategy. */
 interface Counter extends WindowCount {
   /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
   readonly first: number;
-}
-
-/**
- * Counts one event of the window starting at `start` (windows `size` long) into `c`, moving it on
- * to a newer window. False for an event of an older window: the previous window's late events
- * still count there (`prevCount`, see lateThreshold), older ones not at all.
- */
-export function countInWindow(c: WindowCount, start: number, size: number): boolean {
-  if (start === c.start) c.count++;
-  else if (start > c.start) {
-    const adjacent = c.start === start - size;
-    c.prevCount = adjacent ? c.count : 0;
-    c.prevFired = adjacent && c.fired;
-    c.prevStart = start - size;
-    c.start = start;
-    c.count = 1;
-    c.fired = false;
-  } else if (start === c.prevStart) {
-    c.prevCount++;
-    return false;
-  } else return false;
-  return true;
-}
-
-/**
- * After countInWindow turned down a late event of the previous window (and counted it there):
- * true once, when that makes the previous window reach `threshold`. Events of one key from two
- * upstream tasks arrive interleaved, so the window can move on before the last of its events
- * arrive; without this, a burst that crosses the threshold only with those would never fire.
- */
-export function lateThreshold(c: WindowCount, start: number, threshold: number): boolean {
-  if (start !== c.prevStart || c.prevFired === true || c.prevCount < threshold) return false;
-  c.prevFired = true;
-  return true;
 }
 
 /** What an input of the alert bolt carries, told by its fields. */
@@ -233,11 +185,15 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
         counters.set(key, c);
       }
-      if (!countInWindow(c, start, size)) {
-        // Late: counted in the previous window when it belongs there (its threshold, the
-        // baseline of rate-of-change), else only as late.
-        if (start !== c.prevStart) this.nLate++;
-        else if (s.kind === 'threshold' && lateThreshold(c, start, s.count)) this.fireThreshold(s, key, time, start, c.prevCount, by, values);
+      const counted = countInWindow(c, start, size, this.config.lateness);
+      if (counted !== COUNTED) {
+        // An earlier window's event: counted there while it is open (its threshold, the baseline
+        // of rate-of-change), else only as late.
+        if (counted === LATE) this.nLate++;
+        else if (s.kind === 'threshold') {
+          const n = earlierThreshold(c, start, s.count);
+          if (n >= 0) this.fireThreshold(s, key, time, start, n, by, values);
+        }
         continue;
       }
       if (c.fired) continue;
@@ -270,10 +226,10 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     }
   }
 
-  /** Forgets keys not seen in the current window or the two before it. */
+  /** Forgets keys not seen in the current window, the two before it, or the windows `lateness` keeps open. */
   private sweep(s: CountStrategy, start: number): void {
     this.swept[s.index] = start;
-    const limit = start - 2 * s.window;
+    const limit = start - 2 * s.window - this.config.lateness;
     const counters = this.counters[s.index]!;
     for (const [k, c] of counters.entries()) if (c.start < limit) counters.delete(k);
   }

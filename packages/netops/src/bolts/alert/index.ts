@@ -2,7 +2,8 @@ import { defineBolt } from '@qitian/api';
 import { ALERT_FIELDS, AlertBolt } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
-export { ALERT_FIELDS, AlertBolt, countInWindow, lateThreshold, type WindowCount } from './alert.js';
+export { ALERT_FIELDS, AlertBolt } from './alert.js';
+export { COUNTED, COUNTED_EARLIER, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
 export type { Alert, Notifier, NotifierEnv, NotifierOptions } from './notify.js';
 export { createNotifiers, formatAlertLine, NatsNotifier, parseNotify, WebhookNotifier } from './notify.js';
 export type { AlertBoltConfig } from './spec.js';

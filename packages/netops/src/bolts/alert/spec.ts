@@ -23,6 +23,14 @@ export const alertBoltFields = {
     description: 'Default suppression: the same (strategy, key) does not fire again within this long of the alert time (counted, `suppressed`).',
     default: '5m',
   }),
+  lateness: field.duration({
+    description:
+      "Threshold and rate-of-change: how long an older window stays open to late events, measured from its end to the start of its key's " +
+      'newest window. The window before the newest is always open; `0` keeps no others. Raise it when upstream tasks can drift apart in ' +
+      'event time by more than a window (a replay at high speed, a parser far behind the others): events of a closed window are only counted as `late`.',
+    default: '0s',
+    min: 0,
+  }),
   maxKeys: field.int({
     description: 'Keys counted per threshold or rate-of-change strategy; events of further keys are not counted (counted, `dropped{reason=max_keys}`).',
     default: 100_000,
@@ -58,8 +66,8 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
     'and suppression is measured in that time. Events of the previous window that arrive after the next one began (several ' +
-    'upstream tasks interleave their events) still count there and can still complete its threshold; older events are late ' +
-    '(counted, `late`).\n\n' +
+    'upstream tasks interleave their events) still count there and can still complete its threshold; so do events of older windows ' +
+    'within `lateness`; later ones are late (counted, `late`).\n\n' +
     'Input filter: in each sending task the engine drops, before copying it, an event that no count strategy of that input ' +
     'could count (its `where` matches nothing), so most events never reach the alert bolt; inputs with a strategy without ' +
     '`where`, cluster alerts and rankings arrive whole. So `skipped{reason=bad_time}` counts only events some strategy matches.\n\n' +
