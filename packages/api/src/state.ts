@@ -76,6 +76,10 @@ export type KeyGroupSnapshot<V = unknown> = Record<number, [string, V][]>;
 /**
  * Keyed state backed by one Map. Key groups are computed only at snapshot time, so reads and
  * writes on the hot path cost a Map lookup and nothing more.
+ *
+ * Keys are strings. Anything else a JavaScript caller passes (null, a number, an object) is taken
+ * as the string fields grouping routes it by (keyPart), so that a field value used as a key
+ * lands in the key group its tuples go to, and a snapshot never meets a key it cannot hash.
  */
 export class KeyGroupedState<V> implements KeyedState<V> {
   private readonly map = new Map<string, V>();
@@ -83,16 +87,16 @@ export class KeyGroupedState<V> implements KeyedState<V> {
   constructor(readonly maxParallelism: number) {}
 
   get(key: string): V | undefined {
-    return this.map.get(key);
+    return this.map.get(typeof key === 'string' ? key : keyPart(key));
   }
   set(key: string, value: V): void {
-    this.map.set(key, value);
+    this.map.set(typeof key === 'string' ? key : keyPart(key), value);
   }
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.map.has(typeof key === 'string' ? key : keyPart(key));
   }
   delete(key: string): boolean {
-    return this.map.delete(key);
+    return this.map.delete(typeof key === 'string' ? key : keyPart(key));
   }
   get size(): number {
     return this.map.size;

@@ -2,7 +2,7 @@
  * Key-group assignment must never change between runs, threads, machines or releases: state
  * snapshots are stored by key group, and a rescale moves whole groups. These values are pinned.
  */
-import { groupingKey, hashKey, keyGroupOf, keyGroupRange, taskForKeyGroup } from '@qitian/api';
+import { groupingKey, hashKey, KeyGroupedState, keyGroupOf, keyGroupRange, taskForKeyGroup } from '@qitian/api';
 import { describe, expect, test } from 'vitest';
 
 describe('key groups', () => {
@@ -62,5 +62,29 @@ describe('key groups', () => {
     const perGroup = new Array<number>(64).fill(0);
     for (let i = 0; i < 64_000; i++) perGroup[keyGroupOf(`10.0.${i >> 8}.${i & 255}`, 64)]!++;
     for (const n of perGroup) expect(n).toBeGreaterThan(800); // 1000 expected
+  });
+
+  test('keyed state takes a non-string key as the string fields grouping routes it by', () => {
+    const state = new KeyGroupedState<number>(128);
+    // JavaScript callers pass field values as they come: null, numbers, objects.
+    state.set(null as unknown as string, 1);
+    state.set(5 as unknown as string, 2);
+    state.set({ ip: '10.0.0.1' } as unknown as string, 3);
+    expect(state.get('null')).toBe(1);
+    expect(state.get(5 as unknown as string)).toBe(2);
+    expect(state.has('5')).toBe(true);
+    expect([...state.keys()].sort()).toEqual(['5', 'null', '{"ip":"10.0.0.1"}']);
+    // The snapshot hashes them (it threw on null before) into the groups their tuples go to.
+    const snapshot = state.snapshot();
+    for (const [value, n] of [
+      [null, 1],
+      [5, 2],
+      [{ ip: '10.0.0.1' }, 3],
+    ] as const) {
+      const group = keyGroupOf(groupingKey([value], [0]), 128);
+      expect(snapshot[group]).toContainEqual([groupingKey([value], [0]), n]);
+    }
+    expect(state.delete(null as unknown as string)).toBe(true);
+    expect(state.size).toBe(2);
   });
 });
