@@ -467,7 +467,7 @@ export class BoltExecutor implements OutputCollector {
     const route = this.routeOf(stream);
     if (this.staging) {
       // Checked now, so that a bad emit throws inside the execute that made it and fails it.
-      Emitter.check(route, taskId);
+      Emitter.check(route, taskId, values);
       const i = this.staged++;
       this.stagedValues[i] = values;
       this.stagedAnchors[i] = anchors;

@@ -34,7 +34,8 @@ export class Emitter {
    * emitDirect to a task that does not consume the stream, or a plain emit on a stream that is
    * consumed with direct grouping only.
    */
-  static check(route: StreamRoute, directTask: number): void {
+  static check(route: StreamRoute, directTask: number, values: unknown[]): void {
+    if (values.length !== route.fields.length || !Array.isArray(values)) Emitter.wrongArity(route, values);
     if (directTask >= 0) {
       if (!route.direct.has(directTask)) {
         throw new RangeError(`task ${directTask} does not consume stream "${route.stream}" of "${route.src.component}" with direct grouping`);
@@ -45,10 +46,21 @@ export class Emitter {
   }
 
   /**
+   * An emit whose values do not match the stream's declared fields, as Storm refuses one: the
+   * consumer would read `undefined` for a missing field, or never see an extra value.
+   */
+  static wrongArity(route: StreamRoute, values: unknown): never {
+    const declared = `stream "${route.stream}" of "${route.src.component}" declares ${route.fields.length} field${route.fields.length === 1 ? '' : 's'} (${route.fields.join(', ')})`;
+    if (!Array.isArray(values)) throw new TypeError(`emit takes an array of values, one per field; got ${typeof values} for ${declared}`);
+    throw new RangeError(`${declared}; the emit gave ${values.length} value${values.length === 1 ? '' : 's'}`);
+  }
+
+  /**
    * route() for an untracked tuple on a stream with a `whole` edge (the at-most-once fast path):
    * one copy, its task known in advance or chosen by the grouping, no ids, nothing dropped.
    */
   routeWhole(route: StreamRoute, values: unknown[]): void {
+    if (values.length !== route.fields.length) Emitter.wrongArity(route, values);
     const edge = route.whole!;
     const only = route.onlyTask;
     this.transfer.pushWhole(only >= 0 ? only : chooseTask(edge, values), edge.src, values);
@@ -58,6 +70,7 @@ export class Emitter {
   route(route: StreamRoute, values: unknown[], roots: readonly number[], directTask: number): number {
     const single = route.single;
     if (single !== null && directTask < 0) {
+      if (values.length !== route.fields.length || !Array.isArray(values)) Emitter.wrongArity(route, values);
       if (single.filter !== null && !single.filter(values)) {
         // The consumer's input filter declined it: not a loss, nothing to track.
         this.dropped = 0;
@@ -78,7 +91,7 @@ export class Emitter {
       this.dropped = 0;
       return 1;
     }
-    Emitter.check(route, directTask);
+    Emitter.check(route, directTask, values);
     const depth = this.depth++;
     try {
       const out = (this.targetStack[depth] ??= []);

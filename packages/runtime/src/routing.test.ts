@@ -229,7 +229,7 @@ describe('direct', () => {
     const pushed: number[] = [];
     const em = emitter(pushed);
     const target = plan.componentTasks.dir![1]!;
-    expect(em.route(r, [1], [], target)).toBe(1);
+    expect(em.route(r, [1, 2, 3], [], target)).toBe(1);
     expect(pushed).toEqual([target]);
   });
 
@@ -237,13 +237,29 @@ describe('direct', () => {
     const r = routesOf(plan, 0).get('dir')!;
     const pushed: number[] = [];
     const self = plan.componentTasks.src![0]!;
-    expect(() => emitter(pushed).route(r, [1], [], self)).toThrow(/task 0 does not consume stream "dir" of "src"/);
+    expect(() => emitter(pushed).route(r, [1, 2, 3], [], self)).toThrow(/task 0 does not consume stream "dir" of "src"/);
     expect(pushed).toEqual([]);
   });
 
   test('a plain emit on a stream consumed only with direct grouping is refused', () => {
     const r = routesOf(plan, 0).get('dir')!;
-    expect(() => emitter([]).route(r, [1], [], -1)).toThrow(/direct/);
+    expect(() => emitter([]).route(r, [1, 2, 3], [], -1)).toThrow(/direct/);
+  });
+
+  test('an emit whose values do not match the declared fields is refused, naming the stream, on every path', () => {
+    const routes = routesOf(plan, 0);
+    const dir = routes.get('dir')!;
+    const pushed: number[] = [];
+    expect(() => emitter(pushed).route(dir, [1], [], plan.componentTasks.dir![0]!)).toThrow(
+      'stream "dir" of "src" declares 3 fields (a, b, n); the emit gave 1 value',
+    );
+    expect(() => emitter(pushed).route(dir, 'abc' as unknown as unknown[], [], -1)).toThrow('emit takes an array of values, one per field; got string');
+    for (const r of routes.values()) {
+      const wide = [...r.fields.map((_, i) => i), 'extra'];
+      expect(() => emitter(pushed).route(r, wide, [], -1)).toThrow(`the emit gave ${r.fields.length + 1} values`);
+      if (r.whole) expect(() => emitter(pushed).routeWhole(r, wide)).toThrow(`declares ${r.fields.length}`);
+    }
+    expect(pushed).toEqual([]);
   });
 });
 
