@@ -159,8 +159,8 @@ export class WorkerRuntime {
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     ctx.resumed = this.init.resumed;
     step.name = 'custom grouping';
-    const customs = await this.customGroupings(node);
     const onError = this.errorReporter(logger, stats);
+    const customs = await this.customGroupings(node, stats, onError);
     step.name = 'input filter';
     const filters = await this.inputFilters(node, definitions, stats, onError);
     const routes = buildRoutes(plan, placement.taskId, this.worker, customs, filters);
@@ -261,7 +261,16 @@ export class WorkerRuntime {
     this.tickTimers.set(ex, timer);
   }
 
-  private async customGroupings(node: ComponentNode): Promise<Map<string, CustomGrouping>> {
+  /**
+   * The custom groupings of this component's streams, by edge. One that throws sends the tuple
+   * nowhere (a copy dropped, reason unrouted) and the error is the sending task's: counted and
+   * logged with the edge, rather than failing the emit, which a spout would retry for ever.
+   */
+  private async customGroupings(
+    node: ComponentNode,
+    stats: ExecutorStats,
+    onError: (err: unknown, where: string) => void,
+  ): Promise<Map<string, CustomGrouping>> {
     const out = new Map<string, CustomGrouping>();
     for (const s of this.plan.spec.streams) {
       if (s.from !== node.id || s.grouping.type !== 'custom' || !s.grouping.custom) continue;
@@ -270,7 +279,19 @@ export class WorkerRuntime {
       if (typeof factory !== 'function') throw new Error(`custom grouping module ${s.grouping.custom.ref.url} does not export a factory function`);
       const g = factory(s.grouping.custom.args);
       g.prepare(this.plan.componentTasks[s.to]!, node.outputs[s.grouping.stream] ?? []);
-      out.set(edgeKey(s.from, s.to, s.grouping.stream), g);
+      const where = `custom grouping of stream "${s.grouping.stream}" ${s.from} -> ${s.to}`;
+      out.set(edgeKey(s.from, s.to, s.grouping.stream), {
+        prepare: () => {},
+        chooseTasks: (values) => {
+          try {
+            return g.chooseTasks(values);
+          } catch (err) {
+            stats.errors++;
+            onError(err, where);
+            return NO_TASKS;
+          }
+        },
+      });
     }
     return out;
   }
@@ -452,6 +473,7 @@ export class WorkerRuntime {
           try {
             await b.cleanup();
           } catch (err) {
+            b.stats.errors++;
             this.errorReporter(b.context.logger, b.stats)(err, 'cleanup');
           }
         }
@@ -459,6 +481,7 @@ export class WorkerRuntime {
           try {
             await s.close();
           } catch (err) {
+            s.stats.errors++;
             this.errorReporter(s.context.logger, s.stats)(err, 'close');
           }
         }
@@ -623,6 +646,8 @@ export class WorkerRuntime {
     return log.report;
   }
 }
+
+const NO_TASKS: readonly number[] = Object.freeze([]);
 
 /** Adds the time `ex` has been blocked until `now` to its backpressure counters. */
 function addBlocked(ex: SpoutExecutor | BoltExecutor, now: number): void {

@@ -126,4 +126,25 @@ describe('groupings end to end', () => {
     expect(msg?.fields?.component).toBe('router');
     expect(counts(jsonLines<number[]>(join(dir, 'd')).map((v) => v[0]!)).size).toBe(N - N / 10);
   });
+
+  test('a custom grouping that throws drops that tuple (counted), logs the edge, and the run goes on to its end', async () => {
+    const dir = tempDir();
+    const N = 1000;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: N } },
+        { id: 'csink', export: 'collectSink', parallelism: 3, config: { path: join(dir, 'c') } },
+      ],
+      [{ from: 'seq', to: 'csink', grouping: { type: 'custom', custom: { ref: { url: GROUPING, export: 'default' }, args: { throwEvery: 10 } } } }],
+    );
+    const { summary, by, logs } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(by.seq!.errors).toBe(N / 10);
+    expect(by.seq!.dropped).toBe(N / 10);
+    expect(by.seq!.acked).toBe(N);
+    expect(by.csink!.executed).toBe(N - N / 10);
+    const msg = logs.find((l) => l.level === 'error' && l.msg.includes('grouping refuses'));
+    expect(msg?.msg).toContain('custom grouping of stream "default" seq -> csink');
+    expect(msg?.msg).not.toContain('next failed');
+  });
 });

@@ -260,3 +260,25 @@ describe('a finite run', () => {
     expect(lines(markers).filter((l) => l.startsWith('finish'))).toHaveLength(3);
   });
 });
+
+describe('failing lifecycle steps', () => {
+  test('finish(), cleanup() and close() that throw are logged and counted as errors of their task; the run completes', async () => {
+    for (const step of ['finish', 'cleanup'] as const) {
+      const s = spec(
+        [
+          { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: 100, throwOnClose: step === 'cleanup' } },
+          { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { throwIn: step } },
+        ],
+        [{ from: 'seq', to: 'flaky' }],
+      );
+      const { summary, by, logs } = await run(s, 2);
+      expect(summary.reason).toBe('completed');
+      expect(by.flaky!.errors).toBe(2);
+      expect(logs.filter((l) => l.level === 'error' && l.msg.includes(`planned ${step} failure`))).toHaveLength(2);
+      if (step === 'cleanup') {
+        expect(by.seq!.errors).toBe(2);
+        expect(logs.filter((l) => l.level === 'error' && l.msg.includes('planned close failure'))).toHaveLength(2);
+      }
+    }
+  });
+});
