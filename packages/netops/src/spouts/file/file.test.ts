@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileAccessError } from '../../errors.js';
 import { configFor, driveSpout, FakeSpoutContext, type FakeSpoutContextOptions, RecordingSpoutCollector, type SpoutHarness } from '../../testkit.js';
@@ -131,6 +131,42 @@ describe('file spout: reading', () => {
     expect(h.context.counted('errors', 'read')).toBe(0);
     expect(h.collector.lines.length).toBeGreaterThan(1900);
     expect(h.collector.lines[0]).toBe('line 0');
+  });
+
+  it('drops the cut-off last line of a truncated gzip file, counted, and keeps every complete line', async () => {
+    // Numbers that compress poorly, so that 60% of the archive holds many lines and ends inside one.
+    let x = 7;
+    const all = Array.from({ length: 5000 }, () => String((x = (x * 48271) % 2147483647)));
+    const whole = gzipSync(`${all.join('\n')}\n`);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+    // What zlib can decode of the cut archive: complete lines, then a fragment.
+    const decoded = gunzipSync(cut, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).toString();
+    const complete = decoded.slice(0, decoded.lastIndexOf('\n'));
+    const fragment = decoded.slice(complete.length + 1);
+    expect(fragment).not.toBe('');
+    expect(all).not.toContain(fragment);
+
+    const h = await readAll(write('cut60.gz', cut));
+    expect(h.collector.lines).toEqual(complete.split('\n'));
+    expect(h.collector.errors).toHaveLength(1);
+    expect(h.collector.errors[0]).toBeInstanceOf(FileAccessError);
+    expect(h.context.counted('dropped', 'truncated_input')).toBe(1);
+    // The committed position stops at the fragment: a resumed run reads that line again.
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toMatchObject({ offset: Buffer.byteLength(complete) + 1 });
+  });
+
+  it('drops the unfinished line of a plain file whose read fails', async () => {
+    const path = write('eio.log', 'aaaa\nbbbbbbbbbbbbbbbbbbbb\n');
+    // 16-byte reads and room for one line: reading pauses after "aaaa\n" + 11 bytes of the next line.
+    const h = await start({ path }, {}, { chunkBytes: 16, maxBufferedLines: 1 });
+    while (h.spout.bufferedLines < 1) await sleep(1);
+    // The next read fails (EBADF): a stand-in for an I/O error.
+    await (h.spout as unknown as { handle: { close(): Promise<void> } }).handle.close();
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.lines).toEqual(['aaaa']);
+    expect(h.collector.errors).toHaveLength(1);
+    expect(h.context.counted('dropped', 'truncated_input')).toBe(1);
   });
 
   it('skips lines longer than maxLineBytes and counts them as dropped (line_too_long)', async () => {

@@ -427,7 +427,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
         while (!this.closed && !(await this.checkFile()));
       }
     } catch (err) {
-      if (!this.closed) this.flushCarry(this.base + this.position);
+      if (!this.closed) this.dropCarry();
       this.readFailed(err);
     }
   }
@@ -573,8 +573,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       this.eof = true;
       this.notify();
     } catch (err) {
-      // A damaged or truncated archive: keep the lines decoded so far, then report.
-      if (!this.closed) this.flushCarry(offset);
+      // A damaged or truncated archive: keep the complete lines decoded so far, then report.
+      if (!this.closed) this.dropCarry();
       this.readFailed(err);
     } finally {
       source.destroy();
@@ -650,6 +650,18 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.carryLen = 0;
     this.consumed = endId;
     this.countDropped();
+  }
+
+  /**
+   * After a failed read: the unfinished last line was cut off, not ended, so it is dropped and
+   * counted rather than emitted. The committed position stays at its start: a resumed run reads
+   * it again, whole if the file has been repaired.
+   */
+  private dropCarry(): void {
+    if (this.skipping || this.carryLen > 0) this.ctx.count('dropped', 1, 'truncated_input');
+    this.skipping = false;
+    this.carry = [];
+    this.carryLen = 0;
   }
 
   private pushLine(buf: Buffer, start: number, end: number, id: number, checkUtf8: boolean): void {

@@ -44,14 +44,16 @@ export type FileSpoutConfig = ConfigOf<typeof fileSpoutFields>;
 export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   summary: 'Reads lines from a file or a gzip file, optionally following it like `tail -F`.',
   description:
-    'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; a last line without a ' +
-    "newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
+    'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; at the end of the file, a last ' +
+    "line without a newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
     'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile. Read-ahead is bounded, ' +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
-    'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long}, invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD), ' +
-    "and none for a read that fails: the task ends there and reports the error, which the engine counts in the task's " +
+    'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long, truncated_input}, ' +
+    'invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD). A read that fails (an I/O error, a damaged or ' +
+    'truncated gzip file) ends the task: the complete lines read before it are emitted, the unfinished line it cut off is not ' +
+    "but is counted as dropped{reason: truncated_input}, and the error is reported, which the engine counts in the task's " +
     '`errors` and logs (see docs/metrics.md).',
   fields: fileSpoutFields,
   examples: [
