@@ -125,6 +125,8 @@ export class Engine {
   private nextId = 1;
   private started = 0;
   private phase: 'starting' | 'running' | 'ending' | 'closed' = 'starting';
+  /** In the end sequence, past the drain: bolts finishing, threads closing. */
+  private finishing = false;
   private endRequested: { drain: boolean } | undefined;
   private restarts = 0;
   private abandoned = 0;
@@ -299,6 +301,8 @@ export class Engine {
       case 'fatal':
         this.log('error', `worker ${slot.index}: ${msg.message}`, { stack: msg.stack });
         this.fail(new WorkerFailedError(slot.index, msg.message));
+        // It will not answer what it was asked (a finish, the close): nothing waits for it.
+        this.abandonWaits(slot.index);
         return;
       case 'spout':
         // A replaced thread's last word about its spouts no longer counts.
@@ -346,11 +350,19 @@ export class Engine {
     const max = this.opts.maxRestarts ?? 5;
     this.restartTimes.push(now);
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
+    for (const t of slot.lastStats) this.carried.set(t.taskId, addCounters(this.carried.get(t.taskId), t));
+    slot.lastStats = [];
+    if (this.finishing) {
+      // Its bolts' open windows and final results went with it, and its spouts may no longer
+      // replay: a replacement could not finish what it held. The run fails, saying so.
+      const msg = `worker ${slot.index} died (exit code ${code}) in the end phase of the run; what its tasks held is lost`;
+      this.log('error', msg);
+      this.fail(new WorkerFailedError(slot.index, msg));
+      return;
+    }
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
     // Its load is unknown until the replacement measures itself: load-aware shuffles ignore it meanwhile.
     Atomics.store(this.loads, slot.index, -1);
-    for (const t of slot.lastStats) this.carried.set(t.taskId, addCounters(this.carried.get(t.taskId), t));
-    slot.lastStats = [];
     if (this.restartTimes.length > max) {
       this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
       return;
@@ -557,6 +569,8 @@ export class Engine {
     // Each step of the end may take up to drainTimeout: a bolt whose async execute or finish()
     // never settles must not keep the process from ending.
     if (await this.bounded((until) => this.quiesce(until), 'in-flight tuples did not settle')) {
+      // From here a thread that dies cannot be replaced: what its bolts held is lost with it.
+      this.finishing = true;
       // Bolts finish in topological order, each after everything upstream has finished and quiesced.
       for (const c of this.plan.spec.components) {
         if (c.kind === 'spout' || this.failure) continue;
@@ -620,6 +634,7 @@ export class Engine {
 
   private async close(reason: EndReason): Promise<void> {
     if (this.phase === 'closed') return;
+    this.finishing = true;
     clearInterval(this.statsTimer);
     clearInterval(this.stateTimer);
     // Closing threads send their keyed state once more before they report closed.
@@ -628,7 +643,8 @@ export class Engine {
     await this.terminateAll();
     this.saveState();
     this.finishedResolve({
-      reason,
+      // A failure during the end sequence (a thread that died finishing) fails the run too.
+      reason: this.failure !== undefined ? 'failed' : reason,
       error: this.failure,
       durationMs: performance.now() - this.started,
       workers: this.slots.length,

@@ -210,8 +210,7 @@ export class Transfer {
 
   /**
    * Posts a batch that holds a credit. The values are copied by postMessage's structured clone,
-   * which throws on what it cannot copy (functions, symbols, class instances with private
-   * state...): then the tuples that cannot be copied are dropped, counted and their trees failed,
+   * which throws on what it cannot copy (functions, symbols, WeakMaps, promises...): then the tuples that cannot be copied are dropped, counted and their trees failed,
    * and the rest go.
    */
   private postBatch(worker: number, msg: BatchMessage): void {

@@ -540,12 +540,13 @@ export class WorkerRuntime {
     for (const b of this.bolts) {
       const ctx = b.context;
       if (ctx.states.size === 0) continue;
-      const states: Record<string, KeyGroupSnapshot<unknown>> = {};
-      for (const [name, state] of ctx.states) states[name] = state.snapshot();
       try {
+        const states: Record<string, KeyGroupSnapshot<unknown>> = {};
+        for (const [name, state] of ctx.states) states[name] = state.snapshot();
         this.main.postMessage({ k: 'state', task: b.taskId, states });
       } catch (err) {
-        // A value structured clone cannot copy (a function, a class with private fields...).
+        // A value structured clone cannot copy (a function, a symbol, a WeakMap...): the last good
+        // copy stands. Never fatal to the thread, which would lose every task's state.
         b.stats.errors++;
         this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy');
       }

@@ -281,4 +281,21 @@ describe('failing lifecycle steps', () => {
       }
     }
   });
+
+  test('a worker thread that dies in the end phase fails the run at once, with what the others counted', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', parallelism: 2, config: { count: 200 } },
+        { id: 'flaky', export: 'flakyBolt', parallelism: 2, config: { exitInFinish: 1 } },
+      ],
+      [{ from: 'seq', to: 'flaky' }],
+    );
+    const t0 = performance.now();
+    const { summary, by, logs } = await run(s, 2);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(summary.reason).toBe('failed');
+    expect(summary.error?.message).toMatch(/worker 1 (died|exited).*end/);
+    expect(by.flaky).toBeDefined();
+    expect(logs.some((l) => l.level === 'error' && /worker 1/.test(l.msg))).toBe(true);
+  });
 });
