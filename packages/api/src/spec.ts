@@ -39,7 +39,15 @@ export interface BooleanField extends FieldBase<boolean> {
 export interface DurationField extends FieldBase<number> {
   readonly type: 'duration';
   readonly min?: number;
+  /** At most this many ms; MAX_DURATION_MS when unset. */
+  readonly max?: number;
 }
+
+/**
+ * The longest duration a config accepts: what a Node timer can wait (2^31 - 1 ms, about 24.8
+ * days). A longer setTimeout fires after 1 ms, so a longer value would silently mean "at once".
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
 export interface EnumField<T extends string = string> extends FieldBase<T> {
   readonly type: 'enum';
   readonly values: readonly T[];
@@ -206,6 +214,11 @@ function checkField(f: Field, v: unknown): { value: unknown } | string {
       const ms = parseDuration(v);
       if (ms === undefined) return `"${v}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s"`;
       if (f.min !== undefined && ms < f.min) return `must be at least ${f.min}ms`;
+      const max = f.max ?? MAX_DURATION_MS;
+      if (ms > max) {
+        const limit = max === MAX_DURATION_MS ? `24.8 days (${MAX_DURATION_MS}ms, the longest a timer can wait)` : formatDuration(max);
+        return `must be at most ${limit}, got "${v}"`;
+      }
       return { value: ms };
     }
     case 'enum':

@@ -12,16 +12,22 @@ export function collectSet(value: string, previous: Record<string, string> = {})
 
 export function positiveInt(flag: string): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
+    // Digits only: Number() would also take "0x2" and "1e1".
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
     return n;
   };
 }
 
+/** The longest wait a Node timer can do, in seconds (2^31 - 1 ms): a longer one fires at once. */
+const MAX_TIMER_SECONDS = 2_147_483.647;
+
 export function positiveNumber(flag: string): (value: string) => number {
   return (value) => {
-    const n = Number(value);
+    const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} expects a positive number of seconds, got "${value}"`);
+    if (n > MAX_TIMER_SECONDS)
+      throw new UsageError(`${flag} can be at most ${MAX_TIMER_SECONDS} seconds (24.8 days, the longest a timer can wait), got "${value}"`);
     return n;
   };
 }

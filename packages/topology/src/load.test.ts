@@ -543,6 +543,51 @@ describe('errors', () => {
     expect(await issuesOf(text('5'))).toEqual(['topo.yaml:5:51: bolt "counter" config: window: durations need a unit, e.g. "5s" or "5ms"']);
   });
 
+  it('refuses a duration longer than a timer can wait (it would fire at once), in config, topology config and tick', async () => {
+    const text = yaml(
+      'name: t',
+      'config: { drainTimeout: 25d, messageTimeout: 24d }',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: /in } }',
+      'bolts:',
+      '  - { id: counter, type: count, tick: 600h, config: { window: 2147483648ms } }',
+      'streams:',
+      '  - { from: lines, to: counter, grouping: { type: shuffle } }',
+    );
+    const issues = await issuesOf(text);
+    expect(issues).toHaveLength(3);
+    expect(issues[0]).toMatch(/^topo\.yaml:2:25: .*drainTimeout: must be at most 24\.8 days \(2147483647ms, the longest a timer can wait\), got "25d"$/);
+    expect(issues[1]).toBe('topo.yaml:6:39: tick of bolt "counter" must be at most 24.8 days (2147483647ms, the longest a timer can wait)');
+    expect(issues[2]).toMatch(/^topo\.yaml:6:63: bolt "counter" config: window: must be at most 24\.8 days/);
+  });
+
+  it('takes tick: 0 as no ticks, also turning off the tick the component asks for', async () => {
+    const text = (tick: string) =>
+      yaml(
+        'name: t',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: /in } }',
+        'bolts:',
+        `  - { id: counter, type: count${tick ? `, tick: ${tick}` : ''} }`,
+        'streams:',
+        '  - { from: lines, to: counter, grouping: { type: shuffle } }',
+      );
+    const tickOf = async (tick: string) => (await parseTopology(text(tick), 'topo.yaml', opts())).components.find((c) => c.id === 'counter')!.tickMs;
+    // countBolt asks for a tick every window (1m by default).
+    expect(await tickOf('')).toBe(60_000);
+    expect(await tickOf('2s')).toBe(2000);
+    for (const zero of ['0', '"0"', '0s', '0ms', '0.0m']) expect(await tickOf(zero), zero).toBeUndefined();
+    // Only zero itself: what rounds to 0ms, a negative, a bare number, a word stay errors.
+    expect(await issuesOf(text('0.4ms'))).toEqual(['topo.yaml:5:39: tick of bolt "counter" must be at least 1ms, or 0 for no ticks']);
+    expect(await issuesOf(text('-5'))).toEqual([
+      'topo.yaml:5:39: tick of bolt "counter" must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got number -5',
+    ]);
+    expect(await issuesOf(text('-1s'))).toEqual([
+      'topo.yaml:5:39: tick of bolt "counter" must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got "-1s"',
+    ]);
+    expect(await issuesOf(text('5'))).toEqual(['topo.yaml:5:39: tick of bolt "counter" needs a unit, e.g. "5s" or "5ms"']);
+  });
+
   it('checks the topology config', async () => {
     const text = yaml('name: t', 'config:', '  maxParallelism: 40000', '  acking: yes', '  batchSize: 0', '  drainTimeout: 1 minute', wiring);
     expect(await issuesOf(text)).toEqual([

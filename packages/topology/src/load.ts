@@ -19,6 +19,7 @@ import {
   describe,
   field,
   isComponentDefinition,
+  MAX_DURATION_MS,
   nearest,
   parseDuration,
   validateConfig,
@@ -819,16 +820,28 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
     } else {
       const v = isScalar(node) ? node.value : undefined;
       const ms = typeof v === 'string' ? parseDuration(v) : undefined;
-      if (typeof v === 'number') ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} needs a unit, e.g. "${v}s" or "${v}ms"`);
-      else if (ms === undefined) {
+      // Zero, bare as for any duration or with a unit, means no ticks: tickMs stays unset and, the
+      // key being present, the component's own tickMs() is not asked below. "0.4ms" also parses
+      // to 0 but is a mistake, not a request for no ticks.
+      const zero = v === 0 || v === '0' || (typeof v === 'string' && ms === 0 && Number.parseFloat(v) === 0);
+      if (zero) {
+        tickMs = undefined;
+      } else if (typeof v === 'number' && v > 0 && Number.isFinite(v)) {
+        ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} needs a unit, e.g. "${v}s" or "${v}ms"`);
+      } else if (ms === undefined) {
         ctx.issues.add(
           src,
           node ?? t.key,
           [...path, 'tick'],
-          `tick of ${label} must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", got ${describeNode(node)}`,
+          `tick of ${label} must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got ${describeNode(node)}`,
         );
-      } else if (ms < 1) ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at least 1ms`);
-      else tickMs = ms;
+      } else if (ms < 1) {
+        ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at least 1ms, or 0 for no ticks`);
+      } else if (ms > MAX_DURATION_MS) {
+        ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at most 24.8 days (${MAX_DURATION_MS}ms, the longest a timer can wait)`);
+      } else {
+        tickMs = ms;
+      }
     }
   }
 
@@ -863,6 +876,7 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
     } catch (err) {
       hookFailed('parallelismLimit()', err);
     }
+    // Any `tick:` key, `tick: 0` included, overrides what the component asks for.
     if (!t && def.tickMs) {
       try {
         const v = def.tickMs(config);

@@ -33,9 +33,15 @@ export interface RunOptions {
 /** Validates, plans and runs a topology to its end; returns how it ended. */
 export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   const spec = await runValidate({ file: opts.file, vars: opts.vars });
-  const workers = opts.workers ?? spec.config.workers ?? defaultWorkerCount();
+  const asked = opts.workers ?? spec.config.workers ?? defaultWorkerCount();
+  // A thread with no task would only take memory and start-up time.
+  const tasks = spec.components.reduce((n, c) => n + c.parallelism, 0);
+  const workers = Math.min(asked, tasks);
   const plan = createPlan(spec, workers);
   const min = LEVELS.indexOf(opts.logLevel ?? 'info');
+  if (workers < asked && min <= LEVELS.indexOf('info')) {
+    opts.io.err(`${new Date().toISOString()} INFO: ${asked} workers asked for, but the topology has ${tasks} tasks: running ${workers} worker threads`);
+  }
   const engine = await Engine.start(plan, {
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     ...(opts.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
