@@ -1,4 +1,4 @@
-import { defineBolt, type KeyedState, type OutputCollector } from '@qitian/api';
+import { defineBolt, type KeyedState, type Logger, type OutputCollector } from '@qitian/api';
 
 /**
  * Counts words in keyed state (key groups follow the fields grouping, so counts could move with
@@ -12,17 +12,25 @@ export default defineBolt({
   outputs: () => ({ default: ['word', 'count'] }),
   create() {
     let out!: OutputCollector;
+    let log!: Logger;
     let counts!: KeyedState<number>;
     return {
       prepare(context, collector) {
         out = collector;
+        log = context.logger;
         counts = context.keyedState<number>('counts');
       },
       execute(tuple) {
         const word = tuple.values[0] as string;
         counts.set(word, (counts.get(word) ?? 0) + 1);
       },
-      finish() {
+      finish(end) {
+        // A stop (Ctrl-C, --duration) cut the input short: these are not totals. They stay in
+        // keyed state, so a run resumed with --state-dir counts on and emits each total once.
+        if (end.stopped) {
+          log.info('stopped before the end of the input: totals not emitted; resume with --state-dir to complete them');
+          return;
+        }
         for (const [word, count] of counts.entries()) out.emit([word, count]);
       },
     };

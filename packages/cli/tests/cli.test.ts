@@ -90,9 +90,28 @@ describe('usage', () => {
   });
 
   test('a bad --workers exits 2 with the reason', async () => {
-    const r = await qitian('run', WORDCOUNT, '--workers', 'zero');
+    for (const bad of ['zero', '0x2', '1e1', '1.5']) {
+      const r = await qitian('run', WORDCOUNT, '--workers', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`--workers expects a positive integer, got "${bad}"`);
+    }
+  });
+
+  test('a --duration longer than a timer can wait exits 2 instead of stopping at once', async () => {
+    const r = await qitian('run', WORDCOUNT, '--set', 'input=x', '--set', 'output=y', '--duration', '3000000');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--workers expects a positive integer, got "zero"');
+    expect(r.stderr).toContain('--duration can be at most 2147483.647 seconds (24.8 days');
+    expect((await qitian('run', WORDCOUNT, '--duration', '0x10')).stderr).toContain('--duration expects a positive number of seconds, got "0x10"');
+  });
+
+  test('more --workers than tasks runs one thread per task, and says so', async () => {
+    const input = tmp('in.txt', 'a b a\n');
+    const output = tmp('out.jsonl');
+    const r = await qitian('run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--workers', '64', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const tasks = JSON.parse(r.stdout).tasks.length as number;
+    expect(r.stderr).toContain(`64 workers asked for, but the topology has ${tasks} tasks: running ${tasks} worker threads`);
+    expect(JSON.parse(r.stdout).workers).toBe(tasks);
   });
 
   test('a malformed --set exits 2', async () => {
@@ -150,6 +169,45 @@ describe('qitian run', () => {
         .map((o) => [o.word, o.count]),
     );
     expect(got).toEqual(expected);
+  });
+
+  test('word count stopped mid-input emits no partial totals; resumed with --state-dir, each word comes once with its total', async () => {
+    const expected = new Map<string, number>();
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const line: string[] = [];
+      for (let j = 0; j < 5; j++) {
+        const w = `w${(i * 31 + j * 17) % 300}`;
+        line.push(w);
+        expected.set(w, (expected.get(w) ?? 0) + 1);
+      }
+      lines.push(line.join(' '));
+    }
+    const input = tmp('input.txt', `${lines.join('\n')}\n`);
+    const output = tmp('counts.jsonl');
+    const state = tmp('state');
+    const run = (...more: string[]) =>
+      qitian('run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--state-dir', state, '--workers', '2', '--json', ...more);
+
+    // Half a million words take seconds: the stop comes mid-input.
+    const first = await run('--duration', '0.3');
+    expect(first.code, first.stderr).toBe(0);
+    const stopped = JSON.parse(first.stdout);
+    expect(stopped.reason).toBe('stopped');
+    const read = stopped.components.find((c: { component: string }) => c.component === 'lines').emitted;
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(lines.length);
+    expect(readFileSync(output, 'utf8')).toBe('');
+
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).reason).toBe('completed');
+    const rows = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { word: string; count: number });
+    expect(rows).toHaveLength(expected.size);
+    expect(new Map(rows.map((o) => [o.word, o.count]))).toEqual(expected);
   });
 
   test('--duration drains an endless topology and exits 0; --json summary', async () => {
