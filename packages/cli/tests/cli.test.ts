@@ -256,7 +256,7 @@ describe('qitian run', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBe(out.acked);
   });
 
-  test('SIGTERM while the topology is still starting stops it once started (not lost)', async () => {
+  test('SIGTERM while the topology is still starting calls the start off (not lost, not waiting for it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
     const marker = join(dir, 'preparing');
     writeFileSync(
@@ -309,7 +309,41 @@ describe('qitian run', () => {
     clearTimeout(killer);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('SIGTERM: draining');
+    expect(r.stderr).toContain('stopped while the topology was starting: nothing ran');
     expect(JSON.parse(r.stdout).reason).toBe('stopped');
+  });
+
+  test('--duration ends a run whose spout open() never returns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
+    writeFileSync(
+      join(dir, 'stuck.ts'),
+      [
+        "import { defineSpout } from '@qitian/api';",
+        'export default defineSpout({',
+        "  spec: { summary: 'never opens', fields: {} },",
+        "  outputs: () => ({ default: ['n'] }),",
+        '  create() {',
+        '    return { open: () => new Promise<void>(() => {}), next: () => "idle" as const };',
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 't.yaml'),
+      [
+        'name: stuck',
+        'spouts: [{ id: s, module: ./stuck.ts }]',
+        'sinks: [{ id: out, type: stdout }]',
+        'streams: [{ from: s, to: out, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    const t0 = Date.now();
+    const r = await qitian('run', join(dir, 't.yaml'), '--duration', '1', '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.stderr).toContain('stopped while the topology was starting: nothing ran');
   });
 
   test('a stdout sink whose reader exits (run ... | head): lines are dropped and counted, the run ends 0', async () => {

@@ -27,7 +27,21 @@ export interface EngineOptions {
    * warning. Without it such a start fails (StateFileError), as a Flink savepoint restore does.
    */
   readonly allowNonRestoredState?: boolean;
+  /**
+   * Calls off the start: aborted while the threads start (a component's prepare() or open() may
+   * never return), they are terminated and start() rejects with StartAbortedError. Once the
+   * topology runs, stop() it instead.
+   */
+  readonly signal?: AbortSignal;
 }
+
+/** The start was called off (EngineOptions.signal) before the topology ran. */
+export class StartAbortedError extends Error {
+  override readonly name = 'StartAbortedError';
+}
+
+/** How often a start that takes long says what it waits for. */
+const START_WARN_MS = 10_000;
 
 export type EndReason = 'completed' | 'stopped' | 'failed';
 
@@ -71,6 +85,8 @@ interface Slot {
   lastStats: ExecutorStats[];
   /** The thread's registry as last scraped: served while it cannot answer (restarting). */
   lastMetrics: Family[];
+  /** While starting: what it is doing (StatusMessage 'starting'). */
+  starting?: string;
 }
 
 /** A live tap: where its lines go. */
@@ -203,11 +219,34 @@ export class Engine {
     }
     const readies = [];
     for (let i = 0; i < n; i++) readies.push(this.spawn(i, ports[i]!, false));
+    const all = Promise.all(readies);
+    // Once called off, the threads' own failures (terminated while starting) no longer matter.
+    all.catch(() => {});
+    const signal = this.opts.signal;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new StartAbortedError('the start was called off before the topology ran'));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const t0 = performance.now();
+    const watchdog = setInterval(() => {
+      const waiting = this.slots.filter((s) => !s.ready && !s.dead);
+      if (waiting.length === 0) return;
+      const what = waiting.map((s) => `worker ${s.index}: ${s.starting ?? 'starting'}`).join('; ');
+      this.log(
+        'warn',
+        `still starting after ${Math.round((performance.now() - t0) / 1000)}s, waiting for ${what} (a component's open() or prepare() that does not return holds the start)`,
+      );
+    }, START_WARN_MS);
     try {
-      await Promise.all(readies);
+      await Promise.race([all, aborted]);
     } catch (err) {
       await this.terminateAll();
       throw err;
+    } finally {
+      clearInterval(watchdog);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.started = performance.now();
     this.phase = 'running';
@@ -338,6 +377,9 @@ export class Engine {
       case 'finished':
       case 'probed':
         this.reply(slot, msg.id, msg);
+        return;
+      case 'starting':
+        slot.starting = msg.what;
         return;
       case 'ready':
         return;

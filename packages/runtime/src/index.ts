@@ -6,6 +6,7 @@ export {
   type EngineLogLevel,
   type EngineOptions,
   type RunSummary,
+  StartAbortedError,
   WorkerFailedError,
 } from './engine.js';
 export { customKey, type ExecutorStats, newStats, parseCustomKey } from './stats.js';

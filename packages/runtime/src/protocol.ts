@@ -80,6 +80,8 @@ export type ControlMessage =
 /** Worker-to-main. */
 export type StatusMessage =
   | { k: 'ready' }
+  /** What a starting thread is doing now (loading a module, open() of a spout...), for a start that hangs. */
+  | { k: 'starting'; what: string }
   /** The thread cannot go on; `component` names the component that failed to start, if one did. */
   | { k: 'fatal'; message: string; stack?: string; component?: string; cause?: { name: string; message: string; stack?: string } }
   | { k: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }

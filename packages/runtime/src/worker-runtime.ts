@@ -107,6 +107,7 @@ export class WorkerRuntime {
       if (placement.worker !== this.worker) continue;
       const node = nodes.get(placement.componentId)!;
       const step = { name: 'load' };
+      this.main.postMessage({ k: 'starting', what: `loading "${node.id}" (task ${placement.taskIndex})` });
       try {
         await this.startTask(placement, node, definitions, emitter, step);
       } catch (err) {
@@ -192,6 +193,7 @@ export class WorkerRuntime {
         onError,
       );
       step.name = 'open';
+      this.main.postMessage({ k: 'starting', what: `open() of spout "${node.id}" (task ${placement.taskIndex})` });
       await spout.open?.(ctx, ex);
       this.spouts.push(ex);
       this.spoutByTask[taskId] = ex;
@@ -220,6 +222,7 @@ export class WorkerRuntime {
         this.clock,
       );
       step.name = 'prepare';
+      this.main.postMessage({ k: 'starting', what: `prepare() of ${node.kind} "${node.id}" (task ${placement.taskIndex})` });
       await bolt.prepare?.(ctx, ex);
       this.bolts.push(ex);
       this.boltByTask[placement.taskId] = ex;

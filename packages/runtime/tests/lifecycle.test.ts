@@ -1,6 +1,6 @@
 /** Start, run, finish and stop: drain, ticks, async and failing components, finish() order. */
 import { join } from 'node:path';
-import { Engine, WorkerFailedError } from '@qitian/runtime';
+import { Engine, StartAbortedError, WorkerFailedError } from '@qitian/runtime';
 import { createPlan } from '@qitian/topology';
 import { describe, expect, test } from 'vitest';
 import { counts, firstValues, jsonLines, lines, run, sleep, spec, start, tempDir } from './kit.js';
@@ -298,4 +298,29 @@ describe('failing lifecycle steps', () => {
     expect(by.flaky).toBeDefined();
     expect(logs.some((l) => l.level === 'error' && /worker 1/.test(l.msg))).toBe(true);
   });
+
+  test('a start held by an open() that never returns says what it waits for, and can be called off', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 10, hangInOpen: true } },
+        { id: 'flaky', export: 'flakyBolt' },
+      ],
+      [{ from: 'seq', to: 'flaky' }],
+    );
+    const logs: { level: string; msg: string }[] = [];
+    const abort = new AbortController();
+    const starting = Engine.start(createPlan(s, 1), { signal: abort.signal, logger: (level, msg) => logs.push({ level, msg }) });
+    const outcome = starting.then(
+      () => 'started',
+      (err: unknown) => err,
+    );
+    await sleep(10_500);
+    expect(logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(/^still starting after 10s, waiting for worker 0: open\(\) of spout "seq" \(task 0\)/),
+    );
+    const t0 = performance.now();
+    abort.abort();
+    expect(await outcome).toBeInstanceOf(StartAbortedError);
+    expect(performance.now() - t0).toBeLessThan(3000);
+  }, 20_000);
 });

@@ -1,6 +1,15 @@
 import { Command } from 'commander';
 import { createPlan } from '@qitian/topology';
-import { type ControlServer, defaultWorkerCount, Engine, type EngineLogLevel, type RunSummary, startControlServer, summarize } from '@qitian/runtime';
+import {
+  type ControlServer,
+  defaultWorkerCount,
+  Engine,
+  type EngineLogLevel,
+  type RunSummary,
+  StartAbortedError,
+  startControlServer,
+  summarize,
+} from '@qitian/runtime';
 import { formatSummary } from '../format.js';
 import type { CommandIO } from '../io.js';
 import { collectSet, port, positiveInt, positiveNumber } from '../options.js';
@@ -42,35 +51,50 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   if (workers < asked && min <= LEVELS.indexOf('info')) {
     opts.io.err(`${new Date().toISOString()} INFO: ${asked} workers asked for, but the topology has ${tasks} tasks: running ${workers} worker threads`);
   }
-  const engine = await Engine.start(plan, {
-    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
-    ...(opts.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
-    logger: (level, msg, fields) => {
-      if (LEVELS.indexOf(level) < min) return;
-      const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
-      // Stacks of component errors are for debugging: shown with --log-level debug.
-      const stack = min === 0 && fields && typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
-      opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${stack}`);
-    },
-  });
-  let server: ControlServer | undefined;
-  if (opts.metricsPort !== undefined) {
-    try {
-      server = await startControlServer(engine, { port: opts.metricsPort, ...(opts.metricsHost ? { host: opts.metricsHost } : {}) });
-    } catch (err) {
-      await engine.stop();
-      throw new Error(`cannot serve metrics on ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
-    }
-    opts.io.err(`metrics: ${server.url}/metrics  (qitian top --url ${server.url})`);
-  }
-  opts.onStart?.(engine, server);
-  const stop = () => void engine.stop();
-  // A stop asked for while the topology was starting (validation, module loading, prepare) has
-  // already fired: a listener added now would never hear it, so it is acted on here.
+  const t0 = performance.now();
+  // A stop (signal or --duration) before the topology runs calls the start off: a component whose
+  // open() or prepare() never returns must not hold the process. Once it runs, a stop drains.
+  let engine: Engine | undefined;
+  const starting = new AbortController();
+  const stop = () => {
+    if (engine) void engine.stop();
+    else starting.abort();
+  };
   if (opts.signal?.aborted) stop();
   else opts.signal?.addEventListener('abort', stop, { once: true });
   const timer = opts.durationS ? setTimeout(stop, opts.durationS * 1000) : undefined;
+  let server: ControlServer | undefined;
   try {
+    try {
+      engine = await Engine.start(plan, {
+        ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+        ...(opts.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+        signal: starting.signal,
+        logger: (level, msg, fields) => {
+          if (LEVELS.indexOf(level) < min) return;
+          const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
+          // Stacks of component errors are for debugging: shown with --log-level debug.
+          const stack = min === 0 && fields && typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
+          opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${stack}`);
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof StartAbortedError)) throw err;
+      opts.io.err('stopped while the topology was starting: nothing ran');
+      return { reason: 'stopped', durationMs: performance.now() - t0, workers, restarts: 0, tasks: [], abandoned: 0, incomplete: false };
+    }
+    if (opts.metricsPort !== undefined) {
+      try {
+        server = await startControlServer(engine, { port: opts.metricsPort, ...(opts.metricsHost ? { host: opts.metricsHost } : {}) });
+      } catch (err) {
+        await engine.stop();
+        throw new Error(`cannot serve metrics on ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
+      }
+      opts.io.err(`metrics: ${server.url}/metrics  (qitian top --url ${server.url})`);
+    }
+    opts.onStart?.(engine, server);
+    // Asked for while the metrics endpoint started: acted on now that there is an engine to stop.
+    if (starting.signal.aborted) void engine.stop();
     return await engine.finished;
   } finally {
     if (timer) clearTimeout(timer);
