@@ -52,6 +52,8 @@ export class BoltExecutor implements OutputCollector {
   private readonly inbox = new Inbox();
   /** An async execute is in progress. */
   private running = false;
+  /** When the async execute in progress began (perf.now()), for stuckFor(). */
+  private runningSince = 0;
   private current: TupleImpl | null = null;
   private staging = false;
   /**
@@ -148,6 +150,11 @@ export class BoltExecutor implements OutputCollector {
     return !this.running && (this.resume !== null || this.inbox.size > 0);
   }
 
+  /** How long (ms) the async execute in progress has run, or 0: one that never settles holds this task's input. */
+  stuckFor(now: number): number {
+    return this.running ? now - this.runningSince : 0;
+  }
+
   busy(): boolean {
     return this.running || this.resume !== null || this.inbox.size > 0;
   }
@@ -214,6 +221,7 @@ export class BoltExecutor implements OutputCollector {
         // Its synchronous part kept the thread busy; the wait for the promise did not.
         this.stats.busyMs += Math.max(0, perf.now() - t0 - (this.clock.nestedMs - nested));
         this.running = true;
+        this.runningSince = perf.now();
         pendingAsync.then(
           () => this.afterAsyncBatch(entry, t0, tuples.length),
           (err) => {
@@ -327,6 +335,7 @@ export class BoltExecutor implements OutputCollector {
 
   private awaitExecute(t: TupleImpl, r: Promise<void>): void {
     this.running = true;
+    this.runningSince = perf.now();
     r.then(
       () => this.afterAsync(t, undefined),
       (err: unknown) => this.afterAsync(t, err ?? new Error('execute rejected')),

@@ -49,6 +49,8 @@ export class WorkerRuntime {
   private tapTimer: NodeJS.Timeout | undefined;
   private readonly capacity = new CapacityWindow();
   private readonly errorLogs = new Map<ExecutorStats, ErrorLog>();
+  /** Per bolt: how long its async execute had run when that was last said (warnStuck). */
+  private readonly stuckWarned = new Map<BoltExecutor, number>();
   private scheduled = false;
   /** Load-aware shuffle edges of this thread's tasks (the Balancer moves them). */
   private readonly balances: ShuffleBalance[] = [];
@@ -128,8 +130,10 @@ export class WorkerRuntime {
         for (const s of this.spouts) s.sweepTimeouts(now);
       }, sweepEvery),
       setInterval(() => {
-        this.capacity.update(this.allStats(), performance.now());
+        const now = performance.now();
+        this.capacity.update(this.allStats(), now);
         for (const log of this.errorLogs.values()) log.tick();
+        this.warnStuck(now);
       }, 1000),
     );
     // Every thread publishes its load (for qitian top and the metrics too), whether or not it has
@@ -553,6 +557,28 @@ export class WorkerRuntime {
         b.stats.errors++;
         this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy');
       }
+    }
+  }
+
+  /**
+   * Says, every messageTimeout (at least a second), which bolts have had an async execute running
+   * longer than a tuple may take: one that never settles holds its task's input, and would
+   * otherwise only show as a run that goes quiet.
+   */
+  private warnStuck(now: number): void {
+    const warnAfter = Math.max(1000, this.plan.spec.config.messageTimeoutMs);
+    for (const b of this.bolts) {
+      const ms = b.stuckFor(now);
+      const warned = this.stuckWarned.get(b) ?? 0;
+      if (ms < warnAfter) {
+        if (warned > 0) this.stuckWarned.delete(b);
+        continue;
+      }
+      if (ms - warned < warnAfter) continue;
+      this.stuckWarned.set(b, ms);
+      b.context.logger.warn(
+        `an async execute has not settled for ${Math.round(ms / 1000)}s (messageTimeout is ${warnAfter / 1000}s); this task takes no more input until it does`,
+      );
     }
   }
 

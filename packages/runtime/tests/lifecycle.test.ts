@@ -323,4 +323,23 @@ describe('failing lifecycle steps', () => {
     expect(await outcome).toBeInstanceOf(StartAbortedError);
     expect(performance.now() - t0).toBeLessThan(3000);
   }, 20_000);
+
+  test('an async execute that runs longer than messageTimeout is reported with its task', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 1 } },
+        { id: 'slow', export: 'asyncBolt', config: { delayMs: 2600 } },
+      ],
+      [{ from: 'seq', to: 'slow' }],
+      { acking: false, messageTimeoutMs: 1000 },
+    );
+    const { summary, logs } = await run(s, 1);
+    expect(summary.reason).toBe('completed');
+    const warns = logs.filter((l) => l.level === 'warn' && l.msg.startsWith('an async execute has not settled for'));
+    // Said after 1 s and again after 2 s, not every second in between.
+    expect(warns.length).toBeGreaterThanOrEqual(1);
+    expect(warns.length).toBeLessThanOrEqual(2);
+    expect(warns[0]!.msg).toContain('(messageTimeout is 1s); this task takes no more input until it does');
+    expect(warns[0]!.fields).toMatchObject({ component: 'slow', task: 0 });
+  });
 });
