@@ -60,6 +60,13 @@ export interface SpoutCollector {
   /** Emits to one task of a direct-grouped consumer. */
   emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream?: string): void;
   reportError(error: unknown): void;
+  /**
+   * The spout's input cannot be read to its end (a truncated archive, a read error mid-file):
+   * reported and counted as reportError does, and also counted as `input_failed`, so that a run
+   * that ends after it says its input was incomplete (`qitian run` exits 4). The spout then ends
+   * or goes on as it sees fit.
+   */
+  inputFailed(error: unknown): void;
 }
 
 /**

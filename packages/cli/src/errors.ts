@@ -7,6 +7,8 @@ export const EXIT = {
   USAGE: 2,
   /** The topology started but failed (a worker kept dying, a component failed to start). */
   RUNTIME: 3,
+  /** The run ended, but a spout could not read its input to the end (a truncated .gz, a read error). */
+  INPUT_INCOMPLETE: 4,
   /** A second SIGINT/SIGTERM stopped the run without draining. */
   INTERRUPTED: 130,
 } as const;

@@ -180,8 +180,14 @@ export class RecordingSpoutCollector implements SpoutCollector {
   emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream: string = DEFAULT_STREAM): void {
     this.emits.push({ values, messageId, stream, taskId });
   }
+  /** Errors given to inputFailed (they are in `errors` too). */
+  readonly inputFailures: unknown[] = [];
   reportError(error: unknown): void {
     this.errors.push(error);
+  }
+  inputFailed(error: unknown): void {
+    this.errors.push(error);
+    this.inputFailures.push(error);
   }
   /** Field 0 of every emit: the lines of a line spout. */
   get lines(): string[] {

@@ -10,6 +10,7 @@ export {
   WorkerFailedError,
 } from './engine.js';
 export { customKey, type ExecutorStats, newStats, parseCustomKey } from './stats.js';
+export { INPUT_FAILED } from './spout-executor.js';
 export { loadState, type SavedState, StateFileError, stateFile } from './state-store.js';
 export { type ComponentSummary, summarize } from './summary.js';
 export { type ControlServer, type ControlServerOptions, startControlServer } from './control/server.js';

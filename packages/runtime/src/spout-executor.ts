@@ -161,6 +161,11 @@ export class SpoutExecutor implements SpoutCollector {
     this.onError(error, REPORTED);
   }
 
+  inputFailed(error: unknown): void {
+    this.reportError(error);
+    this.context.count(INPUT_FAILED, 1);
+  }
+
   private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
@@ -349,6 +354,9 @@ export class SpoutExecutor implements SpoutCollector {
     await this.spout.close?.();
   }
 }
+
+/** The custom counter of spout tasks whose input could not be read to its end (SpoutCollector.inputFailed). */
+export const INPUT_FAILED = 'input_failed';
 
 /** A message id for a log line: short, whatever its type. */
 function describeId(id: unknown): string {

@@ -6,10 +6,12 @@ import {
   Engine,
   type EngineLogLevel,
   type RunSummary,
+  INPUT_FAILED,
   StartAbortedError,
   startControlServer,
   summarize,
 } from '@qitian/runtime';
+import { CommandFailed, EXIT } from '../errors.js';
 import { formatSummary } from '../format.js';
 import type { CommandIO } from '../io.js';
 import { collectSet, port, positiveInt, positiveNumber } from '../options.js';
@@ -52,7 +54,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
     opts.io.err(`${new Date().toISOString()} INFO: ${asked} workers asked for, but the topology has ${tasks} tasks: running ${workers} worker threads`);
   }
   const t0 = performance.now();
-  // A stop (signal or --duration) before the topology runs calls the start off: a component whose
+  // A signal before the topology runs calls the start off: a component whose
   // open() or prepare() never returns must not hold the process. Once it runs, a stop drains.
   let engine: Engine | undefined;
   const starting = new AbortController();
@@ -62,7 +64,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   };
   if (opts.signal?.aborted) stop();
   else opts.signal?.addEventListener('abort', stop, { once: true });
-  const timer = opts.durationS ? setTimeout(stop, opts.durationS * 1000) : undefined;
+  let timer: NodeJS.Timeout | undefined;
   let server: ControlServer | undefined;
   try {
     try {
@@ -93,6 +95,8 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
       opts.io.err(`metrics: ${server.url}/metrics  (qitian top --url ${server.url})`);
     }
     opts.onStart?.(engine, server);
+    // Counted from here: a start slowed by a busy machine must not eat a short run.
+    if (opts.durationS) timer = setTimeout(stop, opts.durationS * 1000);
     // Asked for while the metrics endpoint started: acted on now that there is an engine to stop.
     if (starting.signal.aborted) void engine.stop();
     return await engine.finished;
@@ -159,6 +163,14 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
         if (o.json) io.out(JSON.stringify({ ...run, error: run.error?.message, components }, null, 2));
         else if (!o.quiet) io.err(formatSummary(run, components));
         if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
+        const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
+        if (lost.length > 0) {
+          const which = lost.map((c) => `"${c.component}"`).join(', ');
+          throw new CommandFailed(
+            `error: input not read to its end by ${which} (the errors above say why); what was read was processed`,
+            EXIT.INPUT_INCOMPLETE,
+          );
+        }
       },
     );
 }

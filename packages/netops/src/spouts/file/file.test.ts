@@ -150,6 +150,8 @@ describe('file spout: reading', () => {
     expect(h.collector.lines).toEqual(complete.split('\n'));
     expect(h.collector.errors).toHaveLength(1);
     expect(h.collector.errors[0]).toBeInstanceOf(FileAccessError);
+    // Reported as input that could not be read to its end (qitian run exits 4), not only an error.
+    expect(h.collector.inputFailures).toEqual(h.collector.errors);
     expect(h.context.counted('dropped', 'truncated_input')).toBe(1);
     // The committed position stops at the fragment: a resumed run reads that line again.
     await h.spout.close();
@@ -166,6 +168,7 @@ describe('file spout: reading', () => {
     expect(await driveSpout(h)).toBe('end');
     expect(h.collector.lines).toEqual(['aaaa']);
     expect(h.collector.errors).toHaveLength(1);
+    expect(h.collector.inputFailures).toHaveLength(1);
     expect(h.context.counted('dropped', 'truncated_input')).toBe(1);
   });
 

@@ -389,9 +389,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     if (this.closed) return;
     const path = this.config.path;
     const error = new FileAccessError(path, 'read', `file spout: reading "${path}" failed: ${describeSystemError(err)}`, { cause: err });
-    // Reported errors are counted and logged by the engine (rate-limited): counting or logging
-    // it here too would say it twice (`qitian top` adds a component's own `errors` to them).
-    this.collector.reportError(error);
+    // Counted and logged by the engine (rate-limited), which also marks the run's input as
+    // incomplete: counting or logging it here too would say it twice.
+    this.collector.inputFailed(error);
     this.eof = true;
     this.notify();
   }

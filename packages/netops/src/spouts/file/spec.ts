@@ -53,8 +53,8 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long, truncated_input}, ' +
     'invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD). A read that fails (an I/O error, a damaged or ' +
     'truncated gzip file) ends the task: the complete lines read before it are emitted, the unfinished line it cut off is not ' +
-    "but is counted as dropped{reason: truncated_input}, and the error is reported, which the engine counts in the task's " +
-    '`errors` and logs (see docs/metrics.md).',
+    'but is counted as dropped{reason: truncated_input}, and the error is reported as input that could not be read to its ' +
+    "end, which the engine counts in the task's `errors` and in `input_failed`, and logs; `qitian run` then exits 4 (see docs/cli.md).",
   fields: fileSpoutFields,
   examples: [
     {
