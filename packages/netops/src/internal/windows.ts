@@ -10,6 +10,18 @@ export function windowStartOf(time: number, size: number): number {
   return r >= 0 ? time - r : time - r - size;
 }
 
+/**
+ * How far ahead of this machine's clock an event time may be. Further ahead is a device whose
+ * clock is wrong (no NTP, set to 2099): one such event would drive the watermark past every
+ * open window and make every real event late until that date, so it is dropped and counted.
+ */
+export const MAX_FUTURE_MS = 60 * 60_000;
+
+/** The latest event time accepted now (MAX_FUTURE_MS ahead of the wall clock). */
+export function futureLimit(): number {
+  return Date.now() + MAX_FUTURE_MS;
+}
+
 /** An event time read from a tuple value: a finite number of ms, else undefined. */
 export function eventTimeOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;

@@ -208,6 +208,15 @@ describe('cluster bolt', () => {
     expect(h.context.counted('late')).toBe(1);
   });
 
+  it('skips an event far ahead of the clock (a device set to 2099): it would have closed every open window', () => {
+    const h = harness({ window: '1m', lateness: '10s' });
+    h.bolt.executeBatch([...windowEvents(T0, NORMAL), event(Date.UTC(2099, 0, 1), 'SEC-LOGIN')]);
+    h.bolt.executeBatch([event(T0 + 30_000, 'SEC-LOGIN')]);
+    expect(h.rows()).toHaveLength(0);
+    expect(h.context.counted('late')).toBe(0);
+    expect(h.context.counted('skipped', 'future_time')).toBe(1);
+  });
+
   it('event time from two parse tasks: the one behind holds the watermark, so its events are not late', () => {
     const h = harness({ window: '1m', lateness: '0s' }, undefined, { parse: [1, 2] });
     const from = (task: number, tuples: TestTuple[]) => tuples.map((t) => new TestTuple(EVENT_FIELDS, t.values, 'default', 'parse', task));

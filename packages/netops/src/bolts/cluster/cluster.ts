@@ -1,5 +1,5 @@
 import { type Bolt, type FinishInfo, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
-import { eventTimeOf, Watermark, windowStartOf } from '../../internal/windows.js';
+import { eventTimeOf, futureLimit, Watermark, windowStartOf } from '../../internal/windows.js';
 import { FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
 import { type Assignment, assign, type ClusterModel, emptyModel, type FeatureVector, type ModelOptions } from './model.js';
 import type { ClusterBoltConfig } from './spec.js';
@@ -73,6 +73,8 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
   // Counters gathered over a batch.
   private nLate = 0;
   private nBadTime = 0;
+  private nFuture = 0;
+  private warnedFuture = false;
   private nMissing = 0;
   private nWindows = 0;
   private nNew = 0;
@@ -112,6 +114,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
   executeBatch(tuples: readonly Tuple[]): void {
     const size = this.size;
     if (this.eventTime) this.watermark.at(this.clock());
+    const limit = futureLimit();
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (isTick(t)) {
@@ -129,6 +132,11 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
         time = eventTimeOf(values[layout.time]);
         if (time === undefined) {
           this.nBadTime++;
+          continue;
+        }
+        // A device with a wrong clock must not drive the watermark past every open window.
+        if (time > limit) {
+          this.nFuture++;
           continue;
         }
       } else time = this.clock();
@@ -290,12 +298,21 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     const c = this.context;
     if (this.nLate > 0) c.count('late', this.nLate);
     if (this.nBadTime > 0) c.count('skipped', this.nBadTime, 'bad_time');
+    if (this.nFuture > 0) {
+      c.count('skipped', this.nFuture, 'future_time');
+      if (!this.warnedFuture) {
+        this.warnedFuture = true;
+        c.logger.warn(
+          `cluster: skipped ${this.nFuture} events more than 1h ahead of this machine's clock (a device with a wrong clock?); counted as skipped{reason=future_time}`,
+        );
+      }
+    }
     if (this.nMissing > 0) c.count('skipped', this.nMissing, 'missing_field');
     if (this.nWindows > 0) c.count('windows', this.nWindows);
     if (this.nNew > 0) c.count('clusters', this.nNew, 'new');
     if (this.nJoined > 0) c.count('clusters', this.nJoined, 'joined');
     if (this.nEvicted > 0) c.count('evicted', this.nEvicted);
-    this.nLate = this.nBadTime = this.nMissing = this.nWindows = this.nNew = this.nJoined = this.nEvicted = 0;
+    this.nLate = this.nBadTime = this.nFuture = this.nMissing = this.nWindows = this.nNew = this.nJoined = this.nEvicted = 0;
   }
 }
 

@@ -98,7 +98,7 @@ export const clusterBoltSpec: ComponentSpec<typeof clusterBoltFields> = {
     'Grouping: with `keyBy: host`, feed the bolt with `grouping: {type: fields, fields: [host]}` (any parallelism; the ' +
     'models live in keyed state). Without `keyBy`, use parallelism 1 and `grouping: {type: global}`. Window results are ' +
     'emitted unanchored (they summarise many inputs). Counters: `windows`, `clusters{reason=new|joined}`, `late`, ' +
-    '`skipped{reason}`, `evicted`.',
+    "`skipped{reason}` (`bad_time`, `missing_field`, and `future_time`: event time more than 1h ahead of this machine's clock, which would close every open window), `evicted`.",
   fields: clusterBoltFields,
   examples: [
     {

@@ -185,7 +185,8 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'per window and dimension.\n\n' +
     'In event time, each task keeps its own watermark; a merge waits for the slowest partial task, so a partial task ' +
     'that receives nothing holds windows back until the input ends. Output is not anchored to the input (at-least-once ' +
-    'replays would count twice). Counters: `late` (tuples dropped as late) and `dropped{reason}` (`bad_time`, and ' +
+    'replays would count twice). Counters: `late` (tuples dropped as late) and `dropped{reason}` (`bad_time`, `future_time` ' +
+    "(event time more than 1h ahead of this machine's clock: a device with a wrong clock would otherwise close every open window), and " +
     "at a merge `after_emit`, candidates of a window already emitted, and `not_partial`, input that is not a partial stage's output).",
   fields: topnFields,
   examples: [

@@ -227,6 +227,18 @@ describe('topn single stage', () => {
     expect(h.take().map(asOut)).toMatchObject([{ windowStart: 5000, windowEnd: 10_000, total: 3, late: 1 }]);
   });
 
+  it('event time: an event far ahead of the clock (a device set to 2099) is dropped and counted, and closes nothing', () => {
+    const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] });
+    h.bolt.executeBatch!(events(eventValues({ time: 1000 }), eventValues({ time: Date.UTC(2099, 0, 1) }), eventValues({ time: 2000 })));
+    expect(h.take()).toEqual([]);
+    expect(h.context.counted('dropped', 'future_time')).toBe(1);
+    expect(h.context.logger.records.filter((r) => r.msg.includes('ahead of this machine'))).toHaveLength(1);
+    h.bolt.executeBatch!(events(eventValues({ time: 3000 })));
+    expect(h.context.counted('late')).toBe(0);
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 3 }]);
+  });
+
   it('event time over two upstream tasks: the one behind holds the watermark, so its events are not late', () => {
     const h = harness({ window: '5s', allowedLateness: '1s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => 0 });
     h.context.partialTasks = [1, 2];

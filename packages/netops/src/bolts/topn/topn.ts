@@ -5,7 +5,7 @@
 import { type Bolt, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
 import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
 import { ExactCounter, type KeyCounter, type Report, SpaceSaving } from './counters.js';
-import { Watermark } from '../../internal/windows.js';
+import { futureLimit, Watermark } from '../../internal/windows.js';
 import { KEY_SEPARATOR, RankMerge } from './ranking.js';
 
 /** A missing part of a key of several fields, as shown in rankings. */
@@ -112,6 +112,8 @@ export class TopNBolt implements Bolt<TopNConfig> {
       if (time > this.watermark) this.watermark = time;
     } else this.eventClock.at(this.now());
     let ticked = false;
+    let future = 0;
+    const limit = eventTime ? futureLimit() : Number.POSITIVE_INFINITY;
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (t.stream === TICK_STREAM) {
@@ -124,6 +126,10 @@ export class TopNBolt implements Bolt<TopNConfig> {
         const x = v[this.timeIdx];
         if (typeof x !== 'number' || !Number.isFinite(x)) {
           bad++;
+          continue;
+        }
+        if (x > limit) {
+          future++;
           continue;
         }
         time = x;
@@ -152,6 +158,13 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (late > 0) {
       this.lateSinceEmit += late;
       this.ctx.count('late', late);
+    }
+    if (future > 0) {
+      this.ctx.count('dropped', future, 'future_time');
+      this.warnOnce(
+        'future_time',
+        `topn "${this.ctx.componentId}": dropped ${future} tuples whose "${this.timeField}" is more than 1h ahead of this machine's clock (a device with a wrong clock?); they would have closed every open window`,
+      );
     }
     if (bad > 0) {
       this.ctx.count('dropped', bad, 'bad_time');
