@@ -635,6 +635,32 @@ describe('topn merge', () => {
       ['b', 1],
     ]);
   });
+  it('at the end of input, a partial task that was quiet past idleTimeout still delivers its open window', () => {
+    let now = 0;
+    const cfg = { stage: 'partial', window: '5m', dimensions: [{ name: 's', fields: ['srcIp'] }] };
+    const a = harness(cfg, { taskIndex: 0, now: () => now });
+    const b = harness(cfg, { taskIndex: 1, now: () => now });
+    const m = harness({ stage: 'merge', idleTimeout: '10s' }, { now: () => now });
+    m.context.partialTasks = [1, 2];
+    const relay = (h: Harness, task: number) => {
+      const out = h.take();
+      if (out.length) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', task)));
+    };
+    // Task 1 gets a burst in [10m, 15m), then nothing; task 2 never gets input.
+    a.bolt.executeBatch!(events(...Array.from({ length: 12 }, (_, i) => eventValues({ time: 600_000 + i * 1000, srcIp: 'x' }))));
+    a.bolt.executeBatch!([tick()]);
+    relay(a, 1);
+    now = 15_000; // both silent for more than idleTimeout
+    m.bolt.executeBatch!([tick()]);
+    // A stop: the quiet task 2 finishes first, then task 1 with its open window.
+    b.bolt.finish!();
+    relay(b, 2);
+    a.bolt.finish!();
+    relay(a, 1);
+    m.bolt.finish!();
+    expect(m.take().map(asOut)).toMatchObject([{ windowStart: 600_000, total: 12 }]);
+    expect(m.context.counted('dropped', 'after_emit')).toBe(0);
+  });
 });
 
 describe('topn: candidates below n', () => {

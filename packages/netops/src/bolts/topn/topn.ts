@@ -339,6 +339,8 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private readonly open = new Map<number, MergeWin>();
   /** Progress of every partial task the merge waits for, by global task id. */
   private readonly progress = new Map<number, number>();
+  /** A partial task has announced the end of its input: the others' ends follow. */
+  private ending = false;
   /** When each partial task was last heard from (processing time, ms). */
   private readonly heard = new Map<number, number>();
   private readonly idleMs: number;
@@ -394,6 +396,7 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
       if (v[P.dimension] === null) {
         const p = v[P.progress] as number;
         if (p > (this.progress.get(t.sourceTask) ?? Number.NEGATIVE_INFINITY)) this.progress.set(t.sourceTask, p);
+        if (p === END_OF_INPUT) this.ending = true;
         const reached = p === END_OF_INPUT ? v[P.until] : p;
         if (typeof reached === 'number' && reached > this.reached) this.reached = reached;
         this.pendingLate += (v[P.late] as number) || 0;
@@ -441,7 +444,9 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
     let min = Number.POSITIVE_INFINITY;
     let active = 0;
     for (const [task, p] of this.progress) {
-      if (this.idleMs > 0 && now - (this.heard.get(task) ?? now) >= this.idleMs) continue;
+      // The input ends for every partial task at once (finish): a quiet one now sends its open
+      // windows before its end, so none is left out any more, or those windows would be lost.
+      if (!this.ending && this.idleMs > 0 && now - (this.heard.get(task) ?? now) >= this.idleMs) continue;
       active++;
       if (p < min) min = p;
     }
