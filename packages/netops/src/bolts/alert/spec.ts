@@ -60,7 +60,9 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "- `new-cluster`: each tuple of a cluster bolt's `alert` stream at least `minDistance` (default 0) from its nearest " +
     "cluster; key: the cluster bolt's key (e.g. the host), else `*`.\n" +
     '- `topn-entry`: a ranking key matched by `watch` is in the ranking (only its first `top` places, when set) of ' +
-    '`dimension` (any, when unset) and was not in the previous ranking of that dimension; key `dimension=value`.\n\n' +
+    '`dimension` (any, when unset) and was not in the previous ranking of that dimension; key `dimension=value`. `dimension` ' +
+    "is the name of a topn dimension (the topn bolt's defaults: severity, event, source, destination, port), not a field " +
+    'name: a name no ranking carries never matches.\n\n' +
     '`where` maps event fields to a value, a list of values, a `/regex/`, or `{min, max}`; `severity` and `facility` take ' +
     'numbers or keywords, so `severity: {max: err}` means err or worse. `watch` takes values and `/regex/`es.\n\n' +
     "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
@@ -97,7 +99,7 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
       yaml:
         'id: noc\ntype: alert\nconfig:\n  strategies:\n' +
         '    - name: critical-burst\n      severity: critical\n      suppress: 30m\n      threshold: { where: { severity: { max: crit } }, window: 1m, count: 1, by: [host] }\n' +
-        '    - name: watched-source\n      severity: major\n      topn-entry: { dimension: srcIp, watch: [198.51.100.7, "/^203\\\\.0\\\\.113\\\\./"], top: 10 }\n' +
+        '    - name: watched-source\n      severity: major\n      topn-entry: { dimension: source, watch: [198.51.100.7, "/^203\\\\.0\\\\.113\\\\./"], top: 10 }\n' +
         '  notify:\n    - type: nats\n      subject: noc.alerts.{severity}\n    - type: file\n      path: /var/log/qitian/alerts.jsonl',
     },
   ],
