@@ -88,13 +88,16 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     let rate: string;
     let speed = last?.speed;
     if (w.until < w.end) {
-      // Cut short by the end of the input: the rate over the time it covers (at least 1 s, so that a
-      // lone event does not read as a flood). The wall clock since the previous block does not match
+      // Cut short by the end of the input: the rate over the time it covers, when that is a second
+      // or more (a lone event over no time is no rate at all). The wall clock since the previous block does not match
       // that time (the previous block waited for the watermark, which trails by the lateness, and for
       // `settle`), so the wall-clock rate goes by the speed measured between the last complete blocks.
-      const spanS = Math.max(1, (w.until - w.start) / 1000);
-      rate = `incomplete window: input ended at ${clock(w.until)}; ${fmt(events / spanS)}/s event time`;
-      if (speed !== undefined) rate += `, ${fmt((events / spanS) * speed)}/s wall clock`;
+      const spanS = (w.until - w.start) / 1000;
+      rate = `incomplete window: input ended at ${clock(w.until)}`;
+      if (spanS >= 1) {
+        rate += `; ${fmt(events / spanS)}/s event time`;
+        if (speed !== undefined) rate += `, ${fmt((events / spanS) * speed)}/s wall clock`;
+      }
     } else {
       const spanS = Math.max(0.001, (w.end - w.start) / 1000);
       rate = `${fmt(events / spanS)}/s event time`;
