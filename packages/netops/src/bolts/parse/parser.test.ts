@@ -67,6 +67,19 @@ describe('RFC 3164', () => {
     expect(star).toMatchObject({ host: null, eventType: 'SYS-CONFIG_I', message: 'Configured from console by console' });
   });
 
+  it('Cisco relayed by rsyslog: the sequence number and the device stamp after the relay header are not the TAG', () => {
+    for (const line of [
+      '<187>Dec  2 10:11:12 10.0.0.1 3456: Dec  2 10:11:12.345 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down',
+      '<187>Dec  2 10:11:12 core-sw1 3456: *Dec  2 10:11:12.345: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down',
+      '<187>Dec  2 10:11:12 core-sw1 3456: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down',
+    ]) {
+      expect(ev(line), line).toMatchObject({ vendor: 'cisco', eventType: 'LINK-UPDOWN', message: 'Interface Gi0/1, changed state to down' });
+    }
+    expect(ev('<187>Dec  2 10:11:12 core-sw1 3456: *Dec  2 10:11:12.345: %LINK-3-UPDOWN: x').host).toBe('core-sw1');
+    // A numeric TAG that is not followed by a Cisco body stays the TAG.
+    expect(ev('<13>Dec  2 10:11:12 h 1234: plain text')).toMatchObject({ app: '1234', message: 'plain text' });
+  });
+
   it('IOS-XR node ids before the stamp', () => {
     const e = ev(
       '<149>2647599: vmx01 RP/0/RSP1/CPU0:Mar 28 15:08:30.941 UTC: bgp[1051]: %ROUTING-BGP-5-MAXPFX : No. of IPv4 Unicast prefixes received from 1.2.3.4',

@@ -252,6 +252,9 @@ export class SyslogParser {
         }
       }
     } else if (bodyAt >= 0) j = bodyAt;
+    // A relay (rsyslog, syslog-ng) put its own header before the device's: "host 3456: *Dec  2
+    // 10:11:12.345 UTC: %LINK-3-UPDOWN: ...". The sequence number is not the TAG: the Cisco body is.
+    if (hasTime || host !== null) j = afterCiscoSequence(s, j);
     const parsed = pri >= 0 || hasTime || host !== null;
     if (!parsed) {
       const ev = newEvent(-1, ref, peerHost, 'unknown', false);
@@ -329,6 +332,26 @@ function setVendor(ev: SyslogEvent, useSeverity: boolean): void {
   ev.vendor = match.vendor;
   ev.eventType = match.eventType;
   if (useSeverity && match.severity >= 0) ev.severity = match.severity;
+}
+
+/**
+ * After a Cisco sequence number ("3456: ") and the device's own stamp ("*Dec  2 10:11:12.345 UTC: "),
+ * where the `%FACILITY-SEV-MNEMONIC` body starts; `i` itself when that is not what is there.
+ */
+function afterCiscoSequence(s: string, i: number): number {
+  const n = s.length;
+  let k = i;
+  while (k < n && isDigit(s.charCodeAt(k))) k++;
+  if (k === i || k + 1 >= n || s.charCodeAt(k) !== 0x3a || s.charCodeAt(k + 1) !== SP) return i;
+  k = skipSpaces(s, k + 2);
+  if (k < n && s.charCodeAt(k) === 0x25) return k;
+  // "*" (clock not set) or "." (clock not synchronised) before the stamp.
+  if (k < n && (s.charCodeAt(k) === 0x2a || s.charCodeAt(k) === 0x2e)) k++;
+  const end = timestampAt(s, k);
+  if (end < 0) return i;
+  k = skipSpaces(s, end);
+  if (k < n && s.charCodeAt(k) === 0x3a) k = skipSpaces(s, k + 1);
+  return k < n && s.charCodeAt(k) === 0x25 ? k : i;
 }
 
 function skipSpaces(s: string, i: number): number {
