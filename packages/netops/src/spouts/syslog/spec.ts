@@ -92,7 +92,7 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
   summary: 'Receives syslog over UDP, TCP (RFC 6587 framing) or TLS (RFC 5425) and emits each raw message.',
   description:
     'Emits one tuple per message on stream `default` with the fields `line` (the message as received, decoded as ' +
-    'UTF-8 with invalid bytes replaced by U+FFFD, trailer removed), `peer` (the sender as `ip:port`, `[ipv6]:port` for ' +
+    'UTF-8 with invalid bytes replaced by U+FFFD and counted as invalid_utf8, trailer removed), `peer` (the sender as `ip:port`, `[ipv6]:port` for ' +
     'IPv6; IPv4-mapped addresses are shown as IPv4) and `receivedAt` (ms since the epoch). It does not parse: feed it ' +
     'to the `parse` bolt. UDP: one datagram is one message; one trailing LF, CR LF or NUL is removed; empty datagrams ' +
     "are dropped (reason empty). TCP and TLS: many connections at once; each connection's framing is detected from " +
@@ -105,7 +105,8 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'included in received); TCP and TLS connections are paused instead (TCP flow ' +
     'control slows the senders). Delivery is at most once: messages are not acknowledged to senders, so those in ' +
     'the buffer or in flight are lost if the process dies. Counters: received (messages), bytes (bytes read from ' +
-    'sockets), dropped{reason: queue_full, too_long, empty, incomplete, kernel}, truncated (UDP), connections (accepted), ' +
+    'sockets), dropped{reason: queue_full, too_long, empty, incomplete, kernel}, truncated (UDP), invalid_utf8 (messages with bytes that are not UTF-8, ' +
+    'the first ones logged with the sender; a datagram truncated inside a character counts too), connections (accepted), ' +
     'disconnects{reason: peer, idle, error, framing_error, too_many, tls_handshake, shutdown}, framing_errors{reason}, ' +
     'errors{reason: socket} (see docs/metrics.md). ' +
     'Parallelism: Node 20 cannot share a port between sockets (no SO_REUSEPORT), so give a component parallelism 1 ' +

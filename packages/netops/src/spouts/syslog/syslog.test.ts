@@ -201,6 +201,9 @@ describe('syslog spout: UDP', () => {
     expect(h.context.counted('received')).toBe(8);
     expect(h.context.counted('dropped', 'empty')).toBe(2);
     expect(h.context.counted('truncated')).toBe(1);
+    // The bad byte is counted and said with the sender.
+    expect(h.context.counted('invalid_utf8')).toBe(1);
+    expect(h.context.logger.records.filter((r) => r.msg.includes(`from ${peer} is not valid UTF-8`))).toHaveLength(1);
   });
 
   it('under overload drops the newest datagrams and counts them, then goes on', async () => {
@@ -333,6 +336,8 @@ describe('syslog spout: TCP', () => {
     const rows = await collect(h, 4);
     expect(rows.map((r) => r[0])).toEqual(['<13>first é message', '<14>second', '<15>third', '<16>fourth ü']);
     expect(rows.every((r) => r[1] === `127.0.0.1:${s.localPort}`)).toBe(true);
+    // UTF-8 split across writes is whole again in its frame: nothing invalid.
+    expect(h.context.counted('invalid_utf8')).toBe(0);
     h.spout.next(0);
     expect(h.context.counted('bytes')).toBe(b.length);
   });

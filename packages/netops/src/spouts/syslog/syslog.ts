@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -56,7 +57,7 @@ class Connection implements FrameSink {
   }
 
   frame(buf: Buffer, start: number, end: number): void {
-    this.spout.accept(buf.toString('utf8', start, end), this.peer, this.now);
+    this.spout.accept(this.spout.text(buf, start, end, this.peer), this.peer, this.now);
   }
 
   tooLong(offset: number, length: number): void {
@@ -225,6 +226,18 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   // --- called by connections -------------------------------------------------------------------
 
   /** @internal A framed TCP/TLS message. */
+  /**
+   * @internal A message's bytes as text. Bytes that are not UTF-8 become U+FFFD: counted
+   * (invalid_utf8) and said, with the sender, within the warning rate limit.
+   */
+  text(buf: Buffer, start: number, end: number, peer: string): string {
+    if (!isUtf8(buf.subarray(start, end))) {
+      this.ctx.count('invalid_utf8', 1);
+      this.warnLimited(`syslog spout: a message from ${peer} is not valid UTF-8; its bad bytes become U+FFFD (counted as invalid_utf8)`, { peer });
+    }
+    return buf.toString('utf8', start, end);
+  }
+
   accept(line: string, peer: string, receivedAt: number): void {
     this.nReceived++;
     this.push(line, peer, receivedAt);
@@ -455,7 +468,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       this.lastPort = rinfo.port;
       this.lastPeer = formatPeer(rinfo.address, rinfo.port);
     }
-    this.push(msg.toString('utf8', 0, end), this.lastPeer, Date.now());
+    this.push(this.text(msg, 0, end, this.lastPeer), this.lastPeer, Date.now());
     if (this.waiting) this.notify();
   };
 
