@@ -60,9 +60,11 @@ export const EVENT: { readonly [K in EventField]: number } = Object.fromEntries(
 /**
  * The `error` stream of components that reject input: the input as received, why (a short
  * machine-readable reason such as `bad_pri` or `truncated_header`), the 1-based column where
- * the problem was found (0 when not about a position), and the peer.
+ * the problem was found (0 when not about a position), the peer, a message for people, and,
+ * for input read from a file with `position: true`, where: `file:line:column` (or
+ * `file, byte offset N` when the line number is not known); null otherwise.
  */
-export const ERROR_FIELDS = ['raw', 'reason', 'column', 'peer', 'message'] as const;
+export const ERROR_FIELDS = ['raw', 'reason', 'column', 'peer', 'message', 'location'] as const;
 
 /** RFC 5424 severity keywords, by number: also the names of priority-route's streams. */
 export const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;

@@ -30,11 +30,14 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
   summary: 'Parses syslog (RFC 5424, RFC 3164 and network-device forms) into structured events.',
   description:
     'Reads the raw message from `field` and, when the input stream declares them, `peer` and `receivedAt` (what the ' +
-    'syslog spouts emit; a `file` spout has only `line`). Emits on `default` one event per message with the fields ' +
+    'syslog spouts emit; a `file` spout has `line`, and with `position: true` also `file`, `lineNumber` and `offset`). ' +
+    'Emits on `default` one event per message with the fields ' +
     'time, host, facility, severity, app, procid, msgid, eventType, srcIp, dstIp, srcPort, dstPort, message, structured, ' +
     'vendor, format, parsed, raw, peer (EVENT_FIELDS of the netops syslog contract, in that order), and on `error` ' +
-    'raw, reason, column, peer, message: in strict mode what the RFCs reject, and in either mode an input without a ' +
-    'message (no `field`, or neither a string nor bytes: reason `no_message`).\n\n' +
+    'raw, reason, column, peer, message, location: in strict mode what the RFCs reject, and in either mode an input without a ' +
+    'message (no `field`, or neither a string nor bytes: reason `no_message`). `location` is `file:line:column` for a ' +
+    'line of a file spout with `position: true` (`file, byte offset N` when its line number is not known), and then also ' +
+    'begins `message`; null for other input.\n\n' +
     'Formats: RFC 5424 with structured data (escapes, NILVALUE, BOM, fractional seconds and offsets); RFC 3164 with or ' +
     'without PRI and hostname, TAG with optional [pid]; the forms devices send: Cisco sequence numbers (`123: `) and ' +
     "`*Mar  1 00:00:01.123 UTC:` stamps (also after a relay's own header: `host 123: *Mar  1 ...: %LINK-3-UPDOWN: ...`), `Mmm dd yyyy hh:mm:ss` (PIX/ASA), `yyyy Mmm dd hh:mm:ss` (NX-OS), ISO-8601 " +

@@ -114,9 +114,9 @@ describe('syslog-parse bolt', () => {
     await h.bolt.executeBatch!(input);
     const errors = h.collector.emits.filter((e) => e.stream === 'error');
     expect(errors.map((e) => e.values)).toEqual([
-      ['<1>1000 - - - - - -', 'bad_version', 7, '192.0.2.1', 'expecting a version value in the range 1-999 [col 6]'],
-      ['<192>1 - - - - - -', 'bad_pri', 4, '192.0.2.1', 'expecting a priority value in the range 1-191 or equal to 0 [col 3]'],
-      ['<1>2000 - - - - - -', 'bad_version', 7, '192.0.2.1', 'expecting a version value in the range 1-999 [col 6]'],
+      ['<1>1000 - - - - - -', 'bad_version', 7, '192.0.2.1', 'expecting a version value in the range 1-999 [col 6]', null],
+      ['<192>1 - - - - - -', 'bad_pri', 4, '192.0.2.1', 'expecting a priority value in the range 1-191 or equal to 0 [col 3]', null],
+      ['<1>2000 - - - - - -', 'bad_version', 7, '192.0.2.1', 'expecting a version value in the range 1-999 [col 6]', null],
     ]);
     expect(errors[0]!.anchors).toBe(input[0]);
     expect(h.collector.emits.filter((e) => e.stream === 'default')).toHaveLength(1);
@@ -124,6 +124,37 @@ describe('syslog-parse bolt', () => {
     expect(h.context.counted('errors', 'bad_pri')).toBe(1);
     expect(h.context.countCalls).toHaveLength(2);
     expect(h.collector.failed).toEqual([]);
+  });
+
+  it('strict, on lines of a file spout with position: the error names file:line:column', async () => {
+    const h = await prepareBolt(syslogParseBolt, { strict: true });
+    await h.bolt.executeBatch!(
+      tuples(
+        ['line', 'file', 'lineNumber', 'offset'],
+        ['<1>1 - h a - - - good', '/var/log/edge.log', 41, 1000],
+        ['<192>1 - - - - - -', '/var/log/edge.log', 42, 1022],
+        ['<1>1000 - - - - - -', '/var/log/edge.log', null, 1041],
+      ),
+    );
+    const errors = h.collector.emits.filter((e) => e.stream === 'error').map((e) => Object.fromEntries(ERROR_FIELDS.map((f, i) => [f, e.values[i]])));
+    expect(errors).toEqual([
+      {
+        raw: '<192>1 - - - - - -',
+        reason: 'bad_pri',
+        column: 4,
+        peer: null,
+        message: '/var/log/edge.log:42:4: expecting a priority value in the range 1-191 or equal to 0 [col 3]',
+        location: '/var/log/edge.log:42:4',
+      },
+      {
+        raw: '<1>1000 - - - - - -',
+        reason: 'bad_version',
+        column: 7,
+        peer: null,
+        message: '/var/log/edge.log, byte offset 1041: expecting a version value in the range 1-999 [col 6]',
+        location: '/var/log/edge.log, byte offset 1041',
+      },
+    ]);
   });
 
   it('a tuple without the configured field goes to `error` naming the field, and never throws', async () => {

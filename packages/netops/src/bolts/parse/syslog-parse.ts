@@ -17,6 +17,10 @@ export class SyslogParseBolt implements Bolt<SyslogParseConfig> {
   private lineAt = -1;
   private peerAt = -1;
   private receivedAt = -1;
+  /** Input fields of a file spout with `position: true`. */
+  private fileAt = -1;
+  private lineNumberAt = -1;
+  private offsetAt = -1;
   private unparsed = 0;
   private readonly errors = new Map<string, number>();
 
@@ -46,6 +50,9 @@ export class SyslogParseBolt implements Bolt<SyslogParseConfig> {
       this.lineAt = t.fieldIndex(this.field);
       this.peerAt = t.fieldIndex('peer');
       this.receivedAt = t.fieldIndex('receivedAt');
+      this.fileAt = t.fieldIndex('file');
+      this.lineNumberAt = t.fieldIndex('lineNumber');
+      this.offsetAt = t.fieldIndex('offset');
     }
     const v = t.values;
     const peerValue = this.peerAt >= 0 ? v[this.peerAt] : null;
@@ -95,7 +102,18 @@ export class SyslogParseBolt implements Bolt<SyslogParseConfig> {
 
   private reject(t: Tuple, raw: string | null, reason: string, column: number, peer: string | null, message: string): void {
     this.errors.set(reason, (this.errors.get(reason) ?? 0) + 1);
-    this.collector.emit([raw, reason, column, peer, message], t, 'error');
+    const location = this.locate(t.values, column);
+    this.collector.emit([raw, reason, column, peer, location === null ? message : `${location}: ${message}`, location], t, 'error');
+  }
+
+  /** Where a rejected line is, when the input says (a file spout with `position: true`). */
+  private locate(values: readonly unknown[], column: number): string | null {
+    const file = this.fileAt >= 0 ? values[this.fileAt] : undefined;
+    if (typeof file !== 'string') return null;
+    const line = this.lineNumberAt >= 0 ? values[this.lineNumberAt] : undefined;
+    if (typeof line === 'number') return column > 0 ? `${file}:${line}:${column}` : `${file}:${line}`;
+    const offset = this.offsetAt >= 0 ? values[this.offsetAt] : undefined;
+    return typeof offset === 'number' ? `${file}, byte offset ${offset}` : file;
   }
 
   private flushCounts(): void {

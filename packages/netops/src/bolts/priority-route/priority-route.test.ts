@@ -90,7 +90,7 @@ describe('priority-route bolt', () => {
     h.bolt.executeBatch!([...bad, event(3, 7)]);
     const errors = h.collector.emits.filter((e) => e.stream === 'error');
     expect(errors).toHaveLength(bad.length);
-    expect(errors[0]!.values).toEqual(['<184>raw 1', 'no_severity', 0, '10.0.0.1:514', 'priority-route: severity is null, not an integer 0..7']);
+    expect(errors[0]!.values).toEqual(['<184>raw 1', 'no_severity', 0, '10.0.0.1:514', 'priority-route: severity is null, not an integer 0..7', null]);
     expect(errors[4]!.values[4]).toBe('priority-route: severity is "3", not an integer 0..7');
     expect(errors.map((e) => e.anchors)).toEqual(bad);
     expect(h.context.counted('errors', 'no_severity')).toBe(bad.length);
@@ -102,8 +102,8 @@ describe('priority-route bolt', () => {
     const fields = ['line', 'peer'];
     h.bolt.executeBatch!([new TestTuple(fields, ['x', 'p']), new TestTuple(fields, ['y', null])]);
     expect(h.collector.emits.map((e) => e.values)).toEqual([
-      [null, 'no_severity', 0, 'p', 'priority-route: the input stream of "upstream" has no severity field'],
-      [null, 'no_severity', 0, null, 'priority-route: the input stream of "upstream" has no severity field'],
+      [null, 'no_severity', 0, 'p', 'priority-route: the input stream of "upstream" has no severity field', null],
+      [null, 'no_severity', 0, null, 'priority-route: the input stream of "upstream" has no severity field', null],
     ]);
     expect(h.context.logger.records.filter((r) => r.level === 'warn')).toHaveLength(1);
   });

@@ -170,7 +170,7 @@ export class PriorityRouteBolt implements Bolt<PriorityRouteConfig> {
         ? `priority-route: the input stream of "${t.sourceComponent}" has no severity field`
         : `priority-route: severity is ${describe(sev)}, not an integer 0..7`;
     this.collector.emit(
-      [plan.raw < 0 ? null : (values[plan.raw] ?? null), 'no_severity', 0, plan.peer < 0 ? null : (values[plan.peer] ?? null), message],
+      [plan.raw < 0 ? null : (values[plan.raw] ?? null), 'no_severity', 0, plan.peer < 0 ? null : (values[plan.peer] ?? null), message, null],
       t,
       'error',
     );

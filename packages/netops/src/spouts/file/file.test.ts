@@ -388,6 +388,84 @@ describe('file spout: at-least-once', () => {
   });
 });
 
+describe('file spout: position', () => {
+  const positions = (h: Harness) => h.collector.emits.map((e) => e.values);
+  const until = (h: Harness, n: number) => driveSpout(h, { until: () => h.collector.emits.length >= n, timeoutMs: 5000 });
+
+  it('declares file, lineNumber and offset beside line', () => {
+    expect(fileSpout.outputs?.(configFor(fileSpout, { path: '/x', position: true }))).toEqual({
+      default: ['line', 'file', 'lineNumber', 'offset'],
+    });
+  });
+
+  it('emits each line with its file, 1-based line number and byte offset, counting dropped long lines', async () => {
+    const path = write('p.log', 'alpha\r\nxxxxxxxxxxxx\nbé\n\nlast');
+    const h = await readAll(path, { position: true, maxLineBytes: 8 });
+    expect(positions(h)).toEqual([
+      ['alpha', path, 1, 0],
+      ['bé', path, 3, 20],
+      ['', path, 4, 24],
+      ['last', path, 5, 25],
+    ]);
+  });
+
+  it('numbers lines of a gzip file in its decompressed data, across read chunks', async () => {
+    const text = Array.from({ length: 300 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    const path = write('p.gz', gzipSync(text));
+    const h = await readAll(path, { position: true }, { chunkBytes: 64 });
+    const values = positions(h);
+    expect(values.length).toBe(300);
+    expect(values[299]).toEqual(['line 299', path, 300, text.lastIndexOf('line 299')]);
+    expect(values.every((v, i) => v[2] === i + 1)).toBe(true);
+  });
+
+  it('replays a failed line with its own position, and checkpoints the line number with the offset', async () => {
+    const path = write('pr.log', 'l0\nl1\nl2\n');
+    const { ino } = statSync(path);
+    const h = await start({ path, position: true }, { reliable: true });
+    expect(await driveSpout(h)).toBe('end');
+    h.spout.fail(3);
+    h.spout.next(10);
+    expect(h.collector.emits.at(-1)).toMatchObject({ values: ['l1', path, 2, 3], messageId: 3 });
+    h.spout.ack(0);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 3, inode: ino, line: 2, ...head('l0\nl1\nl2\n') });
+  });
+
+  it('resumes numbering from a checkpoint that has the line, and says null when it does not', async () => {
+    const path = write('pc.log', 'aa\nbbb\nc\n');
+    const inode = statSync(path).ino;
+    const withLine = await readAll2(path, { offset: 3, inode, line: 2 });
+    expect(withLine).toEqual([
+      ['bbb', path, 2, 3],
+      ['c', path, 3, 7],
+    ]);
+    const without = await readAll2(path, { offset: 7, inode });
+    expect(without).toEqual([['c', path, null, 7]]);
+
+    async function readAll2(p: string, restoredCheckpoint: unknown): Promise<unknown[][]> {
+      const h = await start({ path: p, position: true }, { restoredCheckpoint });
+      expect(await driveSpout(h)).toBe('end');
+      return positions(h);
+    }
+  });
+
+  it('starts again at line 1 in a rotated file, and has no line numbers after startAt: end', async () => {
+    const path = write('prot.log', 'old 1\nold 2\n');
+    const h = await start({ path, position: true, follow: true, startAt: 'end', pollInterval: '10ms' });
+    appendFileSync(path, 'appended\n');
+    await until(h, 1);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'new 1\nnew 2\n');
+    await until(h, 3);
+    expect(positions(h)).toEqual([
+      ['appended', path, null, 12],
+      ['new 1', path, 1, 0],
+      ['new 2', path, 2, 6],
+    ]);
+  });
+});
+
 describe('file spout: follow', () => {
   const until = (h: Harness, n: number) => driveSpout(h, { until: () => h.collector.emits.length >= n, timeoutMs: 5000 });
 

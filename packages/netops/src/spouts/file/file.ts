@@ -23,7 +23,12 @@ export interface FileCheckpoint {
    */
   readonly headBytes?: number;
   readonly headHash?: string;
+  /** Line number (1-based) at `offset`, saved with `position: true` when known. */
+  readonly line?: number;
 }
+
+/** The fields of the default stream with `position: true`. */
+export const FILE_POSITION_FIELDS = ['line', 'file', 'lineNumber', 'offset'] as const;
 
 export interface FileSpoutOptions {
   /** Read-ahead bound: reading pauses while this many lines wait to be emitted. */
@@ -38,6 +43,8 @@ const DEFAULT_MAX_BUFFERED = 10_000;
 const DEFAULT_CHUNK = 64 * 1024;
 /** Bytes of a file's beginning kept as its fingerprint: enough to tell log lines apart, one small pread to check. */
 const HEAD_BYTES = 256;
+/** A line number not known: reading started inside the file with nothing saying which line that was. */
+const UNKNOWN_LINE = -1;
 
 /**
  * A run of the file at one path. Message ids are `base + offset in the file`: `base` is the
@@ -68,7 +75,8 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
   const head =
     (c.headBytes === undefined && c.headHash === undefined) ||
     (typeof c.headBytes === 'number' && Number.isInteger(c.headBytes) && c.headBytes >= 0 && typeof c.headHash === 'string');
-  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number' && head;
+  const line = c.line === undefined || (typeof c.line === 'number' && Number.isInteger(c.line) && c.line >= 1);
+  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number' && head && line;
 }
 
 /**
@@ -82,6 +90,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private readonly maxBuffered: number;
   private readonly chunkBytes: number;
   private readonly enc: BufferEncoding;
+  /** `position: true`: lines are numbered and emitted with their file, line number and offset. */
+  private readonly withPosition: boolean;
 
   // The file being read.
   private handle: FileHandle | undefined;
@@ -119,10 +129,15 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private warnedUtf8 = false;
   /** Id just past the last complete (or dropped) line. */
   private consumed = 0;
+  /** With `position`: the number of the next line of the file being read; UNKNOWN_LINE when reading started elsewhere. */
+  private lineNo = 1;
 
   // Read-ahead buffer: parallel arrays, emitted from `head`.
   private lines: string[] = [];
   private ids: number[] = [];
+  /** With `position` only: each buffered line's number and offset in its file. */
+  private lineNos: number[] = [];
+  private offsets: number[] = [];
   private head = 0;
   private eof = false;
   private closed = false;
@@ -135,6 +150,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   // Reliability.
   /** Emitted lines not yet acked, id -> text; insertion order is id order. */
   private readonly pending = new Map<number, string>();
+  /** With `position` only: line numbers of the pending lines, for replays and checkpoints. */
+  private readonly pendingLineNos = new Map<number, number>();
   private replay: number[] = [];
   private replayHead = 0;
   private checkpoints: CheckpointThrottle | undefined;
@@ -149,6 +166,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.maxBuffered = Math.max(1, options.maxBufferedLines ?? DEFAULT_MAX_BUFFERED);
     this.chunkBytes = Math.max(16, options.chunkBytes ?? DEFAULT_CHUNK);
     this.enc = config.encoding as BufferEncoding;
+    this.withPosition = config.position;
   }
 
   /** Lines read ahead and not yet emitted. */
@@ -215,9 +233,11 @@ export class FileSpout implements Spout<FileSpoutConfig> {
         });
       } else {
         start = restored.offset;
+        if (start > 0) this.lineNo = restored.line ?? UNKNOWN_LINE;
       }
     } else if (this.config.startAt === 'end') {
       start = this.gzip ? Number.POSITIVE_INFINITY : size;
+      if (size > 0) this.lineNo = UNKNOWN_LINE;
     }
     if (this.gzip && this.config.follow) context.logger.info('file spout: a gzip file is read once, not followed', { path });
 
@@ -241,7 +261,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
         const id = this.replay[this.replayHead++]!;
         const line = this.pending.get(id);
         if (line === undefined) continue; // acked after it failed
-        collector.emit([line], id);
+        if (this.withPosition) collector.emit(this.positioned(line, this.pendingLineNos.get(id)!, id - this.baseOf(id)), id);
+        else collector.emit([line], id);
         n++;
       }
       if (this.replayHead === this.replay.length) {
@@ -253,7 +274,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     const ids = this.ids;
     let head = this.head;
     const end = Math.min(lines.length, head + (max - n));
-    if (this.reliable) {
+    if (this.withPosition) {
+      head = this.emitPositioned(head, end);
+    } else if (this.reliable) {
       const pending = this.pending;
       for (; head < end; head++) {
         const line = lines[head]!;
@@ -263,9 +286,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       }
     } else {
       for (; head < end; head++) collector.emit([lines[head]!]);
-      // Without acking, an emitted line is done: the committed position moves with emission.
-      if (end > this.head) this.checkpoints?.touch();
     }
+    // Without acking, an emitted line is done: the committed position moves with emission.
+    if (!this.reliable && end > this.head) this.checkpoints?.touch();
     n += end - this.head;
     this.head = head;
     const buffered = lines.length - head;
@@ -273,11 +296,19 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       if (head > 0) {
         this.lines = [];
         this.ids = [];
+        if (this.withPosition) {
+          this.lineNos = [];
+          this.offsets = [];
+        }
         this.head = 0;
       }
     } else if (head >= 4096 && head * 2 >= lines.length) {
       lines.splice(0, head);
       ids.splice(0, head);
+      if (this.withPosition) {
+        this.lineNos.splice(0, head);
+        this.offsets.splice(0, head);
+      }
       this.head = 0;
     }
     if (this.roomWaiter !== undefined && buffered <= this.maxBuffered >>> 1) {
@@ -292,7 +323,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   }
 
   ack(messageId: unknown): void {
-    if (this.pending.delete(messageId as number)) this.checkpoints?.touch();
+    if (this.pending.delete(messageId as number)) {
+      if (this.withPosition) this.pendingLineNos.delete(messageId as number);
+      this.checkpoints?.touch();
+    }
   }
 
   fail(messageId: unknown): void {
@@ -314,6 +348,37 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.checkpoints?.close();
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
+  }
+
+  /** Emits buffered lines [head, end) with their positions; returns end. */
+  private emitPositioned(head: number, end: number): number {
+    const collector = this.collector;
+    const { lines, ids, lineNos, offsets } = this;
+    for (; head < end; head++) {
+      const id = ids[head]!;
+      const line = lines[head]!;
+      if (this.reliable) {
+        this.pending.set(id, line);
+        this.pendingLineNos.set(id, lineNos[head]!);
+        collector.emit(this.positioned(line, lineNos[head]!, offsets[head]!), id);
+      } else {
+        collector.emit(this.positioned(line, lineNos[head]!, offsets[head]!));
+      }
+    }
+    return end;
+  }
+
+  /** The values of a line with `position: true` (FILE_POSITION_FIELDS). */
+  private positioned(line: string, lineNo: number, offset: number): unknown[] {
+    return [line, this.config.path, lineNo === UNKNOWN_LINE ? null : lineNo, offset];
+  }
+
+  /** The base id of the file (generation) that id `id` belongs to. */
+  private baseOf(id: number): number {
+    const gens = this.generations;
+    let g = gens.length - 1;
+    while (g > 0 && gens[g]!.base > id) g--;
+    return gens[g]!.base;
   }
 
   // --- checkpoint ----------------------------------------------------------------------------
@@ -338,7 +403,17 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.savedOffset = offset;
     this.savedInode = gen.inode;
     this.savedHash = print.hash;
-    this.ctx.saveCheckpoint({ offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash } satisfies FileCheckpoint);
+    const checkpoint: FileCheckpoint = { offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash };
+    const line = this.withPosition ? this.committedLine(id) : UNKNOWN_LINE;
+    this.ctx.saveCheckpoint(line === UNKNOWN_LINE ? checkpoint : { ...checkpoint, line });
+  }
+
+  /** The number of the line with id `id` (the committed one), or UNKNOWN_LINE. */
+  private committedLine(id: number): number {
+    const pendingLine = this.pendingLineNos.get(id);
+    if (pendingLine !== undefined) return pendingLine;
+    if (this.head < this.lines.length && this.ids[this.head] === id) return this.lineNos[this.head]!;
+    return id === this.consumed ? this.lineNo : UNKNOWN_LINE;
   }
 
   /** The fingerprint of the file being read, hashed again only when it has grown. */
@@ -532,6 +607,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.position = 0;
     this.inode = inode;
     this.consumed = this.base;
+    this.lineNo = 1;
     this.generations.push({ base: this.base, inode });
   }
 
@@ -669,6 +745,11 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     if (checkUtf8 && !isUtf8(buf.subarray(start, end))) this.invalidLine(id);
     this.lines.push(buf.toString(this.enc, start, end));
     this.ids.push(id);
+    if (this.withPosition) {
+      this.lineNos.push(this.lineNo);
+      this.offsets.push(id - this.base);
+      if (this.lineNo !== UNKNOWN_LINE) this.lineNo++;
+    }
   }
 
   /** A line that is not valid UTF-8: emitted with U+FFFD in place of the bad bytes, counted, and logged once. */
@@ -678,7 +759,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       this.warnedUtf8 = true;
       this.ctx.logger.warn(
         'file spout: a line is not valid UTF-8; its bad bytes become U+FFFD (counted as invalid_utf8; set encoding: latin1 for a Latin-1 file)',
-        { path: this.config.path, offset: id },
+        { path: this.config.path, ...this.where(id) },
       );
     }
   }
@@ -689,10 +770,18 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       this.warnedLong = true;
       this.ctx.logger.warn('file spout: skipping a line longer than maxLineBytes (counted as dropped, reason line_too_long)', {
         path: this.config.path,
-        offset: id,
+        ...this.where(id),
         maxLineBytes: this.config.maxLineBytes,
       });
     }
+    // A dropped line is still a line of the file: the next one keeps its number.
+    if (this.withPosition && this.lineNo !== UNKNOWN_LINE) this.lineNo++;
+  }
+
+  /** Where the line with id `id` of the file being read is, for a log entry. */
+  private where(id: number): { offset: number; line?: number } {
+    const offset = id - this.base;
+    return this.withPosition && this.lineNo !== UNKNOWN_LINE ? { offset, line: this.lineNo } : { offset };
   }
 
   private countDropped(): void {

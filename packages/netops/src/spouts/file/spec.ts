@@ -32,6 +32,14 @@ export const fileSpoutFields = {
     default: '250ms',
     min: 1,
   }),
+  position: field.boolean({
+    description:
+      'Also emit where each line is: the fields `file` (the path), `lineNumber` (1-based, counted from the start of the ' +
+      'file; null when reading did not start there and no checkpoint of this task recorded it, as with startAt: end) and ' +
+      '`offset` (byte offset of the line, in the decompressed data for gzip). syslog-parse puts them in its errors as ' +
+      '`file:line:column`. A rotated or truncated file starts again at line 1.',
+    default: false,
+  }),
   maxLineBytes: field.int({
     description: 'Longest line accepted, in bytes without the newline. Longer lines are skipped and counted as dropped (reason line_too_long).',
     default: 1_048_576,
@@ -45,7 +53,7 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   summary: 'Reads lines from a file or a gzip file, optionally following it like `tail -F`.',
   description:
     'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; at the end of the file, a last ' +
-    "line without a newline is emitted too). With acking on, a line's message id is its byte offset (in the decompressed data for " +
+    "line without a newline is emitted too), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
     'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile. Read-ahead is bounded, ' +
@@ -58,8 +66,8 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   fields: fileSpoutFields,
   examples: [
     {
-      title: 'Replay a syslog file once',
-      yaml: 'id: lines\ntype: file\nconfig:\n  path: /var/log/syslog',
+      title: 'Replay a syslog file once, with the file, line number and offset of each line (parse errors then say file:line:column)',
+      yaml: 'id: lines\ntype: file\nconfig:\n  path: /var/log/syslog\n  position: true',
     },
     {
       title: 'Follow a live log across rotations, starting at its current end',
