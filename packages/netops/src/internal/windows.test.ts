@@ -69,6 +69,37 @@ describe('Watermark', () => {
     expect(w.value).toBe(150);
   });
 
+  it("when every input is idle, goes on with the wall clock from each one's last event, without a jump", () => {
+    const w = new Watermark(5, 1000);
+    w.at(0);
+    w.expect([1, 2]);
+    w.observe(1, 10_000);
+    w.at(200);
+    w.observe(2, 9_000); // a parser whose devices' clocks are 1 s behind
+    expect(w.value).toBe(8_995);
+    w.at(1_000); // input 1 idle: input 2 alone holds it
+    expect(w.value).toBe(8_995);
+    w.at(1_200); // both idle: input 2's time has not moved on yet, so no jump
+    expect(w.value).toBe(8_995);
+    w.at(3_200); // silent 2 s beyond idleMs: input 2 at 11,000, input 1 at 12,200
+    expect(w.value).toBe(10_995);
+    // A new event behind the projection is not taken back; the watermark follows it from there.
+    w.observe(2, 10_500);
+    expect(w.value).toBe(10_995);
+    w.at(3_300);
+    w.observe(1, 13_000);
+    w.observe(2, 13_100);
+    expect(w.value).toBe(12_995);
+  });
+
+  it('an input that never sent an event does not move it on when all are idle', () => {
+    const w = new Watermark(0, 1000);
+    w.at(0);
+    w.expect([1]);
+    w.at(50_000);
+    expect(w.value).toBe(Number.NEGATIVE_INFINITY);
+  });
+
   it('with idleMs 0 a silent input holds it back for good', () => {
     const w = new Watermark(0, 0);
     w.at(0);

@@ -47,7 +47,13 @@ interface Input {
  * one's events are not late merely because the faster one is ahead. An input that has sent
  * nothing for `idleMs` of processing time stops holding the watermark back until it sends again
  * (a parser that gets no traffic must not stall every window). With one input this is the
- * highest event time minus the lateness. Monotonic: it never goes back.
+ * highest event time minus the lateness. When every input has been silent for `idleMs`, event
+ * time is taken to go on at the pace of the wall clock from there: each input's highest event
+ * time plus the processing time it has been silent beyond `idleMs`, the lowest of those, minus
+ * the lateness (no jump when silence begins). So the windows of a live feed that went quiet are
+ * still emitted, `idleMs` after their end, instead of waiting for the next event; a device clock
+ * that is off by a constant does not matter, since time goes on from each input's own last event.
+ * Monotonic: it never goes back.
  */
 export class Watermark {
   private readonly inputs = new Map<number, Input>();
@@ -63,11 +69,11 @@ export class Watermark {
     readonly idleMs = 0,
   ) {}
 
-  /** Sets the processing time (ms) for what follows: once per batch. */
+  /** Sets the processing time (ms) for what follows: once per batch (and per tick, so that silence is noticed). */
   at(now: number): void {
     this.now = now;
     // Idleness is a matter of processing time: an input may have gone idle since the last batch.
-    if (this.idleMs > 0 && this.inputs.size > 1) this.recompute();
+    if (this.idleMs > 0 && this.inputs.size > 0) this.recompute();
   }
 
   /** Inputs expected before they send (every task of an upstream component, on the first tuple from one). */
@@ -104,9 +110,24 @@ export class Watermark {
       if (idle > 0 && this.now - input.seenAt >= idle) continue;
       if (input.max < min) min = input.max;
     }
+    if (min === Number.POSITIVE_INFINITY) min = this.projected();
     if (min === Number.POSITIVE_INFINITY) return;
     const wm = min - this.latenessMs;
     if (wm > this.wm) this.wm = wm;
+  }
+
+  /**
+   * Every input is idle: the lowest of their highest event times, each moved on by the processing
+   * time that input has been silent beyond idleMs. +Infinity when none has sent an event yet.
+   */
+  private projected(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const input of this.inputs.values()) {
+      if (input.max === Number.NEGATIVE_INFINITY) continue;
+      const t = input.max + (this.now - input.seenAt - this.idleMs);
+      if (t < min) min = t;
+    }
+    return min;
   }
 
   /** The current watermark; -Infinity until every active input has sent an event. */

@@ -230,6 +230,21 @@ describe('cluster bolt', () => {
     expect(h.context.counted('late')).toBe(0);
   });
 
+  it('event time: a feed gone quiet has its last window closed on ticks, idleTimeout after the window end', () => {
+    let now = 0;
+    const h = harness({ window: '1m', lateness: '0s', idleTimeout: '10s' }, () => now);
+    expect(clusterBolt.tickMs?.(h.bolt.config)).toBe(1000);
+    const tick = () => h.bolt.executeBatch([new TestTuple([], [], TICK_STREAM, '__system')]);
+    h.bolt.executeBatch(windowEvents(T0, NORMAL)); // the last event at T0 + 57 s
+    now = 12_999;
+    tick();
+    expect(h.rows()).toHaveLength(0);
+    now = 13_000; // 3 s of window left + 10 s of quiet
+    tick();
+    expect(h.rows().map((r) => [r[0], r[5]])).toEqual([[T0, 20]]);
+    expect(clusterBolt.tickMs?.(configFor(clusterBolt, { idleTimeout: 0 }))).toBeUndefined();
+  });
+
   it('closes processing-time windows on ticks', () => {
     let now = T0 + 1000;
     const h = harness({ window: '1m', time: 'processing' }, () => now);

@@ -113,7 +113,11 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
 
   executeBatch(tuples: readonly Tuple[]): void {
     const size = this.size;
-    if (this.eventTime) this.watermark.at(this.clock());
+    if (this.eventTime) {
+      // Ticks bring this batch when the input is silent: the watermark may move on without events.
+      this.watermark.at(this.clock());
+      if (this.watermark.value > Number.NEGATIVE_INFINITY) this.advance(this.watermark.value);
+    }
     const limit = futureLimit();
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
@@ -333,5 +337,6 @@ function namerFor(field: string): (v: unknown) => string {
 
 /** Tick interval for processing-time windows: a tenth of a window, at most a second. */
 export function clusterTickMs(config: ClusterBoltConfig): number | undefined {
-  return config.time === 'processing' ? Math.max(1, Math.min(1000, Math.floor(config.window / 10))) : undefined;
+  if (config.time === 'processing' || config.idleTimeout > 0) return Math.max(1, Math.min(1000, Math.floor(config.window / 10)));
+  return undefined;
 }

@@ -23,7 +23,10 @@ export const clusterBoltFields = {
   idleTimeout: field.duration({
     description:
       'Event time only: an upstream task that has sent nothing for this long (processing time) stops holding the ' +
-      'watermark back until it sends again, so that an input without traffic does not stall every window. `0`: never.',
+      'watermark back until it sends again, so that an input without traffic does not stall every window. When every ' +
+      "input is silent, event time goes on with the wall clock from each input's last event (after `idleTimeout`, without " +
+      'a jump), so the last window of a feed that went quiet is closed `idleTimeout` after its end instead of waiting for ' +
+      'the next event (the bolt ticks for that). `0`: never.',
     default: '10s',
     min: 0,
   }),

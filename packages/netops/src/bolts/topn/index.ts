@@ -28,7 +28,9 @@ export const topnBolt = defineBolt({
   // too, so that partial tasks report progress and the merge notices those without input.
   tickMs: (config) => {
     if (config.stage !== 'merge' && config.timeMode === 'processing') return Math.min(1000, resolveWindowing(config).slide);
-    return config.stage === 'single' ? undefined : 1000;
+    // Event time ticks too while idleTimeout is on, so that windows close once the input goes quiet.
+    if (config.stage === 'single') return config.timeMode === 'event' && config.idleTimeout > 0 ? 1000 : undefined;
+    return 1000;
   },
   parallelismLimit: (config) => {
     if (config.stage === 'merge') return { max: 1, why: 'a merge adds up the candidates of every partial task; run one task with grouping global' };

@@ -52,7 +52,10 @@ export const topnFields = {
       '`single` or `partial` stage leaves the watermark; in a `merge`, a partial task that has not reported (partial tasks ' +
       'report their progress about once a second while they have input) is not waited for; such a window is emitted with ' +
       '`exact` and `guaranteed` false, since counts the silent task sends for it later come too late (counted as ' +
-      '`dropped{reason=after_emit}`). `0`: never.',
+      '`dropped{reason=after_emit}`). When every input of an event-time `single` or `partial` stage is silent, event time ' +
+      "goes on with the wall clock from each input's last event (after `idleTimeout`, without a jump), so the last windows " +
+      'of a feed that went quiet are emitted `idleTimeout` after their end instead of waiting for the next event; the stage ' +
+      'ticks once a second for that. `0`: never.',
     default: '10s',
     min: 0,
   }),

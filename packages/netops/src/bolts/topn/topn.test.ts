@@ -133,10 +133,11 @@ describe('topn spec', () => {
     expect(bad({ window: '1m', slide: '2m' })).toThrow(/slide: must not exceed window/);
   });
 
-  it('asks for ticks in processing time, and in both stages of a two-stage count', () => {
+  it('asks for ticks in processing time, in event time while idleTimeout is on, and in both stages of a two-stage count', () => {
     expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '10s', slide: '500ms' }))).toBe(500);
     expect(topnBolt.tickMs!(configFor(topnBolt, { timeMode: 'processing', window: '1m' }))).toBe(1000);
-    expect(topnBolt.tickMs!(configFor(topnBolt, { window: '1m' }))).toBeUndefined();
+    expect(topnBolt.tickMs!(configFor(topnBolt, { window: '1m' }))).toBe(1000);
+    expect(topnBolt.tickMs!(configFor(topnBolt, { window: '1m', idleTimeout: 0 }))).toBeUndefined();
     expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'partial', window: '1m' }))).toBe(1000);
     expect(topnBolt.tickMs!(configFor(topnBolt, { stage: 'merge', timeMode: 'processing' }))).toBe(1000);
   });
@@ -278,6 +279,23 @@ describe('topn single stage', () => {
     now = 10_000;
     h.bolt.executeBatch!(from(1, 8000)); // task 2 has been silent for 10 s: left out
     expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 1 }]);
+  });
+
+  it('event time: when the whole input goes quiet, ticks emit its last window idleTimeout after the window end', () => {
+    let now = 0;
+    const h = harness({ window: '5s', idleTimeout: '10s', dimensions: [{ name: 'sev', fields: ['severity'] }] }, { now: () => now });
+    h.bolt.executeBatch!(events(eventValues({ time: 1000 }), eventValues({ time: 3000 })));
+    for (now = 1000; now < 12_000; now += 1000) h.bolt.executeBatch!([tick()]);
+    expect(h.take()).toEqual([]); // 3 s of event time + 10 s quiet - 10 s: the watermark is at 4 s
+    now = 12_000;
+    h.bolt.executeBatch!([tick()]);
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, windowEnd: 5000, total: 2, complete: true }]);
+    // The feed comes back, its clock where it was: its events are on time.
+    now = 20_000;
+    h.bolt.executeBatch!(events(eventValues({ time: 20_500 })));
+    h.bolt.finish!();
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 20_000, total: 1 }]);
+    expect(h.context.counted('late')).toBe(0);
   });
 
   it('a window the input ends inside is incomplete, until the highest event time; one the watermark passed is complete', () => {

@@ -110,7 +110,11 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (!eventTime) {
       time = this.now();
       if (time > this.watermark) this.watermark = time;
-    } else this.eventClock.at(this.now());
+    } else {
+      // Silence is noticed here too (ticks): idle inputs leave the watermark, or move it on when all are idle.
+      this.eventClock.at(this.now());
+      if (this.eventClock.value > this.watermark) this.watermark = this.eventClock.value;
+    }
     let ticked = false;
     let future = 0;
     const limit = eventTime ? futureLimit() : Number.POSITIVE_INFINITY;
