@@ -67,6 +67,23 @@ describe('RFC 3164', () => {
     expect(star).toMatchObject({ host: null, eventType: 'SYS-CONFIG_I', message: 'Configured from console by console' });
   });
 
+  it('NX-OS and IOS without sequence number or host: "<PRI>: stamp: %FAC-SEV-MNEMONIC"', () => {
+    const nx = ev(
+      '<189>: 2024 Jun  2 10:11:12 UTC: %ETHPORT-5-IF_DOWN_LINK_FAILURE: Interface Ethernet1/1 is down (Link failure)',
+      lenient,
+      REF,
+      '10.9.9.9:514',
+    );
+    expect(nx).toMatchObject({ host: '10.9.9.9', vendor: 'cisco', eventType: 'ETHPORT-IF_DOWN_LINK_FAILURE', severity: 5 });
+    expect(nx.message).toBe('Interface Ethernet1/1 is down (Link failure)');
+    expect(iso(nx.time)).toBe('2024-06-02T10:11:12.000Z');
+    const ios = ev('<187>: *Jun  2 10:11:12.345: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to down');
+    expect(ios).toMatchObject({ vendor: 'cisco', eventType: 'LINK-UPDOWN', severity: 3 });
+    expect(iso(ios.time)).toBe('2024-06-02T10:11:12.345Z');
+    // ": " not followed by a stamp stays part of the message.
+    expect(ev('<13>: hello world').message).toBe(': hello world');
+  });
+
   it('Cisco relayed by rsyslog: the sequence number and the device stamp after the relay header are not the TAG', () => {
     for (const line of [
       '<187>Dec  2 10:11:12 10.0.0.1 3456: Dec  2 10:11:12.345 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down',

@@ -192,6 +192,12 @@ export class SyslogParser {
       while (k < n && isDigit(s.charCodeAt(k))) k++;
       if (k > j && k + 1 < n && s.charCodeAt(k) === 0x3a && s.charCodeAt(k + 1) === SP) j = skipSpaces(s, k + 2);
       else if (k > j && k - j <= 3 && k < n && s.charCodeAt(k) === SP && timestampAt(s, k + 1) >= 0) j = k + 1;
+      else if (k === j && k + 1 < n && s.charCodeAt(k) === 0x3a && s.charCodeAt(k + 1) === SP) {
+        // No sequence number, no host (NX-OS, IOS without `service sequence-numbers`): "<189>: 2026 Dec  2 10:11:12 UTC: %ETHPORT-..."
+        const m = skipSpaces(s, k + 2);
+        const c = s.charCodeAt(m);
+        if (timestampAt(s, c === 0x2a || c === 0x2e ? m + 1 : m) >= 0) j = m;
+      }
     }
     let end = timestampAt(s, j);
     let bodyAt = -1;
