@@ -653,6 +653,39 @@ describe('topn merge', () => {
       ['b', 1],
     ]);
   });
+  it('a partial task whose input went quiet with counts in a window is waited for, and sends them idleTimeout after the window end', () => {
+    let now = 0;
+    const cfg = { stage: 'partial', window: '10s', idleTimeout: '10s', dimensions: [{ name: 's', fields: ['srcIp'] }] };
+    const busy = harness(cfg, { taskIndex: 0, now: () => now });
+    const quiet = harness(cfg, { taskIndex: 1, now: () => now });
+    const m = harness({ stage: 'merge', idleTimeout: '10s' }, { now: () => now });
+    m.context.partialTasks = [1, 2];
+    const relay = (h: Harness, task: number) => {
+      const out = h.take();
+      if (out.length) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', task)));
+    };
+    quiet.bolt.executeBatch!(events(eventValues({ time: 2000, srcIp: 'b' }))); // then nothing more
+    const emitted: [number, ReturnType<typeof asOut>][] = [];
+    for (now = 0; now <= 20_000; now += 1000) {
+      busy.bolt.executeBatch!(events(eventValues({ time: now + 1000, srcIp: 'a' })));
+      busy.bolt.executeBatch!([tick()]);
+      relay(busy, 1);
+      quiet.bolt.executeBatch!([tick()]);
+      relay(quiet, 2);
+      m.bolt.executeBatch!([tick()]);
+      for (const o of m.take().map(asOut)) emitted.push([now, o]);
+    }
+    // The busy task passed 10 s at 9 s; the quiet one's time goes on from 2 s once it has been
+    // quiet for 10 s, and reaches 10 s at 18 s: the window waits for it, and is exact.
+    expect(emitted[0]![0]).toBe(18_000);
+    expect(emitted[0]![1]).toMatchObject({ windowStart: 0, total: 10, exact: true, guaranteed: true });
+    expect(ranked(emitted[0]![1])).toEqual([
+      ['a', 9],
+      ['b', 1],
+    ]);
+    expect(m.context.counted('dropped', 'after_emit')).toBe(0);
+  });
+
   it('at the end of input, a partial task that was quiet past idleTimeout still delivers its open window', () => {
     let now = 0;
     const cfg = { stage: 'partial', window: '5m', dimensions: [{ name: 's', fields: ['srcIp'] }] };

@@ -176,8 +176,10 @@ export class TopNBolt implements Bolt<TopNConfig> {
     }
     this.closeUpTo(this.watermark);
     // A partial task also says how far it got on every tick (about once a second), window end or
-    // not: a merge takes a task it has not heard from in idleTimeout for one without input.
-    if (ticked && this.partial && this.watermark > this.announced) this.announce(this.watermark);
+    // not, moved or not: a merge takes a task it has not heard from in idleTimeout for one without
+    // input. One whose input went quiet still has counts to send (its time goes on after
+    // idleTimeout), so it must not look like one without input meanwhile.
+    if (ticked && this.partial && this.watermark > Number.NEGATIVE_INFINITY) this.announce(Math.max(this.watermark, this.announced));
   }
 
   finish(): void {
