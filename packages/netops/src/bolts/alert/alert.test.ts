@@ -260,6 +260,27 @@ describe('alert bolt: new-cluster and topn-entry', () => {
   });
 });
 
+describe('alert bolt: topn-entry dimension check', () => {
+  it('warns once, naming the dimensions there are, when a strategy watches one its Top-N source does not rank', async () => {
+    const h = await harness({
+      strategies: [
+        { name: 'typo', severity: 'minor', 'topn-entry': { dimension: 'sources', watch: ['10.9.9.9'] } },
+        { name: 'ok', severity: 'minor', 'topn-entry': { dimension: 'source', watch: ['10.9.9.9'] } },
+      ],
+    });
+    const warnings = () => h.context.logger.records.filter((r) => r.level === 'warn').map((r) => r.msg);
+    h.bolt.executeBatch([ranking('source', T0, ['1.1.1.1']), ranking('port', T0, ['22'])]);
+    expect(warnings()).toEqual([]); // the first window may not be complete yet
+    h.bolt.executeBatch([ranking('source', T0 + MIN, ['10.9.9.9']), ranking('port', T0 + MIN, ['22'])]);
+    expect(warnings()).toEqual([
+      'alert bolt "alerts": strategy "typo" watches Top-N dimension "sources", which "top" does not rank (it ranks "source", "port"): the strategy cannot fire; check the dimension name',
+    ]);
+    h.bolt.executeBatch([ranking('source', T0 + 2 * MIN, ['1.1.1.1'])]);
+    expect(warnings()).toHaveLength(1);
+    expect(h.alerts().map((a) => a.strategy)).toEqual(['ok']);
+  });
+});
+
 describe('alert bolt: config and notifiers', () => {
   it('rejects bad strategies with the place and a suggestion', () => {
     const bad = (strategies: unknown, notify?: unknown) => () => alertBolt.create(configFor(alertBolt, { strategies, notify }));

@@ -79,6 +79,8 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   private sweepFiredAt = 10_000;
   /** Per topn strategy name, source and dimension: the watched keys in the previous ranking. */
   private topnPrev!: KeyedState<string[]>;
+  /** Per Top-N source: the dimensions of its first window, until a later window shows they are all there. */
+  private readonly rankedDims = new Map<string, { firstEnd: number; dims: Set<string>; checked: boolean }>();
   private readonly maxSuppress: number;
   // Counters gathered over a batch.
   private readonly nAlerts: number[];
@@ -265,6 +267,31 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
 
   // --- Top-N rankings ---
 
+  /**
+   * A Top-N bolt emits every dimension of a window before the next window: once a later window
+   * comes, a strategy whose dimension was not among the first window's can never fire (a name
+   * misspelt in the YAML). Said once, with the names there are.
+   */
+  private noteDimension(source: string, dim: string, windowEnd: number, strategies: readonly TopnEntryStrategy[]): void {
+    let seen = this.rankedDims.get(source);
+    if (seen === undefined) this.rankedDims.set(source, (seen = { firstEnd: windowEnd, dims: new Set(), checked: false }));
+    if (seen.checked) return;
+    if (windowEnd === seen.firstEnd) {
+      seen.dims.add(dim);
+      return;
+    }
+    if (windowEnd < seen.firstEnd) return;
+    seen.checked = true;
+    const known = [...seen.dims];
+    for (const s of strategies) {
+      if (s.dimension === undefined || seen.dims.has(s.dimension)) continue;
+      this.context.logger.warn(
+        `alert bolt "${this.context.componentId}": strategy "${s.name}" watches Top-N dimension "${s.dimension}", which "${source}" does not rank ` +
+          `(it ranks ${known.map((d) => `"${d}"`).join(', ')}): the strategy cannot fire; check the dimension name`,
+      );
+    }
+  }
+
   private onRanking(t: Tuple, at: readonly number[], strategies: readonly TopnEntryStrategy[]): void {
     const v = t.values;
     const [dimension, windowStart, windowEnd, ranking, total] = at.map((i) => v[i]);
@@ -273,6 +300,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
       return;
     }
     const dim = keyString(dimension);
+    this.noteDimension(t.sourceComponent, dim, windowEnd, strategies);
     for (const s of strategies) {
       if (s.dimension !== undefined && s.dimension !== dim) continue;
       const stateKey = `${s.name}\u0000${t.sourceComponent}\u0000${dim}`;
