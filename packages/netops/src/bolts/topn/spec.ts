@@ -50,7 +50,7 @@ export const topnFields = {
       'An upstream task that has sent nothing for this long (processing time) stops holding windows back until it ' +
       'sends again, so that an input without traffic does not stall every window: in event time, a silent input of a ' +
       '`single` or `partial` stage leaves the watermark; in a `merge`, a partial task that has not reported (partial tasks ' +
-      'report their progress about once a second while they have input) is not waited for; such a window is emitted with ' +
+      'report their progress once a second from their first input on, quiet or not, so this is one that never had input) is not waited for; such a window is emitted with ' +
       '`exact` and `guaranteed` false, since counts the silent task sends for it later come too late (counted as ' +
       '`dropped{reason=after_emit}`). When every input of an event-time `single` or `partial` stage is silent, event time ' +
       "goes on with the wall clock from each input's last event (after `idleTimeout`, without a jump), so the last windows " +
