@@ -16,6 +16,7 @@ import { formatSummary } from '../format.js';
 import type { CommandIO } from '../io.js';
 import { collectSet, port, positiveInt, positiveNumber } from '../options.js';
 import { runValidate } from './validate.js';
+import { formatLogFields } from '../log-fields.js';
 
 const LEVELS: EngineLogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -77,7 +78,7 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
           const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
           // Stacks of component errors are for debugging: shown with --log-level debug.
           const stack = min === 0 && fields && typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
-          opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${stack}`);
+          opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${formatLogFields(fields)}${stack}`);
         },
       });
     } catch (err) {
