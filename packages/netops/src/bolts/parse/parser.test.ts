@@ -175,6 +175,17 @@ describe('RFC 5424', () => {
     expect(e).toMatchObject({ vendor: 'juniper', eventType: 'RT_FLOW_SESSION_CREATE', srcIp: '10.0.0.1', srcPort: 51234, dstIp: '2001:db8::1', dstPort: 443 });
   });
 
+  it('network-device lines relayed as 5424 (rsyslog RSYSLOG_SyslogProtocol23Format): the vendor body is found past the TAG space, sequence number and stamp', () => {
+    const cisco = ev('<189>1 2024-06-15T06:00:00.123Z relay 1043 - - -  *Jun 15 06:00:00.123 UTC: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to down');
+    expect(cisco).toMatchObject({ host: 'relay', app: '1043', vendor: 'cisco', eventType: 'LINK-UPDOWN', severity: 5 });
+    expect(cisco.message).toBe(' *Jun 15 06:00:00.123 UTC: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to down'); // MSG as sent
+    const asa = ev('<166>1 2024-06-15T06:00:00Z fw-01 - - - -  %ASA-6-302013: Built outbound TCP connection 1 for outside:198.51.100.7/443');
+    expect(asa).toMatchObject({ vendor: 'cisco', eventType: 'ASA-302013', srcIp: '198.51.100.7' });
+    expect(ev('<189>1 2024-06-15T06:00:00Z sw-01 - - - - 1043: %SYS-5-CONFIG_I: Configured')).toMatchObject({ eventType: 'SYS-CONFIG_I' });
+    // A message that merely starts with a date is not a Cisco body.
+    expect(ev('<13>1 2024-06-15T06:00:00Z sw-01 app - - - Jun 15 06:00:00 is when it happened')).toMatchObject({ vendor: null, eventType: 'app' });
+  });
+
   it('lenient: broken structured data keeps the header; an over-long field still parses', () => {
     const e = ev('<132>1 2006-10-29T01:59:59.156+01:00 mymachine evntslog - - [a i=""ok"] An entry');
     expect(e).toMatchObject({ host: 'mymachine', app: 'evntslog', format: 'rfc5424' });

@@ -156,7 +156,10 @@ export class SyslogParser {
     if (ev.eventType === null && st.msgStart >= 0) {
       let at = st.msgStart;
       if (s.charCodeAt(at) === 0xfeff) at++;
-      if (vendorAt(s, at)) setVendor(ev, false);
+      // A relay writing a 3164 line as 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format) keeps the
+      // space after its TAG, and a Cisco sequence number or stamp before the body (it took
+      // "1043:" for the TAG): " *Dec  3 06:00:00.123 UTC: %LINK-3-UPDOWN: ...". MSG stays as sent.
+      if (vendorAt(s, ciscoBodyAt(s, skipSpaces(s, at)))) setVendor(ev, false);
     }
     if (ev.eventType === null) ev.eventType = ev.app;
     if (message.length > 0) extractAddresses(message, ev);
@@ -358,6 +361,23 @@ function afterCiscoSequence(s: string, i: number): number {
   k = skipSpaces(s, end);
   if (k < n && s.charCodeAt(k) === 0x3a) k = skipSpaces(s, k + 1);
   return k < n && s.charCodeAt(k) === 0x25 ? k : i;
+}
+
+/**
+ * Where a Cisco `%FAC-SEV-MNEMONIC` body starts after an optional sequence number ("1043: ") and
+ * device stamp ("*Dec  3 06:00:00.123 UTC: "); `i` itself when neither is there.
+ */
+function ciscoBodyAt(s: string, i: number): number {
+  const k = afterCiscoSequence(s, i);
+  if (k !== i) return k;
+  const n = s.length;
+  let m = i;
+  if (m < n && (s.charCodeAt(m) === 0x2a || s.charCodeAt(m) === 0x2e)) m++;
+  const end = timestampAt(s, m);
+  if (end < 0) return i;
+  m = skipSpaces(s, end);
+  if (m < n && s.charCodeAt(m) === 0x3a) m = skipSpaces(s, m + 1);
+  return m < n && s.charCodeAt(m) === 0x25 ? m : i;
 }
 
 function skipSpaces(s: string, i: number): number {

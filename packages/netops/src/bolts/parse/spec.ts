@@ -43,7 +43,7 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
     "`*Mar  1 00:00:01.123 UTC:` stamps (also after a relay's own header: `host 123: *Mar  1 ...: %LINK-3-UPDOWN: ...`), `Mmm dd yyyy hh:mm:ss` (PIX/ASA), `yyyy Mmm dd hh:mm:ss` (NX-OS), ISO-8601 " +
     'timestamps in 3164 headers, IOS-XR node ids. A year-less timestamp gets the year that puts it closest to the time ' +
     'the message was received (else now) without being more than one day after it, the rsyslog/syslog-ng rule.\n\n' +
-    'Vendor bodies set `vendor` and `eventType`: Cisco `%FAC-SEV-MNEMONIC:` (eventType `FAC-MNEMONIC`), Huawei/H3C ' +
+    'Vendor bodies set `vendor` and `eventType` (in an RFC 5424 MSG too, past the spaces, Cisco sequence number and stamp a relay such as rsyslog leaves before them): Cisco `%FAC-SEV-MNEMONIC:` (eventType `FAC-MNEMONIC`), Huawei/H3C ' +
     '`%%vvMODULE/severity/DIGEST(type)[n]:` (eventType `MODULE/DIGEST`; vv `10` is H3C Comware, anything else Huawei ' +
     'VRP), Juniper event tags (`RT_FLOW_SESSION_CREATE:`) and RFC 5424 `[junos@2636...]` structured data (eventType = ' +
     'MSGID). Otherwise eventType is the app name. A message without PRI takes the severity its vendor body gives.\n\n' +
