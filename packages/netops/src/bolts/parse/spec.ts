@@ -10,7 +10,11 @@ export const syslogParseFields = {
     description:
       'Reject what RFC 5424 and RFC 3164 reject: such messages go to stream `error` with a reason and the 1-based column ' +
       '(in UTF-8 bytes) where the problem was found, and are counted as `errors` by reason; the input tuple is acked all ' +
-      'the same (bad input is not replayed). Off (the default), every message comes out on `default`, best-effort, and ' +
+      'the same (bad input is not replayed). A line is judged as RFC 3164 when a month name follows the PRI, else as RFC 5424 ' +
+      '(with go-syslog\'s error texts, whose `[col N]` counts from 0): so the forms network devices send that neither RFC ' +
+      'allows (Cisco sequence numbers and stamps, `<164>%ASA-...`, NX-OS and PIX dates) are rejected, mostly as `bad_version`. ' +
+      'Strict mode is for holding senders to the RFCs; parse device feeds leniently. ' +
+      'Off (the default), every message comes out on `default`, best-effort, and ' +
       'one that cannot be structured at all has `parsed: false` and is counted as `unparsed`.',
     default: false,
   }),
