@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -599,6 +599,103 @@ describe('file spout: follow', () => {
     await until(h, grown.length + rewritten.length);
     expect(h.collector.lines.slice(grown.length)).toEqual(rewritten);
     expect(h.context.counted('reopened', 'truncated')).toBe(1);
+  });
+
+  it('waits for a file that does not exist yet, saying so once, then reads it from its start and follows it', async () => {
+    const path = join(dir, 'later.log');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    expect(await driveSpout(h, { timeoutMs: 100 })).toBe('timeout');
+    expect(h.collector.emits).toEqual([]);
+    const waiting = () => h.context.logger.records.filter((r) => r.msg.includes('waiting for it to appear'));
+    expect(waiting()).toHaveLength(1);
+    expect(['info', 'warn']).toContain(waiting()[0]!.level);
+    expect(waiting()[0]!.fields).toMatchObject({ path });
+    writeFileSync(path, 'a\nb');
+    await until(h, 1);
+    appendFileSync(path, '\nc\n');
+    await until(h, 3);
+    expect(h.collector.lines).toEqual(['a', 'b', 'c']);
+    expect(waiting()).toHaveLength(1);
+    // Followed as any file once it is there: rotation included.
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'd\n');
+    await until(h, 4);
+    expect(h.collector.lines).toEqual(['a', 'b', 'c', 'd']);
+    expect(h.context.counted('reopened', 'rotated')).toBe(1);
+  });
+
+  it('reads a file that appears after open from its start despite startAt: end, numbering from line 1', async () => {
+    const path = join(dir, 'later-end.log');
+    const h = await start({ path, follow: true, startAt: 'end', position: true, pollInterval: '10ms' }, { reliable: true });
+    await sleep(30);
+    writeFileSync(path, 'one\ntwo\n');
+    await until(h, 2);
+    expect(h.collector.emits.map((e) => [...e.values, e.messageId])).toEqual([
+      ['one', path, 1, 0, 0],
+      ['two', path, 2, 4, 4],
+    ]);
+    h.spout.ack(0);
+    await h.spout.close();
+    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, line: 2, ...head('one\ntwo\n') });
+  });
+
+  it('saves no checkpoint while the file is missing, and closes promptly while waiting for it', async () => {
+    const h = await start({ path: join(dir, 'never.log'), follow: true, pollInterval: '10s' }, { reliable: true });
+    await sleep(150);
+    const t0 = performance.now();
+    await h.spout.close();
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(h.context.checkpoints).toEqual([]);
+  });
+
+  it('reads a file missing when its checkpoint was restored from its start once it appears, as a replaced file', async () => {
+    // Even with the same content and (if the file system reuses it) the same inode as the checkpoint.
+    const content = 'a\nb\nc\n';
+    const path = write('back.log', content);
+    const restoredCheckpoint = { offset: 2, inode: statSync(path).ino, line: 2, ...head(content) };
+    rmSync(path);
+    const h = await start({ path, follow: true, position: true, pollInterval: '10ms' }, { reliable: true, restoredCheckpoint });
+    await sleep(150);
+    expect(h.context.checkpoints).toEqual([]);
+    writeFileSync(path, content);
+    await until(h, 3);
+    expect(h.collector.emits.map((e) => e.values)).toEqual([
+      ['a', path, 1, 0],
+      ['b', path, 2, 2],
+      ['c', path, 3, 4],
+    ]);
+    expect(h.context.logger.records.some((r) => r.level === 'warn' && r.msg.includes('replaced'))).toBe(true);
+  });
+
+  it('still fails open with follow on errors other than a missing file', async () => {
+    const file = write('plain.log', 'x\n');
+    for (const [path, code] of [
+      [join(file, 'under-a-file.log'), 'ENOTDIR'],
+      [dir, 'EISDIR'],
+    ] as const) {
+      const err = await start({ path, follow: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FileAccessError);
+      expect((err as FileAccessError).code).toBe(code);
+      expect((err as FileAccessError).message).toContain(path);
+    }
+  });
+
+  it('reports a path that appears as a directory as input that could not be read, and ends', async () => {
+    const path = join(dir, 'becomes-a-dir');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    mkdirSync(path);
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.inputFailures).toHaveLength(1);
+    expect(h.collector.inputFailures[0]).toBeInstanceOf(FileAccessError);
+    expect(h.collector.inputFailures[0]).toMatchObject({ path, code: 'EISDIR' });
+  });
+
+  it('reads a gzip file that appears after open once, from its start', async () => {
+    const path = join(dir, 'later.gz');
+    const h = await start({ path, follow: true, pollInterval: '10ms' });
+    writeFileSync(path, gzipSync('g1\ng2\n'));
+    expect(await driveSpout(h)).toBe('end');
+    expect(h.collector.lines).toEqual(['g1', 'g2']);
   });
 
   it('closes promptly while waiting for data', async () => {

@@ -69,6 +69,11 @@ function hashPrefix(buf: Buffer, bytes: number): string {
   return createHash('sha256').update(buf.subarray(0, bytes)).digest('base64url');
 }
 
+/** Is `err` "no such file or directory"? */
+function isMissing(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+}
+
 function isCheckpoint(v: unknown): v is FileCheckpoint {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Record<string, unknown>;
@@ -184,29 +189,24 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.collector = collector;
     this.reliable = context.reliable;
     const path = this.config.path;
+    this.checkpoints = new CheckpointThrottle(() => this.saveCheckpoint());
 
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
     } catch (err) {
+      // Like `tail -F`, a followed file that is not there yet is waited for; any other error fails.
+      if (this.config.follow && isMissing(err)) {
+        context.logger.warn('file spout: the file does not exist yet; waiting for it to appear', {
+          path,
+          pollInterval: this.config.pollInterval,
+        });
+        this.pump = this.awaitFile();
+        return;
+      }
       throw new FileAccessError(path, 'open', `file spout: cannot open "${path}": ${describeSystemError(err)}`, { cause: err });
     }
-    let size: number;
-    try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
-      this.inode = st.ino;
-      size = st.size;
-      this.seen(st);
-      const { bytesRead } = await handle.read(this.prefix, 0, HEAD_BYTES, 0);
-      this.prefixLen = bytesRead;
-      this.gzip = bytesRead >= 2 && this.prefix[0] === 0x1f && this.prefix[1] === 0x8b;
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      throw new FileAccessError(path, 'open', `file spout: cannot read "${path}": ${describeSystemError(err)}`, { cause: err });
-    }
-    this.handle = handle;
-    this.generations.push({ base: 0, inode: this.inode });
+    const size = await this.attach(handle);
 
     // Where to start: a checkpoint of this same file wins over startAt.
     let start = 0;
@@ -239,17 +239,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       start = this.gzip ? Number.POSITIVE_INFINITY : size;
       if (size > 0) this.lineNo = UNKNOWN_LINE;
     }
-    if (this.gzip && this.config.follow) context.logger.info('file spout: a gzip file is read once, not followed', { path });
-
-    this.checkpoints = new CheckpointThrottle(() => this.saveCheckpoint());
-    if (this.gzip) {
-      this.consumed = Number.isFinite(start) ? start : 0;
-      this.pump = this.readGzip(start);
-    } else {
-      this.position = start;
-      this.consumed = start;
-      this.pump = this.readPlain();
-    }
+    this.pump = this.read(start);
   }
 
   next(max: number): SpoutStatus {
@@ -350,6 +340,100 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.handle = undefined;
   }
 
+  /**
+   * Takes `handle` as the file being read: checks it is a regular file and reads its inode and
+   * first bytes (gzip magic, fingerprint). Closes it and throws a FileAccessError when it cannot.
+   * Returns the file's size.
+   */
+  private async attach(handle: FileHandle): Promise<number> {
+    const path = this.config.path;
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+      this.inode = st.ino;
+      size = st.size;
+      this.seen(st);
+      const { bytesRead } = await handle.read(this.prefix, 0, HEAD_BYTES, 0);
+      this.prefixLen = bytesRead;
+      this.gzip = bytesRead >= 2 && this.prefix[0] === 0x1f && this.prefix[1] === 0x8b;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw new FileAccessError(path, 'open', `file spout: cannot read "${path}": ${describeSystemError(err)}`, { cause: err });
+    }
+    this.handle = handle;
+    this.generations.push({ base: 0, inode: this.inode });
+    return size;
+  }
+
+  /** Reads the attached file from `start` (a byte offset; for gzip, decompressed bytes to skip). */
+  private read(start: number): Promise<void> {
+    if (this.gzip) {
+      if (this.config.follow) this.ctx.logger.info('file spout: a gzip file is read once, not followed', { path: this.config.path });
+      this.consumed = Number.isFinite(start) ? start : 0;
+      return this.readGzip(start);
+    }
+    this.position = start;
+    this.consumed = start;
+    return this.readPlain();
+  }
+
+  /**
+   * Follow mode, the file missing at open: polls every pollInterval until it exists, then reads it
+   * from its start. It was created after the task started, so all of it is new (startAt: end does
+   * not apply), and a restored checkpoint belongs to a file that is gone (the path was missing).
+   */
+  private async awaitFile(): Promise<void> {
+    const path = this.config.path;
+    let handle: FileHandle | undefined;
+    for (;;) {
+      await this.sleep(this.config.pollInterval);
+      if (this.closed) return;
+      try {
+        handle = await open(path, 'r');
+        break;
+      } catch (err) {
+        if (isMissing(err)) continue;
+        if (this.closed) return;
+        this.openFailed(new FileAccessError(path, 'open', `file spout: cannot open "${path}": ${describeSystemError(err)}`, { cause: err }));
+        return;
+      }
+    }
+    if (this.closed) {
+      await handle.close().catch(() => undefined);
+      return;
+    }
+    try {
+      await this.attach(handle);
+    } catch (err) {
+      this.openFailed(err);
+      return;
+    }
+    if (this.closed) return; // close() closes the handle
+    const restored = this.ctx.restoredCheckpoint;
+    if (restored !== undefined && restored !== null) {
+      if (!isCheckpoint(restored)) {
+        this.ctx.logger.warn('file spout: ignoring a checkpoint it does not understand', { path, checkpoint: restored });
+      } else {
+        this.ctx.logger.warn('file spout: the file was replaced since the checkpoint (it was missing at start); reading it from the start', {
+          path,
+          checkpointInode: restored.inode,
+          inode: this.inode,
+        });
+      }
+    }
+    this.ctx.logger.info('file spout: the file appeared; reading it from its start', { path, inode: this.inode });
+    await this.read(0);
+  }
+
+  /** The file appeared but cannot be read (not a regular file, permissions): the task's input ends there. */
+  private openFailed(error: unknown): void {
+    if (this.closed) return;
+    this.collector.inputFailed(error);
+    this.eof = true;
+    this.notify();
+  }
+
   /** Emits buffered lines [head, end) with their positions; returns end. */
   private emitPositioned(head: number, end: number): number {
     const collector = this.collector;
@@ -391,6 +475,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   }
 
   private saveCheckpoint(): void {
+    // No file yet (follow mode, waiting for it to appear): nothing read, nothing to save.
+    if (this.generations.length === 0) return;
     const id = this.committedId();
     const gens = this.generations;
     let g = gens.length - 1;
@@ -450,6 +536,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   }
 
   private sleep(ms: number): Promise<void> {
+    // Closed while the caller awaited something else: close() has no timer to cancel any more.
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.sleepDone = resolve;
       this.sleepTimer = setTimeout(() => {

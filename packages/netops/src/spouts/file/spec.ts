@@ -19,16 +19,22 @@ export const fileSpoutFields = {
       'replaced under the same name (rotation, seen as a new inode) is read to its end and then the new file is opened. ' +
       'Truncation is seen as the file getting shorter than the position read, or, when it was written again past that ' +
       'position before the next poll (logrotate copytruncate), as the first bytes read of it (up to 256) changing; a ' +
-      'rewrite that keeps them is not noticed. Gzip files are read once.',
+      'rewrite that keeps them is not noticed. A file that does not exist yet is waited for (logged once, checked every ' +
+      'pollInterval) and read from its start once it appears, whatever startAt says; any other error opening it still ' +
+      'fails at start, and a path that appears as something unreadable (a directory, no permission) ends the task as input ' +
+      'that could not be read. Gzip files are read once.',
     default: false,
   }),
   startAt: field.enum({
-    description: 'Where reading starts when there is no checkpoint to resume from: the first line, or the current end of the file.',
+    description:
+      'Where reading starts when there is no checkpoint to resume from: the first line, or the current end of the file. ' +
+      'end applies only to a file that exists when the task starts: a followed file that appears later is all new and is read from its start.',
     values: ['beginning', 'end'],
     default: 'beginning',
   }),
   pollInterval: field.duration({
-    description: 'In follow mode, how often the file is checked for new lines, truncation and rotation once its end is reached.',
+    description:
+      'In follow mode, how often the file is checked for new lines, truncation and rotation once its end is reached, and for its appearance while it does not exist.',
     default: '250ms',
     min: 1,
   }),
@@ -37,7 +43,7 @@ export const fileSpoutFields = {
       'Also emit where each line is: the fields `file` (the path), `lineNumber` (1-based, counted from the start of the ' +
       'file; null when reading did not start there and no checkpoint of this task recorded it, as with startAt: end) and ' +
       '`offset` (byte offset of the line, in the decompressed data for gzip). syslog-parse puts them in its errors as ' +
-      '`file:line:column`. A rotated or truncated file starts again at line 1.',
+      '`file:line:column`. A rotated or truncated file, or a followed file that appears after the task started, starts at line 1.',
     default: false,
   }),
   maxLineBytes: field.int({
@@ -56,7 +62,8 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     "line without a newline is emitted too), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
-    'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile. Read-ahead is bounded, ' +
+    'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile (in follow mode, a file ' +
+    'missing at restart counts as replaced once it appears; no checkpoint is saved while it is missing). Read-ahead is bounded, ' +
     'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long, truncated_input}, ' +
     'invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD). A read that fails (an I/O error, a damaged or ' +
