@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, type FrameSink } from './framing.js';
+import { FrameDecoder, type FrameSink, type FramingFallback } from './framing.js';
 
 class Recorder implements FrameSink {
   readonly frames: string[] = [];
   readonly tooLongs: { offset: number; length: number }[] = [];
+  readonly fallbacks: FramingFallback[] = [];
   frame(buf: Buffer, start: number, end: number): void {
     this.frames.push(buf.toString('utf8', start, end));
   }
   tooLong(offset: number, length: number): void {
     this.tooLongs.push({ offset, length });
+  }
+  fallback(fallback: FramingFallback): void {
+    this.fallbacks.push(fallback);
   }
 }
 
@@ -78,6 +82,32 @@ describe('FrameDecoder: non-transparent (LF) framing', () => {
     }
   });
 
+  it('reports an over-long last line cut off by the end of the stream as too long, like one ended by LF', () => {
+    const text = `<13>ok\n<14>${'q'.repeat(300)}`;
+    for (const chunks of cuts(text)) {
+      const { rec, lost } = decode(chunks, 100);
+      expect(rec.frames).toEqual(['<13>ok']);
+      expect(rec.tooLongs).toEqual([{ offset: 7, length: 304 }]);
+      expect(lost).toBe(0);
+    }
+  });
+
+  it('reports a last line of one byte over the maximum without trailer as too long, and takes one of exactly the maximum', () => {
+    const exact = `<1>${'y'.repeat(29)}`; // 32 bytes
+    for (const chunks of cuts(`<13>ok\n${exact}y`)) {
+      const { rec } = decode(chunks, 32);
+      expect(rec.frames).toEqual(['<13>ok']);
+      expect(rec.tooLongs).toEqual([{ offset: 7, length: 33 }]);
+    }
+    for (const text of [exact, `${exact}\r`]) {
+      for (const chunks of cuts(text)) {
+        const { rec } = decode(chunks, 32);
+        expect(rec.frames).toEqual([exact]);
+        expect(rec.tooLongs).toEqual([]);
+      }
+    }
+  });
+
   it('does not treat a later digit as octet-counting: framing is decided once per connection', () => {
     const { rec } = decode(['<13>a\n2024-01-01 no pri\n']);
     expect(rec.frames).toEqual(['<13>a', '2024-01-01 no pri']);
@@ -125,15 +155,85 @@ describe('FrameDecoder: octet-counting framing', () => {
     expect(dec.push(Buffer.from(octet('<13>later')))).toBe(false);
   });
 
-  it('breaks on a count not followed by a space, on count 0, and on more than 9 digits', () => {
-    expect(decode(['12x<13>abc']).dec.error).toMatchObject({ reason: 'bad_length', offset: 2 });
+  it('breaks on count 0 and on more than 9 digits', () => {
     expect(decode(['0 ']).dec.error).toMatchObject({ reason: 'zero_length', offset: 0 });
     expect(decode(['1234567890 x']).dec.error).toMatchObject({ reason: 'length_overflow', offset: 9 });
+  });
+
+  it('still skips an over-long octet-counted frame after a frame read as a line', () => {
+    const big = `<13>${'q'.repeat(200)}`;
+    const text = octet('<13>a') + '7x no count\n' + octet(big) + octet('<13>b');
+    for (const chunks of cuts(text)) {
+      const { rec, ok } = decode(chunks, 64);
+      expect(ok).toBe(true);
+      expect(rec.frames).toEqual(['<13>a', '7x no count', '<13>b']);
+      expect(rec.tooLongs).toEqual([{ offset: 19, length: Buffer.byteLength(big) }]);
+    }
   });
 
   it('reports the bytes of a frame cut short by the end of the stream', () => {
     const { rec, lost } = decode([octet('<13>whole') + '20 <13>par']);
     expect(rec.frames).toEqual(['<13>whole']);
     expect(lost).toBe(7);
+  });
+});
+
+describe('FrameDecoder: digits not followed by a space (no octet count)', () => {
+  const lines = ['2026-12-03T06:00:00Z host1 app: line 1', '2026-12-03T06:00:01Z host1 app: line 2', '123 looks counted'];
+
+  it('reads the first frame as a line from its first digit, and the connection as LF-framed from then on', () => {
+    for (const chunks of cuts(lines.map((l) => `${l}\n`).join(''))) {
+      const { rec, dec, ok } = decode(chunks);
+      expect(ok).toBe(true);
+      expect(dec.error).toBeUndefined();
+      expect(dec.mode).toBe('non-transparent');
+      // '123 looks counted' is a line too: the connection is not octet-counted.
+      expect(rec.frames).toEqual(lines);
+      expect(rec.fallbacks).toHaveLength(1);
+      expect(rec.fallbacks[0]).toMatchObject({ reason: 'lf_fallback', offset: 0, at: 4, mode: 'non-transparent' });
+      expect(rec.fallbacks[0]!.message).toContain("2026 at byte 0 is followed by '-' (0x2d), not a space");
+    }
+  });
+
+  it('takes a count not followed by a space, or by a trailer, as the start of a line', () => {
+    expect(decode(['12x<13>abc\n']).rec.frames).toEqual(['12x<13>abc']);
+    expect(decode(['42\r\n007\n']).rec.frames).toEqual(['42', '007']);
+    const { rec, lost, ok } = decode(['0012:00 last, no trailer']);
+    expect(ok).toBe(true);
+    expect(rec.frames).toEqual(['0012:00 last, no trailer']);
+    expect(lost).toBe(0);
+  });
+
+  it('after octet-counted frames reads only that frame as a line and goes on octet-counting', () => {
+    const text = `${octet('<13>a')}2026-12-03 no pri\n${octet('<13>b')}\n${octet('<13>c 1\n2')}`;
+    for (const chunks of cuts(text)) {
+      const { rec, dec, ok } = decode(chunks);
+      expect(ok).toBe(true);
+      expect(dec.mode).toBe('octet-counting');
+      expect(rec.frames).toEqual(['<13>a', '2026-12-03 no pri', '<13>b', '<13>c 1\n2']);
+      expect(rec.fallbacks.map((f) => ({ offset: f.offset, at: f.at, mode: f.mode }))).toEqual([{ offset: 7, at: 11, mode: 'octet-counting' }]);
+    }
+  });
+
+  it('skips such a line when it is over-long, up to its trailer or the end of the stream', () => {
+    const long = `2026-${'x'.repeat(100)}`;
+    for (const chunks of cuts(`${octet('<13>a')}${long}\n${octet('<13>b')}${long}`)) {
+      const { rec, ok, lost } = decode(chunks, 64);
+      expect(ok).toBe(true);
+      expect(rec.frames).toEqual(['<13>a', '<13>b']);
+      expect(rec.tooLongs).toEqual([
+        { offset: 7, length: 105 },
+        { offset: 120, length: 105 },
+      ]);
+      expect(lost).toBe(0);
+    }
+  });
+
+  it('still breaks on a non-digit where a count should be, and a frame cut inside its count is still lost', () => {
+    expect(decode([`${octet('<13>a')}x`]).dec.error).toMatchObject({ reason: 'bad_length', offset: 7 });
+    const { rec, lost } = decode([`${octet('<13>a')}123`]);
+    expect(rec.frames).toEqual(['<13>a']);
+    expect(rec.fallbacks).toEqual([]);
+    expect(lost).toBe(3);
   });
 });

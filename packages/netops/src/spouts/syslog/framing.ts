@@ -4,6 +4,14 @@
  * octet-counting (`MSG-LEN SP MSG`), anything else non-transparent framing (messages ended by
  * LF; CR LF and NUL are accepted as trailers too).
  *
+ * Digits at the start of a frame that are not followed by SP were no octet count (a line without
+ * PRI that starts with a timestamp, say): that frame is read as a line (LF framing) from its first
+ * byte, the digits included, and the connection goes on (the sink's `fallback` is told). rsyslog's
+ * imtcp reports a framing error and falls back to LF framing the same way when such a count is 0
+ * or beyond its maximum frame size. On the connection's first frame the detection itself was
+ * wrong: the connection is non-transparent from then on. After octet-counted frames, only that
+ * frame is a line; the next one is octet-counted again.
+ *
  * The decoder works on bytes and never buffers more than one frame: a frame that lies inside one
  * chunk is handed over as a slice of that chunk; only a frame split across chunks is joined.
  */
@@ -20,11 +28,37 @@ export interface FrameSink {
    * when it was found too long, a lower bound).
    */
   tooLong(offset: number, length: number): void;
+  /**
+   * Digits at the start of a frame were not followed by SP, so they were no octet count: the frame
+   * is read as a line from its first byte (digits included) and delivered (or found too long) as
+   * usual, after this call. The connection goes on. Optional; the decoder works without it.
+   */
+  fallback?(fallback: FramingFallback): void;
+}
+
+/** A frame that looked octet-counted and was read as a line instead (see `FrameSink.fallback`). */
+export interface FramingFallback {
+  /** Machine-readable: `lf_fallback`. */
+  readonly reason: 'lf_fallback';
+  /** Byte offset in the connection where the frame (its first digit) starts. */
+  readonly offset: number;
+  /** Byte offset in the connection of the byte that came where SP should have. */
+  readonly at: number;
+  /**
+   * The connection's framing from now on: `non-transparent` when it was its first frame (the
+   * framing was detected wrongly), `octet-counting` when octet-counted frames came before (the
+   * next frame is octet-counted again).
+   */
+  readonly mode: FramingMode;
+  readonly message: string;
 }
 
 /** Why a stream cannot be framed any more; the connection must be closed. */
 export interface FramingError {
-  /** Machine-readable: `bad_length` (not a valid MSG-LEN), `length_overflow` (more than 9 digits), `zero_length`. */
+  /**
+   * Machine-readable: `bad_length` (a non-digit where a MSG-LEN should start; digits not followed
+   * by SP are no error, see `FrameSink.fallback`), `length_overflow` (more than 9 digits), `zero_length`.
+   */
   readonly reason: string;
   /** Byte offset in the connection where the bad byte is. */
   readonly offset: number;
@@ -68,6 +102,10 @@ export class FrameDecoder {
   /** Connection offset of the current frame's length field. */
   private frameOffset = 0;
   private remaining = 0;
+  /** An octet count followed by SP has been seen: the connection really is octet-counted. */
+  private counted = false;
+  /** Octet-counting connection: the current frame is read as a line (see `FrameSink.fallback`). */
+  private lineFrame = false;
 
   // A frame (or line) split across chunks.
   private parts: Buffer[] = [];
@@ -88,7 +126,7 @@ export class FrameDecoder {
 
   /** True while a frame has started and not ended (bytes would be lost if the stream ended now). */
   get midFrame(): boolean {
-    if (this.mode === 'octet-counting') return this.state !== LEN || this.lenDigits > 0;
+    if (this.mode === 'octet-counting' && !this.lineFrame) return this.state !== LEN || this.lenDigits > 0;
     return this.partsLen > 0 || this.skipping;
   }
 
@@ -107,33 +145,43 @@ export class FrameDecoder {
       const b = chunk[i]!;
       this.mode = b >= ZERO && b <= NINE ? 'octet-counting' : 'non-transparent';
     }
-    if (this.mode === 'octet-counting') this.octets(chunk, i);
-    else this.lines(chunk, i);
+    while (i < len && this.error === undefined) {
+      i = this.mode === 'octet-counting' && !this.lineFrame ? this.octets(chunk, i) : this.lines(chunk, i);
+    }
     this.base += len;
     return this.error === undefined;
   }
 
   /**
-   * The stream ended. A non-transparent stream's last line without a trailer is delivered; returns
-   * the bytes of an unfinished frame that are lost (0 when the stream ended between frames).
+   * The stream ended. The end of the stream ends a line as a trailer would: a last line without a
+   * trailer is delivered, or reported too long (`tooLong`) when it is longer than the maximum.
+   * Returns the bytes of an unfinished octet-counted frame that are lost (0 when the stream ended
+   * between frames).
    */
   finish(): number {
     if (this.error) return 0;
     let lost = 0;
-    if (this.mode === 'octet-counting') {
+    if (this.mode === 'octet-counting' && !this.lineFrame) {
       if (this.state === BODY) lost = this.len - this.remaining;
       else if (this.state === LEN && this.lenDigits > 0) lost = this.lenDigits;
-    } else if (!this.skipping && this.partsLen > 0) {
+    } else if (this.skipping) {
+      this.sink.tooLong(this.frameOffset, this.skipped);
+    } else if (this.partsLen > 0) {
       const joined = Buffer.concat(this.parts, this.partsLen);
       let end = joined.length;
       if (end > 0 && joined[end - 1] === CR) end--;
-      if (end > 0) this.sink.frame(joined, 0, end);
+      // Up to max + 1 bytes are held (room for a CR): without the CR, one byte too many.
+      if (end > this.maxBytes) this.sink.tooLong(this.frameOffset, end);
+      else if (end > 0) this.sink.frame(joined, 0, end);
     }
     this.parts = [];
     this.partsLen = 0;
     this.state = LEN;
+    this.len = 0;
     this.lenDigits = 0;
     this.skipping = false;
+    this.skipped = 0;
+    this.lineFrame = false;
     return lost;
   }
 
@@ -143,7 +191,8 @@ export class FrameDecoder {
     this.partsLen = 0;
   }
 
-  private octets(chunk: Buffer, i: number): void {
+  /** Octet-counted frames from `i`; returns where to go on (the chunk's length, or where a frame read as a line starts). */
+  private octets(chunk: Buffer, i: number): number {
     const len = chunk.length;
     const max = this.maxBytes;
     while (i < len) {
@@ -153,7 +202,7 @@ export class FrameDecoder {
           if (this.lenDigits === 0) this.frameOffset = this.base + i;
           if (++this.lenDigits > MAX_LEN_DIGITS) {
             this.fail('length_overflow', this.base + i, `octet count longer than ${MAX_LEN_DIGITS} digits at byte ${this.frameOffset}`);
-            return;
+            return len;
           }
           this.len = this.len * 10 + (b - ZERO);
           i++;
@@ -166,16 +215,14 @@ export class FrameDecoder {
             continue;
           }
           this.fail('bad_length', this.base + i, `expected an octet count (digits) at byte ${this.base + i}, got ${showByte(b)}`);
-          return;
+          return len;
         }
-        if (b !== SP) {
-          this.fail('bad_length', this.base + i, `expected a space after the octet count ${this.len} at byte ${this.base + i}, got ${showByte(b)}`);
-          return;
-        }
+        if (b !== SP) return this.toLine(chunk, i);
         if (this.len === 0) {
           this.fail('zero_length', this.frameOffset, `octet count 0 at byte ${this.frameOffset}`);
-          return;
+          return len;
         }
+        this.counted = true;
         i++;
         this.remaining = this.len;
         this.lenDigits = 0;
@@ -191,7 +238,7 @@ export class FrameDecoder {
       if (this.state === SKIP) {
         if (avail < this.remaining) {
           this.remaining -= avail;
-          return;
+          return len;
         }
         i += this.remaining;
         this.endFrame();
@@ -202,7 +249,7 @@ export class FrameDecoder {
         this.parts.push(chunk.subarray(i));
         this.partsLen += avail;
         this.remaining -= avail;
-        return;
+        return len;
       }
       const end = i + this.remaining;
       if (this.partsLen === 0) {
@@ -217,6 +264,36 @@ export class FrameDecoder {
       i = end;
       this.endFrame();
     }
+    return len;
+  }
+
+  /**
+   * The digits of the frame being read were followed by `chunk[at]`, not SP: no octet count. The
+   * frame becomes a line from its first digit; returns where `lines` goes on in `chunk`.
+   */
+  private toLine(chunk: Buffer, at: number): number {
+    const digits = String(this.len).padStart(this.lenDigits, '0'); // at most 9 digits: `len` is exact
+    const afterOctets = this.counted;
+    this.mode = afterOctets ? 'octet-counting' : 'non-transparent';
+    this.lineFrame = afterOctets;
+    this.sink.fallback?.({
+      reason: 'lf_fallback',
+      offset: this.frameOffset,
+      at: this.base + at,
+      mode: this.mode,
+      message:
+        `${digits} at byte ${this.frameOffset} is followed by ${showByte(chunk[at]!)}, not a space: not an octet count; ` +
+        `the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
+    });
+    // The line starts with the digits: those of this chunk are read again, those of earlier chunks
+    // (all digits, so rebuilt from the count) start the line's parts.
+    const start = this.frameOffset - this.base;
+    this.endFrame();
+    if (start >= 0) return start;
+    const before = Buffer.from(digits.slice(0, -start), 'latin1');
+    this.parts = [before];
+    this.partsLen = before.length;
+    return 0;
   }
 
   private endFrame(): void {
@@ -239,7 +316,11 @@ export class FrameDecoder {
     if (end > start) this.sink.frame(buf, start, end);
   }
 
-  private lines(chunk: Buffer, i: number): void {
+  /**
+   * Lines from `i`; returns where to go on: the chunk's length, or, for a frame of an
+   * octet-counting connection read as a line, the byte after its trailer.
+   */
+  private lines(chunk: Buffer, i: number): number {
     const len = chunk.length;
     const max = this.maxBytes;
     // Next LF and next NUL at or after i; -1 when none (searched once per chunk, not per line).
@@ -265,7 +346,7 @@ export class FrameDecoder {
           this.parts.push(chunk.subarray(i));
           this.partsLen += avail;
         }
-        return;
+        return len;
       }
       if (this.skipping) {
         this.skipping = false;
@@ -287,6 +368,11 @@ export class FrameDecoder {
         else if (end > i) this.sink.frame(chunk, i, end);
       }
       i = stop + 1;
+      if (this.lineFrame) {
+        this.lineFrame = false;
+        return i;
+      }
     }
+    return len;
   }
 }

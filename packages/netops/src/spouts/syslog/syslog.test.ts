@@ -386,6 +386,54 @@ describe('syslog spout: TCP', () => {
     expect(h.context.counted('dropped', 'too_long')).toBe(1);
   });
 
+  it('counts an over-long LF line cut off by the peer closing as too long, and warns about it', async () => {
+    const h = await start({ protocol: 'tcp', maxMessageBytes: 100 });
+    const s = await tcpClient(portOf(h));
+    const peer = `127.0.0.1:${s.localPort}`;
+    await write(s, `<14>${'q'.repeat(300)}`);
+    s.end();
+    await eventually(h, 'the over-long frame counted', () => h.context.counted('dropped', 'too_long') === 1);
+    await eventually(h, 'the disconnect counted', () => h.context.counted('disconnects', 'peer') === 1);
+    expect(h.context.counted('received')).toBe(1);
+    expect(h.context.counted('dropped', 'incomplete')).toBe(0);
+    const warn = h.context.logger.records.find((r) => r.level === 'warn' && r.msg.includes('skipped a message'));
+    expect(warn?.msg).toContain(`skipped a message of 304 bytes from ${peer} at byte 0 of the connection`);
+    expect(warn?.fields).toMatchObject({ peer, offset: 0, length: 304, maxMessageBytes: 100 });
+    await expectNothingMore(h);
+  });
+
+  it('reads lines without PRI that start with digits (nc) as LF-framed lines, and keeps the connection', async () => {
+    const h = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(h));
+    const lines = ['2026-12-03T06:00:00Z host1 app: line 1', '2026-12-03T06:00:01Z host1 app: line 2'];
+    await writeCut(s, lines.map((l) => `${l}\n`).join(''), [2]);
+    await write(s, '3 more: not an octet count on an LF connection\n');
+    const rows = await collect(h, 3);
+    expect(rows.map((r) => r[0])).toEqual([...lines, '3 more: not an octet count on an LF connection']);
+    expect(s.destroyed).toBe(false);
+    expect(h.spout.connectionCount).toBe(1);
+    expect(h.context.counted('framing_errors', 'bad_length')).toBe(0);
+    expect(h.context.counted('disconnects', 'framing_error')).toBe(0);
+    expect(h.context.counted('received')).toBe(3);
+    // Counted and said once: the rest of the connection is LF-framed.
+    expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
+    const warn = h.context.logger.records.filter((r) => r.level === 'warn' && r.msg.includes('not an octet count'));
+    expect(warn).toHaveLength(1);
+    expect(warn[0]!.msg).toContain(`connection from 127.0.0.1:${s.localPort}: 2026 at byte 0 is followed by '-' (0x2d), not a space`);
+    expect(warn[0]!.fields).toMatchObject({ peer: `127.0.0.1:${s.localPort}`, offset: 0, at: 4, reason: 'lf_fallback', mode: 'non-transparent' });
+  });
+
+  it('reads one frame of an octet-counted connection whose digits are not followed by a space as a line, and goes on octet-counting', async () => {
+    const h = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(h));
+    await write(s, `${octet('<13>first')}2026-12-03 no pri\n${octet('<13>second')}`);
+    const rows = await collect(h, 3);
+    expect(rows.map((r) => r[0])).toEqual(['<13>first', '2026-12-03 no pri', '<13>second']);
+    expect(s.destroyed).toBe(false);
+    expect(h.context.counted('disconnects', 'framing_error')).toBe(0);
+    expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
+  });
+
   it('closes only the connection whose octet count is garbage, and counts it', async () => {
     const h = await start({ protocol: 'tcp' });
     const good = await tcpClient(portOf(h));

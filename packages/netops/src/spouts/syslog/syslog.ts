@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
 import { SyslogListenError } from './errors.js';
-import { type FrameSink, FrameDecoder } from './framing.js';
+import { FrameDecoder, type FrameSink, type FramingFallback } from './framing.js';
 import { UdpKernelDrops } from './kernel-drops.js';
 import { DEFAULT_PORTS, type SyslogSpoutConfig } from './spec.js';
 
@@ -63,6 +63,10 @@ class Connection implements FrameSink {
   tooLong(offset: number, length: number): void {
     this.spout.frameTooLong(this, offset, length);
   }
+
+  fallback(fallback: FramingFallback): void {
+    this.spout.framingFallback(this, fallback);
+  }
 }
 
 /**
@@ -105,6 +109,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private nTooLong = 0;
   private nEmpty = 0;
   private nIncomplete = 0;
+  private nLfFallback = 0;
   private nKernel = 0;
   private nConnections = 0;
   private readonly disconnects = new Map<string, number>();
@@ -254,6 +259,18 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     );
   }
 
+  /** @internal Digits at the start of a frame were no octet count: the frame is read as a line. */
+  framingFallback(conn: Connection, f: FramingFallback): void {
+    this.nLfFallback++;
+    this.warnLimited(`syslog spout: connection from ${conn.peer}: ${f.message} (counted as framing_errors, reason ${f.reason})`, {
+      peer: conn.peer,
+      offset: f.offset,
+      at: f.at,
+      reason: f.reason,
+      mode: f.mode,
+    });
+  }
+
   // --- buffer ------------------------------------------------------------------------------------
 
   private push(line: string, peer: string, t: number): void {
@@ -323,6 +340,10 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     if (this.nIncomplete > 0) {
       ctx.count('dropped', this.nIncomplete, 'incomplete');
       this.nIncomplete = 0;
+    }
+    if (this.nLfFallback > 0) {
+      ctx.count('framing_errors', this.nLfFallback, 'lf_fallback');
+      this.nLfFallback = 0;
     }
     if (this.nKernel > 0) {
       ctx.count('dropped', this.nKernel, 'kernel');
