@@ -1,8 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingLogger } from '../../testkit.js';
 import { type Alert, createNotifiers, type NotifierEnv, parseNotify } from './notify.js';
 
@@ -118,6 +121,155 @@ describe('webhook notifier', () => {
     await n!.close(100);
     expect(env.counts['notify_dropped{webhook}']).toBe(4);
     await closeServer(silent.server);
+  });
+});
+
+describe('file notifier', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'qitian-alert-file-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const lines = (p: string) =>
+    readFileSync(p, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  const keys = (p: string) => lines(p).map((l) => (JSON.parse(l) as Alert).key);
+  const errors = (env: Env) => env.logger.records.filter((r) => r.level === 'error');
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('creates missing parent folders, as the file sink does', async () => {
+    const path = join(dir, 'no', 'such', 'folder', 'alerts.jsonl');
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env);
+    n!.offer(ALERT);
+    n!.offer({ ...ALERT, key: 'r3' });
+    await n!.close(1000);
+    expect(lines(path).map((l) => JSON.parse(l))).toEqual([ALERT, { ...ALERT, key: 'r3' }]);
+    expect(env.counts['notified{file}']).toBe(2);
+    expect(env.counts['notify_dropped{file}']).toBeUndefined();
+    expect(errors(env)).toEqual([]);
+  });
+
+  it('names the path and the system error when the file cannot be opened, and counts each alert it drops', async () => {
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const path = join(blocker, 'alerts.jsonl');
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env);
+    n!.offer(ALERT);
+    await until(() => env.counts['notify_dropped{file}'] === 1);
+    n!.offer(ALERT);
+    n!.offer(ALERT);
+    await n!.close(1000);
+    expect(env.counts['notify_dropped{file}']).toBe(3);
+    expect(env.counts['notified{file}']).toBeUndefined();
+    expect(errors(env)).toHaveLength(1);
+    const msg = errors(env)[0]!.msg;
+    expect(msg).toContain(`"${path}"`);
+    expect(msg).toMatch(/ENOTDIR|EEXIST/);
+    expect(msg).toMatch(/not a directory|already exists/);
+  });
+
+  it('names the path and the errno when a write fails (disk full)', async () => {
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path: '/dev/full' }]), env);
+    n!.offer(ALERT);
+    await until(() => env.counts['notify_dropped{file}'] === 1);
+    await n!.close(1000);
+    expect(errors(env)).toHaveLength(1);
+    expect(errors(env)[0]!.msg).toContain('"/dev/full"');
+    expect(errors(env)[0]!.msg).toContain('ENOSPC');
+    expect(errors(env)[0]!.msg).toContain('no space left on device');
+  });
+
+  it('after a failure, tries again with a backoff: one error per outage, a recovery at info, later alerts written in order', async () => {
+    const folder = join(dir, 'alerts');
+    const path = join(folder, 'alerts.jsonl');
+    writeFileSync(folder, ''); // a file where the folder should be: opening fails until it is removed
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env, undefined, { fileRetryMs: 150 });
+    n!.offer({ ...ALERT, key: 'a1' });
+    await until(() => env.counts['notify_dropped{file}'] === 1);
+    const failedAt = performance.now();
+    // Within the backoff: dropped at once, without trying the file again or logging again.
+    n!.offer({ ...ALERT, key: 'a2' });
+    n!.offer({ ...ALERT, key: 'a3' });
+    expect(env.counts['notify_dropped{file}']).toBe(3);
+    // Still failing after the backoff: tried again, still one error.
+    await sleepMs(Math.max(0, 160 - (performance.now() - failedAt)));
+    n!.offer({ ...ALERT, key: 'a4' });
+    await until(() => env.counts['notify_dropped{file}'] === 4);
+    expect(errors(env)).toHaveLength(1);
+    // The cause goes away; the next alert after the backoff is written, and so are the ones after it.
+    unlinkSync(folder);
+    await sleepMs(160);
+    n!.offer({ ...ALERT, key: 'b1' });
+    n!.offer({ ...ALERT, key: 'b2' });
+    await until(() => env.counts['notified{file}'] === 2);
+    n!.offer({ ...ALERT, key: 'b3' });
+    await n!.close(1000);
+    expect(keys(path)).toEqual(['b1', 'b2', 'b3']);
+    expect(env.counts['notified{file}']).toBe(3);
+    expect(env.counts['notify_dropped{file}']).toBe(4);
+    expect(errors(env)).toHaveLength(1);
+    const infos = env.logger.records.filter((r) => r.level === 'info');
+    expect(infos).toHaveLength(1);
+    expect(infos[0]!.msg).toContain(`"${path}"`);
+    expect(infos[0]!.msg).toContain('4 alert(s)');
+  });
+
+  it('reopens the file after a failed write (a full disk that frees up)', async () => {
+    const path = join(dir, 'alerts.jsonl');
+    symlinkSync('/dev/full', path);
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env, undefined, { fileRetryMs: 100 });
+    n!.offer({ ...ALERT, key: 'a1' });
+    await until(() => env.counts['notify_dropped{file}'] === 1);
+    unlinkSync(path);
+    await sleepMs(120);
+    n!.offer({ ...ALERT, key: 'b1' });
+    await n!.close(1000);
+    expect(keys(path)).toEqual(['b1']);
+    expect(env.counts['notified{file}']).toBe(1);
+    expect(errors(env)).toHaveLength(1);
+  });
+
+  it('close writes everything offered, in order', async () => {
+    const path = join(dir, 'alerts.jsonl');
+    writeFileSync(path, '{"old":1}\n');
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env);
+    for (let i = 0; i < 3000; i++) n!.offer({ ...ALERT, key: `r${i}` });
+    await n!.close(1000);
+    expect(lines(path)[0]).toBe('{"old":1}');
+    expect(keys(path).slice(1)).toEqual(Array.from({ length: 3000 }, (_, i) => `r${i}`));
+    expect(env.counts['notified{file}']).toBe(3000);
+    n!.offer(ALERT); // after close: dropped, not written
+    expect(env.counts['notify_dropped{file}']).toBe(1);
+    expect(lines(path)).toHaveLength(3001);
+  });
+
+  it('close does not hang on a file that never opens: it gives up at its deadline and counts what is left', async () => {
+    const path = join(dir, 'fifo');
+    execFileSync('mkfifo', [path]); // opening a FIFO to write waits for a reader
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env);
+    n!.offer(ALERT);
+    n!.offer(ALERT);
+    const t0 = performance.now();
+    const closed = await Promise.race([n!.close(100).then(() => true), sleepMs(2000).then(() => false)]);
+    // Let the pending open finish (it holds a thread of the pool) before checking.
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    await sleepMs(50);
+    closeSync(reader);
+    expect(closed).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(env.counts['notify_dropped{file}']).toBe(2);
+    expect(env.counts['notified{file}']).toBeUndefined();
   });
 });
 

@@ -4,9 +4,11 @@
  * what does not fit is dropped and counted) and one asynchronous pump per notifier sends, in
  * order, with retries where the target can fail transiently.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '@qitian/api';
+import { describeSystemError } from '../../errors.js';
 import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
 
 /** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
@@ -125,16 +127,27 @@ export function parseNotify(raw: unknown): NotifierOptions[] {
   });
 }
 
+/** Knobs that are no config (tests). */
+export interface NotifierTuning {
+  /** How long the file notifier waits after a failure before it tries its file again. */
+  readonly fileRetryMs?: number;
+}
+
 /** Builds the notifiers; `stdout` may be replaced (tests). */
-export function createNotifiers(options: readonly NotifierOptions[], env: NotifierEnv, stdout: Writable = process.stdout): Notifier[] {
+export function createNotifiers(
+  options: readonly NotifierOptions[],
+  env: NotifierEnv,
+  stdout: Writable = process.stdout,
+  tuning: NotifierTuning = {},
+): Notifier[] {
   return options.map((o) => {
     let n: Notifier;
     switch (o.type) {
       case 'stdout':
-        n = new StreamNotifier('stdout', stdout, formatAlertLine, env, false);
+        n = new StdoutNotifier(stdout, env);
         break;
       case 'file':
-        n = new StreamNotifier('file', createWriteStream(o.path, { flags: 'a' }), (a) => `${JSON.stringify(a)}\n`, env, true);
+        n = new FileNotifier(o.path, env, tuning.fileRetryMs);
         break;
       case 'webhook':
         n = new WebhookNotifier(o, env);
@@ -171,38 +184,222 @@ class SeverityFilter implements Notifier {
   }
 }
 
-/** Lines on a stream (stdout, an appended file): buffered by the stream itself, written in order. */
-class StreamNotifier implements Notifier {
+/** One readable line per alert on stdout (buffered by the stream, written in order); never closed. */
+class StdoutNotifier implements Notifier {
+  readonly type = 'stdout';
   private failed = false;
   constructor(
-    readonly type: string,
     private readonly out: Writable,
-    private readonly format: (a: Alert) => string,
     private readonly env: NotifierEnv,
-    private readonly owned: boolean,
   ) {
     out.on('error', (err) => {
-      if (!this.failed) env.logger.error(`alert notifier ${type}: write failed; further alerts to it are dropped and counted`, { error: String(err) });
+      if (!this.failed) env.logger.error('alert notifier stdout: write failed; further alerts to it are dropped and counted', { error: String(err) });
       this.failed = true;
     });
   }
   offer(alert: Alert): void {
     if (this.failed || this.out.destroyed) {
-      this.env.count('notify_dropped', 1, this.type);
+      this.env.count('notify_dropped', 1, 'stdout');
       return;
     }
-    this.out.write(this.format(alert));
-    this.env.count('notified', 1, this.type);
+    this.out.write(formatAlertLine(alert));
+    this.env.count('notified', 1, 'stdout');
   }
-  async close(): Promise<void> {
-    if (!this.owned) return;
-    const out = this.out as WriteStream;
-    await new Promise<void>((resolve) => {
-      if (out.destroyed || out.writableFinished) return resolve();
-      out.end(() => resolve());
-      out.once('error', () => resolve());
-    });
+  async close(): Promise<void> {}
+}
+
+/** After a failure, the file notifier tries its file again at most this often. */
+export const FILE_RETRY_MS = 5000;
+/** Alerts waiting for the file notifier's write in flight; more are dropped and counted. */
+const FILE_QUEUE = 10_000;
+
+/**
+ * JSON lines appended to a file (its folders created). What arrives while a write is in flight is
+ * written next, in one write. When opening or writing fails, the alerts of that write are dropped
+ * and counted, the file is closed, and later alerts are dropped (counted) without touching the file
+ * until `retryMs` have passed; then the next alert opens it again. The error is logged once per
+ * outage, the recovery at info.
+ */
+export class FileNotifier implements Notifier {
+  readonly type = 'file';
+  private handle: FileHandle | undefined;
+  /** Lines waiting for the next write. */
+  private lines: string[] = [];
+  /** Alerts in the open or write under way. */
+  private inFlight = 0;
+  private pumping: Promise<void> | null = null;
+  private closing = false;
+  /** close gave up at its deadline: what the pump still finishes is neither counted nor kept open. */
+  private abandoned = false;
+  /** A failed write may have left a partial line: the next write starts on a new line. */
+  private partialLine = false;
+  /** Set while the file fails: when to try again (performance.now()), since when, alerts dropped. */
+  private outage: { retryAt: number; since: number; dropped: number } | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly env: NotifierEnv,
+    private readonly retryMs = FILE_RETRY_MS,
+  ) {
+    // Opened now, so that a path that cannot be written is reported when the run starts.
+    this.pumping = this.pump();
   }
+
+  offer(alert: Alert): void {
+    if (this.closing || this.lines.length >= FILE_QUEUE || (this.outage !== undefined && performance.now() < this.outage.retryAt)) {
+      this.drop(1);
+      return;
+    }
+    this.lines.push(`${JSON.stringify(alert)}\n`);
+    if (this.pumping === null) this.pumping = this.pump();
+  }
+
+  private drop(n: number): void {
+    if (n <= 0) return;
+    this.env.count('notify_dropped', n, 'file');
+    if (this.outage !== undefined) this.outage.dropped += n;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      do {
+        const batch = this.lines;
+        this.lines = [];
+        this.inFlight = batch.length;
+        try {
+          if (this.handle === undefined) {
+            this.handle = await mkdir(dirname(this.path), { recursive: true })
+              .then(() => open(this.path, 'a'))
+              .catch((err: unknown) => {
+                throw new FileStepError('open', err);
+              });
+            if (this.abandoned) return;
+          }
+          if (batch.length > 0) await this.write(this.handle, batch);
+        } catch (err) {
+          if (this.abandoned) return;
+          const whole = err instanceof FileStepError ? err.written : 0;
+          if (whole > 0) this.env.count('notified', whole, 'file');
+          this.fail(err, batch.length - whole);
+          continue;
+        }
+        if (this.abandoned) return;
+        this.inFlight = 0;
+        if (batch.length > 0) {
+          this.env.count('notified', batch.length, 'file');
+          this.recovered();
+        }
+      } while (this.lines.length > 0 && !this.abandoned);
+    } finally {
+      this.inFlight = 0;
+      this.pumping = null;
+      if (this.abandoned) this.release();
+    }
+  }
+
+  /** Writes the lines in order; on failure throws a FileStepError knowing how many were written whole. */
+  private async write(handle: FileHandle, batch: readonly string[]): Promise<void> {
+    const lead = this.partialLine ? '\n' : '';
+    const buf = Buffer.from(lead + batch.join(''), 'utf8');
+    let off = 0;
+    try {
+      while (off < buf.length) {
+        const { bytesWritten } = await handle.write(buf, off, buf.length - off);
+        off += bytesWritten;
+      }
+      this.partialLine = false;
+    } catch (err) {
+      // Lines wholly written are delivered; a partly written one is not, and the next write starts a new line.
+      let end = Buffer.byteLength(lead);
+      let whole = 0;
+      for (; whole < batch.length; whole++) {
+        const next = end + Buffer.byteLength(batch[whole]!);
+        if (next > off) break;
+        end = next;
+      }
+      if (off > 0) this.partialLine = off !== end;
+      throw new FileStepError('write', err, whole);
+    }
+  }
+
+  private fail(err: unknown, lost: number): void {
+    this.release();
+    const now = performance.now();
+    // What arrived during the failed attempt would be an immediate retry: dropped too.
+    lost += this.lines.length;
+    this.lines = [];
+    this.inFlight = 0;
+    const step = err instanceof FileStepError ? err.step : 'write';
+    const cause = err instanceof FileStepError ? err.error : err;
+    if (this.outage === undefined) {
+      this.outage = { retryAt: 0, since: now, dropped: 0 };
+      this.env.logger.error(
+        `alert notifier file: cannot ${step} "${this.path}": ${describeSystemError(cause)}; its alerts are dropped and counted ` +
+          `(notify_dropped) until the file works again, tried at most every ${formatMs(this.retryMs)}`,
+        { path: this.path, code: (cause as { code?: unknown } | undefined)?.code },
+      );
+    } else {
+      this.env.logger.debug(`alert notifier file: "${this.path}" still fails: ${describeSystemError(cause)}`, { path: this.path });
+    }
+    this.outage.retryAt = now + this.retryMs;
+    this.drop(lost);
+  }
+
+  private recovered(): void {
+    const o = this.outage;
+    if (o === undefined) return;
+    this.outage = undefined;
+    this.env.logger.info(
+      `alert notifier file: writing "${this.path}" again after ${formatMs(performance.now() - o.since)}; ${o.dropped} alert(s) were dropped meanwhile`,
+      { path: this.path, dropped: o.dropped },
+    );
+  }
+
+  /** Closes the file without waiting (a failed or abandoned handle). */
+  private release(): void {
+    const h = this.handle;
+    this.handle = undefined;
+    h?.close().catch(() => undefined);
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    if (this.pumping !== null) {
+      const timer = new AbortController();
+      const inTime = await Promise.race([this.pumping.then(() => true), sleep(deadlineMs, timer.signal).then(() => false)]);
+      timer.abort();
+      if (!inTime) {
+        // An open or write that does not return (a FIFO without reader, a hung network mount) cannot
+        // be cancelled: count its alerts and the queued ones as dropped; the pump closes the file when it returns.
+        this.abandoned = true;
+        const left = this.inFlight + this.lines.length;
+        this.lines = [];
+        if (left > 0) {
+          this.env.count('notify_dropped', left, 'file');
+          this.env.logger.warn(`alert notifier file: ${left} alert(s) not written to "${this.path}" before shutdown`, { path: this.path });
+        }
+        return;
+      }
+    }
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close().catch(() => undefined);
+  }
+}
+
+/** Which step of the file notifier failed, and how many alerts of the write were written before. */
+class FileStepError extends Error {
+  constructor(
+    readonly step: 'open' | 'write',
+    readonly error: unknown,
+    readonly written = 0,
+  ) {
+    super(`${step}: ${String(error)}`);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
 }
 
 /** An abortable sleep; resolves early (false) when aborted. */
