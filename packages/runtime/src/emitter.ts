@@ -15,8 +15,9 @@ export class Emitter {
   xorLo = 0;
   xorHi = 0;
   /**
-   * Copies the last route() could not deliver: a stream nobody consumes, a grouping that chose
-   * no task, or a custom grouping naming tasks that do not consume the stream. Counted, never silent.
+   * Copies the last route() could not deliver: a grouping that chose no task, or a custom grouping
+   * naming tasks that do not consume the stream. Counted, never silent. (A stream nobody consumes
+   * is not a loss.)
    */
   dropped = 0;
   private readonly targetStack: number[][] = [];
@@ -103,8 +104,9 @@ export class Emitter {
         from[0] = null;
         n = 1;
       } else {
+        // A stream nobody consumes is not a loss (as in Storm): priority-route declares a stream per
+        // severity, and a topology takes the ones it wants.
         const edges = route.edges;
-        if (edges.length === 0) dropped = 1;
         for (let e = 0; e < edges.length; e++) {
           const edge = edges[e]!;
           if (edge.filter !== null && !edge.filter(values)) continue;

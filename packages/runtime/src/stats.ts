@@ -25,7 +25,7 @@ export interface ExecutorStats {
   /** Errors thrown by component code, or reported with reportError. */
   errors: number;
   /**
-   * Tuple copies lost: emitted on a stream nobody consumes, routed to no task, or holding values
+   * Tuple copies lost: routed to no task by a grouping (not a stream nobody consumes), or holding values
    * that cannot be copied to another thread (those are also in `droppedUncloneable`).
    */
   dropped: number;
