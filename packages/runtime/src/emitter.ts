@@ -1,5 +1,6 @@
 import type { EdgeIds } from './ids.js';
 import { chooseTask, chooseTasks, type EdgeRoute, type StreamRoute } from './routing.js';
+import { rootTask } from './roots.js';
 import type { Transfer } from './transfer.js';
 
 /**
@@ -20,6 +21,8 @@ export class Emitter {
    * is not a loss.)
    */
   dropped = 0;
+  /** The last route() lost a copy to a custom grouping that threw: its trees were failed. */
+  treeFailed = false;
   private readonly targetStack: number[][] = [];
   /** Per nesting depth, the edge each target in targetStack came from (null: emitDirect). */
   private readonly edgeStack: (EdgeRoute | null)[][] = [];
@@ -75,12 +78,14 @@ export class Emitter {
       if (single.filter !== null && !single.filter(values)) {
         // The consumer's input filter declined it: not a loss, nothing to track.
         this.dropped = 0;
+        this.treeFailed = false;
         return 0;
       }
       const task = chooseTask(single, values);
       if (roots.length === 0) {
         this.transfer.push(task, single.src, values, single.select, roots, 0, 0);
         this.dropped = 0;
+        this.treeFailed = false;
         return 1;
       }
       this.ids.next();
@@ -90,6 +95,7 @@ export class Emitter {
       this.xorLo = lo;
       this.xorHi = hi;
       this.dropped = 0;
+      this.treeFailed = false;
       return 1;
     }
     Emitter.check(route, directTask, values);
@@ -99,6 +105,7 @@ export class Emitter {
       const from = (this.edgeStack[depth] ??= []);
       let n = 0;
       let dropped = 0;
+      let treeFailed = false;
       if (directTask >= 0) {
         out[0] = directTask;
         from[0] = null;
@@ -112,13 +119,18 @@ export class Emitter {
           if (edge.filter !== null && !edge.filter(values)) continue;
           const before = n;
           const rejected = edge.rejected;
+          const failed = edge.failed;
           n = chooseTasks(edge, values, out, n);
           for (let k = before; k < n; k++) from[k] = edge;
           const bad = edge.rejected - rejected;
           if (bad > 0) dropped += bad;
           else if (n === before) dropped++;
+          if (edge.failed !== failed) treeFailed = true;
         }
       }
+      this.treeFailed = treeFailed;
+      // A copy lost to a grouping that threw fails its trees: a reliable spout replays the tuple.
+      if (treeFailed) for (let r = 0; r < roots.length; r++) this.transfer.fail(rootTask(roots[r]!), roots[r]!);
       let xorLo = 0;
       let xorHi = 0;
       const ids = this.ids;

@@ -50,6 +50,8 @@ export interface EdgeRoute {
   readonly balance: ShuffleBalance | null;
   /** Custom grouping: task ids it named that do not consume the stream (each a dropped copy). */
   rejected: number;
+  /** Custom grouping: calls that threw (GROUPING_FAILED): the copy is lost, and its tree must fail. */
+  failed: number;
   /** What the consumer's tuples come from: the stream's shared source, or one with only the selected fields. */
   readonly src: SourceStream;
   /** `select` of the stream: indexes of the fields the consumer gets; null for all. */
@@ -147,6 +149,7 @@ export function buildRoutes(
             })
           : null,
         rejected: 0,
+        failed: 0,
         src: s.select ? new SourceStream(node.id, taskId, stream, s.select) : shared,
         select: s.select ? s.select.map((f) => fields.indexOf(f)) : null,
       });
@@ -166,6 +169,13 @@ function onlyTaskOf(edge: EdgeRoute): number {
 }
 
 /** The one target task of a tuple on a single-target edge (every grouping but all, custom, direct). */
+/**
+ * What a custom grouping's wrapper returns when the grouping threw (the error already reported):
+ * unlike an empty choice, which sends the tuple nowhere on purpose, the copy is lost, so the
+ * emitter fails its tuple tree and a reliable spout replays it.
+ */
+export const GROUPING_FAILED: readonly number[] = Object.freeze([]);
+
 export function chooseTask(edge: EdgeRoute, values: readonly unknown[]): number {
   switch (edge.code) {
     case SHUFFLE:
@@ -205,6 +215,10 @@ export function chooseTasks(edge: EdgeRoute, values: readonly unknown[], out: nu
     }
     case CUSTOM: {
       const chosen = edge.custom!.chooseTasks(values);
+      if (chosen === GROUPING_FAILED) {
+        edge.failed++;
+        return at;
+      }
       let n = at;
       // A custom grouping may only name the consumer's tasks; anything else is dropped (counted by the caller).
       for (let i = 0; i < chosen.length; i++) {

@@ -182,7 +182,8 @@ export class SpoutExecutor implements SpoutCollector {
     const roots = [root];
     const n = this.emitter.route(route, values, roots, direct);
     this.stats.dropped += this.emitter.dropped;
-    if (n === 0) {
+    // A grouping that threw failed the tree (its fail arrives with the acks): keep it pending for that.
+    if (n === 0 && !this.emitter.treeFailed) {
       // Nothing to track: the tree is complete as soon as it is made.
       this.completedNow.push(messageId);
       return;

@@ -9,7 +9,7 @@ import { Emitter } from './emitter.js';
 import { EdgeIds } from './ids.js';
 import { ErrorLog } from './error-log.js';
 import type { ControlMessage, PeerMessage, StatusMessage, WorkerInit } from './protocol.js';
-import { buildRoutes, edgeKey, type InputFilter } from './routing.js';
+import { buildRoutes, edgeKey, GROUPING_FAILED, type InputFilter } from './routing.js';
 import { ThreadMetrics } from './metrics/thread-metrics.js';
 import { SpoutExecutor } from './spout-executor.js';
 import { type ExecutorStats, newStats } from './stats.js';
@@ -269,9 +269,10 @@ export class WorkerRuntime {
   }
 
   /**
-   * The custom groupings of this component's streams, by edge. One that throws sends the tuple
-   * nowhere (a copy dropped, reason unrouted) and the error is the sending task's: counted and
-   * logged with the edge, rather than failing the emit, which a spout would retry for ever.
+   * The custom groupings of this component's streams, by edge. One that throws sends the copy
+   * nowhere (dropped, reason unrouted) and the error is the sending task's: counted and logged
+   * with the edge. The copy's tuple tree fails (GROUPING_FAILED), so a reliable spout replays it,
+   * as after a bolt that throws (maxRetries bounds a grouping that always throws on a tuple).
    */
   private async customGroupings(
     node: ComponentNode,
@@ -295,7 +296,7 @@ export class WorkerRuntime {
           } catch (err) {
             stats.errors++;
             onError(err, where);
-            return NO_TASKS;
+            return GROUPING_FAILED as number[];
           }
         },
       });
@@ -676,8 +677,6 @@ export class WorkerRuntime {
     return log.report;
   }
 }
-
-const NO_TASKS: readonly number[] = Object.freeze([]);
 
 /** Adds the time `ex` has been blocked until `now` to its backpressure counters. */
 function addBlocked(ex: SpoutExecutor | BoltExecutor, now: number): void {

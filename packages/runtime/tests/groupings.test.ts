@@ -127,7 +127,7 @@ describe('groupings end to end', () => {
     expect(counts(jsonLines<number[]>(join(dir, 'd')).map((v) => v[0]!)).size).toBe(N - N / 10);
   });
 
-  test('a custom grouping that throws drops that tuple (counted), logs the edge, and the run goes on to its end', async () => {
+  test('a custom grouping that throws loses that copy (counted, the edge logged) and fails its tree: the spout replays it, up to maxRetries', async () => {
     const dir = tempDir();
     const N = 1000;
     const s = spec(
@@ -136,15 +136,47 @@ describe('groupings end to end', () => {
         { id: 'csink', export: 'collectSink', parallelism: 3, config: { path: join(dir, 'c') } },
       ],
       [{ from: 'seq', to: 'csink', grouping: { type: 'custom', custom: { ref: { url: GROUPING, export: 'default' }, args: { throwEvery: 10 } } } }],
+      { maxRetries: 2 },
     );
     const { summary, by, logs } = await run(s, 2);
     expect(summary.reason).toBe('completed');
-    expect(by.seq!.errors).toBe(N / 10);
-    expect(by.seq!.dropped).toBe(N / 10);
-    expect(by.seq!.acked).toBe(N);
+    // Each multiple of 10 throws every time: tried 3 times (the first and 2 replays), then given up.
+    expect(by.seq!.errors).toBe((3 * N) / 10);
+    expect(by.seq!.dropped).toBe((3 * N) / 10);
+    expect(by.seq!.failed).toBe((3 * N) / 10);
+    expect(by.seq!.gaveUp).toBe(N / 10);
+    expect(by.seq!.acked).toBe(N - N / 10);
     expect(by.csink!.executed).toBe(N - N / 10);
     const msg = logs.find((l) => l.level === 'error' && l.msg.includes('grouping refuses'));
     expect(msg?.msg).toContain('custom grouping of stream "default" seq -> csink');
     expect(msg?.msg).not.toContain('next failed');
+  });
+
+  test('a custom grouping that throws once on a tuple: the replay gets through, every tuple arrives', async () => {
+    const dir = tempDir();
+    const N = 600;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: N } },
+        { id: 'pass', export: 'flakyBolt', parallelism: 2 },
+        { id: 'csink', export: 'collectSink', parallelism: 2, config: { path: join(dir, 'c') } },
+      ],
+      [
+        // By n, so that a replay meets the same task's grouping, which has thrown for it already.
+        { from: 'seq', to: 'pass', grouping: { type: 'fields', fields: ['n'] } },
+        {
+          from: 'pass',
+          to: 'csink',
+          grouping: { type: 'custom', custom: { ref: { url: GROUPING, export: 'default' }, args: { throwEvery: 7, throwOnce: true } } },
+        },
+      ],
+    );
+    const { summary, by } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(by.pass!.errors).toBe(Math.floor(N / 7) + 1); // 0, 7, 14, ... 595
+    expect(by.seq!.failed).toBe(Math.floor(N / 7) + 1);
+    expect(by.seq!.acked).toBe(N);
+    const got = counts(jsonLines<number[]>(join(dir, 'c')).map((v) => v[0]!));
+    expect(got.size).toBe(N);
   });
 });
