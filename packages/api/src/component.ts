@@ -54,7 +54,8 @@ export interface SpoutContext<C = Record<string, unknown>> extends TopologyConte
 export interface SpoutCollector {
   /**
    * Emits a tuple. With a message id (and acking on), the tuple tree is tracked and the spout's
-   * `ack` or `fail` is called with that id once; without one, it is fire-and-forget.
+   * `ack` or `fail` is called with that id once; without one (undefined or null, as in Storm), it
+   * is fire-and-forget.
    */
   emit(values: unknown[], messageId?: unknown, stream?: string): void;
   /** Emits to one task of a direct-grouped consumer. */

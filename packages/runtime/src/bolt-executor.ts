@@ -464,9 +464,10 @@ export class BoltExecutor implements OutputCollector {
     // anchors to work out and one task to choose, so the tuple goes straight to the transfer.
     const fast = this.fastRoute;
     if (fast !== null && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+      // Counted once it went: an emit routeWhole rejects (wrong arity) is not emitted.
+      this.emitter.routeWhole(fast, values);
       this.stats.emitted++;
       this.stats.transferred++;
-      this.emitter.routeWhole(fast, values);
       return;
     }
     this.emitDirect(-1, values, anchors, stream ?? 'default');
@@ -516,7 +517,6 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private send(values: unknown[], anchors: Anchors, route: StreamRoute, direct: number): void {
-    this.stats.emitted++;
     if (this.taps.length > 0) for (const tap of this.taps) tap.offer(route.stream, route.fields, values);
     let roots: readonly number[] = NO_ROOTS;
     if (this.acking && anchors !== null) {
@@ -524,6 +524,8 @@ export class BoltExecutor implements OutputCollector {
       else if (Array.isArray(anchors)) roots = unionRoots(anchors as readonly TupleImpl[]);
     }
     const n = this.emitter.route(route, values, roots, direct);
+    // Counted once routed: an emit the route rejects (wrong arity) throws before this.
+    this.stats.emitted++;
     this.stats.dropped += this.emitter.dropped;
     this.stats.transferred += n;
     if (n === 0 || roots.length === 0 || anchors === null) return;

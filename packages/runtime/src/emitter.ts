@@ -39,7 +39,7 @@ export class Emitter {
    * consumed with direct grouping only.
    */
   static check(route: StreamRoute, directTask: number, values: unknown[]): void {
-    if (values.length !== route.fields.length || !Array.isArray(values)) Emitter.wrongArity(route, values);
+    if (!Array.isArray(values) || values.length !== route.fields.length) Emitter.wrongArity(route, values);
     if (directTask >= 0) {
       if (!route.direct.has(directTask)) {
         throw new RangeError(`task ${directTask} does not consume stream "${route.stream}" of "${route.src.component}" with direct grouping`);
@@ -55,7 +55,10 @@ export class Emitter {
    */
   static wrongArity(route: StreamRoute, values: unknown): never {
     const declared = `stream "${route.stream}" of "${route.src.component}" declares ${route.fields.length} field${route.fields.length === 1 ? '' : 's'} (${route.fields.join(', ')})`;
-    if (!Array.isArray(values)) throw new TypeError(`emit takes an array of values, one per field; got ${typeof values} for ${declared}`);
+    if (!Array.isArray(values)) {
+      const got = values === null ? 'null' : typeof values === 'object' ? 'an object' : `a ${typeof values}`;
+      throw new TypeError(`emit takes an array of values, one per field: ${declared}; got ${got}`);
+    }
     throw new RangeError(`${declared}; the emit gave ${values.length} value${values.length === 1 ? '' : 's'}`);
   }
 
@@ -64,7 +67,7 @@ export class Emitter {
    * one copy, its task known in advance or chosen by the grouping, no ids, nothing dropped.
    */
   routeWhole(route: StreamRoute, values: unknown[]): void {
-    if (values.length !== route.fields.length) Emitter.wrongArity(route, values);
+    if (!Array.isArray(values) || values.length !== route.fields.length) Emitter.wrongArity(route, values);
     const edge = route.whole!;
     const only = route.onlyTask;
     this.transfer.pushWhole(only >= 0 ? only : chooseTask(edge, values), edge.src, values);
@@ -74,7 +77,7 @@ export class Emitter {
   route(route: StreamRoute, values: unknown[], roots: readonly number[], directTask: number): number {
     const single = route.single;
     if (single !== null && directTask < 0) {
-      if (values.length !== route.fields.length || !Array.isArray(values)) Emitter.wrongArity(route, values);
+      if (!Array.isArray(values) || values.length !== route.fields.length) Emitter.wrongArity(route, values);
       if (single.filter !== null && !single.filter(values)) {
         // The consumer's input filter declined it: not a loss, nothing to track.
         this.dropped = 0;

@@ -253,11 +253,20 @@ describe('direct', () => {
     expect(() => emitter(pushed).route(dir, [1], [], plan.componentTasks.dir![0]!)).toThrow(
       'stream "dir" of "src" declares 3 fields (a, b, n); the emit gave 1 value',
     );
-    expect(() => emitter(pushed).route(dir, 'abc' as unknown as unknown[], [], -1)).toThrow('emit takes an array of values, one per field; got string');
+    expect(() => emitter(pushed).route(dir, 'abc' as unknown as unknown[], [], -1)).toThrow(
+      'emit takes an array of values, one per field: stream "dir" of "src" declares 3 fields (a, b, n); got a string',
+    );
     for (const r of routes.values()) {
       const wide = [...r.fields.map((_, i) => i), 'extra'];
       expect(() => emitter(pushed).route(r, wide, [], -1)).toThrow(`the emit gave ${r.fields.length + 1} values`);
-      if (r.whole) expect(() => emitter(pushed).routeWhole(r, wide)).toThrow(`declares ${r.fields.length}`);
+      // A string as long as the stream is wide is still not an array of values (the fast path too).
+      const text = 'x'.repeat(r.fields.length) as unknown as unknown[];
+      expect(() => emitter(pushed).route(r, text, [], -1)).toThrow('got a string');
+      if (r.whole) {
+        expect(() => emitter(pushed).routeWhole(r, wide)).toThrow(`declares ${r.fields.length}`);
+        expect(() => emitter(pushed).routeWhole(r, text)).toThrow('got a string');
+        expect(() => emitter(pushed).routeWhole(r, null as unknown as unknown[])).toThrow('got null');
+      }
     }
     expect(pushed).toEqual([]);
   });

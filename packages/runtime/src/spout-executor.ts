@@ -142,11 +142,11 @@ export class SpoutExecutor implements SpoutCollector {
   emit(values: unknown[], messageId?: unknown, stream?: string): void {
     // Untracked, on a default stream with one consumer that takes whole tuples: straight to the transfer.
     const fast = this.fastRoute;
-    if (fast !== null && (messageId === undefined || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+    if (fast !== null && (messageId == null || !this.opts.reliable) && (stream === undefined || stream === 'default') && this.taps.length === 0) {
+      this.emitter.routeWhole(fast, values);
       this.stats.emitted++;
       this.stats.transferred++;
-      this.emitter.routeWhole(fast, values);
-      if (messageId !== undefined) this.completedNow.push(messageId);
+      if (messageId != null) this.completedNow.push(messageId);
       return;
     }
     this.send(values, messageId, stream ?? 'default', -1);
@@ -169,18 +169,21 @@ export class SpoutExecutor implements SpoutCollector {
   private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
-    this.stats.emitted++;
     if (this.taps.length > 0) for (const tap of this.taps) tap.offer(route.stream, route.fields, values);
-    if (this.failedIds.size > 0 && messageId !== undefined && this.failedIds.delete(messageId)) this.stats.replayed++;
-    if (messageId === undefined || !this.opts.reliable) {
+    if (messageId == null || !this.opts.reliable) {
       this.stats.transferred += this.emitter.route(route, values, NO_ROOTS, direct);
+      // Counted once routed: an emit the route rejects (wrong arity) throws before this.
+      this.stats.emitted++;
+      if (this.failedIds.size > 0 && messageId != null && this.failedIds.delete(messageId)) this.stats.replayed++;
       this.stats.dropped += this.emitter.dropped;
-      if (messageId !== undefined) this.completedNow.push(messageId);
+      if (messageId != null) this.completedNow.push(messageId);
       return;
     }
     const root = ++this.seq * ROOT_TASK_MODULUS + this.taskId;
     const roots = [root];
     const n = this.emitter.route(route, values, roots, direct);
+    this.stats.emitted++;
+    if (this.failedIds.size > 0 && this.failedIds.delete(messageId)) this.stats.replayed++;
     this.stats.dropped += this.emitter.dropped;
     // A grouping that threw failed the tree (its fail arrives with the acks): keep it pending for that.
     if (n === 0 && !this.emitter.treeFailed) {

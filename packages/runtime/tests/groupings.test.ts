@@ -152,6 +152,49 @@ describe('groupings end to end', () => {
     expect(msg?.msg).not.toContain('next failed');
   });
 
+  test('an emit of a string instead of an array is refused on the fast path too, and not counted as emitted', async () => {
+    for (const acking of [false, true]) {
+      const dir = tempDir();
+      const N = 100;
+      const s = spec(
+        [
+          { id: 'seq', export: 'seqSpout', config: { count: N } },
+          { id: 'bad', export: 'stringEmitBolt', config: { every: 5 } },
+          { id: 'csink', export: 'collectSink', config: { path: join(dir, 'c') } },
+        ],
+        [
+          { from: 'seq', to: 'bad' },
+          { from: 'bad', to: 'csink' },
+        ],
+        { acking, maxRetries: 0 },
+      );
+      const { summary, by, logs } = await run(s, 1);
+      expect(summary.reason).toBe('completed');
+      expect(by.bad!.errors, `acking ${acking}`).toBe(N / 5);
+      expect(by.bad!.emitted, `acking ${acking}`).toBe(N - N / 5);
+      expect(jsonLines<number[]>(join(dir, 'c')).every((v) => v[0] === v[1])).toBe(true);
+      expect(by.csink!.executed).toBe(N - N / 5);
+      expect(logs.some((l) => l.msg.includes('emit takes an array of values') && l.msg.includes('got a string'))).toBe(true);
+    }
+  });
+
+  test('a null message id is no message id, as in Storm: untracked, and the spout gets no ack or fail for it', async () => {
+    const dir = tempDir();
+    const s = spec(
+      [
+        { id: 'nulls', export: 'nullIdSpout', config: { count: 50 } },
+        { id: 'csink', export: 'collectSink', config: { path: join(dir, 'c') } },
+      ],
+      [{ from: 'nulls', to: 'csink' }],
+    );
+    const { summary, by } = await run(s, 1);
+    expect(summary.reason).toBe('completed');
+    expect(by.nulls!.emitted).toBe(50);
+    expect(by.nulls!.acked).toBe(0);
+    expect(by.nulls!.custom.acks ?? 0).toBe(0);
+    expect(by.csink!.executed).toBe(50);
+  });
+
   test('a custom grouping that throws once on a tuple: the replay gets through, every tuple arrives', async () => {
     const dir = tempDir();
     const N = 600;
