@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExactCounter, SpaceSaving } from './counters.js';
+import { type CounterData, ExactCounter, SpaceSaving } from './counters.js';
+import { RankMerge } from './ranking.js';
 import { rng, shuffle } from './test-support.js';
 
 describe('ExactCounter', () => {
@@ -74,5 +75,101 @@ describe('SpaceSaving', () => {
     const top = s.report(20);
     expect(top.keys).toEqual(Array.from({ length: 20 }, (_, h) => `heavy-${19 - h}`));
     expect(top.bound).toBe(rep.counts[20]);
+  });
+});
+
+describe('restoring and merging counters (keyed state)', () => {
+  /** A counter's data as keyed state gives it back after a restart: a structured clone. */
+  const restored = (d: CounterData) => structuredClone(d);
+
+  it('exact counters add up', () => {
+    const a = new ExactCounter();
+    const b = new ExactCounter();
+    for (const k of ['x', 'y', 'x']) a.add(k);
+    for (const k of ['y', 'z']) b.add(k);
+    const c = new ExactCounter();
+    c.merge(restored(a.data));
+    c.merge(restored(b.data));
+    expect(Object.fromEntries(c.map)).toEqual({ x: 2, y: 2, z: 1 });
+    expect(c.total).toBe(5);
+    expect(c.accepts(new SpaceSaving(3).data)).toBe(false);
+    expect(() => c.merge(new SpaceSaving(3).data)).toThrow(/cannot take/);
+  });
+
+  it('a summary restored into an empty one of the same capacity goes on exactly as the original', () => {
+    const r = rng(9);
+    const keys = Array.from({ length: 20_000 }, () => `k${Math.floor(r() ** 2 * 300)}`);
+    const original = new SpaceSaving(50);
+    for (const k of keys.slice(0, 10_000)) original.add(k);
+    const copy = new SpaceSaving(50);
+    copy.merge(restored(original.data));
+    for (const k of keys.slice(10_000)) {
+      original.add(k);
+      copy.add(k);
+    }
+    expect(copy.report(0)).toEqual(original.report(0));
+  });
+
+  it('two summaries of different streams merge with bounds that hold, into a smaller capacity too', () => {
+    const r = rng(17);
+    const stream = (n: number, prefix: string) =>
+      Array.from({ length: n }, () => (r() < 0.3 ? `heavy-${Math.floor(r() * 5)}` : `${prefix}-${Math.floor(r() * 3000)}`));
+    const sa = stream(30_000, 'a');
+    const sb = stream(20_000, 'b');
+    const truth = new Map<string, number>();
+    for (const k of [...sa, ...sb]) truth.set(k, (truth.get(k) ?? 0) + 1);
+    const a = new SpaceSaving(100);
+    const b = new SpaceSaving(80);
+    for (const k of sa) a.add(k);
+    for (const k of sb) b.add(k);
+    const exact = new ExactCounter();
+    for (const k of ['heavy-0', 'only-exact', 'only-exact']) exact.add(k);
+    truth.set('heavy-0', truth.get('heavy-0')! + 1);
+    truth.set('only-exact', 2);
+    for (const capacity of [100, 60]) {
+      const m = new SpaceSaving(capacity);
+      m.merge(restored(a.data));
+      m.merge(restored(b.data));
+      m.merge(restored(exact.data));
+      const rep = m.report(0);
+      expect(rep.total).toBe(sa.length + sb.length + 3);
+      expect(rep.keys.length).toBe(capacity);
+      expect([...rep.counts]).toEqual([...rep.counts].sort((x, y) => y - x));
+      for (const [i, k] of rep.keys.entries()) {
+        const t = truth.get(k) ?? 0;
+        expect(t, k).toBeLessThanOrEqual(rep.counts[i]!);
+        expect(t, k).toBeGreaterThanOrEqual(rep.counts[i]! - rep.errors![i]!);
+      }
+      // A key not listed has at most the bound; the five heavy keys are listed, in the top five.
+      const listed = new Set(rep.keys);
+      for (const [k, t] of truth) if (!listed.has(k)) expect(t, k).toBeLessThanOrEqual(rep.bound);
+      expect(new Set(rep.keys.slice(0, 5))).toEqual(new Set(Array.from({ length: 5 }, (_, h) => `heavy-${h}`)));
+      expect(rep.rest).toBeGreaterThanOrEqual(0);
+      // It goes on counting as a summary.
+      m.add('heavy-1');
+      expect(m.total).toBe(rep.total + 1);
+    }
+  });
+});
+
+describe('RankMerge', () => {
+  it('absorbing what another merge added up is adding its reports here', () => {
+    const reports = [
+      { keys: ['a', 'b'], counts: [5, 3], errors: [1, 0], total: 10, rest: 2, bound: 2, distinct: -1 },
+      { keys: ['b', 'c'], counts: [4, 4], errors: null, total: 8, rest: 0, bound: 0, distinct: 2 },
+      { keys: ['a', 'd'], counts: [2, 1], errors: null, total: 4, rest: 1, bound: 1, distinct: 3 },
+    ];
+    const all = new RankMerge();
+    for (const r of reports) all.add(r);
+    const one = new RankMerge();
+    one.add(reports[0]!);
+    const two = new RankMerge();
+    two.add(reports[1]!);
+    two.add(reports[2]!);
+    const restoredOne = new RankMerge(structuredClone(one.data));
+    restoredOne.absorb(structuredClone(two.data));
+    expect(restoredOne.data).toEqual(all.data);
+    expect(restoredOne.result(3, false, ' | ')).toEqual(all.result(3, false, ' | '));
+    expect(restoredOne.reports).toBe(3);
   });
 });

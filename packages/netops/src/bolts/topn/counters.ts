@@ -21,26 +21,84 @@ export interface Report {
   readonly distinct: number;
 }
 
+/** An exact counter as plain data (keyed state holds and snapshots it as it is). */
+export interface ExactData {
+  readonly kind: 'exact';
+  readonly map: Map<string, number>;
+  total: number;
+}
+
+/**
+ * A Space-Saving summary as plain data: `keys`, `counts` and `errs` hold `capacity` slots, the
+ * first `size` in use, sorted by count, largest first.
+ */
+export interface SpaceSavingData {
+  readonly kind: 'space-saving';
+  readonly capacity: number;
+  total: number;
+  size: number;
+  /** How many keys were replaced (or left out by a merge). */
+  evictions: number;
+  readonly keys: string[];
+  readonly counts: Float64Array;
+  readonly errs: Float64Array;
+}
+
+/**
+ * What a counter counts, as plain data: a keyed state entry references it and the runtime
+ * snapshots it by structured clone, which keeps Maps, arrays and typed arrays (and drops the
+ * prototypes of class instances). The counter updates it in place.
+ */
+export type CounterData = ExactData | SpaceSavingData;
+
 export interface KeyCounter {
   add(key: string): void;
   readonly total: number;
   /** The counters, the `limit` largest (0: all). */
   report(limit: number): Report;
+  /** The counter's state, updated in place (see CounterData). */
+  readonly data: CounterData;
+  /** Whether `merge` can take this data without claiming more than it knows. */
+  accepts(data: CounterData): boolean;
+  /** Adds what another counter of the same window counted (a task's restored window); see accepts. */
+  merge(data: CounterData): void;
 }
 
 /** One counter per key. */
 export class ExactCounter implements KeyCounter {
-  readonly map = new Map<string, number>();
-  total = 0;
+  readonly data: ExactData;
+  readonly map: Map<string, number>;
+
+  constructor() {
+    this.map = new Map();
+    this.data = { kind: 'exact', map: this.map, total: 0 };
+  }
+
+  get total(): number {
+    return this.data.total;
+  }
 
   add(key: string): void {
     const m = this.map;
     m.set(key, (m.get(key) ?? 0) + 1);
-    this.total++;
+    this.data.total++;
+  }
+
+  /** Only exact counts: those of a Space-Saving summary are bounds, which an exact counter cannot carry. */
+  accepts(data: CounterData): boolean {
+    return data.kind === 'exact';
+  }
+
+  merge(data: CounterData): void {
+    if (data.kind !== 'exact') throw new TypeError('an exact counter cannot take the bounded counts of a Space-Saving summary');
+    const m = this.map;
+    for (const [k, c] of data.map) m.set(k, (m.get(k) ?? 0) + c);
+    this.data.total += data.total;
   }
 
   report(limit: number): Report {
     const m = this.map;
+    const total = this.data.total;
     if (limit === 0 || m.size <= limit) {
       const keys = new Array<string>(m.size);
       const counts = new Array<number>(m.size);
@@ -49,7 +107,7 @@ export class ExactCounter implements KeyCounter {
         keys[i] = k;
         counts[i++] = c;
       }
-      return { keys, counts, errors: null, total: this.total, rest: 0, bound: 0, distinct: m.size };
+      return { keys, counts, errors: null, total, rest: 0, bound: 0, distinct: m.size };
     }
     const sorted = [...m].sort(byCountThenKey);
     const keys = new Array<string>(limit);
@@ -59,7 +117,7 @@ export class ExactCounter implements KeyCounter {
       keys[i] = sorted[i]![0];
       listed += counts[i] = sorted[i]![1];
     }
-    return { keys, counts, errors: null, total: this.total, rest: this.total - listed, bound: sorted[limit]![1], distinct: m.size };
+    return { keys, counts, errors: null, total, rest: total - listed, bound: sorted[limit]![1], distinct: m.size };
   }
 }
 
@@ -74,41 +132,54 @@ function byCountThenKey(a: [string, number], b: [string, number]): number {
  * O(log capacity) comparisons, with no allocation. A new key, when all counters are taken,
  * replaces the smallest one (the last), inheriting its count as its error.
  *
- * Guarantees: sum of counts = total; for a listed key, count - error <= true count <= count; a
- * key not listed has a true count <= the smallest count (when a key was ever evicted), so every
- * key with a true count above total/capacity is listed.
+ * Guarantees: for a listed key, count - error <= true count <= count; a key not listed has a true
+ * count <= the smallest count (when a key was ever evicted), so every key with a true count above
+ * total/capacity is listed. The counts add up to total until a merge (see merge).
  */
 export class SpaceSaving implements KeyCounter {
-  readonly capacity: number;
-  total = 0;
-  size = 0;
-  /** How many keys were replaced. */
-  evictions = 0;
+  readonly data: SpaceSavingData;
+  // The arrays of `data`, at hand.
   private readonly keys: string[];
   private readonly counts: Float64Array;
   private readonly errs: Float64Array;
+  /** Key -> slot; not part of `data` (rebuilt from its keys). */
   private readonly index = new Map<string, number>();
 
   constructor(capacity: number) {
-    this.capacity = capacity;
     this.keys = new Array<string>(capacity).fill('');
     this.counts = new Float64Array(capacity);
     this.errs = new Float64Array(capacity);
+    this.data = { kind: 'space-saving', capacity, total: 0, size: 0, evictions: 0, keys: this.keys, counts: this.counts, errs: this.errs };
+  }
+
+  get capacity(): number {
+    return this.data.capacity;
+  }
+  get total(): number {
+    return this.data.total;
+  }
+  get size(): number {
+    return this.data.size;
+  }
+  /** How many keys were replaced. */
+  get evictions(): number {
+    return this.data.evictions;
   }
 
   add(key: string): void {
-    this.total++;
+    const d = this.data;
+    d.total++;
     let i = this.index.get(key);
     if (i === undefined) {
-      if (this.size < this.capacity) {
-        i = this.size++;
+      if (d.size < d.capacity) {
+        i = d.size++;
         this.counts[i] = 0;
         this.errs[i] = 0;
       } else {
-        i = this.size - 1;
+        i = d.size - 1;
         this.index.delete(this.keys[i]!);
         this.errs[i] = this.counts[i]!;
-        this.evictions++;
+        d.evictions++;
       }
       this.keys[i] = key;
       this.index.set(key, i);
@@ -143,18 +214,102 @@ export class SpaceSaving implements KeyCounter {
     return i === undefined ? undefined : { count: this.counts[i]!, error: this.errs[i]! };
   }
 
+  /** Exact counts, and summaries of any capacity. */
+  accepts(_data: CounterData): boolean {
+    return true;
+  }
+
+  /**
+   * Merges another summary of the same window into this one, as mergeable summaries do (Agarwal
+   * et al. 2012): a key listed on one side only gets, from the other, that side's bound for keys
+   * it does not list (its smallest count, when it ever evicted one; else 0) added to both its
+   * count and its error; the largest `capacity` are kept. So every guarantee above still holds:
+   * the counts remain upper bounds and count - error lower bounds, and a key not listed has at
+   * most the smallest count kept. The counts may then add up to more than total.
+   */
+  merge(other: CounterData): void {
+    const d = this.data;
+    if (d.total === 0 && other.kind === 'space-saving' && other.size <= d.capacity) {
+      // Into an empty summary (a restored window's first part): taken as it is, order of equal
+      // counts included, so that it goes on exactly as the summary it was would have.
+      for (let i = 0; i < other.size; i++) {
+        this.keys[i] = other.keys[i]!;
+        this.counts[i] = other.counts[i]!;
+        this.errs[i] = other.errs[i]!;
+        this.index.set(other.keys[i]!, i);
+      }
+      d.size = other.size;
+      d.total = other.total;
+      d.evictions = other.evictions;
+      return;
+    }
+    const mine = d.evictions > 0 && d.size > 0 ? this.counts[d.size - 1]! : 0;
+    const all = new Map<string, { count: number; error: number; theirs: boolean }>();
+    for (let i = 0; i < d.size; i++) all.set(this.keys[i]!, { count: this.counts[i]!, error: this.errs[i]!, theirs: false });
+    let theirs = 0;
+    const take = (key: string, count: number, error: number) => {
+      const a = all.get(key);
+      if (a === undefined) all.set(key, { count: count + mine, error: error + mine, theirs: true });
+      else {
+        a.count += count;
+        a.error += error;
+        a.theirs = true;
+      }
+    };
+    if (other.kind === 'exact') for (const [k, c] of other.map) take(k, c, 0);
+    else {
+      for (let i = 0; i < other.size; i++) take(other.keys[i]!, other.counts[i]!, other.errs[i]!);
+      if (other.evictions > 0 && other.size > 0) theirs = other.counts[other.size - 1]!;
+      d.evictions += other.evictions;
+    }
+    const merged = [...all];
+    if (theirs > 0) {
+      for (const [, a] of merged) {
+        if (a.theirs) continue;
+        a.count += theirs;
+        a.error += theirs;
+      }
+    }
+    merged.sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const size = Math.min(merged.length, d.capacity);
+    d.evictions += merged.length - size;
+    this.index.clear();
+    for (let i = 0; i < size; i++) {
+      const [k, a] = merged[i]!;
+      this.keys[i] = k;
+      this.counts[i] = a.count;
+      this.errs[i] = a.error;
+      this.index.set(k, i);
+    }
+    for (let i = size; i < d.size; i++) {
+      this.keys[i] = '';
+      this.counts[i] = 0;
+      this.errs[i] = 0;
+    }
+    d.size = size;
+    d.total += other.total;
+  }
+
   report(limit: number): Report {
-    const n = limit === 0 ? this.size : Math.min(limit, this.size);
+    const d = this.data;
+    const n = limit === 0 ? d.size : Math.min(limit, d.size);
     const keys = new Array<string>(n);
     const counts = new Array<number>(n);
-    const errors = this.evictions > 0 ? new Array<number>(n) : null;
+    const errors = d.evictions > 0 ? new Array<number>(n) : null;
     let listed = 0;
     for (let i = 0; i < n; i++) {
       keys[i] = this.keys[i]!;
       listed += counts[i] = this.counts[i]!;
       if (errors) errors[i] = this.errs[i]!;
     }
-    const bound = n < this.size ? this.counts[n]! : this.evictions > 0 ? this.counts[this.size - 1]! : 0;
-    return { keys, counts, errors, total: this.total, rest: this.total - listed, bound, distinct: this.evictions > 0 ? -1 : this.size };
+    const bound = n < d.size ? this.counts[n]! : d.evictions > 0 ? this.counts[d.size - 1]! : 0;
+    // After a merge the counts may add up to more than total (each side's bound is added in).
+    const rest = Math.max(0, d.total - listed);
+    return { keys, counts, errors, total: d.total, rest, bound, distinct: d.evictions > 0 ? -1 : d.size };
   }
+}
+
+/** A new counter of the given mode. */
+export function newCounter(spaceSaving: boolean, capacity: number): KeyCounter {
+  return spaceSaving ? new SpaceSaving(capacity) : new ExactCounter();
 }

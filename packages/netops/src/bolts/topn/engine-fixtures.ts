@@ -1,12 +1,15 @@
 /**
- * Components for topn's engine-level test (loaded by worker threads through their URL): seeded
- * parsed events, the topn bolt itself, and a sink writing what it receives as JSON lines.
+ * Components for topn's engine-level tests (loaded by worker threads through their URL): seeded
+ * parsed events, the file spout and syslog parser (a topology over a log file), the topn bolt
+ * itself, and a sink writing what it receives as JSON lines.
  */
 import { appendFileSync } from 'node:fs';
 import { defineSink, defineSpout, field, type SpoutCollector } from '@qitian/api';
 import { EVENT_FIELDS } from '../../syslog/event.js';
 import { randomEvents } from './test-support.js';
 
+export { fileSpout } from '../../spouts/file/index.js';
+export { syslogParseBolt } from '../parse/index.js';
 export { topnBolt } from './index.js';
 
 /** randomEvents(seed, count, 0, step); task i of p emits the events whose index is i mod p. */

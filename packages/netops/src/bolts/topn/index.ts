@@ -5,14 +5,14 @@ import { TopNBolt, TopNMergeBolt } from './topn.js';
 
 export type { Dimension, Windowing } from './config.js';
 export { DEFAULT_DIMENSIONS, resolveDimensions, TopNConfigError } from './config.js';
-export type { KeyCounter, Report } from './counters.js';
+export type { CounterData, ExactData, KeyCounter, Report, SpaceSavingData } from './counters.js';
 export { ExactCounter, SpaceSaving } from './counters.js';
-export type { RankEntry, Ranking } from './ranking.js';
+export type { RankEntry, Ranking, RankMergeData } from './ranking.js';
 export { KEY_SEPARATOR, RankMerge } from './ranking.js';
 export type { TopNConfig } from './spec.js';
 export { TOPN_FIELDS, TOPN_PARTIAL_FIELDS, topnFields, topnSpec } from './spec.js';
-export type { TopNOptions } from './topn.js';
-export { END_OF_INPUT, TopNBolt, TopNMergeBolt } from './topn.js';
+export type { CountWindowData, MergeDimData, MergeWindowData, TaskData, TopNOptions, TopNStateEntry } from './topn.js';
+export { END_OF_INPUT, TOPN_STATE, TopNBolt, TopNMergeBolt } from './topn.js';
 
 /**
  * `type: topn` bolt: Top-N per window over several dimensions. `stage: single` and `merge` emit

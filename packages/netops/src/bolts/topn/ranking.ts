@@ -23,7 +23,8 @@ export interface Ranking {
   readonly guaranteed: boolean;
 }
 
-interface Acc {
+/** What a RankMerge has added up for one key. */
+export interface Acc {
   /** Sum of the reported counts (each an upper bound of its task's share). */
   count: number;
   /** Sum of the reported lower bounds. */
@@ -32,31 +33,50 @@ interface Acc {
   covered: number;
 }
 
+/** What a RankMerge has added up, as plain data (keyed state holds and snapshots it as it is). */
+export interface RankMergeData {
+  readonly entries: Map<string, Acc>;
+  boundSum: number;
+  boundMax: number;
+  total: number;
+  distinctSum: number;
+  distinctKnown: boolean;
+  complete: boolean;
+  reports: number;
+}
+
+function emptyRankMergeData(): RankMergeData {
+  return { entries: new Map(), boundSum: 0, boundMax: 0, total: 0, distinctSum: 0, distinctKnown: true, complete: true, reports: 0 };
+}
+
 /**
  * The merge of reports for one window and dimension. With `partitioned`, each key is counted by
  * one reporter only (input fields-grouped on the key), so a reporter that does not list a key
  * has none of it; otherwise it may have up to its `bound`.
  */
 export class RankMerge {
-  private readonly entries = new Map<string, Acc>();
-  private boundSum = 0;
-  private boundMax = 0;
-  private total = 0;
-  private distinctSum = 0;
-  private distinctKnown = true;
-  private complete = true;
-  reports = 0;
+  /** Updated in place; a RankMerge made on it goes on from there. */
+  readonly data: RankMergeData;
+
+  constructor(data: RankMergeData = emptyRankMergeData()) {
+    this.data = data;
+  }
+
+  get reports(): number {
+    return this.data.reports;
+  }
 
   add(r: Report): void {
-    this.reports++;
-    this.total += r.total;
-    this.boundSum += r.bound;
-    if (r.bound > this.boundMax) this.boundMax = r.bound;
-    if (r.bound > 0) this.complete = false;
-    if (r.distinct < 0) this.distinctKnown = false;
-    else this.distinctSum += r.distinct;
+    const d = this.data;
+    d.reports++;
+    d.total += r.total;
+    d.boundSum += r.bound;
+    if (r.bound > d.boundMax) d.boundMax = r.bound;
+    if (r.bound > 0) d.complete = false;
+    if (r.distinct < 0) d.distinctKnown = false;
+    else d.distinctSum += r.distinct;
     const { keys, counts, errors } = r;
-    const entries = this.entries;
+    const entries = d.entries;
     for (let i = 0; i < keys.length; i++) {
       const c = counts[i]!;
       const low = errors ? c - errors[i]! : c;
@@ -70,15 +90,38 @@ export class RankMerge {
     }
   }
 
+  /** Adds the reports another merge of the same window and dimension added up: as if each had been added here. */
+  absorb(o: RankMergeData): void {
+    const d = this.data;
+    d.reports += o.reports;
+    d.total += o.total;
+    d.boundSum += o.boundSum;
+    if (o.boundMax > d.boundMax) d.boundMax = o.boundMax;
+    d.complete &&= o.complete;
+    d.distinctKnown &&= o.distinctKnown;
+    d.distinctSum += o.distinctSum;
+    const entries = d.entries;
+    for (const [key, b] of o.entries) {
+      const a = entries.get(key);
+      if (a === undefined) entries.set(key, { count: b.count, lower: b.lower, covered: b.covered });
+      else {
+        a.count += b.count;
+        a.lower += b.lower;
+        a.covered += b.covered;
+      }
+    }
+  }
+
   /** The top `n`, keys shown with `separator` between their parts. */
   result(n: number, partitioned: boolean, separator: string): Ranking {
+    const d = this.data;
     const all: { key: string; count: number; lower: number }[] = [];
-    const boundSum = this.boundSum;
-    for (const [key, a] of this.entries) {
+    const boundSum = d.boundSum;
+    for (const [key, a] of d.entries) {
       all.push({ key, count: partitioned ? a.count : a.count + (boundSum - a.covered), lower: a.lower });
     }
     all.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const unlisted = partitioned ? this.boundMax : boundSum;
+    const unlisted = partitioned ? d.boundMax : boundSum;
     const top = Math.min(n, all.length);
     const ranking: RankEntry[] = new Array(top);
     let minLower = Number.POSITIVE_INFINITY;
@@ -93,7 +136,7 @@ export class RankMerge {
     let guaranteed: boolean;
     if (all.length < n) guaranteed = unlisted === 0;
     else guaranteed = minLower >= Math.max(all[n]?.count ?? 0, unlisted);
-    const distinct = this.complete ? this.entries.size : partitioned && this.distinctKnown ? this.distinctSum : -1;
-    return { ranking, total: this.total, distinct, exact: guaranteed && errorFree, guaranteed };
+    const distinct = d.complete ? d.entries.size : partitioned && d.distinctKnown ? d.distinctSum : -1;
+    return { ranking, total: d.total, distinct, exact: guaranteed && errorFree, guaranteed };
   }
 }

@@ -3,7 +3,8 @@ import { type ComponentSpec, type ConfigOf, field } from '@qitian/api';
 export const topnFields = {
   stage: field.enum({
     description:
-      '`single`: one bolt counts and ranks (parallelism 1; above 1 only with a single dimension, fields-grouped on its key: validation rejects it with several). ' +
+      '`single`: one bolt counts and ranks (parallelism 1; above 1 only with a single dimension, fields-grouped on its key: validation rejects it with several; ' +
+      'with parallelism above 1, its open windows are not kept across restarts: see the description). ' +
       '`partial`: each task counts its share of the input (any grouping) and sends its candidates per closed window to a ' +
       '`merge` stage. `merge`: one task (global grouping from the partial stage) adds the partial candidates up and emits ' +
       'the final ranking once every partial task has closed the window (or has been silent for `idleTimeout`). A merge takes windows, dimensions, `n` and the ' +
@@ -186,6 +187,21 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     "out; on shuffled input a key's missing shares are bounded by what each task left out and show as error. " +
     'Space-Saving partials merge as mergeable summaries: errors add up. `exact` and `guaranteed` say which case holds, ' +
     'per window and dimension.\n\n' +
+    'Across restarts (`qitian run --state-dir`, or a worker thread replaced after a crash), open windows are kept in keyed ' +
+    'state: those of a `single` stage with parallelism 1, of every `partial` task, and of the `merge` (what the partial ' +
+    'tasks have sent for windows it has not emitted yet, so a restart between the two loses nothing), with the highest ' +
+    'event time counted and the `late` count not yet reported. A stop (a signal, `--duration`) does not emit open ' +
+    'windows: they stay open, and the resumed run goes on filling them, so each comes out once with the count of both ' +
+    'runs; the end of the input still emits them (above). Restored partial windows are added up on whichever task they ' +
+    'land on, so the partial stage may change parallelism between runs (such a window is not reported to the merge as ' +
+    'partitioned by key: its keys were counted by other tasks too). A `single` stage with parallelism above 1 keeps ' +
+    'nothing, since each task counts only its share of the keys, which another task or parallelism would not match: a ' +
+    'stop emits its open windows, incomplete, as the end of the input does, and windows restored from an earlier run ' +
+    'are dropped with a warning. So are restored windows that no longer fit the config (another `window` or `slide`, or ' +
+    'the stage), and the counts of a dimension renamed, with other fields, or in `exact` mode after `space-saving`. ' +
+    'The watermark is not kept: after a restart, restored windows close once new input moves it past their end (or at ' +
+    'the end of the input). Keyed state is copied every `stateSnapshotInterval` (topology config) and at a stop; after a crash, what was ' +
+    'counted since the last copy is lost.\n\n' +
     'In event time, each task keeps its own watermark; a merge waits for the slowest partial task, so a partial task ' +
     'that receives nothing holds windows back until the input ends. Output is not anchored to the input (at-least-once ' +
     'replays would count twice). Counters: `late` (tuples dropped as late) and `dropped{reason}` (`bad_time`, `future_time` ' +

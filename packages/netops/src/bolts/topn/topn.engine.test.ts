@@ -1,18 +1,18 @@
-/** topn through the engine: a partial stage of 2 tasks and a merge, on worker threads. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/** topn through the engine, on worker threads: a partial stage of 2 tasks and a merge; a stop and a resume with a state dir. */
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ComponentDefinition, validateConfig } from '@qitian/api';
 import { Engine } from '@qitian/runtime';
 import { createPlan, DEFAULT_TOPOLOGY_CONFIG, type Grouping, type TopologySpec } from '@qitian/topology';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventsSpout, jsonSink, topnBolt } from './engine-fixtures.js';
+import { eventsSpout, fileSpout, jsonSink, syslogParseBolt, topnBolt } from './engine-fixtures.js';
 import { DEFAULT_DIMENSIONS, TOPN_FIELDS } from './index.js';
 import { bruteForce, randomEvents } from './test-support.js';
 
 const FIXTURES = new URL('./engine-fixtures.ts', import.meta.url).href;
 
-const DEFINITIONS = { eventsSpout, jsonSink, topnBolt } as const;
+const DEFINITIONS = { eventsSpout, fileSpout, jsonSink, syslogParseBolt, topnBolt } as const;
 
 interface Node {
   id: string;
@@ -89,5 +89,67 @@ describe('topn on the engine', () => {
         expect(tc.get(e.key) ?? 0).toBeGreaterThanOrEqual(e.count - e.error);
       }
     }
+  });
+});
+
+describe('topn on the engine, stopped and resumed with a state dir', () => {
+  it('a window open at the stop goes on after the resume and comes out once, with the count of both runs', async () => {
+    const log = join(dir, 'resume.log');
+    const out = join(dir, 'resume.jsonl');
+    const state = join(dir, 'state');
+    const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
+    // RFC 5424 lines, one a second from 10:00:00, from three hosts: all in the hour [10:00, 11:00).
+    const lines = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, j) => {
+        const i = from + j;
+        return `<134>1 ${new Date(T0 + i * 1000).toISOString()} r${i % 3} app - - - event ${i}\n`;
+      }).join('');
+    writeFileSync(log, lines(0, 74));
+    const spec = (follow: boolean) =>
+      topology(
+        [
+          { id: 'lines', export: 'fileSpout', config: { path: log, follow, pollInterval: '20ms' } },
+          { id: 'parse', export: 'syslogParseBolt' },
+          { id: 'topn', export: 'topnBolt', config: { window: '1h', idleTimeout: 0, dimensions: [{ name: 'host', fields: ['host'] }] } },
+          { id: 'out', export: 'jsonSink', config: { path: out } },
+        ],
+        [
+          { from: 'lines', to: 'parse' },
+          { from: 'parse', to: 'topn' },
+          { from: 'topn', to: 'out' },
+        ],
+      );
+    const executed = async (engine: Engine, component: string) =>
+      (await engine.stats()).filter((t) => t.componentId === component).reduce((a, t) => a + t.executed, 0);
+
+    // The first run follows the file: it has to be stopped, in the middle of the hour.
+    const first = await Engine.start(createPlan(spec(true), 2), { logger: () => {}, stateDir: state });
+    const until = Date.now() + 20_000;
+    while ((await executed(first, 'topn')) < 74) {
+      if (Date.now() > until) throw new Error('the first run did not count 74 events in 20 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stopped = await first.stop();
+    expect(stopped.reason).toBe('stopped');
+    // A stop does not end the window: nothing is emitted (before, it came out with 74).
+    expect(existsSync(out) ? readFileSync(out, 'utf8') : '').toBe('');
+
+    appendFileSync(log, lines(74, 111));
+    const second = await Engine.start(createPlan(spec(false), 2), { logger: () => {}, stateDir: state });
+    const done = await second.finished;
+    expect(done.reason).toBe('completed');
+    // The file resumes after the lines the first run read; the window after what the first run counted.
+    expect(done.tasks.filter((t) => t.componentId === 'lines').reduce((a, t) => a + t.emitted, 0)).toBe(37);
+    const rows = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => Object.fromEntries(TOPN_FIELDS.map((f, i) => [f, (JSON.parse(l) as unknown[])[i]])));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ dimension: 'host', windowStart: T0, windowEnd: T0 + 3_600_000, total: 111, complete: false, until: T0 + 110_000 });
+    expect(rows[0]!.ranking).toEqual([
+      { key: 'r0', count: 37, error: 0 },
+      { key: 'r1', count: 37, error: 0 },
+      { key: 'r2', count: 37, error: 0 },
+    ]);
   });
 });

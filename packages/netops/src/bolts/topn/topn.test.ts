@@ -1,7 +1,7 @@
-import { type Bolt, TICK_STREAM, type Tuple, validateConfig } from '@qitian/api';
-import { describe, expect, it } from 'vitest';
+import { type Bolt, type KeyGroupSnapshot, keyGroupRange, TICK_STREAM, type Tuple, validateConfig } from '@qitian/api';
+import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { EVENT_FIELDS } from '../../syslog/event.js';
+import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
 import {
   DEFAULT_DIMENSIONS,
@@ -12,6 +12,9 @@ import {
   TopNBolt,
   type TopNConfig,
   TopNMergeBolt,
+  TOPN_STATE,
+  type CountWindowData,
+  type TopNStateEntry,
   topnBolt,
 } from './index.js';
 import { bruteForce, eventValues, randomEvents, rng, shuffle, type TruthEntry } from './test-support.js';
@@ -49,11 +52,25 @@ interface Harness {
   take(): unknown[][];
 }
 
-function harness(raw: Record<string, unknown>, opts: { now?: () => number; taskIndex?: number } = {}): Harness {
+interface HarnessOptions {
+  now?: () => number;
+  taskIndex?: number;
+  parallelism?: number;
+  /** Keyed state to start from, as snapshotStates() gave it (a restart). */
+  restoredStates?: Record<string, KeyGroupSnapshot<unknown>>;
+}
+
+function harness(raw: Record<string, unknown>, opts: HarnessOptions = {}): Harness {
   const config = configFor(topnBolt, raw);
   const options = opts.now ? { now: opts.now } : {};
   const bolt = config.stage === 'merge' ? new TopNMergeBolt(config, options) : new TopNBolt(config, options);
-  const context = new Ctx({ config, taskIndex: opts.taskIndex ?? 0, outputs: topnBolt.outputs!(config) });
+  const context = new Ctx({
+    config,
+    taskIndex: opts.taskIndex ?? 0,
+    parallelism: opts.parallelism ?? 1,
+    outputs: topnBolt.outputs!(config),
+    ...(opts.restoredStates ? { restoredStates: opts.restoredStates } : {}),
+  });
   const collector = new RecordingOutputCollector();
   bolt.prepare?.(context, collector);
   let taken = 0;
@@ -703,7 +720,7 @@ describe('topn merge', () => {
     relay(a, 1);
     now = 15_000; // both silent for more than idleTimeout
     m.bolt.executeBatch!([tick()]);
-    // A stop: the quiet task 2 finishes first, then task 1 with its open window.
+    // The end of input: the quiet task 2 finishes first, then task 1 with its open window.
     b.bolt.finish!();
     relay(b, 2);
     a.bolt.finish!();
@@ -730,5 +747,281 @@ describe('topn: candidates below n', () => {
     // A dimension's own n counts: the default dimensions rank up to 8 entries.
     expect(warnings(harness({ stage: 'partial', n: 5, candidates: 5 }))).toEqual([expect.stringContaining('candidates 5 is below n 8')]);
     expect(warnings(harness({ n: 5, candidates: 2, dimensions }))).toEqual([]);
+  });
+});
+
+describe('topn: open windows across restarts (keyed state)', () => {
+  const host = [{ name: 'host', fields: ['host'] }];
+  const feed = (h: Harness, rows: unknown[][], batch = 100) => {
+    const tuples = events(...rows);
+    for (let i = 0; i < tuples.length; i += batch) h.bolt.executeBatch!(tuples.slice(i, i + batch));
+  };
+  const stateOf = (h: Harness) => h.context.keyedState<TopNStateEntry>(TOPN_STATE);
+  /** The keyed state a task gets at a restart to parallelism `parallelism`: the key groups it owns (the fake context has 128). */
+  const share = (snap: Record<string, KeyGroupSnapshot<unknown>>, taskIndex: number, parallelism: number) => {
+    const { start, end } = keyGroupRange(taskIndex, parallelism, 128);
+    const out: Record<string, KeyGroupSnapshot<unknown>> = {};
+    for (const [name, groups] of Object.entries(snap)) {
+      out[name] = Object.fromEntries(Object.entries(groups).filter(([g]) => Number(g) >= start && Number(g) < end));
+    }
+    return out;
+  };
+  /** The keyed states of several tasks as one (what a restart to one task gets). */
+  const combine = (...snaps: Record<string, KeyGroupSnapshot<unknown>>[]) => {
+    const out: Record<string, KeyGroupSnapshot<unknown>> = {};
+    for (const snap of snaps) {
+      for (const [name, groups] of Object.entries(snap)) {
+        const to = (out[name] ??= {});
+        for (const [g, pairs] of Object.entries(groups)) (to[Number(g)] ??= []).push(...pairs);
+      }
+    }
+    return out;
+  };
+  const relayTo = (m: Harness) => (p: Harness) => {
+    const out = p.take();
+    if (out.length > 0) m.bolt.executeBatch!(out.map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', p.context.taskId)));
+    return out;
+  };
+
+  it('a stop emits no open window and keeps it; resumed, the window goes on and comes once with the whole count (74 + 37 = 111)', () => {
+    const cfg = { window: '5m', dimensions: host };
+    const at = (i: number) => eventValues({ time: 60_000 + i * 1000, host: `r${i % 3}` });
+    const first = harness(cfg);
+    first.bolt.executeBatch!(events(...Array.from({ length: 74 }, (_, i) => at(i))));
+    first.bolt.finish!({ stopped: true });
+    expect(first.take()).toEqual([]);
+    expect((first.bolt as TopNBolt).openWindows).toBe(1);
+    expect([...stateOf(first).keys()].sort()).toEqual(['0/0', 'task/0']);
+
+    const second = harness(cfg, { restoredStates: first.context.snapshotStates() });
+    expect((second.bolt as TopNBolt).openWindows).toBe(1);
+    second.bolt.executeBatch!(events(...Array.from({ length: 37 }, (_, i) => at(74 + i))));
+    second.bolt.executeBatch!([tick()]);
+    expect(second.take()).toEqual([]); // the watermark has not reached the window's end
+    second.bolt.finish!(); // the end of input: out it goes
+    const out = second.take().map(asOut);
+    expect(out).toMatchObject([{ windowStart: 0, windowEnd: 300_000, total: 111, complete: false, until: 60_000 + 110_000, exact: true }]);
+    expect(ranked(out[0])).toEqual([
+      ['r0', 37],
+      ['r1', 37],
+      ['r2', 37],
+    ]);
+    // Nothing is left for a later run.
+    expect(stateOf(second).size).toBe(0);
+  });
+
+  it('a single stage stopped mid-window and restored into a new task emits what an uninterrupted run does (exact and space-saving)', () => {
+    const rows = randomEvents(31, 6000, 0, 5); // 30 s: windows [0, 10 s), [10 s, 20 s), [20 s, 30 s)
+    const cut = 3100; // at 15.5 s
+    const truth = bruteForce(rows, DEFAULT_DIMENSIONS, 10_000);
+    for (const mode of ['exact', 'space-saving']) {
+      const cfg = { window: '10s', allowedLateness: '1s', mode, capacity: 50 };
+      const whole = runSingle(cfg, rows);
+      const first = harness(cfg);
+      feed(first, rows.slice(0, cut));
+      const before = first.take().map(asOut);
+      expect(before.map((o) => o.windowStart)).toEqual(DEFAULT_DIMENSIONS.map(() => 0));
+      first.bolt.finish!({ stopped: true });
+      expect(first.take()).toEqual([]);
+      const second = harness(cfg, { restoredStates: first.context.snapshotStates() });
+      feed(second, rows.slice(cut));
+      second.bolt.finish!();
+      const after = second.take().map(asOut);
+      expect([...before, ...after], mode).toEqual(whole);
+      const across = after.filter((o) => o.windowStart === 10_000);
+      expect(across).toHaveLength(DEFAULT_DIMENSIONS.length);
+      for (const o of across) expect(o.total).toBe(truth.get(`10000/${o.dimension}`)!.reduce((a, e) => a + e.count, 0));
+    }
+  });
+
+  it('restored windows wait for the watermark; ended without new input, they say how far the first run got', () => {
+    let now = 0;
+    const cfg = { window: '10s', dimensions: host };
+    const first = harness(cfg, { now: () => now });
+    first.bolt.executeBatch!(events(eventValues({ time: 1000, host: 'a' }), eventValues({ time: 4500, host: 'b' })));
+    first.bolt.finish!({ stopped: true });
+    const second = harness(cfg, { now: () => now, restoredStates: first.context.snapshotStates() });
+    for (now = 1000; now <= 30_000; now += 1000) second.bolt.executeBatch!([tick()]);
+    expect(second.take()).toEqual([]); // no event since the restart: no watermark, nothing closes
+    second.bolt.finish!();
+    expect(second.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: false, until: 4500 }]);
+  });
+
+  it('partial stage: two tasks restored into one (parallelism 2 -> 1) add their windows up; the merge keeps what it was sent before the stop', () => {
+    const dims = [
+      { name: 'source', fields: ['srcIp'] },
+      { name: 'port', fields: ['dstPort'] },
+    ];
+    const cfg = { stage: 'partial', window: '10s', dimensions: dims };
+    const rows = randomEvents(41, 4000, 0, 5); // 20 s
+    const truth = bruteForce(rows, dims, 10_000);
+    const p = [harness(cfg, { taskIndex: 0, parallelism: 2 }), harness(cfg, { taskIndex: 1, parallelism: 2 })];
+    const m = harness({ stage: 'merge' });
+    m.context.partialTasks = [1, 2];
+    const relay = relayTo(m);
+    // Task 0 gets past 12 s and sends [0, 10 s) to the merge; task 1 stops at 8 s, [0, 10 s) still open.
+    const fed = rows.map((r, i) => (i % 2 === 0 ? (r[0] as number) < 12_000 : (r[0] as number) < 8_000));
+    p.forEach((h, t) => {
+      feed(
+        h,
+        rows.filter((_, i) => i % 2 === t && fed[i]),
+      );
+      relay(h);
+    });
+    expect(m.take()).toEqual([]);
+    expect([...stateOf(m).entries()].filter(([, e]) => e.kind === 'merge').map(([k]) => k)).toEqual(['0/0']);
+    for (const h of [...p, m]) h.bolt.finish!({ stopped: true });
+    for (const h of p) expect(relay(h)).toEqual([]); // no window, no end-of-input marker
+    expect(m.take()).toEqual([]);
+
+    const q = harness(cfg, { restoredStates: combine(...p.map((h) => h.context.snapshotStates())) });
+    expect((q.bolt as TopNBolt).openWindows).toBe(2); // [0, 10 s) of task 1, [10 s, 20 s) of task 0
+    const m2 = harness({ stage: 'merge' }, { restoredStates: m.context.snapshotStates() });
+    m2.context.partialTasks = [q.context.taskId];
+    const relay2 = relayTo(m2);
+    feed(
+      q,
+      rows.filter((_, i) => !fed[i]),
+    );
+    relay2(q);
+    q.bolt.finish!();
+    relay2(q);
+    m2.bolt.finish!();
+    const out = m2.take().map(asOut);
+    expect(out).toHaveLength(truth.size);
+    for (const o of out) {
+      const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
+      expect(o, `${o.windowStart} ${o.dimension}`).toMatchObject({ total: t.reduce((a, e) => a + e.count, 0), exact: true, distinct: t.length });
+      expect(ranked(o)).toEqual(t.slice(0, 10).map((e) => [e.key, e.count]));
+    }
+    expect(out.filter((o) => o.windowStart === 0).every((o) => o.complete)).toBe(true);
+  });
+
+  it('partial stage rescaled 2 -> 3: each task takes the entries of its key groups; the merged windows add up, not claimed partitioned where split', () => {
+    const dims = [{ name: 'source', fields: ['srcIp'] }];
+    const cfg = { stage: 'partial', window: '10s', groupedBy: ['srcIp'], candidates: 0, dimensions: dims };
+    const rows = randomEvents(43, 4000, 0, 5); // 20 s
+    const truth = bruteForce(rows, dims, 10_000);
+    const bySrc = (row: unknown[], tasks: number) => {
+      const s = String(row[EVENT.srcIp]);
+      let h = 0;
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+      return h % tasks;
+    };
+    const cut = 1500; // 7.5 s
+    const p = [0, 1].map((i) => harness(cfg, { taskIndex: i, parallelism: 2 }));
+    for (const [i, h] of p.entries())
+      feed(
+        h,
+        rows.slice(0, cut).filter((r) => bySrc(r, 2) === i),
+      );
+    for (const h of p) {
+      h.take(); // progress markers
+      h.bolt.finish!({ stopped: true });
+      expect(h.take()).toEqual([]);
+    }
+    const saved = combine(...p.map((h) => h.context.snapshotStates()));
+    const q = [0, 1, 2].map((i) => harness(cfg, { taskIndex: i, parallelism: 3, restoredStates: share(saved, i, 3) }));
+    // Every old entry went to exactly one new task, which keeps it under its own key.
+    const restored = q.map((h, i) => (stateOf(h).get(`0/${i}`) as CountWindowData | undefined)?.counters[0]?.total ?? 0);
+    expect(restored.reduce((a, b) => a + b, 0)).toBe(rows.slice(0, cut).filter((r) => r[EVENT.srcIp] !== null).length);
+    for (const h of q) expect([...stateOf(h).keys()].every((k) => k.endsWith(`/${h.context.taskIndex}`))).toBe(true);
+    const m = harness({ stage: 'merge' });
+    m.context.partialTasks = q.map((h) => h.context.taskId);
+    const relay = relayTo(m);
+    const sent: { task: number; values: unknown[] }[] = [];
+    const relayed = (h: Harness) => {
+      for (const values of relay(h)) sent.push({ task: h.context.taskIndex, values });
+    };
+    for (const [i, h] of q.entries())
+      feed(
+        h,
+        rows.slice(cut).filter((r) => bySrc(r, 3) === i),
+      );
+    for (const h of q) relayed(h);
+    for (const h of q) {
+      h.bolt.finish!();
+      relayed(h);
+    }
+    m.bolt.finish!();
+    const out = m.take().map(asOut);
+    expect(out).toHaveLength(truth.size);
+    for (const o of out) {
+      const t = truth.get(`${o.windowStart}/${o.dimension}`)!;
+      expect(o).toMatchObject({ total: t.reduce((a, e) => a + e.count, 0), exact: true });
+      expect(ranked(o)).toEqual(t.slice(0, 10).map((e) => [e.key, e.count]));
+    }
+    // A window restored on a task is not partitioned by key there any more; a new one is.
+    const at = (f: string) => TOPN_PARTIAL_FIELDS.indexOf(f as (typeof TOPN_PARTIAL_FIELDS)[number]);
+    const reports = sent.filter((r) => r.values[at('dimension')] !== null);
+    const first = reports.filter((r) => r.values[at('windowStart')] === 0);
+    expect(first).toHaveLength(3); // every task had [0, 10 s): restored, or opened by the events after the cut
+    for (const r of first) expect(r.values[at('partitioned')], `task ${r.task}`).toBe(restored[r.task] === 0);
+    expect(first.some((r) => r.values[at('partitioned')] === false)).toBe(true);
+    expect(reports.filter((r) => r.values[at('windowStart')] === 10_000).every((r) => r.values[at('partitioned')] === true)).toBe(true);
+  });
+
+  it('a single stage with parallelism above 1 keeps nothing: a stop emits its open windows, and restored ones are dropped with a warning', () => {
+    const cfg = { window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] };
+    const rows = [1000, 2000, 3000].map((time, i) => eventValues({ time, srcIp: `s${i}` }));
+    const h = harness(cfg, { taskIndex: 1, parallelism: 2 });
+    h.bolt.executeBatch!(events(...rows));
+    expect(h.context.snapshotStates()[TOPN_STATE]).toEqual({});
+    h.bolt.finish!({ stopped: true });
+    // Nothing would keep them for a resumed run: out they go, incomplete, as at the end of input.
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 3, complete: false, until: 3000 }]);
+
+    const one = harness(cfg);
+    one.bolt.executeBatch!(events(...rows));
+    one.bolt.finish!({ stopped: true });
+    const two = harness(cfg, { parallelism: 2, restoredStates: one.context.snapshotStates() });
+    expect((two.bolt as TopNBolt).openWindows).toBe(0);
+    expect(two.context.logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual([expect.stringMatching(/keeps none across restarts/)]);
+    // The state is emptied, so that the next copy replaces the old one.
+    expect(two.context.snapshotStates()[TOPN_STATE]).toEqual({});
+    two.bolt.finish!();
+    expect(two.take()).toEqual([]);
+  });
+
+  it('keyed state is written when a window opens and when it is emitted, not per tuple: the counts are updated in place', () => {
+    const h = harness({ window: '10s', dimensions: host });
+    const state = stateOf(h);
+    const set = vi.spyOn(state, 'set');
+    const del = vi.spyOn(state, 'delete');
+    h.bolt.executeBatch!(events(...Array.from({ length: 1000 }, (_, i) => eventValues({ time: i, host: `h${i % 7}` }))));
+    expect(set).toHaveBeenCalledTimes(1);
+    const entry = state.get('0/0')!;
+    expect(entry).toMatchObject({ kind: 'count', start: 0, end: 10_000 });
+    h.bolt.executeBatch!(events(...Array.from({ length: 1000 }, (_, i) => eventValues({ time: 1000 + i, host: `h${i % 7}` }))));
+    expect(set).toHaveBeenCalledTimes(1);
+    expect(state.get('0/0')).toBe(entry);
+    expect((entry as { counters: { total: number }[] }).counters[0]!.total).toBe(2000);
+    h.bolt.executeBatch!(events(eventValues({ time: 10_000, host: 'x' })));
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2000 }]);
+    expect(del).toHaveBeenCalledWith('0/0');
+    expect([...state.keys()].sort()).toEqual(['10000/0', 'task/0']);
+  });
+
+  it('restored windows that no longer fit the config (another window length, a dimension with other fields) are dropped with a warning', () => {
+    const first = harness({ window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }, ...host] });
+    first.bolt.executeBatch!(events(eventValues({ time: 1000, srcIp: 'a', host: 'h' })));
+    first.bolt.finish!({ stopped: true });
+    const snap = first.context.snapshotStates();
+    const longer = harness({ window: '20s', dimensions: host }, { restoredStates: snap });
+    expect((longer.bolt as TopNBolt).openWindows).toBe(0);
+    expect(longer.context.logger.records.map((r) => r.msg)).toEqual([expect.stringContaining('dropped 1 open window(s) and the counts of 0 dimension(s)')]);
+    // Same window; `src` now counts another field, `host` is as it was.
+    const changed = harness({ window: '10s', dimensions: [{ name: 'src', fields: ['dstIp'] }, ...host] }, { restoredStates: snap });
+    expect(changed.context.logger.records.map((r) => r.msg)).toEqual([expect.stringContaining('dropped 0 open window(s) and the counts of 1 dimension(s)')]);
+    changed.bolt.finish!();
+    expect(
+      changed
+        .take()
+        .map(asOut)
+        .map((o) => [o.dimension, o.total]),
+    ).toEqual([
+      ['src', 0],
+      ['host', 1],
+    ]);
   });
 });

@@ -2,11 +2,11 @@
  * The topn bolt: per-window counting and ranking (`single`), its scaled-out first stage
  * (`partial`), and the stage that adds partial results up (`merge`).
  */
-import { type Bolt, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Bolt, type FinishInfo, type KeyedState, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
 import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
-import { ExactCounter, type KeyCounter, type Report, SpaceSaving } from './counters.js';
+import { type CounterData, type KeyCounter, newCounter, type Report } from './counters.js';
 import { futureLimit, Watermark } from '../../internal/windows.js';
-import { KEY_SEPARATOR, RankMerge } from './ranking.js';
+import { KEY_SEPARATOR, RankMerge, type RankMergeData } from './ranking.js';
 
 /** A missing part of a key of several fields, as shown in rankings. */
 const MISSING_PART = '-';
@@ -24,10 +24,93 @@ export interface TopNOptions {
   readonly now?: () => number;
 }
 
+/** The name of the keyed state that holds the open windows of a topn task (see TopNStateEntry). */
+export const TOPN_STATE = 'topn';
+
+/**
+ * An open window of a counting task (`single`, `partial`) as kept in keyed state, under
+ * `${start}/${taskIndex}`: plain data, which the counters update in place, so that a snapshot
+ * (a structured clone of the state) takes the counts as they are without a write per tuple.
+ */
+export interface CountWindowData {
+  readonly kind: 'count';
+  readonly start: number;
+  readonly end: number;
+  /** The dimension of each counter: its name and fields (dimensionId), so that a changed config is noticed. */
+  readonly dims: readonly string[];
+  readonly counters: CounterData[];
+  /**
+   * Restored from the state of an earlier run: its keys went to other tasks meanwhile, so a
+   * partial task does not tell the merge that a dimension is partitioned by key in it.
+   */
+  split: boolean;
+}
+
+/** One dimension of a merge's open window: what the partial tasks sent for it so far. */
+export interface MergeDimData {
+  readonly name: string;
+  readonly n: number;
+  partitioned: boolean;
+  readonly merge: RankMergeData;
+}
+
+/** An open window of a merge as kept in keyed state, under `${start}/${taskIndex}`. */
+export interface MergeWindowData {
+  readonly kind: 'merge';
+  readonly start: number;
+  readonly end: number;
+  readonly dims: MergeDimData[];
+}
+
+/** What a task keeps besides its windows, under `task/${taskIndex}`. */
+export interface TaskData {
+  readonly kind: 'task';
+  /**
+   * How far the input's time got: the highest event time counted (single, partial: event time
+   * only), the highest progress a partial task announced (merge). The `until` of a window the
+   * input ends inside, even when the run that counted it was stopped and resumed.
+   */
+  reached: number;
+  /** Tuples dropped as late, not yet reported with an emitted window (or a progress marker). */
+  late: number;
+}
+
+/**
+ * An entry of the keyed state TOPN_STATE. On a restart the runtime hands a task the entries whose
+ * key group it owns, which may have been written by other tasks (or by more or fewer of them): a
+ * task takes them all, adds up those of the same window, and goes on under its own keys.
+ */
+export type TopNStateEntry = CountWindowData | MergeWindowData | TaskData;
+
+/** What identifies a dimension in keyed state: its name and fields. */
+function dimensionId(d: Dimension): string {
+  return `${d.name}${KEY_SEPARATOR}${d.fields.join(KEY_SEPARATOR)}`;
+}
+
+function windowKey(start: number, taskIndex: number): string {
+  return `${start}/${taskIndex}`;
+}
+
+function taskKey(taskIndex: number): string {
+  return `task/${taskIndex}`;
+}
+
+function newTaskData(): TaskData {
+  return { kind: 'task', reached: Number.NEGATIVE_INFINITY, late: 0 };
+}
+
+/** Whether a value restored from keyed state is an entry of the kind asked for. */
+function isEntry<K extends TopNStateEntry['kind']>(e: unknown, kind: K): e is Extract<TopNStateEntry, { kind: K }> {
+  return typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === kind;
+}
+
 interface Win {
   readonly start: number;
   readonly end: number;
   readonly counters: KeyCounter[];
+  /** What keyed state holds (the counters' data), and under which key. */
+  readonly data: CountWindowData;
+  readonly key: string;
 }
 
 /** `stage: single` and `stage: partial`. */
@@ -43,8 +126,13 @@ export class TopNBolt implements Bolt<TopNConfig> {
   private readonly separator: string;
   private readonly timeField: string;
   private readonly now: () => number;
+  private readonly dimIds: readonly string[];
   private ctx!: TopologyContext<TopNConfig>;
   private out!: OutputCollector;
+  /** Where open windows are kept across restarts; null when they are not (a single stage of several tasks). */
+  private state: KeyedState<TopNStateEntry> | null = null;
+  /** This task's clock and late count, kept in `state` too. */
+  private meta: TaskData = newTaskData();
 
   /** Open windows by start. */
   private readonly open = new Map<number, Win>();
@@ -54,7 +142,6 @@ export class TopNBolt implements Bolt<TopNConfig> {
   private watermark = Number.NEGATIVE_INFINITY;
   /** Partial stage: the progress last announced to the merge. */
   private announced = Number.NEGATIVE_INFINITY;
-  private lateSinceEmit = 0;
 
   /** Field positions, resolved once per input stream (tuples of a stream share `fields`). */
   private lastFields: readonly string[] | null = null;
@@ -78,11 +165,28 @@ export class TopNBolt implements Bolt<TopNConfig> {
     this.timeField = config.timeField;
     this.now = options.now ?? Date.now;
     this.keyBuf = new Array<string | null>(this.dims.length).fill(null);
+    this.dimIds = this.dims.map(dimensionId);
   }
 
   prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
     this.ctx = context;
     this.out = collector;
+    const state = context.keyedState<TopNStateEntry>(TOPN_STATE);
+    const restored = [...state.entries()].map(([, v]) => v);
+    // Every restored entry is taken (or dropped) here, and this task goes on under its own keys.
+    state.clear();
+    if (this.partial || context.parallelism === 1) {
+      this.state = state;
+      state.set(taskKey(context.taskIndex), this.meta);
+      this.restore(restored);
+    } else if (restored.some((e) => !isEntry(e, 'task'))) {
+      // Each task of a single stage counts its share of the keys: another task's counts, or a share
+      // cut another way, would make its rankings wrong. The state is left empty, so that the next
+      // copy replaces the old one.
+      context.logger.warn(
+        `topn "${context.componentId}": open windows restored from an earlier run are dropped: a single stage with parallelism ${context.parallelism} keeps none across restarts (use parallelism 1, or stage: partial and a merge)`,
+      );
+    }
     // Valid, but rarely meant: the merge ranks only what the partial tasks send.
     const n = Math.max(...this.dims.map((d) => d.n));
     if (this.partial && this.candidates > 0 && this.candidates < n && context.taskIndex === 0) {
@@ -117,6 +221,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
     }
     let ticked = false;
     let future = 0;
+    let reached = Number.NEGATIVE_INFINITY;
     const limit = eventTime ? futureLimit() : Number.POSITIVE_INFINITY;
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
@@ -137,6 +242,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
           continue;
         }
         time = x;
+        if (x > reached) reached = x;
         this.watermark = this.eventClock.observe(t.sourceTask, x);
       }
       const wm = this.watermark;
@@ -159,8 +265,9 @@ export class TopNBolt implements Bolt<TopNConfig> {
         }
       }
     }
+    if (reached > this.meta.reached) this.meta.reached = reached;
     if (late > 0) {
-      this.lateSinceEmit += late;
+      this.meta.late += late;
       this.ctx.count('late', late);
     }
     if (future > 0) {
@@ -182,10 +289,19 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (ticked && this.partial && this.watermark > Number.NEGATIVE_INFINITY) this.announce(Math.max(this.watermark, this.announced));
   }
 
-  finish(): void {
-    // The input has ended: every open window goes out, marked incomplete where its time fell short of the end.
-    const reached = this.eventTime ? this.eventClock.max : this.now();
+  finish(end?: FinishInfo): void {
+    // A stop is not an end: open windows stay in keyed state, and a run resumed from --state-dir
+    // goes on filling them. Emitted now, each would come twice, split where the run stopped.
+    if (end?.stopped === true && this.state !== null) return;
+    // The input has ended (or a stop, with nothing kept): every open window goes out, marked
+    // incomplete where its time fell short of the end.
+    const reached = this.eventTime ? this.meta.reached : this.now();
     this.closeUpTo(Number.POSITIVE_INFINITY, Math.max(this.watermark, reached));
+    // Nothing is left for a later run: every window was emitted.
+    if (this.state !== null) {
+      this.state.clear();
+      this.meta = newTaskData();
+    }
   }
 
   /** Open windows (for tests and diagnostics). */
@@ -195,8 +311,64 @@ export class TopNBolt implements Bolt<TopNConfig> {
 
   private newWindow(start: number): Win {
     const counters = new Array<KeyCounter>(this.dims.length);
-    for (let d = 0; d < counters.length; d++) counters[d] = this.spaceSaving ? new SpaceSaving(this.capacity) : new ExactCounter();
-    return { start, end: start + this.size, counters };
+    const data = new Array<CounterData>(this.dims.length);
+    for (let d = 0; d < counters.length; d++) data[d] = (counters[d] = newCounter(this.spaceSaving, this.capacity)).data;
+    const w: Win = {
+      start,
+      end: start + this.size,
+      counters,
+      data: { kind: 'count', start, end: start + this.size, dims: this.dimIds, counters: data, split: false },
+      key: windowKey(start, this.ctx.taskIndex),
+    };
+    this.state?.set(w.key, w.data);
+    return w;
+  }
+
+  /**
+   * Takes the entries restored from keyed state (prepare; the state is empty and not yet used):
+   * windows of the same start, written by several tasks of an earlier run, are added up into one.
+   * A window or a dimension the config has changed under (window, slide, a dimension's fields,
+   * space-saving to exact, the stage) is dropped, with a warning.
+   */
+  private restore(entries: readonly unknown[]): void {
+    let windows = 0;
+    let dims = 0;
+    for (const e of entries) {
+      if (isEntry(e, 'task')) {
+        if (e.reached > this.meta.reached) this.meta.reached = e.reached;
+        this.meta.late += e.late;
+        continue;
+      }
+      const start = isEntry(e, 'count') ? e.start : Number.NaN;
+      if (!isEntry(e, 'count') || e.end - start !== this.size || !Number.isInteger(start / this.slide)) {
+        windows++;
+        continue;
+      }
+      let w = this.open.get(start);
+      if (w === undefined) {
+        w = this.newWindow(start);
+        w.data.split = true;
+        this.open.set(start, w);
+      }
+      for (let i = 0; i < e.dims.length; i++) {
+        const d = this.dimIds.indexOf(e.dims[i]!);
+        const c = e.counters[i]!;
+        if (d >= 0 && w.counters[d]!.accepts(c)) w.counters[d]!.merge(c);
+        else if (c.total > 0) dims++;
+      }
+    }
+    // A window whose every count was dropped is not one: nothing was counted in it.
+    for (const w of [...this.open.values()]) {
+      if (!w.counters.every((c) => c.total === 0)) continue;
+      this.open.delete(w.start);
+      this.state?.delete(w.key);
+    }
+    if (windows > 0 || dims > 0) {
+      this.ctx.logger.warn(
+        `topn "${this.ctx.componentId}": dropped ${windows} open window(s) and the counts of ${dims} dimension(s) of others restored from an earlier run: ` +
+          'they do not fit this config (window, slide, stage, a dimension renamed or its fields changed, space-saving counts into exact mode)',
+      );
+    }
   }
 
   /**
@@ -266,6 +438,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
         ready.sort((a, b) => a.end - b.end);
         for (const w of ready) {
           this.open.delete(w.start);
+          this.state?.delete(w.key);
           this.emitWindow(w, Math.min(w.end, reached));
         }
       }
@@ -279,13 +452,13 @@ export class TopNBolt implements Bolt<TopNConfig> {
    */
   private announce(until: number, reached = until): void {
     const marker = new Array<unknown>(TOPN_PARTIAL_FIELDS.length).fill(null);
-    marker[P.late] = this.lateSinceEmit;
+    marker[P.late] = this.meta.late;
     if (until === Number.POSITIVE_INFINITY) {
       marker[P.progress] = END_OF_INPUT;
       if (Number.isFinite(reached)) marker[P.until] = reached;
     } else marker[P.progress] = until;
     this.out.emit(marker, null);
-    this.lateSinceEmit = 0;
+    this.meta.late = 0;
     this.announced = until;
   }
 
@@ -304,15 +477,14 @@ export class TopNBolt implements Bolt<TopNConfig> {
       for (let d = 0; d < dims.length; d++) {
         const dim = dims[d]!;
         const r = w.counters[d]!.report(this.candidates);
-        this.out.emit(
-          [dim.name, w.start, w.end, r.keys, r.counts, r.errors, r.total, r.rest, r.bound, r.distinct, dim.n, dim.partitioned, 0, null, null],
-          null,
-        );
+        // A restored window's keys were counted by other tasks too before the restart.
+        const partitioned = dim.partitioned && !w.data.split;
+        this.out.emit([dim.name, w.start, w.end, r.keys, r.counts, r.errors, r.total, r.rest, r.bound, r.distinct, dim.n, partitioned, 0, null, null], null);
       }
       return;
     }
-    const late = this.lateSinceEmit;
-    this.lateSinceEmit = 0;
+    const late = this.meta.late;
+    this.meta.late = 0;
     for (let d = 0; d < dims.length; d++) {
       const dim = dims[d]!;
       // One task sees every key: its report is partitioned by key, trivially.
@@ -325,16 +497,17 @@ export class TopNBolt implements Bolt<TopNConfig> {
 }
 
 interface MergeDim {
-  readonly name: string;
+  readonly data: MergeDimData;
   readonly merge: RankMerge;
-  n: number;
-  partitioned: boolean;
 }
 
 interface MergeWin {
   readonly start: number;
   readonly end: number;
   readonly dims: Map<string, MergeDim>;
+  /** What keyed state holds, and under which key. */
+  readonly data: MergeWindowData;
+  readonly key: string;
 }
 
 /** `stage: merge`: adds up the candidates of every partial task and ranks. */
@@ -342,6 +515,15 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private readonly separator: string;
   private ctx!: TopologyContext<TopNConfig>;
   private out!: OutputCollector;
+  /** Where open windows are kept across restarts. */
+  private state: KeyedState<TopNStateEntry> | null = null;
+  /**
+   * `reached`: how far the input's time got: the highest progress of any partial task, or the
+   * highest event time one saw before its input ended. The furthest task shows how far the input
+   * went (the others have sent all they had), as one task's highest event time does in a single
+   * stage. `late`: late tuples partial tasks reported, not yet given with a window.
+   */
+  private meta: TaskData = newTaskData();
   private readonly open = new Map<number, MergeWin>();
   /** Progress of every partial task the merge waits for, by global task id. */
   private readonly progress = new Map<number, number>();
@@ -353,13 +535,6 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   private readonly now: () => number;
   private readonly components = new Set<string>();
   private emittedUntil = Number.NEGATIVE_INFINITY;
-  /**
-   * How far the input's time got: the highest progress of any partial task, or the highest event
-   * time one saw before its input ended. The furthest task shows how far the input went (the
-   * others have sent all they had), as one task's highest event time does in a single stage.
-   */
-  private reached = Number.NEGATIVE_INFINITY;
-  private pendingLate = 0;
   private lastFields: readonly string[] | null = null;
   private fieldsOk = false;
   private readonly warned = new Set<string>();
@@ -373,10 +548,57 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   prepare(context: TopologyContext<TopNConfig>, collector: OutputCollector): void {
     this.ctx = context;
     this.out = collector;
+    // One task (parallelism is limited to 1): every restored entry is its own, or an earlier merge's.
+    const state = context.keyedState<TopNStateEntry>(TOPN_STATE);
+    const restored = [...state.entries()].map(([, v]) => v);
+    state.clear();
+    this.state = state;
+    let dropped = 0;
+    for (const e of restored) {
+      if (isEntry(e, 'task')) {
+        if (e.reached > this.meta.reached) this.meta.reached = e.reached;
+        this.meta.late += e.late;
+      } else if (isEntry(e, 'merge')) {
+        const w = this.window(e.start, e.end);
+        for (const d of e.dims) {
+          const mine = w.dims.get(d.name);
+          if (mine === undefined) this.addDim(w, d);
+          else {
+            mine.merge.absorb(d.merge);
+            mine.data.partitioned &&= d.partitioned;
+          }
+        }
+      } else dropped++;
+    }
+    if (dropped > 0) {
+      context.logger.warn(
+        `topn merge "${context.componentId}": dropped ${dropped} entries of keyed state restored from an earlier run that are not a merge's (was this component another stage?)`,
+      );
+    }
+    state.set(taskKey(context.taskIndex), this.meta);
   }
 
   execute(tuple: Tuple): void {
     this.executeBatch([tuple]);
+  }
+
+  /** The open window starting at `start`, opened (and put in keyed state) if need be. */
+  private window(start: number, end: number): MergeWin {
+    let w = this.open.get(start);
+    if (w === undefined) {
+      const data: MergeWindowData = { kind: 'merge', start, end, dims: [] };
+      w = { start, end, dims: new Map(), data, key: windowKey(start, this.ctx.taskIndex) };
+      this.open.set(start, w);
+      this.state?.set(w.key, data);
+    }
+    return w;
+  }
+
+  private addDim(w: MergeWin, data: MergeDimData): MergeDim {
+    const d: MergeDim = { data, merge: new RankMerge(data.merge) };
+    w.dims.set(data.name, d);
+    w.data.dims.push(data);
+    return d;
   }
 
   executeBatch(tuples: readonly Tuple[]): void {
@@ -404,8 +626,8 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
         if (p > (this.progress.get(t.sourceTask) ?? Number.NEGATIVE_INFINITY)) this.progress.set(t.sourceTask, p);
         if (p === END_OF_INPUT) this.ending = true;
         const reached = p === END_OF_INPUT ? v[P.until] : p;
-        if (typeof reached === 'number' && reached > this.reached) this.reached = reached;
-        this.pendingLate += (v[P.late] as number) || 0;
+        if (typeof reached === 'number' && reached > this.meta.reached) this.meta.reached = reached;
+        this.meta.late += (v[P.late] as number) || 0;
         advanced = true;
         continue;
       }
@@ -415,17 +637,13 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
         afterEmit++;
         continue;
       }
-      let w = this.open.get(start);
-      if (w === undefined) {
-        w = { start, end, dims: new Map() };
-        this.open.set(start, w);
-      }
+      const w = this.window(start, end);
       const name = v[P.dimension] as string;
+      const partitioned = v[P.partitioned] === true;
       let d = w.dims.get(name);
-      if (d === undefined) {
-        d = { name, merge: new RankMerge(), n: v[P.n] as number, partitioned: v[P.partitioned] === true };
-        w.dims.set(name, d);
-      }
+      if (d === undefined) d = this.addDim(w, { name, n: v[P.n] as number, partitioned, merge: new RankMerge().data });
+      // Partitioned only if every report says so (a partial task's restored window does not).
+      else if (!partitioned) d.data.partitioned = false;
       d.merge.add({
         keys: v[P.keys] as string[],
         counts: v[P.counts] as number[],
@@ -459,8 +677,13 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
     return active === 0 ? Number.NEGATIVE_INFINITY : min;
   }
 
-  finish(): void {
+  finish(end?: FinishInfo): void {
+    // A stop: the open windows stay in keyed state with what the partial tasks have sent so far;
+    // after a resume, those tasks send the rest (their open windows are kept too).
+    if (end?.stopped === true) return;
     this.emitUpTo(Number.POSITIVE_INFINITY);
+    this.state?.clear();
+    this.meta = newTaskData();
   }
 
   /** Every known partial task has announced progress up to `end` (or the end of its input). */
@@ -501,15 +724,16 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
     ready.sort((a, b) => a.end - b.end);
     for (const w of ready) {
       this.open.delete(w.start);
-      const late = this.pendingLate;
-      this.pendingLate = 0;
+      this.state?.delete(w.key);
+      const late = this.meta.late;
+      this.meta.late = 0;
       // Never before the window's start, even without word from the partial tasks (a merge finishing on its own).
-      const until = Math.max(w.start, Math.min(w.end, this.reached));
+      const until = Math.max(w.start, Math.min(w.end, this.meta.reached));
       // A partial task that has not said it sent this window (silent for idleTimeout) may still
       // send counts for it, which will come too late: the ranking cannot claim to be exact.
       const heardAll = this.allReported(w.end);
-      for (const d of w.dims.values()) {
-        const r = d.merge.result(d.n, d.partitioned, this.separator);
+      for (const { data: d, merge } of w.dims.values()) {
+        const r = merge.result(d.n, d.partitioned, this.separator);
         const exact = r.exact && heardAll;
         const guaranteed = r.guaranteed && heardAll;
         this.out.emit([d.name, w.start, w.end, r.ranking, r.total, r.distinct, late, exact, guaranteed, until >= w.end, until], null);
