@@ -104,6 +104,12 @@ const SCRAPE_WAIT_MS = 2000;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** The id of the one 'close' round (other rounds number from 1). */
 const CLOSE_ID = -2;
+/** After a stop's drainTimeout, the time left for finish() and closing. */
+const STOP_GRACE_MS = 2000;
+/** How long closing waits for the threads: normally, when the end ran out of time or failed, and at least. */
+const CLOSE_MS = 30_000;
+const CLOSE_SHORT_MS = 2000;
+const CLOSE_MIN_MS = 500;
 
 /** The number of worker threads to use when none is given: one per core. */
 export function defaultWorkerCount(): number {
@@ -146,6 +152,12 @@ export class Engine {
   private endRequested: { drain: boolean } | undefined;
   private restarts = 0;
   private abandoned = 0;
+  /**
+   * A stop's end sequence must be over by this time (performance.now()): drainTimeout after the
+   * stop plus STOP_GRACE_MS for finish() and closing, so that a service manager told to wait
+   * about that long never kills the process mid-finish. Infinity when the input ended by itself.
+   */
+  private endBy = Number.POSITIVE_INFINITY;
   /** A step of the end sequence timed out: some finish() results may be missing. */
   private incomplete = false;
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
@@ -597,6 +609,7 @@ export class Engine {
     if (draining) {
       for (const s of this.slots) this.send(s, { k: 'deactivate' });
       const until = performance.now() + this.plan.spec.config.drainTimeoutMs;
+      this.endBy = until + STOP_GRACE_MS;
       while (!this.failure && ![...this.spoutEnded.values()].every(Boolean) && performance.now() < until) {
         await Promise.race([new Promise<void>((r) => (this.wakeEnd = r)), deadline(100)]);
         this.wakeEnd = undefined;
@@ -635,11 +648,14 @@ export class Engine {
    * the process alive after the topology closed.
    */
   private async bounded(step: (until: number) => Promise<boolean>, what: string): Promise<boolean> {
-    const ms = this.plan.spec.config.drainTimeoutMs;
-    const done = await Promise.race([step(performance.now() + ms), deadline(ms).then(() => false)]);
+    const full = this.plan.spec.config.drainTimeoutMs;
+    // A stop shares one budget: what the drain used is not given again to each later step.
+    const ms = Math.max(0, Math.min(full, this.endBy - performance.now()));
+    const done = ms > 0 && (await Promise.race([step(performance.now() + ms), deadline(ms).then(() => false)]));
     if (!done && !this.failure) {
       this.incomplete = true;
-      this.log('warn', `${what} within ${ms}ms (config.drainTimeout); closing the topology anyway`);
+      if (ms < full) this.log('warn', `${what} before the stop's time ran out (config.drainTimeout and ${STOP_GRACE_MS}ms more); closing the topology anyway`);
+      else this.log('warn', `${what} within ${ms}ms (config.drainTimeout); closing the topology anyway`);
     }
     return done;
   }
@@ -679,11 +695,21 @@ export class Engine {
     this.finishing = true;
     clearInterval(this.statsTimer);
     clearInterval(this.stateTimer);
-    // Closing threads send their keyed state once more before they report closed.
-    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(reason === 'failed' || this.incomplete ? 2000 : 30_000)]);
+    // Closing threads send their keyed state once more before they report closed. A stop closes
+    // within what is left of its budget (at least CLOSE_MIN_MS).
+    const left = this.endBy - performance.now();
+    const closeMs = Number.isFinite(left)
+      ? Math.max(CLOSE_MIN_MS, Math.min(CLOSE_MS, left))
+      : reason === 'failed' || this.incomplete
+        ? CLOSE_SHORT_MS
+        : CLOSE_MS;
+    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(closeMs)]);
     this.phase = 'closed';
     await this.terminateAll();
     this.saveState();
+    const tasks = this.withCarried();
+    // Trees that completed after the drain gave up on them (while bolts finished) were not abandoned.
+    if (this.abandoned > 0) this.abandoned = tasks.reduce((a, t) => a + (t.kind === 'spout' ? t.pending : 0), 0);
     this.finishedResolve({
       // A failure during the end sequence (a thread that died finishing) fails the run too.
       reason: this.failure !== undefined ? 'failed' : reason,
@@ -691,7 +717,7 @@ export class Engine {
       durationMs: performance.now() - this.started,
       workers: this.slots.length,
       restarts: this.restarts,
-      tasks: this.withCarried(),
+      tasks,
       abandoned: this.abandoned,
       incomplete: this.incomplete,
     });

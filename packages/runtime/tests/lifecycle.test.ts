@@ -77,6 +77,35 @@ describe('drain timeout', () => {
   });
 });
 
+describe('stop budget', () => {
+  test('a stop whose in-flight tuples never settle is over within drainTimeout plus a few seconds, abandoned trees counted at the end', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0 } },
+        { id: 'slow', export: 'asyncBolt', parallelism: 2, config: { delayMs: 60_000 } },
+        { id: 'sink', export: 'collectSink', config: { path: join(tempDir(), 'out') } },
+      ],
+      [
+        { from: 'seq', to: 'slow' },
+        { from: 'slow', to: 'sink' },
+      ],
+      { maxSpoutPending: 50, drainTimeoutMs: 1500, messageTimeoutMs: 120_000 },
+    );
+    const { engine, logs } = await start(s, 2);
+    await sleep(500);
+    const t0 = Date.now();
+    const summary = await engine.stop();
+    const took = Date.now() - t0;
+    // drainTimeout (1.5 s) + STOP_GRACE_MS (2 s) for the steps after it and closing, + terminating the threads.
+    expect(took).toBeGreaterThanOrEqual(1400);
+    expect(took).toBeLessThan(5000);
+    expect(summary.reason).toBe('stopped');
+    expect(summary.incomplete).toBe(true);
+    expect(summary.abandoned).toBe(50);
+    expect(logs.some((l) => l.level === 'warn' && /drain timed out after 1500ms with 50 tuple trees pending/.test(l.msg))).toBe(true);
+  });
+});
+
 describe('end of a run', () => {
   test('a finish() that never returns is given up after drainTimeout, with a warning', async () => {
     const s = spec(
