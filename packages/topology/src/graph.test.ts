@@ -80,6 +80,31 @@ describe('renderGraphDot', () => {
   });
 });
 
+describe('select', () => {
+  const selected: TopologySpec = {
+    ...spec,
+    streams: [
+      spec.streams[0]!,
+      { ...spec.streams[1]!, select: ['word'] },
+      { from: 'count', to: 'out', grouping: { type: 'shuffle', stream: 'default' }, select: ['word', 'count'] },
+    ],
+  };
+
+  it('shows the fields an edge selects in the text listing', () => {
+    const text = renderGraphText(selected);
+    expect(text).toContain('  lines --[default: shuffle]--> split\n');
+    expect(text).toContain('  split --[default: fields(word), select: [word]]--> count\n');
+    expect(text).toContain('  count --[default: shuffle, select: [word, count]]--> out\n');
+  });
+
+  it('shows them on the DOT edge label', () => {
+    const dot = renderGraphDot(selected);
+    expect(dot).toContain('"lines" -> "split" [label="default: shuffle"];');
+    expect(dot).toContain('"split" -> "count" [label="default: fields(word), select: [word]"];');
+    expect(dot).toContain('"count" -> "out" [label="default: shuffle, select: [word, count]"];');
+  });
+});
+
 describe('describeGrouping', () => {
   it('shows fields and the grouping type', () => {
     expect(describeGrouping({ type: 'fields', stream: 'default', fields: ['src', 'dst'] })).toBe('fields(src,dst)');

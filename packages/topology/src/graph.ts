@@ -20,9 +20,13 @@ export function describeGrouping(g: Grouping): string {
   return g.type;
 }
 
-/** `default: fields(word)`: the stream an edge consumes and how it is grouped. */
+/**
+ * `default: fields(word)`: the stream an edge consumes and how it is grouped, then the fields the
+ * consumer gets when the edge has a `select:` (`default: shuffle, select: [time, host]`).
+ */
 export function describeEdge(e: StreamEdge): string {
-  return `${e.grouping.stream}: ${describeGrouping(e.grouping)}`;
+  const select = e.select ? `, select: [${e.select.join(', ')}]` : '';
+  return `${e.grouping.stream}: ${describeGrouping(e.grouping)}${select}`;
 }
 
 /**
@@ -30,12 +34,14 @@ export function describeEdge(e: StreamEdge): string {
  *
  *     topology wordcount (wordcount.yaml)
  *     components:
- *       lines  spout  file   x1
- *       split  bolt   split  x4
- *       count  bolt   count  x2  tick 1s
+ *       lines  spout  file    x1
+ *       split  bolt   split   x4
+ *       count  bolt   count   x2  tick 1s
+ *       out    sink   stdout  x1
  *     streams:
  *       lines --[default: shuffle]--> split
  *       split --[default: fields(word)]--> count
+ *       count --[default: shuffle, select: [word]]--> out
  */
 export function renderGraphText(spec: TopologySpec): string {
   const rows = spec.components.map((c) => [
@@ -69,7 +75,7 @@ const SHAPES: Record<ComponentNode['kind'], string> = {
 
 /**
  * The DAG in Graphviz DOT, left to right: spouts as input-shaped nodes, bolts as rounded boxes,
- * sinks as cylinders; each edge labelled with its stream and grouping.
+ * sinks as cylinders; each edge labelled with its stream and grouping (and select, if any).
  */
 export function renderGraphDot(spec: TopologySpec): string {
   const lines = [`digraph ${q(spec.name)} {`, '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];

@@ -280,6 +280,17 @@ describe('errors', () => {
     expect(await issuesOf(yaml('name: t', 'name: u', wiring))).toEqual(['topo.yaml:2:1: invalid YAML: Map keys must be unique']);
   });
 
+  it('says a file holds one YAML document, at the start of the second (not the YAML library API to call)', async () => {
+    expect(await issuesOf(yaml('name: t', wiring, '---', 'name: u'))).toEqual([
+      'topo.yaml:13:1: a topology file holds one YAML document; found a second one here ("---")',
+    ]);
+    expect(await issuesOf(yaml('name: t', wiring, '...', 'name: u'))).toEqual([
+      'topo.yaml:14:1: a topology file holds one YAML document; found a second one here (after the "..." that ends the first)',
+    ]);
+    // One document with its markers is one document.
+    await expect(parseTopology(yaml('---', 'name: t', wiring, '...'), 'topo.yaml', opts())).resolves.toMatchObject({ name: 't' });
+  });
+
   it('reports an empty file and a file that is not a mapping', async () => {
     expect(await issuesOf('')).toEqual(['topo.yaml:1:1: the file is empty; a topology has a name, spouts, bolts and streams']);
     expect(await issuesOf('- a\n')).toEqual([
@@ -412,6 +423,25 @@ describe('errors', () => {
     ]);
   });
 
+  it('says "got an empty list" for an empty select or fields, not "got a list"', async () => {
+    const text = yaml(
+      'name: t',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: /in } }',
+      'bolts:',
+      '  - { id: split, type: split }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: split, grouping: { type: fields, fields: [] } }',
+      '  - { from: split, to: out, grouping: { type: shuffle }, select: [] }',
+    );
+    expect(await issuesOf(text)).toEqual([
+      'topo.yaml:9:65: "fields" of stream lines -> split must be a non-empty list of field names, e.g. [key]; got an empty list',
+      'topo.yaml:10:66: "select" of stream split -> out must be a non-empty list of field names, e.g. [key]; got an empty list',
+    ]);
+  });
+
   it('names a cycle', async () => {
     const text = yaml(
       'name: loop',
@@ -527,6 +557,16 @@ describe('errors', () => {
     ]);
   });
 
+  it('reports no spouts at the spouts: key when there is one', async () => {
+    const sink = ['sinks:', '  - id: out', '    type: stdout'];
+    expect(await issuesOf(yaml('name: t', 'config:', '  acking: false', 'spouts: []', ...sink))).toEqual([
+      'topo.yaml:4:1: the topology has no spouts; declare at least one under spouts:',
+      'topo.yaml:6:5: sink "out" has no input stream; add one under streams: with to: out',
+    ]);
+    // Without a spouts: key, at the start of the topology (after leading comments).
+    expect((await issuesOf(yaml('# a comment', 'name: t', ...sink)))[0]).toBe('topo.yaml:2:1: the topology has no spouts; declare at least one under spouts:');
+  });
+
   it('takes a bare 0 as a duration (the same in every unit), and no other bare number', async () => {
     const text = (v: string) =>
       yaml(
@@ -578,7 +618,7 @@ describe('errors', () => {
     expect(await tickOf('2s')).toBe(2000);
     for (const zero of ['0', '"0"', '0s', '0ms', '0.0m']) expect(await tickOf(zero), zero).toBeUndefined();
     // Only zero itself: what rounds to 0ms, a negative, a bare number, a word stay errors.
-    expect(await issuesOf(text('0.4ms'))).toEqual(['topo.yaml:5:39: tick of bolt "counter" must be at least 1ms, or 0 for no ticks']);
+    expect(await issuesOf(text('0.4ms'))).toEqual(['topo.yaml:5:39: tick of bolt "counter" must be at least 1ms, or 0 for no ticks; got "0.4ms"']);
     expect(await issuesOf(text('-5'))).toEqual([
       'topo.yaml:5:39: tick of bolt "counter" must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got number -5',
     ]);
@@ -586,6 +626,32 @@ describe('errors', () => {
       'topo.yaml:5:39: tick of bolt "counter" must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got "-1s"',
     ]);
     expect(await issuesOf(text('5'))).toEqual(['topo.yaml:5:39: tick of bolt "counter" needs a unit, e.g. "5s" or "5ms"']);
+  });
+
+  it('refuses a duration below 1ms or below its minimum instead of rounding it up to it; rounds others to whole ms', async () => {
+    const text = (config: string, tick: string, window: string) =>
+      yaml(
+        'name: t',
+        `config: { ${config} }`,
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: /in } }',
+        'bolts:',
+        `  - { id: counter, type: count, tick: ${tick}, config: { window: ${window} } }`,
+        'streams:',
+        '  - { from: lines, to: counter, grouping: { type: shuffle } }',
+      );
+    expect(await issuesOf(text('batchLinger: 0.5ms, messageTimeout: 0.0005s', '0.5ms', '0.5ms'))).toEqual([
+      'topo.yaml:2:24: config: batchLinger: must be 0 or at least 1ms (no timer waits less than 1ms), got "0.5ms"',
+      'topo.yaml:2:47: config: messageTimeout: must be at least 1ms, got "0.0005s"',
+      'topo.yaml:6:39: tick of bolt "counter" must be at least 1ms, or 0 for no ticks; got "0.5ms"',
+      'topo.yaml:6:64: bolt "counter" config: window: must be 0 or at least 1ms (no timer waits less than 1ms), got "0.5ms"',
+    ]);
+    // A zero below a minimum names the value too.
+    expect(await issuesOf(text('messageTimeout: 0s', '1s', '1s'))).toEqual(['topo.yaml:2:27: config: messageTimeout: must be at least 1ms, got "0s"']);
+    // At or above the minimum, fractions round to the nearest whole millisecond; 0 stays 0.
+    const spec = await parseTopology(text('batchLinger: 0, messageTimeout: 1.5ms', '1.4ms', '2.5ms'), 'topo.yaml', opts());
+    expect(spec.config).toMatchObject({ batchLingerMs: 0, messageTimeoutMs: 2 });
+    expect(spec.components.find((c) => c.id === 'counter')).toMatchObject({ tickMs: 1, config: { window: 3 } });
   });
 
   it('checks the topology config', async () => {
@@ -679,6 +745,56 @@ describe('merge keys', () => {
     expect(issues).toContain('topo.yaml:7:11: merge key << takes a mapping or a list of mappings (e.g. <<: *defaults), got the value 3');
     expect(issues).toContain('topo.yaml:4:29: spout "one" config: rate: must be >= 1, got 0');
     expect(issues.filter((i) => i.includes('unknown key "<<"'))).toEqual([]);
+  });
+});
+
+describe('aliases', () => {
+  it('report an alias with no anchor before it at the alias, without follow-on errors', async () => {
+    const text = yaml(
+      'name: t',
+      'spouts:',
+      '  - id: lines',
+      '    type: *nope', // 4: not "type must be a string, got nothing"
+      '    config: { path: /in }',
+      'bolts:',
+      '  - { <<: *base, id: split }', // 7: not "merge key << takes a mapping... got nothing", nor "needs a type"
+      '  - { <<: [*later, *base], id: count }', // 8
+      'sinks:',
+      '  - { id: out, type: stdout, config: *cfg }', // 10
+      'streams:',
+      '  - { from: lines, to: split, grouping: { type: shuffle } }',
+      '  - { from: split, to: count, grouping: { type: shuffle, stream: *s } }', // 13: not 'declares no stream "default"'
+      '  - { from: count, to: out, grouping: { type: shuffle }, select: *sel }', // 14
+      'x-later: &later { type: count }',
+    );
+    expect(await issuesOf(text)).toEqual([
+      'topo.yaml:4:11: unknown alias "*nope" (no anchor &nope before it)',
+      'topo.yaml:7:11: unknown alias "*base" (no anchor &base before it)',
+      'topo.yaml:8:12: unknown alias "*later" (no anchor &later before it; &later is set later, at line 15: an anchor must come before its aliases)',
+      'topo.yaml:8:20: unknown alias "*base" (no anchor &base before it)',
+      'topo.yaml:10:38: unknown alias "*cfg" (no anchor &cfg before it)',
+      'topo.yaml:13:66: unknown alias "*s" (no anchor &s before it)',
+      'topo.yaml:14:66: unknown alias "*sel" (no anchor &sel before it)',
+    ]);
+  });
+
+  it('skip the whole-graph checks when an unknown alias may hold an id or an edge', async () => {
+    const text = yaml(
+      'name: t',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: /in } }',
+      'bolts:',
+      '  - { id: *nope, type: split }', // 5: the stream to split must not be "names no component"
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: split, grouping: { type: shuffle } }',
+      '  - *edge', // 10: out must not be "has no input stream"
+    );
+    expect(await issuesOf(text)).toEqual([
+      'topo.yaml:5:11: unknown alias "*nope" (no anchor &nope before it)',
+      'topo.yaml:10:5: unknown alias "*edge" (no anchor &edge before it)',
+    ]);
   });
 });
 

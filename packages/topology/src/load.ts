@@ -22,7 +22,6 @@ import {
   MAX_DURATION_MS,
   nearest,
   parseDuration,
-  validateConfig,
 } from '@qitian/api';
 import {
   type Document,
@@ -39,11 +38,13 @@ import {
   Scalar,
   type ScalarTag,
   visit,
+  type YAMLError,
   type YAMLMap,
 } from 'yaml';
+import { durationBelowMinimum, exactDurationMs, validateConfigExact } from './durations.js';
 import { InvalidTopologyError, type TopologyIssue } from './errors.js';
 import { importModule } from './module-loader.js';
-import { expandMergeKeys } from './merge-keys.js';
+import { expandMergeKeys, isMergeKey } from './merge-keys.js';
 import { MAX_TASKS } from './plan.js';
 import type { ComponentRegistry } from './registry.js';
 import { expandVariables, hasReference, isWholeReference, maskReferences, SubstitutionSyntaxError, unmaskReferences } from './substitute.js';
@@ -243,6 +244,10 @@ class IssueList {
     this.silenced.add(node);
   }
 
+  isSilenced(node: unknown): boolean {
+    return node !== null && typeof node === 'object' && this.silenced.has(node);
+  }
+
   /** An issue about a YAML node (or, when the node has no place, the start of its file). */
   add(src: Source | undefined, node: unknown, path: YamlPath, message: string): void {
     if (node !== null && typeof node === 'object' && this.silenced.has(node)) return;
@@ -276,7 +281,7 @@ function errorMessage(err: unknown): string {
 function describeNode(node: unknown): string {
   if (node === null || node === undefined) return 'nothing';
   if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
+  if (isSeq(node)) return node.items.length === 0 ? 'an empty list' : 'a list';
   if (isScalar(node)) return node.value === null ? 'nothing' : describe(node.value);
   return 'an unknown node';
 }
@@ -293,14 +298,30 @@ function parseSource(ctx: LoadContext, text: string, abs: string, file: string):
   const lines = new LineCounter();
   const doc = parseDocument(maskReferences(text), { lineCounter: lines, prettyErrors: false });
   const src: Source = { file, abs, doc, lines, order: ctx.nextOrder++, ok: doc.errors.length === 0 };
-  for (const e of doc.errors) ctx.issues.addAt(src, e.pos[0], [], `invalid YAML: ${unmaskReferences(e.message)}`);
+  for (const e of doc.errors) ctx.issues.addAt(src, e.pos[0], [], yamlErrorMessage(text, e));
   for (const w of doc.warnings) ctx.issues.addAt(src, w.pos[0], [], `YAML: ${unmaskReferences(w.message)}`);
   if (!src.ok) ctx.incomplete = true;
   else {
+    replaceUnknownAliases(ctx, src);
     substitute(ctx, src);
     expandMergeKeys(doc, (node, message) => ctx.issues.add(src, node, [], message));
   }
   return src;
+}
+
+/** A YAML error as said to the user; the library's own words except where they name its API. */
+function yamlErrorMessage(text: string, e: YAMLError): string {
+  if (e.code === 'MULTIPLE_DOCS') {
+    // The second document starts at its "---", or after a "..." that ends the first.
+    const at = e.pos[0];
+    const how = text.startsWith('---', at)
+      ? ' ("---")'
+      : /(^|\n)\.\.\.[ \t]*(#[^\n]*)?\s*$/.test(text.slice(0, at))
+        ? ' (after the "..." that ends the first)'
+        : '';
+    return `a topology file holds one YAML document; found a second one here${how}`;
+  }
+  return `invalid YAML: ${unmaskReferences(e.message)}`;
 }
 
 function substitute(ctx: LoadContext, src: Source): void {
@@ -328,6 +349,67 @@ function substitute(ctx: LoadContext, src: Source): void {
       }
     },
   });
+}
+
+/**
+ * Reports each alias with no anchor before it (`*nope`), at the alias, and puts an empty value in
+ * its place that later checks stay quiet about: what the alias stood for is unknown, so "got
+ * nothing" or "must be a string" about it would only mislead. A mapping that merges an unknown
+ * alias (`<<: *nope`) is silenced too (what it lacks may be what the merge would have given), and
+ * where the alias may hold ids or graph edges, the whole-graph checks are skipped.
+ */
+function replaceUnknownAliases(ctx: LoadContext, src: Source): void {
+  visit(src.doc, {
+    Alias(_key, alias, ancestors) {
+      if (alias.resolve(src.doc)) return undefined;
+      const name = alias.source;
+      const path = yamlPathOf(ancestors, alias);
+      const later = anchorAfter(src.doc, name);
+      const where = later !== undefined ? `; &${name} is set later, at line ${src.lines.linePos(later).line}: an anchor must come before its aliases` : '';
+      ctx.issues.add(src, alias, path, `unknown alias "*${name}" (no anchor &${name} before it${where})`);
+      const stand = new Scalar(null);
+      if (alias.range) stand.range = alias.range;
+      ctx.issues.silence(stand);
+      // `<<: *nope` or `<<: [*a, *nope]`: the mapping with that `<<` pair.
+      const parent = ancestors[ancestors.length - 1];
+      const inList = isSeq(parent);
+      const pair = inList ? ancestors[ancestors.length - 2] : parent;
+      const merged = isPair(pair) && pair.value === (inList ? parent : alias) && isMergeKey(pair.key);
+      if (merged) {
+        const map = ancestors[ancestors.length - (inList ? 3 : 2)];
+        if (isMap(map)) ctx.issues.silence(map);
+      }
+      if (shapesGraph(merged ? path.slice(0, inList ? -2 : -1) : path, merged)) ctx.incomplete = true;
+      return stand;
+    },
+  });
+}
+
+/**
+ * Whether what is at `path` may hold ids or edges: the file itself, a section or one of its
+ * entries, an id, from or to (or, merged, a mapping at one of those places).
+ */
+function shapesGraph(path: YamlPath, merged: boolean): boolean {
+  if (path.length === 0) return true;
+  const section = path[0] === 'streams' || SECTIONS.some(([name]) => name === path[0]);
+  if (!section) return path[0] === 'includes';
+  if (path.length <= 2) return true;
+  return !merged && path.length === 3 && (path[2] === 'id' || path[2] === 'from' || path[2] === 'to');
+}
+
+/** The offset of an anchor `&name` anywhere in the document, for an alias that comes before it. */
+function anchorAfter(doc: Document.Parsed, name: string): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (node.anchor === name && !isAlias(node)) {
+        at = rangeStart(node);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
 }
 
 /** Types a substituted plain scalar as YAML would have (`2` -> 2, `true` -> true, `` -> null). */
@@ -431,7 +513,7 @@ function deref(ctx: LoadContext, src: Source, node: unknown, path: YamlPath): No
   if (isAlias(node)) {
     const target = node.resolve(src.doc);
     if (!target) {
-      ctx.issues.add(src, node, path, `unknown alias *${node.source}; define &${node.source} before using it`);
+      ctx.issues.add(src, node, path, `unknown alias "*${node.source}" (no anchor &${node.source} before it)`);
       return null;
     }
     return target;
@@ -496,6 +578,11 @@ function interpret(ctx: LoadContext, src: Source, isRoot: boolean): FileParts {
   const parts: FileParts = { includes: [], config: [], components: [], streams: [] };
   if (!src.ok) return parts;
   const root = deref(ctx, src, src.doc.contents, []);
+  if (ctx.issues.isSilenced(root)) {
+    // The whole file is an alias with no anchor: said already.
+    ctx.incomplete = true;
+    return parts;
+  }
   if (root === null || (isScalar(root) && root.value === null)) {
     ctx.issues.addAt(src, 0, [], `the file is empty; a topology has a name, spouts, bolts and streams`);
     if (isRoot) ctx.incomplete = true;
@@ -725,7 +812,7 @@ function toPlain(ctx: LoadContext, src: Source, node: Node | null, path: YamlPat
 function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { config: TopologyConfig; maxParallelism?: number } {
   const raw: Record<string, unknown> = {};
   for (const [k, e] of merged.config) raw[k] = toPlain(ctx, e.src, e.valueNode, e.path);
-  const { value: c, issues } = validateConfig(TOPOLOGY_CONFIG_FIELDS, raw);
+  const { value: c, issues } = validateConfigExact(TOPOLOGY_CONFIG_FIELDS, raw);
   const bad = new Set<string>();
   for (const issue of issues) {
     const key = String(issue.path[0] ?? '');
@@ -821,9 +908,10 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
       const v = isScalar(node) ? node.value : undefined;
       const ms = typeof v === 'string' ? parseDuration(v) : undefined;
       // Zero, bare as for any duration or with a unit, means no ticks: tickMs stays unset and, the
-      // key being present, the component's own tickMs() is not asked below. "0.4ms" also parses
-      // to 0 but is a mistake, not a request for no ticks.
-      const zero = v === 0 || v === '0' || (typeof v === 'string' && ms === 0 && Number.parseFloat(v) === 0);
+      // key being present, the component's own tickMs() is not asked below. "0.4ms" would round
+      // to 0 and "0.5ms" up to 1ms: both are mistakes, neither a request for no ticks nor for 1ms.
+      const zero = v === 0 || v === '0' || (typeof v === 'string' && exactDurationMs(v) === 0);
+      const low = zero ? undefined : durationBelowMinimum(v, 1);
       if (zero) {
         tickMs = undefined;
       } else if (typeof v === 'number' && v > 0 && Number.isFinite(v)) {
@@ -835,8 +923,8 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
           [...path, 'tick'],
           `tick of ${label} must be a duration: a number and a unit (ms, s, m, h, d) such as "1s", or 0 for no ticks; got ${describeNode(node)}`,
         );
-      } else if (ms < 1) {
-        ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at least 1ms, or 0 for no ticks`);
+      } else if (low) {
+        ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at least 1ms, or 0 for no ticks; got ${JSON.stringify(v)}`);
       } else if (ms > MAX_DURATION_MS) {
         ctx.issues.add(src, node, [...path, 'tick'], `tick of ${label} must be at most 24.8 days (${MAX_DURATION_MS}ms, the longest a timer can wait)`);
       } else {
@@ -851,7 +939,7 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
   const c = fields.get('config');
   const configNode = c ? deref(ctx, src, c.value, [...path, 'config']) : null;
   const rawConfig = toPlain(ctx, src, configNode, [...path, 'config']);
-  const result = validateConfig(def.spec.fields, rawConfig);
+  const result = validateConfigExact(def.spec.fields, rawConfig);
   for (const issue of result.issues) {
     const target = locateConfigIssue(configNode, issue.path, def.spec.fields) ?? c?.key ?? raw.node;
     ctx.issues.add(src, target, [...path, 'config', ...issue.path], `${label} config: ${issue.message}`);
@@ -1191,10 +1279,12 @@ async function resolveStream(ctx: LoadContext, s: RawStream, byId: Map<string, R
     }
   }
 
-  // The stream must be one the upstream declares.
+  // The stream must be one the upstream declares. A "stream" that is not a name is reported
+  // already: it is not checked as the default stream.
   const stream = s.stream;
   let streamFields: readonly string[] | undefined;
-  if (from && from.raw.kind !== 'sink' && from.outputs) {
+  const streamUnknown = g.fields.has('stream') && !s.streamNode;
+  if (from && from.raw.kind !== 'sink' && from.outputs && !streamUnknown) {
     const declared = Object.keys(from.outputs);
     if (Object.hasOwn(from.outputs, stream)) streamFields = from.outputs[stream];
     else {
@@ -1352,7 +1442,10 @@ function checkGraph(ctx: LoadContext, root: Source, resolved: readonly Resolved[
   if (ctx.incomplete) return [];
 
   if (!resolved.some((r) => r.raw.kind === 'spout')) {
-    ctx.issues.add(root, root.doc.contents, ['spouts'], `the topology has no spouts; declare at least one under spouts:`);
+    // At the `spouts:` key when there is one (empty, or with nothing that is a spout), else at the start.
+    const contents = root.doc.contents;
+    const key = isMap(contents) ? contents.items.find((p) => isScalar(p.key) && p.key.value === 'spouts')?.key : undefined;
+    ctx.issues.add(root, key ?? contents, ['spouts'], `the topology has no spouts; declare at least one under spouts:`);
   }
   // Any stream naming a component as its "to" counts, even a broken one: that one is reported already.
   const fed = new Set(streams.flatMap((s) => (s.to ? [s.to.value] : [])));

@@ -22,7 +22,8 @@ export function expandMergeKeys(doc: Document.Parsed, report: MergeIssue): void 
   });
 }
 
-function isMergeKey(key: unknown): boolean {
+/** A plain `<<` key; a quoted one is an ordinary key. */
+export function isMergeKey(key: unknown): boolean {
   return isScalar(key) && key.value === '<<' && key.type === Scalar.PLAIN;
 }
 

@@ -26,7 +26,13 @@ export function validateCommand(io: CommandIO): Command {
       if (opts.json) io.out(JSON.stringify(spec, null, 2));
       else {
         const tasks = spec.components.reduce((a, c) => a + c.parallelism, 0);
-        io.out(`${file}: topology "${spec.name}" is valid: ${spec.components.length} components, ${spec.streams.length} streams, ${tasks} tasks`);
+        const counts = [count(spec.components.length, 'component'), count(spec.streams.length, 'stream'), count(tasks, 'task')];
+        io.out(`${file}: topology "${spec.name}" is valid: ${counts.join(', ')}`);
       }
     });
+}
+
+/** `1 task`, `0 tasks`, `6 tasks`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
