@@ -14,9 +14,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      // Only a run has tuples to drain; top and tap just stop.
-      if (argv[2] === 'run') io.err(`${sig}: draining in-flight tuples (send again to stop at once)`);
-      controller.abort();
+      // `run` says what the signal does (drain, or call the start off); top and tap just stop.
+      controller.abort(sig);
     } else {
       io.err(`${sig}: stopping without draining`);
       process.exit(EXIT.INTERRUPTED);

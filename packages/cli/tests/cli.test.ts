@@ -48,6 +48,14 @@ describe('qitian validate', () => {
     expect(r.code).toBe(0);
   });
 
+  test('counts of one are singular', async () => {
+    const file = tmp('one.yaml', 'name: one\nspouts:\n  - { id: gen, type: generator }\n');
+    const r = await qitian('validate', file);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${file}: topology "one" is valid: 1 component, 0 streams, 1 task\n`);
+    expect(r.code).toBe(0);
+  });
+
   test('errors exit 1 with file:line:col for each problem', async () => {
     const file = tmp(
       'bad.yaml',
@@ -140,6 +148,26 @@ describe('qitian graph', () => {
     expect(dot.code).toBe(0);
     expect(dot.stdout).toMatch(/^digraph /);
     expect(dot.stdout).toContain('"split" -> "count"');
+  });
+
+  test("shows a stream's select: in text and DOT", async () => {
+    const file = tmp(
+      'select.yaml',
+      [
+        'name: picked',
+        'spouts: [{ id: gen, type: generator }]',
+        'sinks: [{ id: out, type: stdout }]',
+        'streams:',
+        '  - { from: gen, to: out, grouping: { type: shuffle }, select: [line] }',
+        '',
+      ].join('\n'),
+    );
+    const text = await qitian('graph', file);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('gen --[default: shuffle, select: [line]]--> out');
+    const dot = await qitian('graph', file, '--dot');
+    expect(dot.code, dot.stderr).toBe(0);
+    expect(dot.stdout).toContain('"gen" -> "out" [label="default: shuffle, select: [line]"];');
   });
 });
 
@@ -310,7 +338,8 @@ describe('qitian run', () => {
     const r = await done;
     clearTimeout(killer);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('SIGTERM: draining');
+    expect(r.stderr).toContain('SIGTERM: calling off the start');
+    expect(r.stderr).not.toContain('draining');
     expect(r.stderr).toContain('stopped while the topology was starting: nothing ran');
     expect(JSON.parse(r.stdout).reason).toBe('stopped');
   });
@@ -352,6 +381,8 @@ describe('qitian run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(r.stderr).toContain('stopped while the topology was starting: nothing ran');
+    // Nothing ran: no summary table of empty rows.
+    expect(r.stderr).not.toContain('component  kind');
   });
 
   test('a stdout sink whose reader exits (run ... | head): lines are dropped and counted, the run ends 0', async () => {

@@ -59,12 +59,19 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   // open() or prepare() never returns must not hold the process. Once it runs, a stop drains.
   let engine: Engine | undefined;
   const starting = new AbortController();
-  const stop = () => {
-    if (engine) void engine.stop();
-    else starting.abort();
+  // `sig`: the signal that asked (said on stderr); none for --duration.
+  const stop = (sig?: string) => {
+    if (engine) {
+      if (sig) opts.io.err(`${sig}: draining in-flight tuples (send again to stop at once)`);
+      void engine.stop();
+    } else {
+      if (sig) opts.io.err(`${sig}: calling off the start (send again to stop at once)`);
+      starting.abort();
+    }
   };
-  if (opts.signal?.aborted) stop();
-  else opts.signal?.addEventListener('abort', stop, { once: true });
+  const onAbort = () => stop(typeof opts.signal?.reason === 'string' ? opts.signal.reason : 'signal');
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   let server: ControlServer | undefined;
   try {
@@ -97,13 +104,13 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
     }
     opts.onStart?.(engine, server);
     // Counted from here: a start slowed by a busy machine must not eat a short run.
-    if (opts.durationS) timer = setTimeout(stop, opts.durationS * 1000);
+    if (opts.durationS) timer = setTimeout(() => stop(), opts.durationS * 1000);
     // Asked for while the metrics endpoint started: acted on now that there is an engine to stop.
     if (starting.signal.aborted) void engine.stop();
     return await engine.finished;
   } finally {
     if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', stop);
+    opts.signal?.removeEventListener('abort', onAbort);
     await server?.close();
   }
 }
@@ -162,7 +169,8 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
         });
         const components = summarize(run.tasks);
         if (o.json) io.out(JSON.stringify({ ...run, error: run.error?.message, components }, null, 2));
-        else if (!o.quiet) io.err(formatSummary(run, components));
+        // A start called off ran nothing: no table of empty rows.
+        else if (!o.quiet && run.tasks.length > 0) io.err(formatSummary(run, components));
         if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
         const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
         if (lost.length > 0) {
