@@ -25,8 +25,8 @@ export function formatSummary(run: RunSummary, components: readonly ComponentSum
   const lines = [
     `topology ${run.reason} after ${secs.toFixed(2)}s on ${run.workers} worker thread${run.workers === 1 ? '' : 's'}` +
       (run.restarts ? `, ${run.restarts} restart${run.restarts === 1 ? '' : 's'}` : '') +
-      (run.abandoned ? `, ${run.abandoned} tuple trees abandoned by the drain timeout` : '') +
-      (givenUp ? `, ${givenUp} message ids given up after maxRetries failures` : '') +
+      (run.abandoned ? `, ${run.abandoned} tuple tree${run.abandoned === 1 ? '' : 's'} abandoned by the drain timeout` : '') +
+      (givenUp ? `, ${givenUp} message id${givenUp === 1 ? '' : 's'} given up after maxRetries failures` : '') +
       (run.incomplete ? ', end incomplete (a step outran drainTimeout; see the warnings above)' : ''),
     table(
       ['component', 'kind', 'tasks', 'emitted', 'executed', 'acked', 'failed', 'timed out', 'errors', 'dropped', 'per sec'],

@@ -617,7 +617,10 @@ export class Engine {
       if (![...this.spoutEnded.values()].every(Boolean)) {
         const stats = await this.stats();
         this.abandoned = stats.reduce((a, s) => a + (s.kind === 'spout' ? s.pending : 0), 0);
-        this.log('warn', `drain timed out after ${this.plan.spec.config.drainTimeoutMs}ms with ${this.abandoned} tuple trees pending`);
+        this.log(
+          'warn',
+          `drain timed out after ${this.plan.spec.config.drainTimeoutMs}ms with ${this.abandoned} tuple tree${this.abandoned === 1 ? '' : 's'} pending`,
+        );
       }
     }
     if (this.failure) return this.close('failed');

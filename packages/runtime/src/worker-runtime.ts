@@ -44,6 +44,8 @@ export class WorkerRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Tick timers by bolt: stopped once the bolt has finished. */
   private readonly tickTimers = new Map<BoltExecutor, NodeJS.Timeout>();
+  /** Tasks whose last keyed state copy failed (logged once until one works). */
+  private readonly stateCopyFailing = new Set<number>();
   private readonly clock = new BusyClock();
   private metrics: ThreadMetrics | undefined;
   private tapTimer: NodeJS.Timeout | undefined;
@@ -552,11 +554,16 @@ export class WorkerRuntime {
         const states: Record<string, KeyGroupSnapshot<unknown>> = {};
         for (const [name, state] of ctx.states) states[name] = state.snapshot();
         this.main.postMessage({ k: 'state', task: b.taskId, states });
+        if (this.stateCopyFailing.delete(b.taskId)) ctx.logger.info('keyed state copy works again');
       } catch (err) {
         // A value structured clone cannot copy (a function, a symbol, a WeakMap...): the last good
-        // copy stands. Never fatal to the thread, which would lose every task's state.
+        // copy stands. Never fatal to the thread, which would lose every task's state. Counted
+        // every time, said once until a copy works again (copies come every few seconds).
         b.stats.errors++;
-        this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy');
+        if (!this.stateCopyFailing.has(b.taskId)) {
+          this.stateCopyFailing.add(b.taskId);
+          this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy (said once until it works again; the last good copy stands)');
+        }
       }
     }
   }

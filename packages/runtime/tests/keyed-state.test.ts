@@ -185,3 +185,22 @@ test('saved state a topology would not restore stops the start, unless it is all
   ]);
   expect(Object.keys(loadState(file, 'test')!.checkpoints).sort()).toEqual(['numbers/0', 'numbers/1']);
 });
+
+test('keyed state no copy can carry is said once until a copy works again, and counted every time', async () => {
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', config: { count: 0, delayEvery: 1 } },
+      { id: 'held', export: 'functionStateSink' },
+    ],
+    [{ from: 'seq', to: 'held' }],
+    { stateSnapshotIntervalMs: 50 },
+  );
+  const { engine, logs } = await start(s, 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  const summary = await engine.stop();
+  const said = logs.filter((l) => l.msg.includes('keyed state copy'));
+  expect(said).toHaveLength(1);
+  expect(said[0]!.msg).toMatch(/could not be cloned/);
+  const held = summarize(summary.tasks).find((c) => c.component === 'held')!;
+  expect(held.errors).toBeGreaterThanOrEqual(3);
+});

@@ -52,7 +52,9 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   const plan = createPlan(spec, workers);
   const min = LEVELS.indexOf(opts.logLevel ?? 'info');
   if (workers < asked && min <= LEVELS.indexOf('info')) {
-    opts.io.err(`${new Date().toISOString()} INFO: ${asked} workers asked for, but the topology has ${tasks} tasks: running ${workers} worker threads`);
+    opts.io.err(
+      `${new Date().toISOString()} INFO: ${asked} workers asked for, but the topology has ${tasks} task${tasks === 1 ? '' : 's'}: running ${workers} worker thread${workers === 1 ? '' : 's'}`,
+    );
   }
   const t0 = performance.now();
   // A signal before the topology runs calls the start off: a component whose

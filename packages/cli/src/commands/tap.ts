@@ -70,7 +70,7 @@ async function read(opts: TapOptions, signal: AbortSignal, alive: () => void): P
         nl = rest.indexOf('\n');
         if (line.startsWith('{"skipped":')) {
           const skipped = (JSON.parse(line) as { skipped: number }).skipped;
-          opts.io.err(`tap: ${skipped} sampled tuples not shown: this reader fell behind (use --sample to take fewer)`);
+          opts.io.err(`tap: ${skipped} sampled tuple${skipped === 1 ? '' : 's'} not shown: this reader fell behind (use --sample to take fewer)`);
           continue;
         }
         // An empty line is the endpoint's heartbeat.

@@ -229,7 +229,8 @@ export function renderView(view: TopView, opts: RenderOptions): string {
     const room = opts.height - top.length - 2 - footer.length;
     if (rows.length > room) {
       shown = rows.slice(0, Math.max(0, room - 1));
-      more = clip(`... ${rows.length - shown.length} more components (a taller terminal shows them)`, width);
+      const hidden = rows.length - shown.length;
+      more = clip(`... ${hidden} more component${hidden === 1 ? '' : 's'} (a taller terminal shows them)`, width);
     }
   }
   const table = tableLines(shown, view.bottleneck?.component, opts);
