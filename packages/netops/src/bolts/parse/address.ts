@@ -237,6 +237,18 @@ function portAt(s: string, i: number, v6: boolean): number {
 function roleBefore(s: string, i: number): number {
   let j = i - 1;
   if (j >= 0 && (s.charCodeAt(j) === 0x22 || s.charCodeAt(j) === 0x27)) j--;
+  // "key: value" (Firepower: "SrcIP: 10.1.1.5, DstIP: ..."): the colon before the spaces.
+  if (j >= 1 && s.charCodeAt(j) === 0x20) {
+    let k = j;
+    while (k >= 0 && s.charCodeAt(k) === 0x20) k--;
+    if (k >= 0 && s.charCodeAt(k) === 0x3a) {
+      let m = k - 1;
+      while (m >= 0 && (isAlnum(s.charCodeAt(m)) || s.charCodeAt(m) === 0x5f || s.charCodeAt(m) === 0x2d)) m--;
+      const key = s.slice(m + 1, k).toLowerCase();
+      if (SRC_KEYS.has(key)) return ROLE_SRC;
+      if (DST_KEYS.has(key)) return ROLE_DST;
+    }
+  }
   const sep = j >= 0 ? s.charCodeAt(j) : -1;
   if (sep === 0x3d || sep === 0x3a) {
     // key=value (or key:value)
@@ -261,9 +273,14 @@ function roleBefore(s: string, i: number): number {
   return ROLE_NONE;
 }
 
-/** Ports given by keys (`sport=`, `DPT=`, `source-port="..."`) override positional ones. */
+/** Ports given by keys (`sport=`, `DPT=`, `source-port="..."`, `SrcPort: 53`) override positional ones. */
 function keyedPorts(s: string, ev: SyslogEvent): void {
-  let eq = s.indexOf('=');
+  keyedPortsAfter(s, ev, '=');
+  keyedPortsAfter(s, ev, ': ');
+}
+
+function keyedPortsAfter(s: string, ev: SyslogEvent, sepText: string): void {
+  let eq = s.indexOf(sepText);
   while (eq > 0) {
     let j = eq - 1;
     while (j >= 0 && (isAlnum(s.charCodeAt(j)) || s.charCodeAt(j) === 0x5f || s.charCodeAt(j) === 0x2d)) j--;
@@ -272,7 +289,7 @@ function keyedPorts(s: string, ev: SyslogEvent): void {
       const key = s.slice(j + 1, eq).toLowerCase();
       const isS = SPORT_KEYS.has(key);
       if (isS || DPORT_KEYS.has(key)) {
-        let k = eq + 1;
+        let k = eq + sepText.length;
         if (k < s.length && s.charCodeAt(k) === 0x22) k++;
         let v = 0;
         const start = k;
@@ -283,7 +300,7 @@ function keyedPorts(s: string, ev: SyslogEvent): void {
         }
       }
     }
-    eq = s.indexOf('=', eq + 1);
+    eq = s.indexOf(sepText, eq + 1);
   }
 }
 
@@ -328,6 +345,11 @@ export function extractAddresses(text: string, ev: SyslogEvent): void {
     }
     seen++;
     const ip = found;
+    // The unspecified address is a placeholder ("OriginalClientIP: ::"), never the source or destination.
+    if (ip === '::' || ip === '0.0.0.0') {
+      i = endAt;
+      continue;
+    }
     let end = endAt;
     const bracketed = v6 && i > 0 && text.charCodeAt(i - 1) === 0x5b && end < n && text.charCodeAt(end) === 0x5d;
     if (bracketed) end++;
@@ -367,7 +389,7 @@ export function extractAddresses(text: string, ev: SyslogEvent): void {
   }
   if (ev.srcPort === null && keyedSrcPort >= 0) ev.srcPort = keyedSrcPort;
   if (ev.dstPort === null && keyedDstPort >= 0) ev.dstPort = keyedDstPort;
-  if (text.indexOf('=') >= 0) keyedPorts(text, ev);
+  if (text.indexOf('=') >= 0 || text.indexOf(': ') >= 0) keyedPorts(text, ev);
 }
 
 /** Addresses and ports named by structured-data parameters (Junos `source-address`...). */

@@ -272,6 +272,14 @@ describe('addresses and ports', () => {
     expect(addr('Packet from 192.168.140.254:61664 wrong MD5 digest')).toEqual(['192.168.140.254', 61664, null, null]);
     expect(addr('Accepted publickey for nagios from 1.9.1.1 port 42096 ssh2')).toEqual(['1.9.1.1', 42096, null, null]);
   });
+  it('keys followed by ": " (Firepower): SrcIP, DstIP, SrcPort, DstPort; the unspecified address is never an endpoint', () => {
+    const e = ev(
+      '<113>Jun 15 06:00:00 ftd SFIMS: Protocol: UDP, SrcIP: 10.1.1.5, OriginalClientIP: ::, DstIP: 8.8.8.8, SrcPort: 5353, DstPort: 53, TCPFlags: 0x0',
+    );
+    expect(e).toMatchObject({ srcIp: '10.1.1.5', dstIp: '8.8.8.8', srcPort: 5353, dstPort: 53 });
+    expect(ev('<13>Jun 15 06:00:00 h app: bound 0.0.0.0 then 192.0.2.7 connected')).toMatchObject({ srcIp: '192.0.2.7', dstIp: null });
+  });
+
   it('keys: src= dst= sport= dport=, iptables SRC/DST/SPT/DPT, Junos source-address="..."', () => {
     expect(addr('action=deny dst=10.0.0.2 src=10.0.0.1 sport=1111 dport=22')).toEqual(['10.0.0.1', 1111, '10.0.0.2', 22]);
     expect(addr('IN=eth0 OUT= SRC=135.148.25.121 DST=192.0.2.7 LEN=60 PROTO=TCP SPT=46146 DPT=4433')).toEqual(['135.148.25.121', 46146, '192.0.2.7', 4433]);

@@ -11,7 +11,7 @@ export const syslogParseFields = {
       'Reject what RFC 5424 and RFC 3164 reject: such messages go to stream `error` with a reason and the 1-based column ' +
       '(in UTF-8 bytes) where the problem was found, and are counted as `errors` by reason; the input tuple is acked all ' +
       'the same (bad input is not replayed). A line is judged as RFC 3164 when a month name follows the PRI, else as RFC 5424 ' +
-      '(with go-syslog\'s error texts, whose `[col N]` counts from 0): so the forms network devices send that neither RFC ' +
+      "(with go-syslog's error texts, whose `[col N]` counts from 0): so the forms network devices send that neither RFC " +
       'allows (Cisco sequence numbers and stamps, `<164>%ASA-...`, NX-OS and PIX dates) are rejected, mostly as `bad_version`. ' +
       'Strict mode is for holding senders to the RFCs; parse device feeds leniently. ' +
       'Off (the default), every message comes out on `default`, best-effort, and ' +
@@ -52,8 +52,9 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
     'VRP), Juniper event tags (`RT_FLOW_SESSION_CREATE:`) and RFC 5424 `[junos@2636...]` structured data (eventType = ' +
     'MSGID). Otherwise eventType is the app name. A message without PRI takes the severity its vendor body gives.\n\n' +
     'Addresses and ports come from the body: IPv4 and IPv6 (RFC 5952 form, zone ids stripped), `ip:port`, `ip/port`, ' +
-    '`ip(port)`, `ip+port`, `ip port N`, keys such as `src=`, `dst=`, `srcip=`, `SPT=`, `source-address="..."`, and the ' +
-    'words `from` and `to`; otherwise the first address is the source and the next the destination. Octets are checked, ' +
+    '`ip(port)`, `ip+port`, `ip port N`, keys such as `src=`, `dst=`, `srcip=`, `SPT=`, `source-address="..."`, `SrcIP: ` and `DstPort: ` (Firepower), and the ' +
+    'words `from` and `to`; otherwise the first address is the source and the next the destination (the unspecified ' +
+    'addresses `::` and `0.0.0.0` are never either). Octets are checked, ' +
     'so versions, OIDs and clock times are not taken for addresses.',
   fields: syslogParseFields,
   examples: [
