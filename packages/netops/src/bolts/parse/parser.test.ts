@@ -46,6 +46,11 @@ describe('RFC 3164', () => {
     expect(e).toMatchObject({ host: '10.1.1.1', app: 'haproxy', procid: '73411', message: 'Proxy sticky-servers started.' });
   });
 
+  it('a TAG ended by a tab (Snare / NXLog Windows events)', () => {
+    const e = ev('<13>Jun 15 06:00:00 win01 MSWinEventLog\t1\tSecurity\t123\tSat Jun 15 06:00:00 2024\t4625');
+    expect(e).toMatchObject({ host: 'win01', app: 'MSWinEventLog', message: '1\tSecurity\t123\tSat Jun 15 06:00:00 2024\t4625' });
+  });
+
   it('a MSG without TAG', () => {
     expect(ev('<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!')).toMatchObject({ host: '10.0.0.99', app: null, message: 'Use the BFG!' });
   });

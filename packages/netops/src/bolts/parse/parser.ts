@@ -19,6 +19,7 @@ export interface SyslogParserOptions {
 }
 
 const SP = 0x20;
+const TAB = 0x09;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isPrint = (c: number) => c >= 0x21 && c <= 0x7e;
 
@@ -285,7 +286,7 @@ export class SyslogParser {
     let k = i;
     while (k < n) {
       const c = s.charCodeAt(k);
-      if (c === SP || c === 0x3a || c === 0x5b) break;
+      if (c === SP || c === 0x3a || c === 0x5b || c === TAB) break;
       k++;
     }
     const nameLen = k - i;
@@ -308,6 +309,10 @@ export class SyslogParser {
       } else if (c === -1) {
         ev.app = s.slice(i, k);
         msgAt = n;
+      } else if (c === TAB) {
+        // Snare / NXLog Windows events: "MSWinEventLog<TAB>1<TAB>Security<TAB>..."
+        ev.app = s.slice(i, k);
+        msgAt = k + 1;
       } else if (s.charCodeAt(i) === 0x25 && k + 1 < n && s.charCodeAt(k + 1) === 0x3a) {
         // IOS-XR: "%FAC-SUB-SEV-MNEMONIC : text"
         ev.app = s.slice(i, k);
