@@ -265,6 +265,17 @@ describe('addresses and ports', () => {
   it('ip(port) in Cisco ACL logs', () => {
     expect(addr('%SEC-6-IPACCESSLOGP: list 101 denied tcp 10.1.1.1(1234) -> 10.2.2.2(80), 1 packet')).toEqual(['10.1.1.1', 1234, '10.2.2.2', 80]);
   });
+  it('ASA "Built outbound": the inside host after "to" made the connection, so it is the source', () => {
+    const out = ev(
+      '<166>Jun 15 06:00:00 fw-01 %ASA-6-302013: Built outbound TCP connection 1 for outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.1.2.3/51515 (203.0.113.1/51515)',
+    );
+    expect(out).toMatchObject({ srcIp: '10.1.2.3', srcPort: 51515, dstIp: '198.51.100.7', dstPort: 443 });
+    const inbound = ev(
+      '<166>Jun 15 06:00:00 fw-01 %ASA-6-302013: Built inbound TCP connection 2 for outside:198.51.100.7/51000 (198.51.100.7/51000) to dmz:10.1.2.3/443 (203.0.113.1/443)',
+    );
+    expect(inbound).toMatchObject({ srcIp: '198.51.100.7', srcPort: 51000, dstIp: '10.1.2.3', dstPort: 443 });
+  });
+
   it('ASA interface:ip/port, with "to" marking the destination', () => {
     expect(addr('Teardown TCP connection 1688438 for outside:1.2.3.4/8294 to inside:5.6.7.8/3639 duration 0:07:01')).toEqual([
       '1.2.3.4',

@@ -326,7 +326,10 @@ export class SyslogParser {
     if (tagVendor && match.vendor !== 'juniper') setVendor(ev, noPri);
     else if (vendorAt(s, msgAt) || (tagVendor && vendorAt(s, tagAt))) setVendor(ev, noPri);
     if (ev.eventType === null) ev.eventType = ev.app;
-    if (ev.message.length > 0) extractAddresses(ev.message, ev);
+    if (ev.message.length > 0) {
+      extractAddresses(ev.message, ev);
+      if (ev.vendor === 'cisco') outboundInitiator(ev);
+    }
   }
 
   /** The instant of the timestamp in `ts`. */
@@ -366,6 +369,20 @@ function afterCiscoSequence(s: string, i: number): number {
   k = skipSpaces(s, end);
   if (k < n && s.charCodeAt(k) === 0x3a) k = skipSpaces(s, k + 1);
   return k < n && s.charCodeAt(k) === 0x25 ? k : i;
+}
+
+/**
+ * ASA/FTD "Built outbound ... connection N for outside:A/p to inside:B/q": the connection was made
+ * from B (inside) to A, so B is the source, though "to" names it.
+ */
+function outboundInitiator(ev: SyslogEvent): void {
+  if (!ev.message.startsWith('Built outbound ') || ev.srcIp === null || ev.dstIp === null) return;
+  const ip = ev.srcIp;
+  ev.srcIp = ev.dstIp;
+  ev.dstIp = ip;
+  const port = ev.srcPort;
+  ev.srcPort = ev.dstPort;
+  ev.dstPort = port;
 }
 
 /**
