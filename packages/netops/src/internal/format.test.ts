@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TestTuple } from '../testkit.js';
+import { RecordingLogger, TestTuple } from '../testkit.js';
 import { LineFormatter } from './format.js';
 
 const t = (fields: string[], values: unknown[]) => new TestTuple(fields, values);
@@ -56,10 +56,61 @@ describe('LineFormatter', () => {
       nested: { deep: ['1', '/w=='], when: '1970-01-01T00:00:00.000Z' },
       date: '1970-01-02T00:00:00.000Z',
       fn: null,
-      cyc: '[object Object]',
+      cyc: '[unserializable: cyclic object]',
       f32: [0.5],
     });
     expect(f.unrepresentable).toBe(1);
+    expect(f.firstUnrepresentable).toEqual({ field: 'cyc', reason: 'cyclic object', written: '"[unserializable: cyclic object]"' });
+  });
+
+  it('writes a placeholder saying why for values that cannot be serialized, and keeps the rest of the line', () => {
+    const f = new LineFormatter(undefined);
+    const selfMap = new Map<string, unknown>();
+    selfMap.set('me', selfMap);
+    const viaSet = new Map<string, unknown>([['s', new Set<unknown>()]]);
+    (viaSet.get('s') as Set<unknown>).add(viaSet);
+    const shared = new Map([['k', 1]]);
+    const throws = {
+      toJSON(): never {
+        throw new Error('no  way\n out');
+      },
+    };
+    const line = f.json(t(['ok', 'selfMap', 'viaSet', 'twice', 'throws', 'after'], [1, selfMap, viaSet, [shared, shared], throws, 'x']));
+    expect(JSON.parse(line)).toEqual({
+      ok: 1,
+      selfMap: '[unserializable: cyclic object]',
+      viaSet: '[unserializable: cyclic object]',
+      twice: [{ k: 1 }, { k: 1 }], // the same Map twice is no cycle
+      throws: '[unserializable: Error: no way out]',
+      after: 'x',
+    });
+    expect(f.unrepresentable).toBe(3);
+    // Only the first is remembered, with its field.
+    expect(f.firstUnrepresentable?.field).toBe('selfMap');
+  });
+
+  it('names the field of the first unserializable value in text lines too, and reports it once', () => {
+    const f = new LineFormatter(['a', 'b']);
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    expect(f.text(t(['b', 'a'], [cyclic, 'x']))).toBe('x\t"[unserializable: cyclic object]"\n');
+    expect(f.firstUnrepresentable?.field).toBe('b');
+    const counts: [string, number, string | undefined][] = [];
+    const logger = new RecordingLogger();
+    const to = { count: (name: string, n: number, reason?: string) => counts.push([name, n, reason]), logger };
+    f.reportUnrepresentable(to, 'some sink');
+    f.text(t(['a', 'b'], [cyclic, cyclic]));
+    f.reportUnrepresentable(to, 'some sink');
+    f.reportUnrepresentable(to, 'some sink'); // nothing new: no count
+    expect(counts).toEqual([
+      ['errors', 1, 'unserializable_value'],
+      ['errors', 2, 'unserializable_value'],
+    ]);
+    expect(logger.records).toHaveLength(1);
+    expect(logger.records[0]!.level).toBe('warn');
+    expect(logger.records[0]!.msg).toContain('some sink: field "b" could not be written as JSON (cyclic object)');
+    expect(logger.records[0]!.msg).toContain('"[unserializable: cyclic object]"');
+    expect(logger.records[0]!.fields).toEqual({ field: 'b', reason: 'cyclic object' });
   });
 
   it('writes tab-separated text, escaping tabs and newlines inside values', () => {

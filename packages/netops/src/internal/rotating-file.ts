@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeSystemError, FileAccessError } from '../errors.js';
+import { ensureDir } from './ensure-dir.js';
 
 export interface RotatingFileOptions {
   readonly dir: string;
@@ -51,7 +52,7 @@ export class RotatingFile {
   /** Opens (appending) or creates the file and its folder. */
   async open(): Promise<void> {
     try {
-      await mkdir(this.options.dir, { recursive: true });
+      await ensureDir(this.options.dir);
       const handle = await open(this.path, 'a');
       this.size = (await handle.stat()).size;
       this.handle = handle;

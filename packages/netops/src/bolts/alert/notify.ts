@@ -4,11 +4,12 @@
  * what does not fit is dropped and counted) and one asynchronous pump per notifier sends, in
  * order, with retries where the target can fail transiently.
  */
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
+import { ensureDir } from '../../internal/ensure-dir.js';
 import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
 
 /** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
@@ -268,7 +269,7 @@ export class FileNotifier implements Notifier {
         this.inFlight = batch.length;
         try {
           if (this.handle === undefined) {
-            this.handle = await mkdir(dirname(this.path), { recursive: true })
+            this.handle = await ensureDir(dirname(this.path))
               .then(() => open(this.path, 'a'))
               .catch((err: unknown) => {
                 throw new FileStepError('open', err);

@@ -147,15 +147,21 @@ describe('file sink', () => {
     expect(read(join(dir, 'part-3.jsonl'))).toBe('{"v":3}\n');
   });
 
-  it('counts values it had to write as strings, and never throws on them', async () => {
+  it('writes a value JSON cannot hold as a placeholder saying so, keeps the row, counts it and logs the first with its field', async () => {
     const path = join(dir, 'odd.jsonl');
     const h = await prepareBolt(fileSink, { path });
     const cyclic: Record<string, unknown> = {};
     cyclic.me = cyclic;
-    await h.bolt.executeBatch!(tuples(['v'], [cyclic], [new Uint8Array([0, 255])]));
+    await h.bolt.executeBatch!(tuples(['n', 'v'], [1, cyclic], [2, new Uint8Array([0, 255])]));
+    await h.bolt.executeBatch!(tuples(['n', 'v'], [3, cyclic]));
     await h.bolt.cleanup!();
-    expect(read(path)).toBe('{"v":"[object Object]"}\n{"v":"AP8="}\n');
-    expect(h.context.counted('errors', 'unserializable_value')).toBe(1);
+    expect(read(path)).toBe('{"n":1,"v":"[unserializable: cyclic object]"}\n{"n":2,"v":"AP8="}\n{"n":3,"v":"[unserializable: cyclic object]"}\n');
+    expect(h.collector.acked).toHaveLength(3);
+    expect(h.collector.failed).toEqual([]);
+    expect(h.context.counted('errors', 'unserializable_value')).toBe(2);
+    const warnings = h.context.logger.records.filter((r) => r.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toContain('file sink: field "v" could not be written as JSON (cyclic object)');
   });
 
   it('fails tuples whose lines could not be written, and reports the error', async () => {
@@ -181,4 +187,18 @@ describe('file sink', () => {
     expect(err).toBeInstanceOf(FileAccessError);
     expect((err as Error).message).toContain(path);
   });
+
+  // Node 20.20's mkdir(..., { recursive: true }) never returns for /proc/nope: the timeout turns a hang into a failure.
+  it.runIf(process.platform === 'linux')(
+    'fails its prepare with an error naming the path when the folder cannot be made under /proc, instead of hanging',
+    async () => {
+      const path = '/proc/qitian-nope-xyz/out.jsonl';
+      const err = await prepareBolt(fileSink, { path }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FileAccessError);
+      expect((err as FileAccessError).code).toBe('ENOENT');
+      expect((err as FileAccessError).path).toBe(path);
+      expect((err as Error).message).toBe(`file sink: cannot open "${path}" for writing: no such file or directory (ENOENT)`);
+    },
+    2000,
+  );
 });

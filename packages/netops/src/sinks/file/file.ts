@@ -1,8 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Tuple } from '@qitian/api';
 import { describeSystemError, FileAccessError } from '../../errors.js';
+import { ensureDir } from '../../internal/ensure-dir.js';
 import { LineFormatter } from '../../internal/format.js';
 import { LineSink } from '../../internal/line-sink.js';
 import type { FileSinkConfig } from './spec.js';
@@ -39,7 +40,7 @@ export class FileSink extends LineSink<FileSinkConfig> {
       ctx.logger.warn('file sink: several tasks truncate and write the same file; put {task} in the path or set append: true', { path });
     }
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await ensureDir(dirname(path));
       this.handle = await open(path, append ? 'a' : 'w');
     } catch (err) {
       throw new FileAccessError(path, 'open', `file sink: cannot open "${path}" for writing: ${describeSystemError(err)}`, { cause: err });
@@ -51,10 +52,7 @@ export class FileSink extends LineSink<FileSinkConfig> {
   }
 
   protected override afterBatch(): void {
-    if (this.formatter.unrepresentable > 0) {
-      this.context.count('errors', this.formatter.unrepresentable, 'unserializable_value');
-      this.formatter.unrepresentable = 0;
-    }
+    this.formatter.reportUnrepresentable(this.context, 'file sink');
   }
 
   protected async writeChunk(data: string): Promise<void> {

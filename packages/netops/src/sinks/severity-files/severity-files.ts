@@ -123,10 +123,7 @@ export class SeverityFilesSink implements Bolt<SeverityFilesConfig> {
       bucket.length = 0;
       if (r !== undefined) (pending ??= []).push(r);
     }
-    if (this.formatter.unrepresentable > 0) {
-      this.context.count('errors', this.formatter.unrepresentable, 'unserializable_value');
-      this.formatter.unrepresentable = 0;
-    }
+    this.formatter.reportUnrepresentable(this.context, 'severity-files');
     if (dropped > 0) this.noSeverity(dropped);
     if (pending !== undefined) return pending.length === 1 ? pending[0] : Promise.all(pending).then(noop);
   }

@@ -59,7 +59,9 @@ export const severityFilesSpec: ComponentSpec<typeof severityFilesFields> = {
     '`<prefix><severity>.1.jsonl`, and a new file is started; the oldest beyond `keep` is deleted. Lines are buffered ' +
     'per severity and written in large chunks; a tuple is acked once its line is written, and a failed write or rotation ' +
     'fails its tuples so that they are replayed. A tuple without a valid severity is acked without being written and ' +
-    'counted in `errors` with reason `no_severity`. Counters: `bytes` and `rotations` by severity name, `errors` by reason, ' +
+    'counted in `errors` with reason `no_severity`. Values are converted as the file sink does; one that cannot be ' +
+    'serialized at all (a cyclic object) is written as `"[unserializable: cyclic object]"` and counted in `errors` with ' +
+    'reason `unserializable_value`, the first one logged. Counters: `bytes` and `rotations` by severity name, `errors` by reason, ' +
     "`write_failures` (chunks whose write or rotation failed; each is also reported, so in the task's `errors`).",
   fields: severityFilesFields,
   examples: [

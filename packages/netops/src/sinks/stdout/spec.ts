@@ -31,7 +31,9 @@ export const stdoutSinkSpec: ComponentSpec<typeof stdoutSinkFields> = {
   description:
     'Writes in chunks and waits when standard output is slower than the topology (a pipe into a slow reader), so no ' +
     'line is lost and the wait reaches the spouts as backpressure. A tuple is acked once its line is written. If ' +
-    'standard output is gone (the reader exited), lines are dropped and counted (reason stdout_error) rather than replayed.',
+    'standard output is gone (the reader exited), lines are dropped and counted (reason stdout_error) rather than replayed, ' +
+    'and the error is reported once. A value that cannot be serialized (a cyclic object) is printed as ' +
+    '`"[unserializable: cyclic object]"` and counted in `errors` with reason `unserializable_value`, the first one logged.',
   fields: stdoutSinkFields,
   examples: [
     {

@@ -2,6 +2,14 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple, tuples } from '../../testkit.js';
 import { StdoutSink, type StdoutSinkConfig, stdoutSink } from './index.js';
+import { errorText } from './stdout.js';
+
+/** What a worker thread's stdout gave on a closed pipe: Node's SystemError, built from nothing. */
+function emptySystemError(code?: string): Error {
+  const err = new Error('A system error occurred: undefined returned undefined (undefined)');
+  err.name = 'SystemError';
+  return Object.assign(err, { info: {}, errno: undefined, syscall: undefined }, code === undefined ? {} : { code });
+}
 
 /** A writable that takes `delayMs` per chunk and has a small buffer, like a pipe to a slow reader. */
 class SlowOutput extends Writable {
@@ -89,6 +97,22 @@ describe('stdout sink', () => {
     expect(h.context.counted('dropped', 'stdout_error')).toBe(2);
     expect(h.collector.acked).toHaveLength(2);
     expect(h.collector.errors).toHaveLength(1);
+    expect((h.collector.errors[0]!.error as Error).message).toBe(
+      'standard output failed, lines to it are dropped from now on: the reader went away (EPIPE: broken pipe)',
+    );
+    await h.sink.cleanup();
+  });
+
+  it('reports a closed pipe readably, even when the error says nothing', async () => {
+    const out = new SlowOutput(0, emptySystemError());
+    const h = await start({}, out);
+    await h.sink.executeBatch(tuples(['v'], [1], [2]));
+    await h.sink.finish();
+    expect(h.context.counted('dropped', 'stdout_error')).toBe(2);
+    expect(h.collector.errors).toHaveLength(1);
+    const msg = (h.collector.errors[0]!.error as Error).message;
+    expect(msg).toBe('standard output failed, lines to it are dropped from now on: the reader most likely went away (broken pipe; the error gave no details)');
+    expect(msg).not.toContain('undefined');
     await h.sink.cleanup();
   });
 
@@ -115,5 +139,30 @@ describe('stdout sink', () => {
     expect(out).not.toBe(process.stdout);
     expect(out.fd).toBe(1);
     await sink.cleanup?.();
+  });
+});
+
+describe('stdout sink error text', () => {
+  it('says the reader went away for EPIPE', () => {
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' });
+    expect(errorText(epipe)).toBe('the reader went away (EPIPE: broken pipe)');
+    // A SystemError whose details name EPIPE.
+    expect(errorText(Object.assign(emptySystemError('ERR_SYSTEM_ERROR'), { info: { code: 'EPIPE' } }))).toBe('the reader went away (EPIPE: broken pipe)');
+  });
+
+  it('never repeats the empty SystemError of a worker thread, with or without a code', () => {
+    for (const err of [emptySystemError(), emptySystemError('ERR_SYSTEM_ERROR')]) {
+      expect(errorText(err)).toBe('the reader most likely went away (broken pipe; the error gave no details)');
+    }
+    expect(errorText(new Error(''))).toBe('the reader most likely went away (broken pipe; the error gave no details)');
+    expect(errorText(undefined)).toBe('the reader most likely went away (broken pipe; the error gave no details)');
+  });
+
+  it('keeps a message that says something, and names a bare code', () => {
+    const again = Object.assign(new Error('EAGAIN: resource temporarily unavailable, write'), { code: 'EAGAIN' });
+    expect(errorText(again)).toBe('EAGAIN: resource temporarily unavailable, write');
+    expect(errorText(new Error('standard output is closed'))).toBe('standard output is closed');
+    expect(errorText(Object.assign(new Error(''), { code: 'EIO' }))).toBe('write failed (EIO)');
+    expect(errorText('disk on fire')).toBe('disk on fire');
   });
 });

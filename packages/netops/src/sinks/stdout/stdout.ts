@@ -43,10 +43,7 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   }
 
   protected override afterBatch(): void {
-    if (this.formatter.unrepresentable > 0) {
-      this.context.count('errors', this.formatter.unrepresentable, 'unserializable_value');
-      this.formatter.unrepresentable = 0;
-    }
+    this.formatter.reportUnrepresentable(this.context, 'stdout sink');
   }
 
   /** Resolves once the chunk is written and, when the stream asked for it, once it has drained. */
@@ -104,6 +101,36 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   }
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const READER_GONE = 'the reader went away (EPIPE: broken pipe)';
+const NO_DETAILS = 'the reader most likely went away (broken pipe; the error gave no details)';
+
+/**
+ * Why a write to standard output failed, for the one error the sink reports. A closed pipe
+ * (`qitian run ... | head`) gives EPIPE; in a worker thread it can also come as a SystemError
+ * with nothing in it ("A system error occurred: undefined returned undefined (undefined)", code
+ * ERR_SYSTEM_ERROR or none). A write to stdout that fails without a reason is, in practice, a
+ * reader gone: said so, rather than repeating the empty message.
+ */
+export function errorText(error: unknown): string {
+  if (typeof error !== 'object' || error === null) {
+    const text = error === undefined || error === null ? '' : String(error).trim();
+    return meaningful(text) ? text : NO_DETAILS;
+  }
+  const e = error as { code?: unknown; message?: unknown; info?: unknown };
+  const info = typeof e.info === 'object' && e.info !== null ? (e.info as { code?: unknown }) : undefined;
+  const code = systemCode(e.code) ?? systemCode(info?.code);
+  if (code === 'EPIPE') return READER_GONE;
+  const message = typeof e.message === 'string' ? e.message.trim() : '';
+  if (meaningful(message)) return message;
+  return code === undefined ? NO_DETAILS : `write failed (${code})`;
+}
+
+/** An errno name (EPIPE, EAGAIN...), not a Node code such as ERR_SYSTEM_ERROR. */
+function systemCode(code: unknown): string | undefined {
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** A message that tells something: not empty, not a SystemError built from nothing. */
+function meaningful(message: string): boolean {
+  return message !== '' && !/\bundefined returned undefined\b/.test(message) && message !== 'A system error occurred';
 }
