@@ -12,8 +12,10 @@ import {
   assign,
   type ClusterBoltConfig,
   type ClusterModel,
+  COUNTED,
   countInWindow,
-  lateThreshold,
+  earlierThreshold,
+  LATE,
   ExactCounter,
   emptyModel,
   type FeatureVector,
@@ -373,15 +375,19 @@ export class PlainPipeline {
         c = { start, count: 0, prevStart: start - size, prevCount: 0, fired: false };
         counters.set(key, c);
       }
-      if (!countInWindow(c, start, size)) {
-        if (start !== c.prevStart) this.counted.late++;
-        else if (s.kind === 'threshold' && lateThreshold(c, start, s.count)) {
-          this.fire(s, key, time, `${c.prevCount} matching events in the window from ${new Date(start).toISOString()} (threshold ${s.count})`, {
-            windowStart: start,
-            windowEnd: start + size,
-            count: c.prevCount,
-            threshold: s.count,
-          });
+      const counted = countInWindow(c, start, size, this.alert.lateness);
+      if (counted !== COUNTED) {
+        if (counted === LATE) this.counted.late++;
+        else if (s.kind === 'threshold') {
+          const n = earlierThreshold(c, start, s.count);
+          if (n >= 0) {
+            this.fire(s, key, time, `${n} matching events in the window from ${new Date(start).toISOString()} (threshold ${s.count})`, {
+              windowStart: start,
+              windowEnd: start + size,
+              count: n,
+              threshold: s.count,
+            });
+          }
         }
         continue;
       }
