@@ -34,6 +34,11 @@ export interface TopologyContext<C = Record<string, unknown>> {
    * saved (`qitian run --state-dir`). A sink that would start its output afresh should add to it.
    */
   readonly resumed: boolean;
+  /**
+   * Keyed state outlives this run (`qitian run --state-dir`): what a stop leaves open in it, a
+   * resumed run finds. A bolt that keeps open windows there reports them at a stop only when not.
+   */
+  readonly stateKept: boolean;
 }
 
 export interface SpoutContext<C = Record<string, unknown>> extends TopologyContext<C> {

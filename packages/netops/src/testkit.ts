@@ -58,6 +58,8 @@ export interface FakeContextOptions<C> {
   readonly restoredStates?: Readonly<Record<string, KeyGroupSnapshot<unknown>>>;
   /** The run goes on from an earlier one's state file (--state-dir). */
   readonly resumed?: boolean;
+  /** Keyed state outlives the run (--state-dir). Default false, as without a state dir. */
+  readonly stateKept?: boolean;
 }
 
 export class FakeTopologyContext<C = Record<string, unknown>> implements TopologyContext<C> {
@@ -69,6 +71,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   readonly config: C;
   readonly logger = new RecordingLogger();
   readonly resumed: boolean;
+  readonly stateKept: boolean;
   /** Every count() call, in order. */
   readonly countCalls: { name: string; delta: number; reason: string | undefined }[] = [];
   private readonly outputs: Readonly<Record<string, readonly string[]>>;
@@ -87,6 +90,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     this.parallelism = opts.parallelism ?? 1;
     this.outputs = opts.outputs ?? {};
     this.resumed = opts.resumed ?? false;
+    this.stateKept = opts.stateKept ?? false;
   }
 
   componentTasks(componentId: string): readonly number[] {

@@ -12,6 +12,8 @@ export class TaskContext implements TopologyContext, SpoutContext {
   restoredCheckpoint: unknown = undefined;
   /** Started from a state file an earlier run saved (set by the worker). */
   resumed = false;
+  /** Keyed state outlives the run (--state-dir; set by the worker). */
+  stateKept = false;
   /** Keyed state as last copied to the main thread (a replacement thread's), by state name. */
   restoredStates: Record<string, KeyGroupSnapshot<unknown>> | undefined = undefined;
   /** Set by the executor. */

@@ -303,6 +303,7 @@ export class Engine {
       states,
       loads: this.loads,
       resumed: this.resumed,
+      stateKept: this.stateFile !== undefined,
     };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });

@@ -190,9 +190,10 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'Across restarts (`qitian run --state-dir`, or a worker thread replaced after a crash), open windows are kept in keyed ' +
     'state: those of a `single` stage with parallelism 1, of every `partial` task, and of the `merge` (what the partial ' +
     'tasks have sent for windows it has not emitted yet, so a restart between the two loses nothing), with the highest ' +
-    'event time counted and the `late` count not yet reported. A stop (a signal, `--duration`) does not emit open ' +
-    'windows: they stay open, and the resumed run goes on filling them, so each comes out once with the count of both ' +
-    'runs; the end of the input still emits them (above). Restored partial windows are added up on whichever task they ' +
+    'event time counted and the `late` count not yet reported. With `--state-dir`, a stop (a signal, `--duration`) ' +
+    'does not emit open windows: they stay open, and the resumed run goes on filling them, so each comes out once with ' +
+    'the count of both runs; without it, nothing would keep them, so a stop emits them, incomplete; the end of the ' +
+    'input always emits them (above). Restored partial windows are added up on whichever task they ' +
     'land on, so the partial stage may change parallelism between runs (such a window is not reported to the merge as ' +
     'partitioned by key: its keys were counted by other tasks too). A `single` stage with parallelism above 1 keeps ' +
     'nothing, since each task counts only its share of the keys, which another task or parallelism would not match: a ' +

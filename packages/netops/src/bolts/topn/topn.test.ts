@@ -58,6 +58,8 @@ interface HarnessOptions {
   parallelism?: number;
   /** Keyed state to start from, as snapshotStates() gave it (a restart). */
   restoredStates?: Record<string, KeyGroupSnapshot<unknown>>;
+  /** Keyed state outlives the run (--state-dir); true unless said otherwise, as the restart tests need. */
+  stateKept?: boolean;
 }
 
 function harness(raw: Record<string, unknown>, opts: HarnessOptions = {}): Harness {
@@ -69,6 +71,7 @@ function harness(raw: Record<string, unknown>, opts: HarnessOptions = {}): Harne
     taskIndex: opts.taskIndex ?? 0,
     parallelism: opts.parallelism ?? 1,
     outputs: topnBolt.outputs!(config),
+    stateKept: opts.stateKept ?? true,
     ...(opts.restoredStates ? { restoredStates: opts.restoredStates } : {}),
   });
   const collector = new RecordingOutputCollector();
@@ -808,6 +811,24 @@ describe('topn: open windows across restarts (keyed state)', () => {
     ]);
     // Nothing is left for a later run.
     expect(stateOf(second).size).toBe(0);
+  });
+
+  it('without a state dir a stop reports its open windows, incomplete, in both stages: nothing would keep them', () => {
+    const cfg = { window: '5m', dimensions: host };
+    const at = (i: number) => eventValues({ time: 60_000 + i * 1000, host: `r${i % 3}` });
+    const single = harness(cfg, { stateKept: false });
+    single.bolt.executeBatch!(events(...Array.from({ length: 74 }, (_, i) => at(i))));
+    single.bolt.finish!({ stopped: true });
+    expect(single.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 74, complete: false }]);
+
+    const partial = harness({ ...cfg, stage: 'partial' }, { stateKept: false });
+    const merge = harness({ stage: 'merge' }, { stateKept: false });
+    merge.context.partialTasks = [1];
+    partial.bolt.executeBatch!(events(...Array.from({ length: 10 }, (_, i) => at(i))));
+    partial.bolt.finish!({ stopped: true });
+    merge.bolt.executeBatch!(partial.take().map((v) => new TestTuple(TOPN_PARTIAL_FIELDS, v, 'default', 'partial', 1)));
+    merge.bolt.finish!({ stopped: true });
+    expect(merge.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 10, complete: false }]);
   });
 
   it('a single stage stopped mid-window and restored into a new task emits what an uninterrupted run does (exact and space-saving)', () => {

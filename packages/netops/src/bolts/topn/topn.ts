@@ -290,10 +290,10 @@ export class TopNBolt implements Bolt<TopNConfig> {
   }
 
   finish(end?: FinishInfo): void {
-    // A stop is not an end: open windows stay in keyed state, and a run resumed from --state-dir
-    // goes on filling them. Emitted now, each would come twice, split where the run stopped.
-    if (end?.stopped === true && this.state !== null) return;
-    // The input has ended (or a stop, with nothing kept): every open window goes out, marked
+    // A stop is not an end: with --state-dir, open windows stay in keyed state, and the resumed
+    // run goes on filling them (emitted now, each would come twice, split where the run stopped).
+    if (end?.stopped === true && this.state !== null && this.ctx.stateKept) return;
+    // The input has ended, or a stop with nothing kept: every open window goes out, marked
     // incomplete where its time fell short of the end.
     const reached = this.eventTime ? this.meta.reached : this.now();
     this.closeUpTo(Number.POSITIVE_INFINITY, Math.max(this.watermark, reached));
@@ -678,9 +678,9 @@ export class TopNMergeBolt implements Bolt<TopNConfig> {
   }
 
   finish(end?: FinishInfo): void {
-    // A stop: the open windows stay in keyed state with what the partial tasks have sent so far;
-    // after a resume, those tasks send the rest (their open windows are kept too).
-    if (end?.stopped === true) return;
+    // A stop with --state-dir: the open windows stay in keyed state with what the partial tasks
+    // have sent so far; after a resume, those tasks send the rest (their open windows are kept too).
+    if (end?.stopped === true && this.ctx.stateKept) return;
     this.emitUpTo(Number.POSITIVE_INFINITY);
     this.state?.clear();
     this.meta = newTaskData();
