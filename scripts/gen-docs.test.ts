@@ -65,7 +65,7 @@ function otherId(base: string, taken: string): string {
 /**
  * A minimal valid topology around one example, with the example text exactly as the docs show it:
  * a spout example feeds a stdout sink; a sink example is fed by a generator spout; a bolt example
- * sits between the two.
+ * sits between the two, behind a syslog-parse bolt unless it is one (the others read events).
  */
 function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
   const kind = c.definition.kind;
@@ -81,8 +81,13 @@ function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
     parts.push(exampleInSection(kind, exampleYaml), printer, 'streams:', edge(entry.id, sink, streamOf(c, entry)));
   } else if (kind === 'sink') {
     parts.push(feeder, exampleInSection(kind, exampleYaml), 'streams:', edge(src, entry.id));
-  } else {
+  } else if (c.type === 'syslog-parse') {
     parts.push(feeder, exampleInSection(kind, exampleYaml), printer, 'streams:', edge(src, entry.id), edge(entry.id, sink, streamOf(c, entry)));
+  } else {
+    // The other built-in bolts read parsed events (their fields are checked against their inputs).
+    const parse = otherId('parse-feed', entry.id);
+    const bolts = `${exampleInSection(kind, exampleYaml)}\n  - id: ${parse}\n    type: syslog-parse`;
+    parts.push(feeder, bolts, printer, 'streams:', edge(src, parse), edge(parse, entry.id), edge(entry.id, sink, streamOf(c, entry)));
   }
   return `${parts.join('\n')}\n`;
 }

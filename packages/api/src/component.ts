@@ -135,6 +135,21 @@ interface DefinitionBase<F extends Fields> {
    * (an alert bolt's windows, a merge stage): a higher `parallelism` is a validation error.
    */
   readonly parallelismLimit?: (config: ConfigOf<F>) => { readonly max: number; readonly why: string } | undefined;
+  /**
+   * Checked when the topology is validated, with the streams the component consumes: config
+   * that names input fields none of them declares (a misspelt field the component would
+   * silently never see). Each problem is reported at its place in the YAML, `path` being the
+   * key path inside `config` (e.g. ['dimensions', 0, 'fields', 1]). Spouts have no inputs.
+   */
+  readonly checkInputs?: (config: ConfigOf<F>, inputs: readonly InputStream[]) => readonly InputProblem[];
+}
+
+/** A problem checkInputs found: where in the component's config, and what. */
+export interface InputProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+  /** The field no input declares: the report then suggests a near one and lists what the inputs declare. */
+  readonly field?: string;
 }
 
 /** Why a bolt's finish() is called. */

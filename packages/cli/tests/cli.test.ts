@@ -56,6 +56,54 @@ describe('qitian validate', () => {
     expect(r.code).toBe(0);
   });
 
+  test('config that names input fields no input stream declares is an error at its place, with the near field', async () => {
+    const file = tmp(
+      'fields.yaml',
+      [
+        'name: fields',
+        'spouts:',
+        '  - { id: gen, type: generator, config: { count: 1 } }',
+        'bolts:',
+        '  - { id: parse, type: syslog-parse }',
+        '  - id: top',
+        '    type: topn',
+        '    config:',
+        '      dimensions:',
+        '        - { name: src, fields: [srcIP] }',
+        '  - id: behaviour',
+        '    type: cluster',
+        '    config: { keyBy: hostname, features: [eventType, sev] }',
+        '  - id: alerts',
+        '    type: alert',
+        '    config:',
+        '      strategies:',
+        '        - name: flaps',
+        '          threshold: { window: 5m, count: 5, by: [hots], where: { eventType: LINK-UPDOWN } }',
+        'sinks:',
+        '  - { id: out, type: stdout }',
+        'streams:',
+        '  - { from: gen, to: parse, grouping: { type: shuffle } }',
+        '  - { from: parse, to: top, grouping: { type: global } }',
+        '  - { from: parse, to: behaviour, grouping: { type: fields, fields: [host] } }',
+        '  - { from: parse, to: alerts, grouping: { type: global } }',
+        '  - { from: top, to: out, grouping: { type: global } }',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('validate', file);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-1)).toBe('4 errors');
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^${file}:10:33: bolt "top" config: dimension "src" counts field "srcIP", which no input stream declares; did you mean "srcIp"\\?; its input declares: "default" of "parse" \\(time, host,`,
+      ),
+    );
+    expect(lines[1]).toContain(`${file}:13:22: bolt "behaviour" config: keyBy names field "hostname", which no input stream declares; its input declares:`);
+    expect(lines[2]).toContain(`${file}:13:54: bolt "behaviour" config: feature field "sev" is in no input stream; its input declares:`);
+    expect(lines[3]).toContain(`${file}:19:51: bolt "alerts" config: strategies[0].threshold.by[0]: "hots" is not an event field; did you mean "host"?`);
+  });
+
   test('errors exit 1 with file:line:col for each problem', async () => {
     const file = tmp(
       'bad.yaml',

@@ -15,6 +15,8 @@ import {
   configPathOf,
   DEFAULT_STREAM,
   type Fields,
+  type InputProblem,
+  type InputStream,
   type StreamDeclarations,
   describe,
   field,
@@ -180,6 +182,7 @@ export async function parseTopology(text: string, file: string, opts: LoadOption
   const byId = checkIds(ctx, resolved);
   const edges = await Promise.all(merged.streams.map((s) => resolveStream(ctx, s, byId)));
   const order = checkGraph(ctx, root, resolved, merged.streams, byId);
+  checkInputs(ctx, resolved, edges, byId);
 
   if (ctx.issues.size > 0) throw new InvalidTopologyError(ctx.issues.sorted());
   return {
@@ -848,6 +851,9 @@ interface Resolved {
   readonly node?: ComponentNode;
   /** The declared output streams, when the definition and its config are valid. */
   readonly outputs?: StreamDeclarations;
+  /** With outputs: the definition and the YAML node of its config, for checkInputs. */
+  readonly def?: ComponentDefinition;
+  readonly configNode?: Node | null;
 }
 
 async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallelism: number | undefined): Promise<Resolved> {
@@ -993,7 +999,7 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
     autoAck: def.kind === 'spout' ? false : (def.autoAck ?? true),
     location: locate(src, rangeStart(raw.node)),
   };
-  return outputs ? { raw, node, outputs } : { raw, node };
+  return outputs ? { raw, node, outputs, def, configNode } : { raw, node };
 }
 
 function builtIn(ctx: LoadContext, raw: RawComponent, type: string, node: Node): { def: ComponentDefinition; ref: ModuleRef } | undefined {
@@ -1179,6 +1185,54 @@ function locateConfigIssue(configNode: Node | null, path: readonly (string | num
     } else break;
   }
   return node as Node;
+}
+
+/**
+ * Each component's checkInputs hook, with the streams it consumes (their fields, or the ones a
+ * `select` keeps), once every one of those streams resolved: config naming input fields that no
+ * input declares, reported where the config says them.
+ */
+function checkInputs(ctx: LoadContext, resolved: readonly Resolved[], edges: readonly (StreamEdge | undefined)[], byId: Map<string, Resolved>): void {
+  for (const r of resolved) {
+    const def = r.def;
+    if (!def?.checkInputs || !r.node || r.raw.id === undefined) continue;
+    const inputs: InputStream[] = [];
+    let complete = true;
+    for (const e of edges) {
+      if (e === undefined) {
+        complete = false;
+        continue;
+      }
+      if (e.to !== r.raw.id) continue;
+      const declared = byId.get(e.from)?.outputs?.[e.grouping.stream];
+      if (declared === undefined) {
+        complete = false;
+        continue;
+      }
+      const fields = e.select ?? declared;
+      inputs.push({ from: e.from, stream: e.grouping.stream, fields, indexOf: (f) => fields.indexOf(f) });
+    }
+    // An input that did not resolve was reported already; what it would declare is unknown.
+    if (!complete || inputs.length === 0) continue;
+    let problems: readonly InputProblem[];
+    try {
+      problems = def.checkInputs(r.node.config as never, inputs);
+    } catch (err) {
+      reportHookError(ctx, r.raw, r.configNode ?? null, def.spec.fields, 'checkInputs()', err);
+      continue;
+    }
+    const all = [...new Set(inputs.flatMap((i) => i.fields))];
+    const listed = inputs.map((i) => `"${i.stream}" of "${i.from}" (${i.fields.join(', ') || 'no fields'})`).join('; ');
+    for (const p of problems) {
+      let message = p.message;
+      if (p.field !== undefined) {
+        const near = nearest(p.field, all);
+        message += `${near ? `; did you mean "${near}"?` : ''}; ${inputs.length === 1 ? 'its input declares' : 'its inputs declare'}: ${listed}`;
+      }
+      const target = locateConfigIssue(r.configNode ?? null, p.path, def.spec.fields) ?? r.configNode ?? r.raw.node;
+      ctx.issues.add(r.raw.src, target, [...r.raw.path, 'config', ...p.path], `${r.raw.label} config: ${message}`);
+    }
+  }
 }
 
 function checkIds(ctx: LoadContext, resolved: readonly Resolved[]): Map<string, Resolved> {

@@ -1,5 +1,5 @@
-import { defineBolt } from '@qitian/api';
-import { ALERT_FIELDS, AlertBolt } from './alert.js';
+import { defineBolt, type InputProblem } from '@qitian/api';
+import { ALERT_FIELDS, AlertBolt, inputKind } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
 export { ALERT_FIELDS, AlertBolt } from './alert.js';
@@ -30,5 +30,35 @@ export const alertBolt = defineBolt({
   parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),
   // Events no strategy could count are not sent to it at all.
   inputFilter: alertInputFilter,
+  // A count strategy naming a field no event input has never counts anything, silently but for a warning at run time.
+  checkInputs: (config, inputs) => {
+    if (config.strategies === undefined) return [];
+    const problems: InputProblem[] = [];
+    const events = inputs.filter((i) => inputKind(i.fields) === 'event');
+    for (const s of parseStrategies(config.strategies, config.suppress)) {
+      if (s.kind !== 'threshold' && s.kind !== 'rate-of-change') continue;
+      const candidates = events.filter((i) => s.from === undefined || i.from === s.from);
+      if (candidates.length === 0) continue;
+      const lacking = (f: string) => candidates.every((i) => !i.fields.includes(f));
+      for (const w of s.where) {
+        if (lacking(w.field)) {
+          problems.push({
+            path: ['strategies', s.index, s.kind, 'where', w.field],
+            field: w.field,
+            message: `strategy "${s.name}" tests field "${w.field}", which no event input declares`,
+          });
+        }
+      }
+      s.by.forEach((f, j) => {
+        if (lacking(f))
+          problems.push({
+            path: ['strategies', s.index, s.kind, 'by', j],
+            field: f,
+            message: `strategy "${s.name}" keys by field "${f}", which no event input declares`,
+          });
+      });
+    }
+    return problems;
+  },
   create: (config) => new AlertBolt(config),
 });

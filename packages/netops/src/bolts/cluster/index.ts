@@ -1,4 +1,4 @@
-import { defineBolt } from '@qitian/api';
+import { defineBolt, type InputProblem } from '@qitian/api';
 import { ClusterBolt, clusterOutputs, clusterTickMs } from './cluster.js';
 import { clusterBoltSpec } from './spec.js';
 
@@ -14,6 +14,20 @@ export const clusterBolt = defineBolt({
   spec: clusterBoltSpec,
   outputs: clusterOutputs,
   tickMs: clusterTickMs,
+  // A field no input has would make every tuple skipped (missing_field), said only at run time.
+  checkInputs: (config, inputs) => {
+    const problems: InputProblem[] = [];
+    const has = (f: string) => inputs.some((i) => i.fields.includes(f));
+    if (config.time === 'event' && !has('time')) {
+      problems.push({ path: ['time'], field: 'time', message: 'event time is read from field "time", which no input stream declares (use time: processing)' });
+    }
+    if (config.keyBy && !has(config.keyBy))
+      problems.push({ path: ['keyBy'], field: config.keyBy, message: `keyBy names field "${config.keyBy}", which no input stream declares` });
+    config.features.forEach((f, i) => {
+      if (!has(f)) problems.push({ path: ['features', i], field: f, message: `feature field "${f}" is in no input stream` });
+    });
+    return problems;
+  },
   parallelismLimit: (config) =>
     config.keyBy
       ? undefined

@@ -1,4 +1,4 @@
-import { defineBolt } from '@qitian/api';
+import { defineBolt, type InputProblem } from '@qitian/api';
 import { checkTopNConfig, resolveDimensions, resolveWindowing } from './config.js';
 import { TOPN_FIELDS, TOPN_PARTIAL_FIELDS, topnSpec } from './spec.js';
 import { TopNBolt, TopNMergeBolt } from './topn.js';
@@ -43,6 +43,30 @@ export const topnBolt = defineBolt({
       };
     }
     return undefined;
+  },
+  // A misspelt field would count nothing (or, for the time, drop everything), silently but for a warning at run time.
+  checkInputs: (config, inputs) => {
+    if (config.stage === 'merge') return [];
+    const problems: InputProblem[] = [];
+    const has = (f: string) => inputs.some((i) => i.fields.includes(f));
+    if (config.timeMode === 'event' && !has(config.timeField)) {
+      problems.push({
+        path: ['timeField'],
+        field: config.timeField,
+        message: `event time is read from field "${config.timeField}", which no input stream declares (set timeField, or timeMode: processing)`,
+      });
+    }
+    if (config.dimensions !== undefined) {
+      resolveDimensions(config).forEach((d, i) => {
+        const written = (config.dimensions![i] as { fields?: unknown }).fields;
+        d.fields.forEach((f, j) => {
+          if (has(f)) return;
+          const path = typeof written === 'string' ? ['dimensions', i, 'fields'] : ['dimensions', i, 'fields', j];
+          problems.push({ path, field: f, message: `dimension "${d.name}" counts field "${f}", which no input stream declares` });
+        });
+      });
+    }
+    return problems;
   },
   create: (config) => (config.stage === 'merge' ? new TopNMergeBolt(config) : new TopNBolt(config)),
 });

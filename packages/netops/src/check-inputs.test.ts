@@ -1,0 +1,56 @@
+/** The checkInputs hooks of the built-in bolts: config naming fields their inputs do not declare. */
+import type { InputStream } from '@qitian/api';
+import { describe, expect, it } from 'vitest';
+import { alertBolt } from './bolts/alert/index.js';
+import { clusterBolt } from './bolts/cluster/index.js';
+import { topnBolt } from './bolts/topn/index.js';
+import { EVENT_FIELDS } from './syslog/event.js';
+import { configFor } from './testkit.js';
+
+const input = (from: string, fields: readonly string[]): InputStream => ({ from, stream: 'default', fields, indexOf: (f) => fields.indexOf(f) });
+const events = input('parse', EVENT_FIELDS);
+
+describe('checkInputs', () => {
+  it('topn: each dimension field and, in event time, the time field must be in some input; a merge is not checked', () => {
+    const cfg = configFor(topnBolt, {
+      dimensions: [
+        { name: 'src', fields: ['srcIP'] },
+        { name: 'h', fields: 'hots' },
+        { name: 'ok', fields: ['host'] },
+      ],
+    });
+    expect(topnBolt.checkInputs!(cfg, [events])).toEqual([
+      { path: ['dimensions', 0, 'fields', 0], field: 'srcIP', message: 'dimension "src" counts field "srcIP", which no input stream declares' },
+      { path: ['dimensions', 1, 'fields'], field: 'hots', message: 'dimension "h" counts field "hots", which no input stream declares' },
+    ]);
+    const lines = input('gen', ['line']);
+    expect(topnBolt.checkInputs!(configFor(topnBolt, {}), [lines]).map((p) => p.path)).toEqual([['timeField']]);
+    expect(topnBolt.checkInputs!(configFor(topnBolt, { timeMode: 'processing', dimensions: [{ name: 'l', fields: ['line'] }] }), [lines])).toEqual([]);
+    expect(topnBolt.checkInputs!(configFor(topnBolt, { stage: 'merge' }), [lines])).toEqual([]);
+    // A field one of several inputs declares is enough.
+    expect(topnBolt.checkInputs!(configFor(topnBolt, { dimensions: [{ name: 'l', fields: ['line'] }] }), [lines, events])).toEqual([]);
+  });
+
+  it('cluster: keyBy, features and the time field', () => {
+    const cfg = configFor(clusterBolt, { keyBy: 'hostname', features: ['eventType', 'sev'] });
+    expect(clusterBolt.checkInputs!(cfg, [events]).map((p) => [p.path, p.field])).toEqual([
+      [['keyBy'], 'hostname'],
+      [['features', 1], 'sev'],
+    ]);
+    expect(clusterBolt.checkInputs!(configFor(clusterBolt, {}), [input('x', ['eventType', 'severity'])]).map((p) => p.path)).toEqual([['time']]);
+  });
+
+  it('alert: a count strategy needs its where and by fields in some event input (of its `from`, when set)', () => {
+    const cfg = configFor(alertBolt, {
+      strategies: [{ name: 'flaps', threshold: { window: '5m', count: 5, by: ['host'], where: { eventType: 'LINK-UPDOWN' } }, from: 'parse' }],
+    });
+    expect(alertBolt.checkInputs!(cfg, [events])).toEqual([]);
+    // A stream of events without host (its select dropped it).
+    const thin = input('parse', ['time', 'severity', 'eventType']);
+    expect(alertBolt.checkInputs!(cfg, [thin])).toEqual([
+      { path: ['strategies', 0, 'threshold', 'by', 0], field: 'host', message: 'strategy "flaps" keys by field "host", which no event input declares' },
+    ]);
+    // Inputs of other components do not count for a strategy with `from`.
+    expect(alertBolt.checkInputs!(cfg, [thin, { ...events, from: 'other' }])).toHaveLength(1);
+  });
+});
