@@ -152,6 +152,8 @@ export class Engine {
   private endRequested: { drain: boolean } | undefined;
   private restarts = 0;
   private abandoned = 0;
+  /** When each worker slot last sent a copy of its keyed state (performance.now()). */
+  private readonly stateCopiedAt: number[] = [];
   /**
    * A stop's end sequence must be over by this time (performance.now()): drainTimeout after the
    * stop plus STOP_GRACE_MS for finish() and closing, so that a service manager told to wait
@@ -370,6 +372,7 @@ export class Engine {
         // A replaced thread's last copies may arrive late; its replacement's count from now on.
         if (this.slots[slot.index] !== slot) return;
         this.states[msg.task] = msg.states;
+        this.stateCopiedAt[slot.index] = performance.now();
         this.stateDirty = true;
         return;
       case 'stats':
@@ -416,6 +419,16 @@ export class Engine {
       return;
     }
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
+    const copied = this.stateCopiedAt[slot.index];
+    if (copied !== undefined) {
+      // Keyed state comes back as last copied, not aligned with acks: what changed after the copy
+      // for tuples that were acked meanwhile is neither in it nor replayed.
+      this.log(
+        'warn',
+        `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; ` +
+          'updates since then for tuples already acked are lost (config.stateSnapshotInterval sets how often copies are made)',
+      );
+    }
     // Its load is unknown until the replacement measures itself: load-aware shuffles ignore it meanwhile.
     Atomics.store(this.loads, slot.index, -1);
     if (this.restartTimes.length > max) {
