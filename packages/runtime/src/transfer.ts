@@ -36,6 +36,8 @@ class OutBuffer {
   anchors: number[] = [];
   anchored = false;
   n = 0;
+  /** About how many bytes the batch's values hold (sizeOf): a batch of large tuples leaves early. */
+  bytes = 0;
   dirty = false;
   readonly width: number;
   constructor(
@@ -92,6 +94,8 @@ export class Transfer {
     private readonly onUnblocked: () => void,
     /** Tuples of `srcTask` that could not be sent (values that cannot be cloned): counted there. */
     private readonly onUndeliverable: (srcTask: number, count: number, err: Error) => void = () => {},
+    /** A batch leaves once its values reach about this many bytes (config.batchBytes). */
+    private readonly batchBytes: number = Number.POSITIVE_INFINITY,
   ) {
     const nTasks = taskWorker.length;
     this.direct = new Array(nTasks);
@@ -130,15 +134,27 @@ export class Transfer {
       const w = this.taskWorker[dst]!;
       row[dst] = b = new OutBuffer(dst, w, w === this.worker, src);
     }
+    let bytes = b.bytes;
     if (b.local) {
-      b.tuples.push(new TupleImpl(select === null ? values : project(values, select), src, roots, lo, hi));
+      const v = select === null ? values : project(values, select);
+      b.tuples.push(new TupleImpl(v, src, roots, lo, hi));
+      for (let i = 0; i < v.length; i++) bytes += sizeOf(v[i]);
     } else {
       const width = select === null ? values.length : select.length;
       if (width !== b.width && b.widths === null) b.widths = new Array<number>(b.n).fill(b.width);
       if (b.widths !== null) b.widths.push(width);
       const out = b.values;
-      if (select === null) for (let i = 0; i < width; i++) out.push(values[i]);
-      else for (let i = 0; i < width; i++) out.push(values[select[i]!]);
+      if (select === null) {
+        for (let i = 0; i < width; i++) {
+          out.push(values[i]);
+          bytes += sizeOf(values[i]);
+        }
+      } else {
+        for (let i = 0; i < width; i++) {
+          out.push(values[select[i]!]);
+          bytes += sizeOf(values[select[i]!]);
+        }
+      }
       if (roots.length > 0) {
         if (!b.anchored) {
           // Earlier tuples of this batch were unanchored: give them empty anchor records.
@@ -152,7 +168,8 @@ export class Transfer {
       }
     }
     b.n++;
-    if (b.n >= this.batchSize) this.flushBuffer(b);
+    b.bytes = bytes;
+    if (b.n >= this.batchSize || bytes >= this.batchBytes) this.flushBuffer(b);
     else if (!b.dirty) {
       b.dirty = true;
       this.dirty.push(b);
@@ -172,6 +189,7 @@ export class Transfer {
 
   private flushBuffer(b: OutBuffer): void {
     if (b.n === 0) return;
+    b.bytes = 0;
     if (b.local) {
       const batch = b.tuples;
       b.tuples = [];
@@ -452,4 +470,11 @@ function splitBatch(msg: BatchMessage): { values: unknown[]; roots: number[]; lo
     p += 3 + r;
   }
   return out;
+}
+
+/** About how many bytes a value takes in a batch: strings by length, bytes by size, anything else a word. */
+function sizeOf(v: unknown): number {
+  if (typeof v === 'string') return v.length;
+  if (typeof v === 'object' && v !== null && ArrayBuffer.isView(v)) return v.byteLength;
+  return 8;
 }

@@ -102,6 +102,7 @@ export class WorkerRuntime {
         ex.stats.errors++;
         this.errorReporter(ex.context.logger, ex.stats)(err, 'transfer');
       },
+      cfg.batchBytes,
     );
     const emitter = new Emitter(this.transfer, new EdgeIds());
     const nodes = new Map(plan.spec.components.map((c) => [c.id, c]));

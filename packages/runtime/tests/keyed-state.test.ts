@@ -26,7 +26,13 @@ test('a killed thread comes back with its keyed state as of the last copy, not e
   expect(summary.restarts).toBe(1);
   expect(logs.some((l) => l.msg.includes('keyed state restored (from the last copy before the thread restart)'))).toBe(true);
   // What the copy misses is said, with its age.
-  expect(logs.some((l) => l.level === 'warn' && /worker 1: its tasks' keyed state restarts from the copy made \d+ms ago; updates since then for tuples already acked are lost/.test(l.msg))).toBe(true);
+  expect(
+    logs.some(
+      (l) =>
+        l.level === 'warn' &&
+        /worker 1: its tasks' keyed state restarts from the copy made \d+ms ago; updates since then for tuples already acked are lost/.test(l.msg),
+    ),
+  ).toBe(true);
   const total = summarize(summary.tasks).find((c) => c.component === 'counter')!.custom.stateTotal ?? 0;
   // Without the copy, the replacement would start from nothing and count about half. With it,
   // the total is N, give or take what changed between the last copy and the kill (lost) and what

@@ -153,6 +153,7 @@ describe('parseTopology: a valid topology', () => {
       maxSpoutPending: 5000,
       maxRetries: -1,
       batchSize: 500,
+      batchBytes: 1_048_576,
       batchLingerMs: 2,
       credits: 32,
       loadAware: true,

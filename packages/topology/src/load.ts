@@ -108,6 +108,13 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     default: DEFAULT_TOPOLOGY_CONFIG.maxRetries,
   }),
   batchSize: field.int({ description: 'Tuples per transfer batch', min: 1, max: 100_000, default: DEFAULT_TOPOLOGY_CONFIG.batchSize }),
+  batchBytes: field.int({
+    description:
+      'A batch also leaves once its values reach about this many bytes (strings by length, bytes by size, other values 8), ' +
+      'so that what is in flight (credits batches per edge, one waiting local batch per task) stays bounded in memory when tuples are large',
+    min: 1024,
+    default: DEFAULT_TOPOLOGY_CONFIG.batchBytes,
+  }),
   batchLinger: field.duration({
     description: 'A partly filled batch leaves after at most this long',
     min: 0,
@@ -832,6 +839,7 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     maxSpoutPending: c.maxSpoutPending,
     maxRetries: c.maxRetries,
     batchSize: c.batchSize,
+    batchBytes: c.batchBytes,
     batchLingerMs: c.batchLinger,
     credits: c.credits,
     loadAware: c.loadAware,

@@ -70,6 +70,11 @@ export interface TopologyConfig {
   readonly maxRetries: number;
   /** Tuples per transfer batch. */
   readonly batchSize: number;
+  /**
+   * A batch leaves once its values reach about this many bytes (strings by length, bytes by size),
+   * so that in-flight memory (credits x batch per edge) stays bounded for large tuples too.
+   */
+  readonly batchBytes: number;
   /** A partly filled batch leaves after at most this long. */
   readonly batchLingerMs: number;
   /** Batches in flight per edge (sending thread -> receiving task) before the sender waits. */
@@ -94,6 +99,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   maxSpoutPending: 5000,
   maxRetries: -1,
   batchSize: 500,
+  batchBytes: 1_048_576,
   batchLingerMs: 5,
   credits: 32,
   loadAware: true,
