@@ -214,6 +214,21 @@ describe('substitution', () => {
     expect(byId.count!.parallelism).toBe(3);
   });
 
+  it('a plain ${VAR} set but empty is the empty string, not "not given": a field of another type rejects it', async () => {
+    const text = yaml(
+      'name: t',
+      'spouts:',
+      '  - id: lines',
+      '    type: file',
+      '    config: { path: x, rate: ${RATE} }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: out, grouping: { type: shuffle } }',
+    );
+    expect(await issuesOf(text, opts({ env: { RATE: '' } }))).toEqual(['topo.yaml:5:30: spout "lines" config: rate: expected an integer, got ""']);
+  });
+
   it('keeps quoted and partial substitutions strings, and supports nested defaults and $${', async () => {
     const text = yaml(
       'name: t',

@@ -351,7 +351,9 @@ function substitute(ctx: LoadContext, src: Source): void {
           ctx.issues.silence(node);
           return;
         }
-        node.value = node.type === Scalar.PLAIN && isWholeReference(text) ? resolvePlainScalar(src.doc, value) : value;
+        // An empty result stays the empty string the docs promise, not YAML's null ("not given"),
+        // which would quietly make the field its default: `seed: ${SEED}` with SEED= is an error.
+        node.value = node.type === Scalar.PLAIN && isWholeReference(text) && value !== '' ? resolvePlainScalar(src.doc, value) : value;
       } catch (err) {
         if (!(err instanceof SubstitutionSyntaxError)) throw err;
         ctx.issues.add(src, node, path, err.message);
