@@ -100,6 +100,23 @@ describe('Watermark', () => {
     expect(w.value).toBe(Number.NEGATIVE_INFINITY);
   });
 
+  it('seed: a clock from an earlier run, before any input; it goes on after idleMs and gives way to the first real input', () => {
+    const w = new Watermark(0, 1000);
+    w.at(0);
+    w.seed(5000);
+    expect(w.value).toBe(5000);
+    w.at(3000); // silent 2 s beyond idleMs
+    expect(w.value).toBe(7000);
+    // A real input takes over; the watermark never goes back.
+    expect(w.observe(1, 6000)).toBe(7000);
+    expect(w.observe(1, 9000)).toBe(9000);
+    // Only before any input.
+    const v = new Watermark(0, 1000);
+    v.observe(1, 100);
+    v.seed(5000);
+    expect(v.value).toBe(100);
+  });
+
   it('with idleMs 0 a silent input holds it back for good', () => {
     const w = new Watermark(0, 0);
     w.at(0);

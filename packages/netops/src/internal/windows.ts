@@ -55,6 +55,9 @@ interface Input {
  * that is off by a constant does not matter, since time goes on from each input's own last event.
  * Monotonic: it never goes back.
  */
+/** The input id of seed(): no upstream task has it. */
+const SEED_INPUT = -1_000_001;
+
 export class Watermark {
   private readonly inputs = new Map<number, Input>();
   /** The input of the last observe: a batch comes from one sender, so this is usually a hit. */
@@ -62,6 +65,8 @@ export class Watermark {
   private last: Input | null = null;
   private now = 0;
   private wm = Number.NEGATIVE_INFINITY;
+  /** seed() put a stand-in input in `inputs`, until a real one sends. */
+  private seeded = false;
 
   constructor(
     readonly latenessMs: number,
@@ -81,8 +86,25 @@ export class Watermark {
     for (const id of ids) if (!this.inputs.has(id)) this.inputs.set(id, { max: Number.NEGATIVE_INFINITY, seenAt: this.now });
   }
 
+  /**
+   * Starts from event time `time`, as if an input had last sent it now: a task that restored open
+   * windows from an earlier run (which got as far as `time`) has a clock before any new input, so
+   * that its time goes on after idleMs of silence and those windows close. The seed counts as an
+   * input until a real one sends.
+   */
+  seed(time: number): void {
+    if (!Number.isFinite(time) || this.inputs.size > 0) return;
+    this.inputs.set(SEED_INPUT, { max: time, seenAt: this.now });
+    this.seeded = true;
+    this.recompute();
+  }
+
   /** Notes an event time from input `source` (the upstream task id); returns the watermark after it. */
   observe(source: number, time: number): number {
+    if (this.seeded) {
+      this.seeded = false;
+      this.inputs.delete(SEED_INPUT);
+    }
     let input = this.last;
     if (source !== this.lastId || input === null) {
       input = this.inputs.get(source) ?? null;

@@ -200,8 +200,10 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'stop emits its open windows, incomplete, as the end of the input does, and windows restored from an earlier run ' +
     'are dropped with a warning. So are restored windows that no longer fit the config (another `window` or `slide`, or ' +
     'the stage), and the counts of a dimension renamed, with other fields, or in `exact` mode after `space-saving`. ' +
-    'The watermark is not kept: after a restart, restored windows close once new input moves it past their end (or at ' +
-    'the end of the input). Keyed state is copied every `stateSnapshotInterval` (topology config) and at a stop; after a crash, what was ' +
+    'The watermark is not kept, but a task with restored windows starts its clock where the earlier run got (the ' +
+    'slowest of the tasks whose windows it took): they close once new input moves it past their end, or `idleTimeout` ' +
+    'after their end if no new input comes (or at the end of the input), and a partial task reports its progress from ' +
+    'the start, so a merge waits for it. Keyed state is copied every `stateSnapshotInterval` (topology config) and at a stop; after a crash, what was ' +
     'counted since the last copy is lost.\n\n' +
     'In event time, each task keeps its own watermark; a merge waits for the slowest partial task, so a partial task ' +
     'that receives nothing holds windows back until the input ends. Output is not anchored to the input (at-least-once ' +

@@ -855,17 +855,23 @@ describe('topn: open windows across restarts (keyed state)', () => {
     }
   });
 
-  it('restored windows wait for the watermark; ended without new input, they say how far the first run got', () => {
+  it('restored windows go on from how far the first run got: with no new input they close idleTimeout after their end; ended first, they say how far it got', () => {
     let now = 0;
-    const cfg = { window: '10s', dimensions: host };
+    const cfg = { window: '10s', idleTimeout: '10s', dimensions: host };
     const first = harness(cfg, { now: () => now });
     first.bolt.executeBatch!(events(eventValues({ time: 1000, host: 'a' }), eventValues({ time: 4500, host: 'b' })));
     first.bolt.finish!({ stopped: true });
+    // Restarted at 0 with no new input: the clock starts at 4.5 s and goes on after 10 s of silence.
     const second = harness(cfg, { now: () => now, restoredStates: first.context.snapshotStates() });
-    for (now = 1000; now <= 30_000; now += 1000) second.bolt.executeBatch!([tick()]);
-    expect(second.take()).toEqual([]); // no event since the restart: no watermark, nothing closes
-    second.bolt.finish!();
-    expect(second.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: false, until: 4500 }]);
+    for (now = 1000; now <= 15_000; now += 1000) second.bolt.executeBatch!([tick()]);
+    expect(second.take()).toEqual([]);
+    now = 16_000;
+    second.bolt.executeBatch!([tick()]);
+    expect(second.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: true }]);
+    // Restored and ended before that: incomplete, until the first run's last event.
+    const third = harness(cfg, { now: () => now, restoredStates: first.context.snapshotStates() });
+    third.bolt.finish!();
+    expect(third.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: false, until: 4500 }]);
   });
 
   it('partial stage: two tasks restored into one (parallelism 2 -> 1) add their windows up; the merge keeps what it was sent before the stop', () => {
@@ -916,6 +922,42 @@ describe('topn: open windows across restarts (keyed state)', () => {
       expect(ranked(o)).toEqual(t.slice(0, 10).map((e) => [e.key, e.count]));
     }
     expect(out.filter((o) => o.windowStart === 0).every((o) => o.complete)).toBe(true);
+  });
+
+  it('resumed partial tasks that get no new input are waited for: their restored window is in the merged one, not dropped as after_emit', () => {
+    let now = 0;
+    const cfg = { stage: 'partial', window: '10s', idleTimeout: '10s', dimensions: host };
+    const at = (t: number, h: string) => eventValues({ time: t, host: h });
+    // First run: both partial tasks count part of [0, 10 s), then the run is stopped.
+    const p = [0, 1].map((i) => harness(cfg, { taskIndex: i, parallelism: 2, now: () => now }));
+    feed(p[0]!, [at(1000, 'a'), at(2000, 'a')]);
+    feed(p[1]!, [at(1500, 'b'), at(2500, 'b'), at(3000, 'b')]);
+    const m = harness({ stage: 'merge', idleTimeout: '10s' }, { now: () => now });
+    m.context.partialTasks = p.map((h) => h.context.taskId);
+    for (const h of [...p, m]) h.bolt.finish!({ stopped: true });
+    for (const h of p) h.take();
+    // Resumed: the same tasks, their own state back; only task 0 gets input, past the window.
+    const q = [0, 1].map((i) => harness(cfg, { taskIndex: i, parallelism: 2, now: () => now, restoredStates: p[i]!.context.snapshotStates() }));
+    const m2 = harness({ stage: 'merge', idleTimeout: '10s' }, { now: () => now, restoredStates: m.context.snapshotStates() });
+    m2.context.partialTasks = q.map((h) => h.context.taskId);
+    const relay = relayTo(m2);
+    const out: ReturnType<typeof asOut>[] = [];
+    for (now = 1000; now <= 30_000; now += 1000) {
+      feed(q[0]!, [at(10_000 + now, 'c')]);
+      for (const h of q) {
+        h.bolt.executeBatch!([tick()]);
+        relay(h);
+      }
+      m2.bolt.executeBatch!([tick()]);
+      out.push(...m2.take().map(asOut));
+    }
+    const first = out.find((o) => o.windowStart === 0)!;
+    expect(first).toMatchObject({ total: 5, exact: true });
+    expect(ranked(first)).toEqual([
+      ['b', 3],
+      ['a', 2],
+    ]);
+    expect(m2.context.counted('dropped', 'after_emit')).toBe(0);
   });
 
   it('partial stage rescaled 2 -> 3: each task takes the entries of its key groups; the merged windows add up, not claimed partitioned where split', () => {

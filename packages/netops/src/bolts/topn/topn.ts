@@ -178,7 +178,15 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (this.partial || context.parallelism === 1) {
       this.state = state;
       state.set(taskKey(context.taskIndex), this.meta);
-      this.restore(restored);
+      const clock = this.restore(restored);
+      // Restored windows need a clock before any new input: from how far the earlier run got, so
+      // that this task reports progress (a merge waits for it) and its time goes on after
+      // idleTimeout of silence, closing them, even if no new input ever reaches it.
+      if (this.eventTime && this.open.size > 0 && Number.isFinite(clock)) {
+        this.eventClock.at(this.now());
+        this.eventClock.seed(clock);
+        if (this.eventClock.value > this.watermark) this.watermark = this.eventClock.value;
+      }
     } else if (restored.some((e) => !isEntry(e, 'task'))) {
       // Each task of a single stage counts its share of the keys: another task's counts, or a share
       // cut another way, would make its rankings wrong. The state is left empty, so that the next
@@ -330,15 +338,21 @@ export class TopNBolt implements Bolt<TopNConfig> {
    * A window or a dimension the config has changed under (window, slide, a dimension's fields,
    * space-saving to exact, the stage) is dropped, with a warning.
    */
-  private restore(entries: readonly unknown[]): void {
+  private restore(entries: readonly unknown[]): number {
     let windows = 0;
     let dims = 0;
+    // Where the restored clock starts: the earliest of how far the earlier tasks got (the slowest
+    // holds the windows, as their watermark did), else the earliest restored window's start.
+    let clock = Number.POSITIVE_INFINITY;
+    let earliest = Number.POSITIVE_INFINITY;
     for (const e of entries) {
       if (isEntry(e, 'task')) {
         if (e.reached > this.meta.reached) this.meta.reached = e.reached;
+        if (Number.isFinite(e.reached) && e.reached < clock) clock = e.reached;
         this.meta.late += e.late;
         continue;
       }
+      if (isEntry(e, 'count') && e.start < earliest) earliest = e.start;
       const start = isEntry(e, 'count') ? e.start : Number.NaN;
       if (!isEntry(e, 'count') || e.end - start !== this.size || !Number.isInteger(start / this.slide)) {
         windows++;
@@ -369,6 +383,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
           'they do not fit this config (window, slide, stage, a dimension renamed or its fields changed, space-saving counts into exact mode)',
       );
     }
+    return Number.isFinite(clock) ? clock : earliest;
   }
 
   /**
