@@ -512,13 +512,18 @@ export class WebhookNotifier extends QueuedNotifier {
     for (let attempt = 0; ; attempt++) {
       let retry: boolean;
       let why: string;
+      // A timer of our own, not AbortSignal.timeout inside AbortSignal.any: on Node 20 the timeout
+      // signal can be collected before it fires (nodejs/node#57736), and the attempt waits for ever.
+      const attemptAbort = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        attemptAbort.abort();
+      }, this.o.timeout);
+      const onStop = () => attemptAbort.abort();
+      this.abort.signal.addEventListener('abort', onStop, { once: true });
       try {
-        const res = await fetch(this.o.url, {
-          method: 'POST',
-          headers,
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(this.o.timeout), this.abort.signal]),
-        });
+        const res = await fetch(this.o.url, { method: 'POST', headers, body, signal: attemptAbort.signal });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
           this.env.count('notified', 1, 'webhook');
@@ -528,7 +533,10 @@ export class WebhookNotifier extends QueuedNotifier {
         why = `HTTP ${res.status}`;
       } catch (err) {
         retry = !this.abort.signal.aborted;
-        why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.o.timeout}ms` : String((err as Error).cause ?? err);
+        why = timedOut ? `no answer within ${this.o.timeout}ms` : String((err as Error).cause ?? err);
+      } finally {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', onStop);
       }
       if (!retry || attempt >= this.o.retries) {
         this.env.count('notify_failed', 1, 'webhook');
