@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,6 +271,19 @@ describe('syslog spout: UDP', () => {
     expect(listening?.msg).toBe(`syslog spout: listening on udp 127.0.0.1:${portOf(h)}`);
     expect(listening?.fields).toEqual({ protocol: 'udp', host: '127.0.0.1', port: portOf(h) });
     expect(h.context.logger.records.some((r) => /UDP receive buffer \d+ bytes/.test(r.msg))).toBe(true);
+  });
+});
+
+describe('syslog spout: UDP receive buffer', () => {
+  it('says the buffer Linux actually set (half what it reports) and warns when net.core.rmem_max capped it below what was asked', async () => {
+    const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Root may exceed rmem_max only with SO_RCVBUFFORCE, which Node does not use: the cap holds.
+    const capped = await start({ protocol: 'udp', recvBufferBytes: max * 2 });
+    const warn = capped.context.logger.records.find((r) => r.level === 'warn' && r.msg.includes('UDP receive buffer is'));
+    expect(warn?.fields).toEqual({ recvBufferBytes: max * 2, granted: max });
+    const fits = await start({ protocol: 'udp', recvBufferBytes: Math.min(max, 262_144) });
+    expect(fits.context.logger.records.filter((r) => r.level === 'warn')).toEqual([]);
+    expect(fits.context.logger.records.find((r) => r.msg.startsWith('syslog spout: UDP receive buffer'))?.fields).toEqual({ granted: Math.min(max, 262_144) });
   });
 });
 

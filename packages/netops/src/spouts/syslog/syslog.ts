@@ -417,7 +417,9 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
         this.ctx.logger.warn(`syslog spout: cannot set the UDP receive buffer to ${want} bytes: ${describeSystemError(err)}`, { recvBufferBytes: want });
       }
     }
-    const granted = sock.getRecvBufferSize();
+    // Linux reports twice what it set (the rest is its bookkeeping, see socket(7)): what was set is half.
+    const reported = sock.getRecvBufferSize();
+    const granted = process.platform === 'linux' ? Math.floor(reported / 2) : reported;
     if (want > 0 && granted < want) {
       this.ctx.logger.warn(
         `syslog spout: the UDP receive buffer is ${granted} bytes, less than the ${want} asked for: Linux caps it at net.core.rmem_max ` +
