@@ -78,7 +78,7 @@ export const clusterBoltFields = {
   windows: field.boolean({
     description:
       'Emit one tuple per closed window on `default` (its cluster and distance). Set false when only the `alert` stream is ' +
-      'consumed: then `default` is not declared, and nothing is counted as dropped for want of a consumer.',
+      'consumed: then `default` is not declared and no tuple is made for it (one nobody consumes goes nowhere, not counted as dropped).',
     default: true,
   }),
 } as const;

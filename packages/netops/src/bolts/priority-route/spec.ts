@@ -12,7 +12,7 @@ export const priorityRouteFields = {
   severityStreams: field.boolean({
     description:
       'Declare and emit the eight per-severity streams. Set to false when only groups are consumed: tuples emitted on a ' +
-      'stream nobody consumes are counted as dropped.',
+      'stream nobody consumes go nowhere (not counted as dropped), but each still costs an emit.',
     default: true,
   }),
 } as const;
