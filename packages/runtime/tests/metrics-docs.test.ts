@@ -45,6 +45,9 @@ export const countingBolt = defineBolt({
       execute(t) {
         const n = t.values[0];
         ctx.count('seen', 1, n % 2 === 0 ? 'even' : 'odd');
+        // The component families the dashboard shows beside the engine's drops and errors.
+        if (n % 5 === 0) ctx.count('dropped', 1, 'fifth');
+        if (n % 13 === 0) ctx.count('errors', 1, 'thirteenth');
         out.emit([n]);
       },
     };
