@@ -23,6 +23,10 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A run must not die without a drain because logrotate's postrotate (as for rsyslog) or a closed
+  // terminal sent SIGHUP: Node's default would end it at once, losing what sinks buffer.
+  const onHangup = () => io.err('SIGHUP: ignored; qitian run has nothing to reload (SIGINT or SIGTERM stop it, draining)');
+  if (argv[2] === 'run') process.on('SIGHUP', onHangup);
   // A reader that exits (qitian run ... | head) must not crash the run: what is still written to
   // standard output is dropped, said once. Sinks that print count their own drops (stdout_error).
   let stdoutGone = false;
@@ -43,6 +47,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
     // Kept on stdout: a write still buffered may fail after main() returns.
   }
 }

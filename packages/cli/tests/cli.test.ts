@@ -309,7 +309,7 @@ describe('qitian run', () => {
     expect(spout.acked).toBe(spout.emitted);
   });
 
-  test('SIGINT drains in-flight tuples and exits 0', async () => {
+  test('SIGINT drains in-flight tuples and exits 0; SIGHUP before it is ignored', async () => {
     const output = tmp('o.jsonl');
     const { child, done } = start(['run', join(ROOT, 'examples/custom/topology.yaml'), '--set', 'count=0', '--set', `output=${output}`, '--json']);
     await new Promise<void>((resolve) => {
@@ -323,9 +323,14 @@ describe('qitian run', () => {
         } catch {}
       }, 100);
     });
+    // SIGHUP (logrotate's postrotate, a closed terminal) does not end the run.
+    child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
     child.kill('SIGINT');
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('SIGHUP: ignored');
     expect(r.stderr).toContain('SIGINT: draining');
     const summary = JSON.parse(r.stdout);
     expect(summary.reason).toBe('stopped');
