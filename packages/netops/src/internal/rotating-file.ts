@@ -114,7 +114,8 @@ export class RotatingFile {
       } else {
         await unlinkIfPresent(this.rotatedPath(keep));
         for (let i = keep - 1; i >= 1; i--) await renameIfPresent(this.rotatedPath(i), this.rotatedPath(i + 1));
-        await rename(this.path, this.rotatedPath(1));
+        // Gone already (moved away by logrotate, say): nothing to rotate, a new file starts.
+        await renameIfPresent(this.path, this.rotatedPath(1));
       }
     } catch (err) {
       throw new FileAccessError(this.path, 'rotate', `rotating "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
