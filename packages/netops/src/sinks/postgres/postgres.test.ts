@@ -234,8 +234,24 @@ describe('postgres sink', () => {
     await h.bolt.cleanup!();
   });
 
-  it('fails the tuples of a batch that does not commit (its table was dropped), and acks none of them', async () => {
-    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'dropped', batchSize: 10 });
+  it('with createTables, makes a table dropped under it again and writes the batch; the rows are all there', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'redone', batchSize: 10 });
+    await h.bolt.executeBatch!(Array.from({ length: 10 }, (_, i) => event(i % 8, i)));
+    await admin.query(`DROP TABLE ${schema}.redone_info`);
+    const second = Array.from({ length: 10 }, (_, i) => event(6, 100 + i));
+    await h.bolt.executeBatch!(second);
+    expect(h.collector.failed).toEqual([]);
+    expect(h.collector.acked).toHaveLength(20);
+    expect(h.context.counted('tables_recreated')).toBe(1);
+    expect(h.context.logger.records.some((r) => r.level === 'warn' && /was missing .*created it again/.test(r.msg))).toBe(true);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.redone_info`)).rows[0].n).toBe(10);
+    await h.bolt.cleanup!();
+  });
+
+  it('without createTables, fails the tuples of a batch that does not commit (its table was dropped), acks none of them, and waits before the next', async () => {
+    const made = await prepareBolt(postgresSink, { ...PG, schema, table: 'dropped', batchSize: 10 });
+    await made.bolt.cleanup!();
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'dropped', batchSize: 10, createTables: false });
     const first = Array.from({ length: 10 }, (_, i) => event(i % 8, i));
     await h.bolt.executeBatch!(first);
     expect(h.collector.acked).toHaveLength(10);
@@ -251,6 +267,11 @@ describe('postgres sink', () => {
     expect(h.context.counted('failed_batches', 'insert')).toBe(1);
     // Atomic: the other severities of the failed batch were not stored either.
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.dropped_emerg`)).rows[0].n).toBe(2);
+    // The replayed rows would fail the same way at once: the next write waits, longer each time.
+    const t0 = performance.now();
+    await h.bolt.executeBatch!(Array.from({ length: 10 }, (_, i) => event(i % 8, 200 + i)));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(h.context.counted('failed_batches', 'insert')).toBe(2);
     await h.bolt.cleanup!();
   });
 

@@ -83,6 +83,8 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private connecting: Promise<PgClient | undefined> | undefined;
   private closing = false;
   private wakeBackoff: (() => void) | undefined;
+  /** The wait after the last failed insert (0 after a success): doubles up to maxBackoff. */
+  private insertDelay = 0;
 
   private held: Tuple[] = [];
   private heldBySeverity = new Array<number>(8).fill(0);
@@ -311,7 +313,15 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
       return;
     }
     try {
-      await client.query(this.insertSql, values);
+      try {
+        await client.query(this.insertSql, values);
+      } catch (err) {
+        // A table dropped under a running sink (by hand, a retention job): made again, as at the start.
+        if (!(err instanceof DatabaseError && err.code === UNDEFINED_TABLE && this.config.createTables)) throw err;
+        await this.recreateTables(client, err);
+        await client.query(this.insertSql, values);
+      }
+      this.insertDelay = 0;
     } catch (err) {
       const lost = isConnectionLoss(err);
       if (lost) {
@@ -331,6 +341,9 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
         ),
         lost ? 'connection' : 'insert',
       );
+      // The same error would come back at once for the replayed rows: wait, longer each time, so
+      // that a lasting fault (a missing table without createTables) is not a tight loop.
+      if (!lost) await this.backOffInserts();
       return;
     }
     try {
@@ -341,6 +354,34 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     } catch (err) {
       this.context.logger.error('postgres sink: acking stored tuples failed', { error: String(err) });
     }
+  }
+
+  /** Creates the tables again (createTables) after an insert found one missing; logs it. */
+  private async recreateTables(client: PgClient, cause: InstanceType<typeof DatabaseError>): Promise<void> {
+    const { schema, table } = this.config;
+    await client.query('BEGIN');
+    try {
+      await client.query(lockStatement(schema, table));
+      for (const sql of createStatements(schema, table, this.layout)) await client.query(sql);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    this.context.count('tables_recreated', 1);
+    this.context.logger.warn(`postgres sink: a table of "${schema}.${table}" in ${this.target} was missing (${cause.message}); created it again`);
+  }
+
+  private async backOffInserts(): Promise<void> {
+    this.insertDelay = this.insertDelay === 0 ? INSERT_RETRY_MS : Math.min(this.insertDelay * 2, this.config.maxBackoff);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, this.insertDelay);
+      this.wakeBackoff = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wakeBackoff = undefined;
   }
 
   private settleFailed(batch: Batch, error: unknown, why: string): void {
@@ -455,6 +496,11 @@ function isConnectionLoss(err: unknown): boolean {
 }
 
 /** An error in a few words: the server's message (with its SQLSTATE), or the system error. */
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01';
+/** The first wait after a failed insert; it doubles up to maxBackoff. */
+const INSERT_RETRY_MS = 100;
+
 function reason(err: unknown): string {
   if (err instanceof DatabaseError) return `${err.message} (SQLSTATE ${err.code})`;
   if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(reason).join('; ');

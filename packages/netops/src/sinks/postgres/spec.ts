@@ -39,8 +39,10 @@ export const postgresSinkFields = {
   }),
   createTables: field.boolean({
     description:
-      'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start. ' +
-      'Either way, tables already there must fit the layout.',
+      'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start, ' +
+      'and again when an insert finds a table missing (dropped under the running sink; counted as `tables_recreated`, ' +
+      'logged). Either way, tables already there must fit the layout. A batch that fails otherwise fails its tuples ' +
+      '(replayed by a reliable spout, lost without acking) and the next write waits, 100 ms doubling up to `maxBackoff`.',
     default: true,
   }),
   batchSize: field.int({
