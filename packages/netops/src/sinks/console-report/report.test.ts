@@ -26,6 +26,24 @@ describe('console-report sink', () => {
     h.report.cleanup();
   });
 
+  it('a window header gives the date once, and again when the date changes (old logs replayed, windows days apart)', () => {
+    const h = harness();
+    const day = 86_400_000;
+    for (const start of [T0, T0 + 300_000, T0 + 30 * day]) {
+      h.report.execute(
+        new TestTuple(RANKING, ['severity', start, start + 300_000, [{ key: 6, count: 5, error: 0 }], 5, 1, 0, true, true, true, start + 300_000]),
+      );
+    }
+    h.report.finish();
+    const heads = h.out
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('── window'))
+      .map((l) => l.slice(l.indexOf('window'), l.indexOf('  ')));
+    expect(heads).toEqual(['window 2026-11-22 10:00:00-10:05:00', 'window 10:05:00-10:10:00', 'window 2026-12-22 10:00:00-10:05:00']);
+    h.report.cleanup();
+  });
+
   it('gathers the dimensions of a window and prints them as one block at the end', () => {
     const h = harness();
     const end = T0 + 300_000;
@@ -52,7 +70,7 @@ describe('console-report sink', () => {
     expect(h.out).toEqual([]);
     h.report.finish();
     const block = h.out.join('');
-    expect(block).toContain('window 10:00:00-10:05:00  1000 events  (3.3/s event time)');
+    expect(block).toContain('window 2026-11-22 10:00:00-10:05:00  1000 events  (3.3/s event time)');
     // `show: 2` entries per dimension; a Space-Saving ranking shows its error and says it is approximate.
     expect(block).toContain('severity  6 900  ·  5 90\n');
     expect(block).toContain('source    203.0.113.7 400±3  (approximate)');
@@ -90,7 +108,7 @@ describe('console-report sink', () => {
       vi.advanceTimersByTime(100);
       report.finish();
       expect(out.map((b) => b.split('\n')[1])).toEqual([
-        '── window 10:00:00-10:05:00  15.0k events  (50/s event time)',
+        '── window 2026-11-22 10:00:00-10:05:00  15.0k events  (50/s event time)',
         '── window 10:05:00-10:10:00  15.0k events  (50/s event time, 6000/s wall clock)',
         '── window 10:10:00-10:15:00  9500 events  (incomplete window: input ended at 10:11:35; 100/s event time, 12.0k/s wall clock)',
       ]);
@@ -104,7 +122,7 @@ describe('console-report sink', () => {
     const h = harness();
     h.report.execute(new TestTuple(RANKING, ['severity', T0, T0 + 300_000, [{ key: 6, count: 1, error: 0 }], 1, 1, 0, true, true, false, T0]));
     h.report.finish();
-    expect(h.out.join('')).toContain('window 10:00:00-10:05:00  1 events  (incomplete window: input ended at 10:00:00)\n');
+    expect(h.out.join('')).toContain('window 2026-11-22 10:00:00-10:05:00  1 events  (incomplete window: input ended at 10:00:00)\n');
     h.report.cleanup();
   });
 });

@@ -28,6 +28,8 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
   private readonly color: boolean;
   /** The last block printed; `speed`: event-time seconds per wall-clock second up to it, once known. */
   private lastPrinted: { at: number; end: number; speed: number | undefined } | undefined;
+  /** The UTC date of the last window header printed. */
+  private lastDay = '';
 
   constructor(
     private readonly config: ConsoleReportConfig,
@@ -110,7 +112,11 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
       }
     }
     this.lastPrinted = { at: wallNow, end: w.end, speed };
-    const head = `window ${clock(w.start)}-${clock(w.end)}  ${fmt(events)} events  (${rate})`;
+    // The date once, and again when it changes: a replay of old logs, or windows days apart, read apart.
+    const day = new Date(w.start).toISOString().slice(0, 10);
+    const date = day === this.lastDay ? '' : `${day} `;
+    this.lastDay = day;
+    const head = `window ${date}${clock(w.start)}-${clock(w.end)}  ${fmt(events)} events  (${rate})`;
     const lines = [`\n${this.paint(BOLD, `── ${head}`)}`];
     const width = Math.max(...[...w.dimensions.keys()].map((k) => k.length), 8);
     for (const [dimension, d] of w.dimensions) {

@@ -22,7 +22,7 @@ export const consoleReportSpec: ComponentSpec<typeof consoleReportFields> = {
     'Takes the rankings of a `topn` merge (fields dimension, windowStart, windowEnd, ranking, total...) and the alerts ' +
     'of an `alert` bolt (fields time, strategy, severity, key, summary, details), told apart by their fields. Alerts ' +
     'are printed at once, one line each. Rankings are gathered per window and printed as one block once the window ' +
-    'has been quiet for `settle`: the events in the window (the total of its first dimension), the rate in event ' +
+    'has been quiet for `settle`: its times in UTC (the date on the first header and whenever it changes), the events in the window (the total of its first dimension), the rate in event ' +
     'time and in wall-clock time since the previous block, and the top `show` entries of each dimension. A window ' +
     "the input ended inside (topn's `complete` false) is marked, and its rate is over the time it covers, from its " +
     'start to `until`: `(incomplete window: input ended at 09:01:35; 250/s event time, 30.0k/s wall clock)`, where ' +
