@@ -258,6 +258,20 @@ describe('cluster bolt', () => {
     expect(h.rows().map((r) => [r[0], r[5]])).toEqual([[T0, 20]]);
   });
 
+  it('minEvents: a window with fewer events is neither scored nor learned, and counted', () => {
+    const h = harness({ window: '1m', lateness: '0s', minEvents: 5 });
+    h.bolt.executeBatch(windowEvents(T0, NORMAL)); // 20 events: learned
+    h.bolt.executeBatch([event(T0 + MIN + 1000, 'BGP-ADJCHANGE')]); // one odd line
+    h.bolt.executeBatch(windowEvents(T0 + 2 * MIN, NORMAL2));
+    h.bolt.finish();
+    expect(h.rows().map((r) => [r[0], r[5]])).toEqual([
+      [T0, 20],
+      [T0 + 2 * MIN, 20],
+    ]);
+    expect(h.rows('alert')).toEqual([]);
+    expect(h.context.counted('windows', 'too_few')).toBe(1);
+  });
+
   it('caps the vocabulary per feature field, summing the rest as (other)', () => {
     const h = harness({ window: '1m', lateness: '0s', maxFeatures: 2, features: ['eventType'] });
     h.bolt.executeBatch(windowEvents(T0, { A: 5, B: 3, C: 1, D: 1 }));

@@ -77,6 +77,8 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
   private warnedFuture = false;
   private nMissing = 0;
   private nWindows = 0;
+  /** Windows closed with fewer than minEvents events: not scored. */
+  private nTooFew = 0;
   private nNew = 0;
   private nJoined = 0;
   private nEvicted = 0;
@@ -214,6 +216,10 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     const end = w.start + this.size;
     s.closedUpTo = end;
     if (w.total === 0) return;
+    if (w.total < this.config.minEvents) {
+      this.nTooFew++;
+      return;
+    }
     this.nWindows++;
     const x = this.vectorOf(w);
     const a: Assignment = assign(s.model, x, w.start, this.modelOptions);
@@ -313,10 +319,11 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     }
     if (this.nMissing > 0) c.count('skipped', this.nMissing, 'missing_field');
     if (this.nWindows > 0) c.count('windows', this.nWindows);
+    if (this.nTooFew > 0) c.count('windows', this.nTooFew, 'too_few');
     if (this.nNew > 0) c.count('clusters', this.nNew, 'new');
     if (this.nJoined > 0) c.count('clusters', this.nJoined, 'joined');
     if (this.nEvicted > 0) c.count('evicted', this.nEvicted);
-    this.nLate = this.nBadTime = this.nFuture = this.nMissing = this.nWindows = this.nNew = this.nJoined = this.nEvicted = 0;
+    this.nLate = this.nBadTime = this.nFuture = this.nMissing = this.nWindows = this.nTooFew = this.nNew = this.nJoined = this.nEvicted = 0;
   }
 }
 

@@ -49,6 +49,13 @@ export const clusterBoltFields = {
     values: ['euclidean', 'cosine'],
     default: 'euclidean',
   }),
+  minEvents: field.int({
+    description:
+      'A window with fewer events than this is neither scored nor learned (counted, `windows{reason=too_few}`): the mix ' +
+      'of a handful of events says little, and one odd line would look like new behaviour. 1: every window counts.',
+    default: 1,
+    min: 1,
+  }),
   threshold: field.number({
     description: 'A window farther than this from every cluster founds a new cluster (and raises an alert); otherwise it joins the nearest.',
     default: 0.3,
