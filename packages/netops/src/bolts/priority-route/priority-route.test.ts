@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ERROR_FIELDS, EVENT, EVENT_FIELDS, SEVERITY_NAMES } from '../../syslog/event.js';
 import { configFor, prepareBolt, TestTuple } from '../../testkit.js';
-import { PriorityRouteConfigError, priorityRouteBolt } from './index.js';
+import { PriorityRouteConfigError, priorityRouteBolt, resolveGroups } from './index.js';
 
 /** A parsed event with the given severity; other fields plausible. */
 function event(severity: unknown, n = 0): TestTuple {
@@ -133,5 +133,26 @@ describe('spec examples', () => {
       expect(issues, ex.title).toEqual([]);
       expect(Object.keys(priorityRouteBolt.outputs!(value))).toContain('error');
     }
+  });
+});
+
+describe('priority-route groups', () => {
+  it('reports every bad entry at once, each with its place', () => {
+    let err: unknown;
+    try {
+      resolveGroups({ noise: ['info', 9, 'warnings'], urgent: [0, 'crt'], ok: ['err'] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AggregateError);
+    const problems = (err as AggregateError).errors as PriorityRouteConfigError[];
+    expect(problems.map((p) => p.configPath)).toEqual([
+      ['groups', 'noise', 1],
+      ['groups', 'noise', 2],
+      ['groups', 'urgent', 1],
+    ]);
+    expect(problems[1]!.message).toContain('groups.noise[2]: "warnings" is not a severity');
+    // One problem is thrown as it is.
+    expect(() => resolveGroups({ err: [3] })).toThrow(PriorityRouteConfigError);
   });
 });

@@ -7,15 +7,19 @@ export class PriorityRouteConfigError extends Error {
   override readonly name = 'PriorityRouteConfigError';
   /** The group at fault, when the problem is one group. */
   readonly group: string | undefined;
+  /** The entry of the group's list at fault, when the problem is one entry. */
+  readonly index: number | undefined;
 
-  constructor(message: string, group?: string, options?: ErrorOptions) {
+  constructor(message: string, group?: string, options?: ErrorOptions & { index?: number }) {
     super(message, options);
     this.group = group;
+    this.index = options?.index;
   }
 
   /** Read by validation to put the error at the group's place in the YAML (file:line:col). */
   get configPath(): readonly (string | number)[] | undefined {
-    return this.group === undefined ? undefined : ['groups', this.group];
+    if (this.group === undefined) return undefined;
+    return this.index === undefined ? ['groups', this.group] : ['groups', this.group, this.index];
   }
 }
 
@@ -28,30 +32,44 @@ const RESERVED = new Set<string>([...SEVERITY_NAMES, 'error', 'default']);
  */
 export function resolveGroups(groups: Readonly<Record<string, unknown>>): [string, number[]][] {
   const out: [string, number[]][] = [];
+  // Every problem at once, each at its place: fixing them one run at a time is no way to work.
+  const problems: PriorityRouteConfigError[] = [];
   for (const [name, list] of Object.entries(groups)) {
     const where = `priority-route: groups.${name}`;
     if (RESERVED.has(name)) {
-      throw new PriorityRouteConfigError(
-        `${where}: "${name}" is already a stream of priority-route (the severities ${SEVERITY_NAMES.join(', ')}, and error); choose another group name`,
-        name,
+      problems.push(
+        new PriorityRouteConfigError(
+          `${where}: "${name}" is already a stream of priority-route (the severities ${SEVERITY_NAMES.join(', ')}, and error); choose another group name`,
+          name,
+        ),
       );
+      continue;
     }
     if (!GROUP_NAME_RE.test(name)) {
-      throw new PriorityRouteConfigError(`${where}: a group name must start with a letter and hold only letters, digits, _ and -`, name);
+      problems.push(new PriorityRouteConfigError(`${where}: a group name must start with a letter and hold only letters, digits, _ and -`, name));
+      continue;
     }
     if (!Array.isArray(list) || list.length === 0) {
-      throw new PriorityRouteConfigError(`${where}: expected a non-empty list of severities (0..7 or names such as crit), got ${describe(list)}`, name);
+      problems.push(
+        new PriorityRouteConfigError(`${where}: expected a non-empty list of severities (0..7 or names such as crit), got ${describe(list)}`, name),
+      );
+      continue;
     }
     const severities = new Set<number>();
     for (let i = 0; i < list.length; i++) {
       const s = severityOf(list[i]);
       if (s < 0) {
-        throw new PriorityRouteConfigError(`${where}[${i}]: ${describe(list[i])} is not a severity; write 0..7 or one of ${SEVERITY_NAMES.join(', ')}`, name);
-      }
-      severities.add(s);
+        problems.push(
+          new PriorityRouteConfigError(`${where}[${i}]: ${describe(list[i])} is not a severity; write 0..7 or one of ${SEVERITY_NAMES.join(', ')}`, name, {
+            index: i,
+          }),
+        );
+      } else severities.add(s);
     }
     out.push([name, [...severities].sort((a, b) => a - b)]);
   }
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) throw new AggregateError(problems, problems.map((p) => p.message).join('; '));
   return out;
 }
 
