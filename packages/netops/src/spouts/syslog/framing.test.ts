@@ -155,9 +155,23 @@ describe('FrameDecoder: octet-counting framing', () => {
     expect(dec.push(Buffer.from(octet('<13>later')))).toBe(false);
   });
 
-  it('breaks on count 0 and on more than 9 digits', () => {
+  it('breaks on count 0', () => {
     expect(decode(['0 ']).dec.error).toMatchObject({ reason: 'zero_length', offset: 0 });
-    expect(decode(['1234567890 x']).dec.error).toMatchObject({ reason: 'length_overflow', offset: 9 });
+  });
+
+  it('takes more than 9 digits for the start of a line (an epoch in ms), not a count, whatever follows', () => {
+    const text = '1764751200000 host1 app: epoch stamped\n1764751200001 host1 app: again\n';
+    for (const chunks of cuts(text)) {
+      const { rec, dec, ok } = decode(chunks);
+      expect(ok).toBe(true);
+      expect(dec.error).toBeUndefined();
+      expect(rec.frames).toEqual(['1764751200000 host1 app: epoch stamped', '1764751200001 host1 app: again']);
+      expect(rec.fallbacks).toHaveLength(1);
+      expect(rec.fallbacks[0]!.message).toContain('176475120... at byte 0 has more than 9 digits: not an octet count');
+    }
+    // After octet-counted frames, only that frame.
+    const { rec } = decode([`${octet('<13>a')}12345678901 plain\n${octet('<13>b')}`]);
+    expect(rec.frames).toEqual(['<13>a', '12345678901 plain', '<13>b']);
   });
 
   it('still skips an over-long octet-counted frame after a frame read as a line', () => {

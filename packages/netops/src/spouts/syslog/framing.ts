@@ -56,8 +56,9 @@ export interface FramingFallback {
 /** Why a stream cannot be framed any more; the connection must be closed. */
 export interface FramingError {
   /**
-   * Machine-readable: `bad_length` (a non-digit where a MSG-LEN should start; digits not followed
-   * by SP are no error, see `FrameSink.fallback`), `length_overflow` (more than 9 digits), `zero_length`.
+   * Machine-readable: `bad_length` (a non-digit where a MSG-LEN should start), `zero_length` (a
+   * count of 0). Digits not followed by SP, or more than 9 of them, are no error: the frame is a
+   * line, see `FrameSink.fallback`.
    */
   readonly reason: string;
   /** Byte offset in the connection where the bad byte is. */
@@ -200,10 +201,10 @@ export class FrameDecoder {
         const b = chunk[i]!;
         if (b >= ZERO && b <= NINE) {
           if (this.lenDigits === 0) this.frameOffset = this.base + i;
-          if (++this.lenDigits > MAX_LEN_DIGITS) {
-            this.fail('length_overflow', this.base + i, `octet count longer than ${MAX_LEN_DIGITS} digits at byte ${this.frameOffset}`);
-            return len;
-          }
+          // No octet count is that long (a frame of a gigabyte and more): a line that starts with
+          // a number, such as an epoch in milliseconds, read as a line like other digits without SP.
+          if (this.lenDigits === MAX_LEN_DIGITS) return this.toLine(chunk, i, true);
+          this.lenDigits++;
           this.len = this.len * 10 + (b - ZERO);
           i++;
           continue;
@@ -271,7 +272,7 @@ export class FrameDecoder {
    * The digits of the frame being read were followed by `chunk[at]`, not SP: no octet count. The
    * frame becomes a line from its first digit; returns where `lines` goes on in `chunk`.
    */
-  private toLine(chunk: Buffer, at: number): number {
+  private toLine(chunk: Buffer, at: number, tooLong = false): number {
     const digits = String(this.len).padStart(this.lenDigits, '0'); // at most 9 digits: `len` is exact
     const afterOctets = this.counted;
     this.mode = afterOctets ? 'octet-counting' : 'non-transparent';
@@ -282,7 +283,7 @@ export class FrameDecoder {
       at: this.base + at,
       mode: this.mode,
       message:
-        `${digits} at byte ${this.frameOffset} is followed by ${showByte(chunk[at]!)}, not a space: not an octet count; ` +
+        `${tooLong ? `${digits}... at byte ${this.frameOffset} has more than ${MAX_LEN_DIGITS} digits` : `${digits} at byte ${this.frameOffset} is followed by ${showByte(chunk[at]!)}, not a space`}: not an octet count; ` +
         `the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
     });
     // The line starts with the digits: those of this chunk are read again, those of earlier chunks

@@ -98,11 +98,12 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     "are dropped (reason empty). TCP and TLS: many connections at once; each connection's framing is detected from " +
     'its first byte: a digit means octet-counting (`LEN SP MSG`), anything else LF-delimited lines (CR LF and NUL ' +
     'also end a message; empty lines are skipped; the end of the connection ends the last line). Digits not followed ' +
-    'by a space are no octet count (a line without PRI that starts with a timestamp, say): that frame is read as a ' +
+    'by a space, or more than 9 of them, are no octet count (a line without PRI that starts with a timestamp or an ' +
+    'epoch in ms, say): that frame is read as a ' +
     'line from its first byte, digits included, and the connection goes on (counted as framing_errors, reason ' +
     'lf_fallback, and logged); on the first frame of a connection the whole connection is LF-delimited from then ' +
     'on, after octet-counted frames only that frame is. A broken octet count (a non-digit where the count should ' +
-    'start, more than 9 digits, or 0) closes only that connection (counted as framing_errors and disconnects, ' +
+    'start, or 0) closes only that connection (counted as framing_errors and disconnects, ' +
     'reason framing_error), since the rest of its stream cannot be framed. Overload: UDP senders cannot be slowed, ' +
     'so a full buffer drops the newest datagrams (counted), and datagrams the kernel drops because the socket ' +
     'receive buffer is full are counted too (on Linux, read from /proc/net/udp every second: reason kernel, not ' +
