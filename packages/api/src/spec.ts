@@ -109,9 +109,14 @@ const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /** Parses `250ms`, `30s`, `1.5m`, `2h`, `1d` to milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
+  const ms = exactDurationMs(text);
+  return ms === undefined ? undefined : Math.round(ms);
+}
+
+/** The milliseconds a duration written as text stands for, not rounded (`0.5ms` is 0.5); undefined when malformed. */
+export function exactDurationMs(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : undefined;
 }
 
 /** `250ms`, `30s`, `5m`, `2h`, `1d`: a duration in the largest whole unit, the inverse of parseDuration. */

@@ -6,17 +6,7 @@
  * below the minimum is an error naming the value and the minimum instead. Rounding that stays at
  * or above the minimum (`1.5ms` is 2ms) is kept: it is documented in docs/yaml.md.
  */
-import { type ConfigIssue, type ConfigOf, type ConfigResult, type Fields, formatDuration, validateConfig } from '@qitian/api';
-
-/** The same syntax as parseDuration's. */
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** The milliseconds a duration written as text stands for, not rounded; undefined when malformed. */
-export function exactDurationMs(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
-}
+import { type ConfigIssue, type ConfigOf, type ConfigResult, exactDurationMs, type Fields, formatDuration, validateConfig } from '@qitian/api';
 
 /**
  * Why a duration value is below what a key takes (`min`, in ms; none or 0: zero or at least 1ms,

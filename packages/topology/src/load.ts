@@ -19,6 +19,7 @@ import {
   type InputStream,
   type StreamDeclarations,
   describe,
+  exactDurationMs,
   field,
   isComponentDefinition,
   MAX_DURATION_MS,
@@ -43,7 +44,7 @@ import {
   type YAMLError,
   type YAMLMap,
 } from 'yaml';
-import { durationBelowMinimum, exactDurationMs, validateConfigExact } from './durations.js';
+import { durationBelowMinimum, validateConfigExact } from './durations.js';
 import { InvalidTopologyError, type TopologyIssue } from './errors.js';
 import { importModule } from './module-loader.js';
 import { expandMergeKeys, isMergeKey } from './merge-keys.js';

@@ -366,9 +366,7 @@ export class FileNotifier implements Notifier {
   async close(deadlineMs: number): Promise<void> {
     this.closing = true;
     if (this.pumping !== null) {
-      const timer = new AbortController();
-      const inTime = await Promise.race([this.pumping.then(() => true), sleep(deadlineMs, timer.signal).then(() => false)]);
-      timer.abort();
+      const inTime = await settlesWithin(this.pumping, deadlineMs);
       if (!inTime) {
         // An open or write that does not return (a FIFO without reader, a hung network mount) cannot
         // be cancelled: count its alerts and the queued ones as dropped; the pump closes the file when it returns.
@@ -401,6 +399,14 @@ class FileStepError extends Error {
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
+}
+
+/** Whether `p` settles within `ms` (the timer is cleared either way). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const inTime = await Promise.race([p.then(() => true), sleep(ms, timer.signal).then(() => false)]);
+  timer.abort();
+  return inTime;
 }
 
 /** An abortable sleep; resolves early (false) when aborted. */
@@ -477,9 +483,7 @@ abstract class QueuedNotifier implements Notifier {
   async close(deadlineMs: number): Promise<void> {
     this.closing = true;
     if (this.pumping !== null) {
-      const timer = new AbortController();
-      const inTime = await Promise.race([this.pumping.then(() => true), sleep(deadlineMs, timer.signal).then(() => false)]);
-      timer.abort();
+      const inTime = await settlesWithin(this.pumping, deadlineMs);
       if (!inTime) {
         this.abort.abort();
         await this.pumping;

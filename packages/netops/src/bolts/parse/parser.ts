@@ -362,13 +362,23 @@ function afterCiscoSequence(s: string, i: number): number {
   if (k === i || k + 1 >= n || s.charCodeAt(k) !== 0x3a || s.charCodeAt(k + 1) !== SP) return i;
   k = skipSpaces(s, k + 2);
   if (k < n && s.charCodeAt(k) === 0x25) return k;
-  // "*" (clock not set) or "." (clock not synchronised) before the stamp.
+  const body = stampThenBody(s, k);
+  return body < 0 ? i : body;
+}
+
+/**
+ * A device stamp at `i` ("*Dec  2 10:11:12.345 UTC: ": "*" clock not set, "." not synchronised),
+ * then a `%` body: where the body starts, else -1.
+ */
+function stampThenBody(s: string, i: number): number {
+  const n = s.length;
+  let k = i;
   if (k < n && (s.charCodeAt(k) === 0x2a || s.charCodeAt(k) === 0x2e)) k++;
   const end = timestampAt(s, k);
-  if (end < 0) return i;
+  if (end < 0) return -1;
   k = skipSpaces(s, end);
   if (k < n && s.charCodeAt(k) === 0x3a) k = skipSpaces(s, k + 1);
-  return k < n && s.charCodeAt(k) === 0x25 ? k : i;
+  return k < n && s.charCodeAt(k) === 0x25 ? k : -1;
 }
 
 /**
@@ -392,14 +402,8 @@ function outboundInitiator(ev: SyslogEvent): void {
 function ciscoBodyAt(s: string, i: number): number {
   const k = afterCiscoSequence(s, i);
   if (k !== i) return k;
-  const n = s.length;
-  let m = i;
-  if (m < n && (s.charCodeAt(m) === 0x2a || s.charCodeAt(m) === 0x2e)) m++;
-  const end = timestampAt(s, m);
-  if (end < 0) return i;
-  m = skipSpaces(s, end);
-  if (m < n && s.charCodeAt(m) === 0x3a) m = skipSpaces(s, m + 1);
-  return m < n && s.charCodeAt(m) === 0x25 ? m : i;
+  const body = stampThenBody(s, i);
+  return body < 0 ? i : body;
 }
 
 function skipSpaces(s: string, i: number): number {

@@ -216,14 +216,7 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
         }
       }
       if (this.closing) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.wakeBackoff = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wakeBackoff = undefined;
+      await this.waitBackoff(delay);
       delay = Math.min(delay * 2, this.config.maxBackoff);
     }
     return undefined;
@@ -374,8 +367,13 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
 
   private async backOffInserts(): Promise<void> {
     this.insertDelay = this.insertDelay === 0 ? INSERT_RETRY_MS : Math.min(this.insertDelay * 2, this.config.maxBackoff);
+    await this.waitBackoff(this.insertDelay);
+  }
+
+  /** Waits `ms`, or less when cleanup wakes it (wakeBackoff). */
+  private async waitBackoff(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, this.insertDelay);
+      const t = setTimeout(resolve, ms);
       this.wakeBackoff = () => {
         clearTimeout(t);
         resolve();
