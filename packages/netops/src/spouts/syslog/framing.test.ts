@@ -16,13 +16,12 @@ class Recorder implements FrameSink {
   }
 }
 
-function decode(chunks: (string | Buffer)[], max = 1024): { rec: Recorder; dec: FrameDecoder; ok: boolean; lost: number } {
+function decode(chunks: (string | Buffer)[], max = 1024): { rec: Recorder; dec: FrameDecoder; lost: number } {
   const rec = new Recorder();
   const dec = new FrameDecoder(max, rec);
-  let ok = true;
-  for (const c of chunks) ok = dec.push(typeof c === 'string' ? Buffer.from(c) : c) && ok;
+  for (const c of chunks) dec.push(typeof c === 'string' ? Buffer.from(c) : c);
   const lost = dec.finish();
-  return { rec, dec, ok, lost };
+  return { rec, dec, lost };
 }
 
 /** Every way of cutting `text` in two, and one byte at a time. */
@@ -130,8 +129,7 @@ describe('FrameDecoder: octet-counting framing', () => {
   });
 
   it('removes one trailing LF, CR LF or NUL inside the count, and tolerates newlines between frames', () => {
-    const { rec, ok } = decode([`${octet('<13>a\n')}\n${octet('<13>b\r\n')}\r\n${octet('<13>c\0')}`]);
-    expect(ok).toBe(true);
+    const { rec } = decode([`${octet('<13>a\n')}\n${octet('<13>b\r\n')}\r\n${octet('<13>c\0')}`]);
     expect(rec.frames).toEqual(['<13>a', '<13>b', '<13>c']);
   });
 
@@ -139,31 +137,49 @@ describe('FrameDecoder: octet-counting framing', () => {
     const big = `<13>${'q'.repeat(200)}`;
     const text = octet('<13>before') + octet(big) + octet('<13>after');
     for (const chunks of cuts(text)) {
-      const { rec, ok } = decode(chunks, 64);
-      expect(ok).toBe(true);
+      const { rec } = decode(chunks, 64);
       expect(rec.frames).toEqual(['<13>before', '<13>after']);
       expect(rec.tooLongs).toEqual([{ offset: Buffer.byteLength(octet('<13>before')), length: Buffer.byteLength(big) }]);
     }
   });
 
-  it('breaks on a non-digit where a count should be, naming the byte offset', () => {
-    const { rec, ok, dec } = decode([octet('<13>ok') + 'garbage here\n' + octet('<13>never')]);
-    expect(ok).toBe(false);
-    expect(rec.frames).toEqual(['<13>ok']);
-    expect(dec.error).toMatchObject({ reason: 'bad_length', offset: 8 }); // '6 <13>ok' is bytes 0..7
-    expect(dec.error!.message).toContain("'g' (0x67)");
-    expect(dec.push(Buffer.from(octet('<13>later')))).toBe(false);
+  it('reads a frame that does not start with a digit, after octet-counted ones, as a line, naming the byte offset (as rsyslog decides per frame)', () => {
+    const text = `${octet('<13>ok')}garbage here\n${octet('<13>next')}`;
+    for (const chunks of cuts(text)) {
+      const { rec, dec, lost } = decode(chunks);
+      expect(rec.frames).toEqual(['<13>ok', 'garbage here', '<13>next']);
+      expect(dec.mode).toBe('octet-counting');
+      expect(lost).toBe(0);
+      expect(rec.fallbacks).toHaveLength(1);
+      // '6 <13>ok' is bytes 0..7.
+      expect(rec.fallbacks[0]).toMatchObject({ reason: 'lf_fallback', offset: 8, at: 8, mode: 'octet-counting' });
+      expect(rec.fallbacks[0]!.message).toContain("'g' (0x67) at byte 8, where an octet count should start");
+    }
   });
 
-  it('breaks on count 0', () => {
-    expect(decode(['0 ']).dec.error).toMatchObject({ reason: 'zero_length', offset: 0 });
+  it('reads a frame with count 0 as a line, digits included', () => {
+    const text = `${octet('<13>a')}0 <13>zero\n${octet('<13>b')}`;
+    for (const chunks of cuts(text)) {
+      const { rec } = decode(chunks);
+      expect(rec.frames).toEqual(['<13>a', '0 <13>zero', '<13>b']);
+      expect(rec.fallbacks.map((f) => [f.offset, f.message.startsWith('octet count 0 at byte 7 is 0')])).toEqual([[7, true]]);
+    }
+    // On the first frame: the connection is LF-framed from then on.
+    const first = decode(['0 <13>x\n5 <13>y\n']);
+    expect(first.rec.frames).toEqual(['0 <13>x', '5 <13>y']);
+    expect(first.dec.mode).toBe('non-transparent');
+  });
+
+  it('resynchronises after a count that was too short: the rest of that frame is one line, then octet-counting goes on', () => {
+    const { rec } = decode([`4 <13>hello\n${octet('<13>after')}`]);
+    expect(rec.frames).toEqual(['<13>', 'hello', '<13>after']);
+    expect(rec.fallbacks).toHaveLength(1);
   });
 
   it('takes more than 9 digits for the start of a line (an epoch in ms), not a count, whatever follows', () => {
     const text = '1764751200000 host1 app: epoch stamped\n1764751200001 host1 app: again\n';
     for (const chunks of cuts(text)) {
-      const { rec, dec, ok } = decode(chunks);
-      expect(ok).toBe(true);
+      const { rec, dec } = decode(chunks);
       expect(dec.error).toBeUndefined();
       expect(rec.frames).toEqual(['1764751200000 host1 app: epoch stamped', '1764751200001 host1 app: again']);
       expect(rec.fallbacks).toHaveLength(1);
@@ -178,8 +194,7 @@ describe('FrameDecoder: octet-counting framing', () => {
     const big = `<13>${'q'.repeat(200)}`;
     const text = octet('<13>a') + '7x no count\n' + octet(big) + octet('<13>b');
     for (const chunks of cuts(text)) {
-      const { rec, ok } = decode(chunks, 64);
-      expect(ok).toBe(true);
+      const { rec } = decode(chunks, 64);
       expect(rec.frames).toEqual(['<13>a', '7x no count', '<13>b']);
       expect(rec.tooLongs).toEqual([{ offset: 19, length: Buffer.byteLength(big) }]);
     }
@@ -197,8 +212,7 @@ describe('FrameDecoder: digits not followed by a space (no octet count)', () => 
 
   it('reads the first frame as a line from its first digit, and the connection as LF-framed from then on', () => {
     for (const chunks of cuts(lines.map((l) => `${l}\n`).join(''))) {
-      const { rec, dec, ok } = decode(chunks);
-      expect(ok).toBe(true);
+      const { rec, dec } = decode(chunks);
       expect(dec.error).toBeUndefined();
       expect(dec.mode).toBe('non-transparent');
       // '123 looks counted' is a line too: the connection is not octet-counted.
@@ -212,8 +226,7 @@ describe('FrameDecoder: digits not followed by a space (no octet count)', () => 
   it('takes a count not followed by a space, or by a trailer, as the start of a line', () => {
     expect(decode(['12x<13>abc\n']).rec.frames).toEqual(['12x<13>abc']);
     expect(decode(['42\r\n007\n']).rec.frames).toEqual(['42', '007']);
-    const { rec, lost, ok } = decode(['0012:00 last, no trailer']);
-    expect(ok).toBe(true);
+    const { rec, lost } = decode(['0012:00 last, no trailer']);
     expect(rec.frames).toEqual(['0012:00 last, no trailer']);
     expect(lost).toBe(0);
   });
@@ -221,8 +234,7 @@ describe('FrameDecoder: digits not followed by a space (no octet count)', () => 
   it('after octet-counted frames reads only that frame as a line and goes on octet-counting', () => {
     const text = `${octet('<13>a')}2026-12-03 no pri\n${octet('<13>b')}\n${octet('<13>c 1\n2')}`;
     for (const chunks of cuts(text)) {
-      const { rec, dec, ok } = decode(chunks);
-      expect(ok).toBe(true);
+      const { rec, dec } = decode(chunks);
       expect(dec.mode).toBe('octet-counting');
       expect(rec.frames).toEqual(['<13>a', '2026-12-03 no pri', '<13>b', '<13>c 1\n2']);
       expect(rec.fallbacks.map((f) => ({ offset: f.offset, at: f.at, mode: f.mode }))).toEqual([{ offset: 7, at: 11, mode: 'octet-counting' }]);
@@ -232,8 +244,7 @@ describe('FrameDecoder: digits not followed by a space (no octet count)', () => 
   it('skips such a line when it is over-long, up to its trailer or the end of the stream', () => {
     const long = `2026-${'x'.repeat(100)}`;
     for (const chunks of cuts(`${octet('<13>a')}${long}\n${octet('<13>b')}${long}`)) {
-      const { rec, ok, lost } = decode(chunks, 64);
-      expect(ok).toBe(true);
+      const { rec, lost } = decode(chunks, 64);
       expect(rec.frames).toEqual(['<13>a', '<13>b']);
       expect(rec.tooLongs).toEqual([
         { offset: 7, length: 105 },
@@ -243,8 +254,10 @@ describe('FrameDecoder: digits not followed by a space (no octet count)', () => 
     }
   });
 
-  it('still breaks on a non-digit where a count should be, and a frame cut inside its count is still lost', () => {
-    expect(decode([`${octet('<13>a')}x`]).dec.error).toMatchObject({ reason: 'bad_length', offset: 7 });
+  it('reads a non-digit where a count should be as a line, and a frame cut inside its count is still lost', () => {
+    const x = decode([`${octet('<13>a')}x`]);
+    expect(x.rec.frames).toEqual(['<13>a', 'x']);
+    expect(x.rec.fallbacks[0]).toMatchObject({ offset: 7, reason: 'lf_fallback' });
     const { rec, lost } = decode([`${octet('<13>a')}123`]);
     expect(rec.frames).toEqual(['<13>a']);
     expect(rec.fallbacks).toEqual([]);

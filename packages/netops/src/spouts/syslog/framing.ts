@@ -4,13 +4,14 @@
  * octet-counting (`MSG-LEN SP MSG`), anything else non-transparent framing (messages ended by
  * LF; CR LF and NUL are accepted as trailers too).
  *
- * Digits at the start of a frame that are not followed by SP were no octet count (a line without
- * PRI that starts with a timestamp, say): that frame is read as a line (LF framing) from its first
- * byte, the digits included, and the connection goes on (the sink's `fallback` is told). rsyslog's
- * imtcp reports a framing error and falls back to LF framing the same way when such a count is 0
- * or beyond its maximum frame size. On the connection's first frame the detection itself was
- * wrong: the connection is non-transparent from then on. After octet-counted frames, only that
- * frame is a line; the next one is octet-counted again.
+ * A frame that does not start with a valid octet count (digits not followed by SP, as in a line
+ * without PRI that starts with a timestamp; a count of 0; after octet-counted frames, a frame that
+ * does not start with a digit at all) is read as a line (LF framing) from its first byte, and the
+ * connection goes on (the sink's `fallback` is told). rsyslog's imtcp decides the framing per
+ * frame the same way, so a sender that mixes framings, or a count that was wrong, loses at most a
+ * frame, never the connection. On the connection's first frame the detection itself was wrong:
+ * the connection is non-transparent from then on. After octet-counted frames, only that frame is
+ * a line; the next one is octet-counted again.
  *
  * The decoder works on bytes and never buffers more than one frame: a frame that lies inside one
  * chunk is handed over as a slice of that chunk; only a frame split across chunks is joined.
@@ -29,9 +30,9 @@ export interface FrameSink {
    */
   tooLong(offset: number, length: number): void;
   /**
-   * Digits at the start of a frame were not followed by SP, so they were no octet count: the frame
-   * is read as a line from its first byte (digits included) and delivered (or found too long) as
-   * usual, after this call. The connection goes on. Optional; the decoder works without it.
+   * A frame did not start with a valid octet count: it is read as a line from its first byte
+   * (digits included) and delivered (or found too long) as usual, after this call. The connection
+   * goes on. Optional; the decoder works without it.
    */
   fallback?(fallback: FramingFallback): void;
 }
@@ -40,9 +41,9 @@ export interface FrameSink {
 export interface FramingFallback {
   /** Machine-readable: `lf_fallback`. */
   readonly reason: 'lf_fallback';
-  /** Byte offset in the connection where the frame (its first digit) starts. */
+  /** Byte offset in the connection where the frame starts. */
   readonly offset: number;
-  /** Byte offset in the connection of the byte that came where SP should have. */
+  /** Byte offset in the connection of the byte that showed it was no octet count. */
   readonly at: number;
   /**
    * The connection's framing from now on: `non-transparent` when it was its first frame (the
@@ -50,19 +51,6 @@ export interface FramingFallback {
    * next frame is octet-counted again).
    */
   readonly mode: FramingMode;
-  readonly message: string;
-}
-
-/** Why a stream cannot be framed any more; the connection must be closed. */
-export interface FramingError {
-  /**
-   * Machine-readable: `bad_length` (a non-digit where a MSG-LEN should start), `zero_length` (a
-   * count of 0). Digits not followed by SP, or more than 9 of them, are no error: the frame is a
-   * line, see `FrameSink.fallback`.
-   */
-  readonly reason: string;
-  /** Byte offset in the connection where the bad byte is. */
-  readonly offset: number;
   readonly message: string;
 }
 
@@ -93,8 +81,6 @@ export class FrameDecoder {
   mode: FramingMode = 'unknown';
   /** Bytes of the connection consumed before the current chunk. */
   private base = 0;
-  /** Set once the stream is broken; later chunks are ignored. */
-  error: FramingError | undefined;
 
   // Octet-counting.
   private state = LEN;
@@ -131,9 +117,8 @@ export class FrameDecoder {
     return this.partsLen > 0 || this.skipping;
   }
 
-  /** Decodes one chunk. Returns false once the stream is broken (see `error`). */
-  push(chunk: Buffer): boolean {
-    if (this.error) return false;
+  /** Decodes one chunk. */
+  push(chunk: Buffer): void {
     let i = 0;
     const len = chunk.length;
     if (this.mode === 'unknown') {
@@ -141,16 +126,15 @@ export class FrameDecoder {
       while (i < len && isTrailer(chunk[i]!)) i++;
       if (i === len) {
         this.base += len;
-        return true;
+        return;
       }
       const b = chunk[i]!;
       this.mode = b >= ZERO && b <= NINE ? 'octet-counting' : 'non-transparent';
     }
-    while (i < len && this.error === undefined) {
+    while (i < len) {
       i = this.mode === 'octet-counting' && !this.lineFrame ? this.octets(chunk, i) : this.lines(chunk, i);
     }
     this.base += len;
-    return this.error === undefined;
   }
 
   /**
@@ -160,7 +144,6 @@ export class FrameDecoder {
    * between frames).
    */
   finish(): number {
-    if (this.error) return 0;
     let lost = 0;
     if (this.mode === 'octet-counting' && !this.lineFrame) {
       if (this.state === BODY) lost = this.len - this.remaining;
@@ -186,12 +169,6 @@ export class FrameDecoder {
     return lost;
   }
 
-  private fail(reason: string, at: number, message: string): void {
-    this.error = { reason, offset: at, message };
-    this.parts = [];
-    this.partsLen = 0;
-  }
-
   /** Octet-counted frames from `i`; returns where to go on (the chunk's length, or where a frame read as a line starts). */
   private octets(chunk: Buffer, i: number): number {
     const len = chunk.length;
@@ -203,7 +180,9 @@ export class FrameDecoder {
           if (this.lenDigits === 0) this.frameOffset = this.base + i;
           // No octet count is that long (a frame of a gigabyte and more): a line that starts with
           // a number, such as an epoch in milliseconds, read as a line like other digits without SP.
-          if (this.lenDigits === MAX_LEN_DIGITS) return this.toLine(chunk, i, true);
+          if (this.lenDigits === MAX_LEN_DIGITS) {
+            return this.toLine(i, `${this.digits()}... at byte ${this.frameOffset} has more than ${MAX_LEN_DIGITS} digits`);
+          }
           this.lenDigits++;
           this.len = this.len * 10 + (b - ZERO);
           i++;
@@ -215,14 +194,13 @@ export class FrameDecoder {
             i++;
             continue;
           }
-          this.fail('bad_length', this.base + i, `expected an octet count (digits) at byte ${this.base + i}, got ${showByte(b)}`);
-          return len;
+          // Not even a digit (only after octet-counted frames: the first byte chose the framing):
+          // this sender mixes framings, or the last count was wrong. rsyslog reads it as a line too.
+          this.frameOffset = this.base + i;
+          return this.toLine(i, `${showByte(b)} at byte ${this.frameOffset}, where an octet count should start,`);
         }
-        if (b !== SP) return this.toLine(chunk, i);
-        if (this.len === 0) {
-          this.fail('zero_length', this.frameOffset, `octet count 0 at byte ${this.frameOffset}`);
-          return len;
-        }
+        if (b !== SP) return this.toLine(i, `${this.digits()} at byte ${this.frameOffset} is followed by ${showByte(b)}, not a space`);
+        if (this.len === 0) return this.toLine(i, `octet count ${this.digits()} at byte ${this.frameOffset} is 0`);
         this.counted = true;
         i++;
         this.remaining = this.len;
@@ -268,12 +246,18 @@ export class FrameDecoder {
     return len;
   }
 
+  /** The digits of the count being read (at most 9, so `len` holds them exactly). */
+  private digits(): string {
+    return this.lenDigits === 0 ? '' : String(this.len).padStart(this.lenDigits, '0');
+  }
+
   /**
-   * The digits of the frame being read were followed by `chunk[at]`, not SP: no octet count. The
-   * frame becomes a line from its first digit; returns where `lines` goes on in `chunk`.
+   * The frame being read starts with no valid octet count (the byte at `at` of the
+   * chunk showed it; `why` says how): it becomes a line from its first byte; returns where `lines`
+   * goes on in the chunk.
    */
-  private toLine(chunk: Buffer, at: number, tooLong = false): number {
-    const digits = String(this.len).padStart(this.lenDigits, '0'); // at most 9 digits: `len` is exact
+  private toLine(at: number, why: string): number {
+    const digits = this.digits();
     const afterOctets = this.counted;
     this.mode = afterOctets ? 'octet-counting' : 'non-transparent';
     this.lineFrame = afterOctets;
@@ -282,9 +266,7 @@ export class FrameDecoder {
       offset: this.frameOffset,
       at: this.base + at,
       mode: this.mode,
-      message:
-        `${tooLong ? `${digits}... at byte ${this.frameOffset} has more than ${MAX_LEN_DIGITS} digits` : `${digits} at byte ${this.frameOffset} is followed by ${showByte(chunk[at]!)}, not a space`}: not an octet count; ` +
-        `the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
+      message: `${why}: not an octet count; the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
     });
     // The line starts with the digits: those of this chunk are read again, those of earlier chunks
     // (all digits, so rebuilt from the count) start the line's parts.

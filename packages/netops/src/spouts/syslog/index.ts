@@ -4,7 +4,7 @@ import { syslogSpoutSpec } from './spec.js';
 import { SyslogSpout } from './syslog.js';
 
 export { SyslogListenError } from './errors.js';
-export type { FrameSink, FramingError, FramingMode } from './framing.js';
+export type { FrameSink, FramingFallback, FramingMode } from './framing.js';
 export { FrameDecoder } from './framing.js';
 export type { SyslogSpoutConfig } from './spec.js';
 export { DEFAULT_PORTS, syslogSpoutFields, syslogSpoutSpec } from './spec.js';

@@ -97,14 +97,14 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'to the `parse` bolt. UDP: one datagram is one message; one trailing LF, CR LF or NUL is removed; empty datagrams ' +
     "are dropped (reason empty). TCP and TLS: many connections at once; each connection's framing is detected from " +
     'its first byte: a digit means octet-counting (`LEN SP MSG`), anything else LF-delimited lines (CR LF and NUL ' +
-    'also end a message; empty lines are skipped; the end of the connection ends the last line). Digits not followed ' +
-    'by a space, or more than 9 of them, are no octet count (a line without PRI that starts with a timestamp or an ' +
-    'epoch in ms, say): that frame is read as a ' +
-    'line from its first byte, digits included, and the connection goes on (counted as framing_errors, reason ' +
-    'lf_fallback, and logged); on the first frame of a connection the whole connection is LF-delimited from then ' +
-    'on, after octet-counted frames only that frame is. A broken octet count (a non-digit where the count should ' +
-    'start, or 0) closes only that connection (counted as framing_errors and disconnects, ' +
-    'reason framing_error), since the rest of its stream cannot be framed. Overload: UDP senders cannot be slowed, ' +
+    'also end a message; empty lines are skipped; the end of the connection ends the last line). A frame that starts ' +
+    'with no valid octet count (digits not followed by a space, more than 9 of them or a count of 0, as in a line without ' +
+    'PRI that starts with a timestamp or an epoch in ms; after octet-counted frames, a first byte that is no digit) is ' +
+    'read as a line from its first byte, digits included, and the connection goes on (counted as framing_errors, ' +
+    'reason lf_fallback, and logged with the sender and byte offset): the framing is decided per frame, as rsyslog ' +
+    'does, so a wrong count costs a frame, not the connection. On the first frame of a connection the whole ' +
+    'connection is LF-delimited from then on; after octet-counted frames only that frame is. ' +
+    'Overload: UDP senders cannot be slowed, ' +
     'so a full buffer drops the newest datagrams (counted), and datagrams the kernel drops because the socket ' +
     'receive buffer is full are counted too (on Linux, read from /proc/net/udp every second: reason kernel, not ' +
     'included in received); TCP and TLS connections are paused instead (TCP flow ' +
@@ -112,7 +112,7 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'the buffer or in flight are lost if the process dies. Counters: received (messages), bytes (bytes read from ' +
     'sockets), dropped{reason: queue_full, too_long, empty, incomplete, kernel}, truncated (UDP), invalid_utf8 (messages with bytes that are not UTF-8, ' +
     'the first ones logged with the sender; a datagram truncated inside a character counts too), connections (accepted), ' +
-    'disconnects{reason: peer, idle, error, framing_error, too_many, tls_handshake, shutdown}, framing_errors{reason}, ' +
+    'disconnects{reason: peer, idle, error, too_many, tls_handshake, shutdown}, framing_errors{reason: lf_fallback}, ' +
     'errors{reason: socket} (see docs/metrics.md). ' +
     'Parallelism: Node 20 cannot share a port between sockets (no SO_REUSEPORT), so give a component parallelism 1 ' +
     'on a node; a second task on the same port fails to open with an error naming the port. Measured on a 2-core ' +

@@ -425,8 +425,6 @@ describe('syslog spout: TCP', () => {
     expect(rows.map((r) => r[0])).toEqual([...lines, '3 more: not an octet count on an LF connection']);
     expect(s.destroyed).toBe(false);
     expect(h.spout.connectionCount).toBe(1);
-    expect(h.context.counted('framing_errors', 'bad_length')).toBe(0);
-    expect(h.context.counted('disconnects', 'framing_error')).toBe(0);
     expect(h.context.counted('received')).toBe(3);
     // Counted and said once: the rest of the connection is LF-framed.
     expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
@@ -443,31 +441,30 @@ describe('syslog spout: TCP', () => {
     const rows = await collect(h, 3);
     expect(rows.map((r) => r[0])).toEqual(['<13>first', '2026-12-03 no pri', '<13>second']);
     expect(s.destroyed).toBe(false);
-    expect(h.context.counted('disconnects', 'framing_error')).toBe(0);
     expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
   });
 
-  it('closes only the connection whose octet count is garbage, and counts it', async () => {
+  it('keeps a connection whose octet count is garbage: that frame is a line, counted and logged with the sender and offset', async () => {
     const h = await start({ protocol: 'tcp' });
     const good = await tcpClient(portOf(h));
     const bad = await tcpClient(portOf(h));
     const badPort = bad.localPort;
     await write(good, octet('<13>good 1'));
-    await write(bad, `${octet('<13>bad 1')}xyz <13>garbage\n`);
-    await closed(bad);
+    await write(bad, `${octet('<13>bad 1')}xyz <13>garbage\n${octet('<13>bad 2')}`);
     await write(good, octet('<13>good 2'));
-    const rows = await collect(h, 3);
-    expect(rows.map((r) => r[0]).sort()).toEqual(['<13>bad 1', '<13>good 1', '<13>good 2']);
+    const rows = await collect(h, 5);
+    expect(rows.map((r) => r[0]).sort()).toEqual(['<13>bad 1', '<13>bad 2', '<13>good 1', '<13>good 2', 'xyz <13>garbage']);
     await expectNothingMore(h);
     expect(good.destroyed).toBe(false);
-    expect(h.spout.connectionCount).toBe(1);
+    expect(bad.destroyed).toBe(false);
+    expect(h.spout.connectionCount).toBe(2);
     h.spout.next(0);
-    expect(h.context.counted('framing_errors', 'bad_length')).toBe(1);
-    expect(h.context.counted('disconnects', 'framing_error')).toBe(1);
-    const warn = h.context.logger.records.find((r) => r.msg.includes('broken octet-counting'));
+    expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
+    expect(h.context.counted('disconnects')).toBe(0);
+    const warn = h.context.logger.records.find((r) => r.msg.includes('not an octet count'));
     expect(warn?.msg).toContain(`from 127.0.0.1:${badPort}`);
-    expect(warn?.msg).toContain("at byte 11, got 'x'"); // '7 <13>bad 1' is bytes 0..10
-    expect(warn?.fields).toMatchObject({ peer: `127.0.0.1:${badPort}`, offset: 11, reason: 'bad_length' });
+    expect(warn?.msg).toContain("'x' (0x78) at byte 11, where an octet count should start"); // '7 <13>bad 1' is bytes 0..10
+    expect(warn?.fields).toMatchObject({ peer: `127.0.0.1:${badPort}`, offset: 11, reason: 'lf_fallback', mode: 'octet-counting' });
   });
 
   it('takes 50 connections x 100 messages at once, mixed framings, all arriving in per-connection order', async () => {

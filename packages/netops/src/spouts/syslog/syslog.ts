@@ -596,17 +596,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     conn.now = Date.now();
     this.nBytes += chunk.length;
     const before = this.size;
-    if (!conn.decoder.push(chunk)) {
-      const e = conn.decoder.error!;
-      conn.closeReason = 'framing_error';
-      this.ctx.count('framing_errors', 1, e.reason);
-      this.warnLimited(`syslog spout: closing the connection from ${conn.peer}: broken octet-counting framing: ${e.message}`, {
-        peer: conn.peer,
-        offset: e.offset,
-        reason: e.reason,
-      });
-      conn.socket.destroy();
-    }
+    conn.decoder.push(chunk);
     if (this.size > before) this.notify();
     if (this.size >= this.maxBuffered && !conn.paused && !conn.socket.destroyed) {
       // TCP can be slowed: stop reading until `next` has emitted half of the buffer.
