@@ -3,6 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeSystemError, FileAccessError } from '../errors.js';
 import { ensureDir } from './ensure-dir.js';
+import { FileIdentity } from './file-identity.js';
 
 export interface RotatingFileOptions {
   readonly dir: string;
@@ -26,6 +27,10 @@ export interface RotatingFileOptions {
  * the file itself to `<base>.1<ext>`, then starts a new one. Files hold whole lines: a chunk
  * that would pass `maxBytes` is split at a newline. Not safe for concurrent writes: callers
  * write one chunk at a time (LineSink does).
+ *
+ * Rotated by something else, it follows: moved or deleted (logrotate without copytruncate), the
+ * file is made again at its path within a second (`reopens`); truncated (copytruncate), its size
+ * is read again. It is opened for appending, so a truncated file gets no hole.
  */
 export class RotatingFile {
   readonly path: string;
@@ -35,13 +40,17 @@ export class RotatingFile {
   rotations = 0;
   /** Bytes written, over every file. */
   written = 0;
+  /** Times the file was made again because something else moved or deleted it. */
+  reopens = 0;
   private handle: FileHandle | undefined;
+  private readonly identity: FileIdentity;
   private openedAt = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: RotatingFileOptions) {
     this.path = join(options.dir, options.base + options.ext);
     this.now = options.now ?? Date.now;
+    this.identity = new FileIdentity(this.path, this.now);
   }
 
   /** The path of rotated file `i` (1 = newest). */
@@ -54,7 +63,7 @@ export class RotatingFile {
     try {
       await ensureDir(this.options.dir);
       const handle = await open(this.path, 'a');
-      this.size = (await handle.stat()).size;
+      this.size = await this.identity.opened(handle);
       this.handle = handle;
       this.openedAt = this.now();
     } catch (err) {
@@ -65,7 +74,9 @@ export class RotatingFile {
   /** Writes whole lines, rotating before the write (or in its middle) when a limit is reached. */
   async write(data: Buffer): Promise<void> {
     const { maxBytes, rotateEveryMs } = this.options;
-    if (this.handle === undefined) await this.open(); // a failed rotation left it closed
+    if (this.handle === undefined)
+      await this.open(); // a failed rotation left it closed
+    else await this.follow();
     if (rotateEveryMs > 0 && this.size > 0 && this.now() - this.openedAt >= rotateEveryMs) await this.rotate();
     let off = 0;
     while (off < data.length) {
@@ -102,6 +113,19 @@ export class RotatingFile {
     } catch (err) {
       throw new FileAccessError(this.path, 'write', `writing "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
     }
+  }
+
+  /** Reopens the path when the file was moved or deleted; takes the size of a truncated one. */
+  private async follow(): Promise<void> {
+    const found = await this.identity.check();
+    if (found === undefined) return;
+    if (!found.moved) {
+      this.size = found.size;
+      return;
+    }
+    await this.closeHandle();
+    this.reopens++;
+    await this.open();
   }
 
   /** Closes the file, shifts the rotated ones, and starts a new file. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
@@ -151,6 +151,22 @@ describe('file notifier', () => {
     expect(lines(path).map((l) => JSON.parse(l))).toEqual([ALERT, { ...ALERT, key: 'r3' }]);
     expect(env.counts['notified{file}']).toBe(2);
     expect(env.counts['notify_dropped{file}']).toBeUndefined();
+    expect(errors(env)).toEqual([]);
+  });
+
+  it('makes the file again within a second of logrotate moving it away, and says so', async () => {
+    const path = join(dir, 'alerts.jsonl');
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'file', path }]), env);
+    n!.offer({ ...ALERT, key: 'before' });
+    await until(() => env.counts['notified{file}'] === 1);
+    renameSync(path, join(dir, 'alerts.jsonl.1'));
+    await sleepMs(1100);
+    n!.offer({ ...ALERT, key: 'after' });
+    await n!.close(1000);
+    expect(keys(join(dir, 'alerts.jsonl.1'))).toEqual(['before']);
+    expect(keys(path)).toEqual(['after']);
+    expect(env.logger.records.find((r) => r.msg.includes('was moved or deleted'))?.fields).toMatchObject({ path });
     expect(errors(env)).toEqual([]);
   });
 

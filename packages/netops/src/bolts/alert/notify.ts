@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
+import { FileIdentity } from '../../internal/file-identity.js';
 import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
 
 /** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
@@ -219,11 +220,13 @@ const FILE_QUEUE = 10_000;
  * written next, in one write. When opening or writing fails, the alerts of that write are dropped
  * and counted, the file is closed, and later alerts are dropped (counted) without touching the file
  * until `retryMs` have passed; then the next alert opens it again. The error is logged once per
- * outage, the recovery at info.
+ * outage, the recovery at info. A file moved or deleted under it (log rotation) is made again at
+ * its path within a second (FileIdentity).
  */
 export class FileNotifier implements Notifier {
   readonly type = 'file';
   private handle: FileHandle | undefined;
+  private readonly identity: FileIdentity;
   /** Lines waiting for the next write. */
   private lines: string[] = [];
   /** Alerts in the open or write under way. */
@@ -242,6 +245,7 @@ export class FileNotifier implements Notifier {
     private readonly env: NotifierEnv,
     private readonly retryMs = FILE_RETRY_MS,
   ) {
+    this.identity = new FileIdentity(path);
     // Opened now, so that a path that cannot be written is reported when the run starts.
     this.pumping = this.pump();
   }
@@ -268,9 +272,19 @@ export class FileNotifier implements Notifier {
         this.lines = [];
         this.inFlight = batch.length;
         try {
+          if (this.handle !== undefined && (await this.identity.check())?.moved) {
+            this.release();
+            this.env.logger.info(`alert notifier file: "${this.path}" was moved or deleted (log rotation?); writing a new one at its path`, {
+              path: this.path,
+            });
+          }
           if (this.handle === undefined) {
             this.handle = await ensureDir(dirname(this.path))
               .then(() => open(this.path, 'a'))
+              .then(async (handle) => {
+                await this.identity.opened(handle).catch(() => undefined);
+                return handle;
+              })
               .catch((err: unknown) => {
                 throw new FileStepError('open', err);
               });

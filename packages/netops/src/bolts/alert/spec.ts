@@ -14,7 +14,7 @@ export const alertBoltFields = {
     description:
       'Where alerts go besides stream `default`, each `{type, minSeverity?, ...}`: `stdout` (one readable line per alert), ' +
       '`file` (`path`: JSON lines, appended; missing folders are created; while it cannot be written its alerts are ' +
-      'dropped and counted, and it is opened again for an alert at most every 5s), `webhook` (`url`, `headers`, `timeout` 5s, `retries` 3, `backoff` 1s doubling ' +
+      'dropped and counted, and it is opened again for an alert at most every 5s; moved or deleted by log rotation, it is made again at its path within a second), `webhook` (`url`, `headers`, `timeout` 5s, `retries` 3, `backoff` 1s doubling ' +
       'up to `maxBackoff` 30s, `queueSize` 1000), `nats` (`servers` default nats://127.0.0.1:4222, `subject` default ' +
       'qitian.alerts, may hold {severity} and {strategy}, `queueSize` 1000).',
     items: 'any',

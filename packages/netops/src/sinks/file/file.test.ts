@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -197,4 +197,44 @@ describe('file sink', () => {
     expect((err as FileAccessError).path).toBe(path);
     expect((err as Error).message).toBe(`file sink: cannot open "${path}" for writing: no such file or directory (ENOENT)`);
   }, 2000);
+
+  it('follows logrotate without copytruncate: a moved file keeps what it had, a new one starts at the path within a second, nothing is lost', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    await h.bolt.executeBatch!(tuples(['n'], [1], [2]));
+    await sleep(50);
+    renameSync(path, join(dir, 'out.jsonl.1'));
+    // Within the second, lines still go to the file it has open (the moved one), as with any writer.
+    await sleep(1100);
+    await h.bolt.executeBatch!(tuples(['n'], [3]));
+    await sleep(50);
+    await h.bolt.executeBatch!(tuples(['n'], [4]));
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(read(join(dir, 'out.jsonl.1'))).toBe('{"n":1}\n{"n":2}\n');
+    expect(read(path)).toBe('{"n":3}\n{"n":4}\n');
+    expect(h.context.counted('reopened', 'moved')).toBe(1);
+    expect(h.context.logger.records.find((r) => r.msg.includes('moved or deleted'))?.fields).toMatchObject({ path });
+    expect(h.collector.acked).toHaveLength(4);
+    expect(h.collector.failed).toHaveLength(0);
+  });
+
+  it('makes a deleted file again, and goes on at the new end of one truncated under it (copytruncate) with no hole', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    await h.bolt.executeBatch!(tuples(['n'], [1], [2]));
+    await sleep(50);
+    truncateSync(path, 0);
+    await h.bolt.executeBatch!(tuples(['n'], [3]));
+    await sleep(50);
+    // Not from the old offset after NULs: the sink appends.
+    expect(read(path)).toBe('{"n":3}\n');
+    unlinkSync(path);
+    await sleep(1100);
+    await h.bolt.executeBatch!(tuples(['n'], [4]));
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":4}\n');
+    expect(h.context.counted('reopened', 'moved')).toBe(1);
+  });
 });

@@ -1,23 +1,34 @@
 import type { FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Tuple } from '@qitian/api';
 import { describeSystemError, FileAccessError } from '../../errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
+import { FileIdentity } from '../../internal/file-identity.js';
 import { LineFormatter } from '../../internal/format.js';
 import { LineSink } from '../../internal/line-sink.js';
 import type { FileSinkConfig } from './spec.js';
 
 const FLUSH_CHARS = 256 * 1024;
+/**
+ * Truncating, but appending every write: a file truncated under it (logrotate's copytruncate)
+ * is written from its new end, not from the old offset after a hole of NULs.
+ */
+const TRUNCATE_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
 
 /** The path a task writes: `{task}` replaced by its index. */
 export function taskPath(path: string, taskIndex: number): string {
   return path.replaceAll('{task}', String(taskIndex));
 }
 
-/** JSON Lines to a file, written in large chunks. */
+/**
+ * JSON Lines to a file, written in large chunks. A file moved or deleted under it (log rotation)
+ * is made again at its path within a second (FileIdentity).
+ */
 export class FileSink extends LineSink<FileSinkConfig> {
   private handle: FileHandle | undefined;
+  private identity: FileIdentity | undefined;
   private readonly formatter: LineFormatter;
   /** The path this task writes, known once prepared. */
   path = '';
@@ -41,10 +52,40 @@ export class FileSink extends LineSink<FileSinkConfig> {
     }
     try {
       await ensureDir(dirname(path));
-      this.handle = await open(path, append ? 'a' : 'w');
+      await this.openAt(path, append ? 'a' : TRUNCATE_APPEND);
     } catch (err) {
       throw new FileAccessError(path, 'open', `file sink: cannot open "${path}" for writing: ${describeSystemError(err)}`, { cause: err });
     }
+  }
+
+  private async openAt(path: string, flags: string | number): Promise<void> {
+    const handle = await open(path, flags);
+    this.identity = new FileIdentity(path);
+    await this.identity.opened(handle).catch(async (err) => {
+      await handle.close();
+      throw err;
+    });
+    this.handle = handle;
+  }
+
+  /** Makes the file again at its path when it was moved or deleted (log rotation). */
+  private async follow(): Promise<void> {
+    const found = await this.identity?.check();
+    if (found === undefined || !found.moved) return;
+    const old = this.handle;
+    this.handle = undefined;
+    await old?.datasync().catch(() => undefined);
+    await old?.close().catch(() => undefined);
+    try {
+      await ensureDir(dirname(this.path));
+      await this.openAt(this.path, 'a');
+    } catch (err) {
+      throw new FileAccessError(this.path, 'open', `file sink: cannot open "${this.path}" again after it was moved: ${describeSystemError(err)}`, {
+        cause: err,
+      });
+    }
+    this.context.count('reopened', 1, 'moved');
+    this.context.logger.info('file sink: the file was moved or deleted (log rotation?); writing a new one at its path', { path: this.path });
   }
 
   protected format(tuple: Tuple): string {
@@ -56,6 +97,7 @@ export class FileSink extends LineSink<FileSinkConfig> {
   }
 
   protected async writeChunk(data: string): Promise<void> {
+    await this.follow();
     const handle = this.handle;
     if (!handle) throw new FileAccessError(this.path, 'write', `file sink: "${this.path}" is closed`);
     const buf = Buffer.from(data, 'utf8');

@@ -42,7 +42,10 @@ export const fileSinkSpec: ComponentSpec<typeof fileSinkFields> = {
     '`toJSON` that throws) is written as a string saying so, `"[unserializable: cyclic object]"`: the line is still ' +
     'written and its tuple acked, the value counted in `errors` with reason `unserializable_value`, and the first one ' +
     'logged with its field name. Tuples are acked once their line has been handed to the operating system; a failed ' +
-    'write fails them, so that they are replayed.',
+    'write fails them, so that they are replayed. Log rotation needs no signal: a file moved or deleted under the sink ' +
+    '(logrotate without `copytruncate`) is noticed within a second and made again at its path, counted in `reopened` ' +
+    'with reason `moved` and logged; with `copytruncate` the sink goes on at the new end of the truncated file (it ' +
+    'always appends), leaving no hole. A path that is not a regular file (/dev/stdout, a pipe) is never reopened.',
   fields: fileSinkFields,
   examples: [
     {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '@qitian/api';
@@ -67,6 +67,23 @@ describe('severity-files sink', () => {
     await h.bolt.cleanup!();
     expect(read('task-0/edge-0-crit.jsonl')).toBe(`old\n${lineOf(e)}`);
     expect((h.bolt as SeverityFilesSink).paths[2]).toBe(join(dir, 'task-0', 'edge-0-crit.jsonl'));
+  });
+
+  it('follows logrotate moving a file away: a new one at its path within a second, counted by severity and logged', async () => {
+    const h = await prepareBolt(severityFilesSink, { dir });
+    const first = event(3, 1);
+    await h.bolt.executeBatch!([first]);
+    await sleep(50);
+    renameSync(join(dir, 'syslog-err.jsonl'), join(dir, 'syslog-err.jsonl.1'));
+    await sleep(1100);
+    const second = event(3, 2);
+    await h.bolt.executeBatch!([second]);
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(read('syslog-err.jsonl.1')).toBe(lineOf(first));
+    expect(read('syslog-err.jsonl')).toBe(lineOf(second));
+    expect(h.context.counted('reopened', 'err')).toBe(1);
+    expect(h.context.logger.records.find((r) => r.msg.includes('moved or deleted'))?.fields).toMatchObject({ path: join(dir, 'syslog-err.jsonl') });
   });
 
   it('rotates by size: whole lines, no file above maxBytes, numbered newest first, nothing lost', async () => {

@@ -34,11 +34,16 @@ class SeverityFile extends LineSink<SeverityFilesConfig> {
     const file = this.file;
     const rotations = file.rotations;
     const written = file.written;
+    const reopens = file.reopens;
     try {
       await file.write(Buffer.from(data, 'utf8'));
     } finally {
       if (file.written !== written) this.context.count('bytes', file.written - written, this.severityName);
       if (file.rotations !== rotations) this.context.count('rotations', file.rotations - rotations, this.severityName);
+      if (file.reopens !== reopens) {
+        this.context.count('reopened', file.reopens - reopens, this.severityName);
+        this.context.logger.info('severity-files: the file was moved or deleted (log rotation?); writing a new one at its path', { path: file.path });
+      }
     }
   }
 

@@ -61,7 +61,11 @@ export const severityFilesSpec: ComponentSpec<typeof severityFilesFields> = {
     'fails its tuples so that they are replayed. A tuple without a valid severity is acked without being written and ' +
     'counted in `errors` with reason `no_severity`. Values are converted as the file sink does; one that cannot be ' +
     'serialized at all (a cyclic object) is written as `"[unserializable: cyclic object]"` and counted in `errors` with ' +
-    'reason `unserializable_value`, the first one logged. Counters: `bytes` and `rotations` by severity name, `errors` by reason, ' +
+    'reason `unserializable_value`, the first one logged. Rotation by logrotate works too, without a signal: a file moved ' +
+    'or deleted under the sink (no `copytruncate`) is noticed within a second and made again at its path (counted in ' +
+    '`reopened` by severity name, and logged); one truncated (`copytruncate`) is written on from its new end, and its ' +
+    'size for `maxBytes` is read again. ' +
+    'Counters: `bytes`, `rotations` and `reopened` by severity name, `errors` by reason, ' +
     "`write_failures` (chunks whose write or rotation failed; each is also reported, so in the task's `errors`).",
   fields: severityFilesFields,
   examples: [
