@@ -119,6 +119,15 @@ export function exactDurationMs(text: string): number | undefined {
   return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : undefined;
 }
 
+/**
+ * True for a duration written above 0 but below 1ms: parseDuration
+ * would round it to 1ms or to 0, which often means "off". Config readers refuse it instead.
+ */
+export function belowOneMs(text: string): boolean {
+  const ms = exactDurationMs(text);
+  return ms !== undefined && ms > 0 && ms < 1;
+}
+
 /** `250ms`, `30s`, `5m`, `2h`, `1d`: a duration in the largest whole unit, the inverse of parseDuration. */
 export function formatDuration(ms: number): string {
   for (const [unit, size] of [

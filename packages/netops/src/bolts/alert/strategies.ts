@@ -2,7 +2,7 @@
  * Alert strategies as written in YAML, checked into typed values with errors that name the
  * place (`strategies[2].threshold.window`), and the matchers they use.
  */
-import { describe as describeValue, nearest, parseDuration } from '@qitian/api';
+import { belowOneMs, describe as describeValue, nearest, parseDuration } from '@qitian/api';
 import { EVENT_FIELDS, FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
 
 /** Alert severities, most severe first. */
@@ -320,6 +320,7 @@ export function num(raw: unknown, path: Path, min: number, int: boolean): number
 export function duration(raw: unknown, path: Path): number {
   const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
   if (ms === undefined) throw new StrategyConfigError(path, `expected a duration such as "5m" (ms, s, m, h, d), got ${describeValue(raw)}`);
+  if (belowOneMs(raw as string)) throw new StrategyConfigError(path, `must be 0 or at least 1ms (no timer waits less than 1ms), got ${describeValue(raw)}`);
   return ms;
 }
 

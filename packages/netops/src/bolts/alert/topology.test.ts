@@ -121,15 +121,18 @@ describe('cluster and alert in a topology file', () => {
       '      strategies:',
       '        - { name: a, threshold: { window: 5, count: 1 } }',
       '        - { name: b, threshold: { window: 1m, count: 1, where: { sevrity: 3 } } }',
+      '        - { name: c, suppress: 0.5ms, threshold: { window: 1m, count: 1 } }',
       'streams:',
       '  - { from: events, to: alerts, grouping: { type: global } }',
       '',
     ].join('\n');
     const err = await parseTopology(text, join(dir, 'bad.yaml'), { registry, env: {} }).catch((e: Error) => e);
     const lines = String((err as Error).message).split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/bad\.yaml:9:43: bolt "alerts" config: strategies\[0\]\.threshold\.window: expected a duration such as "5m" .*, got number 5$/);
     expect(lines[1]).toMatch(/bad\.yaml:10:75: bolt "alerts" config: strategies\[1\]\.threshold\.where\.sevrity: .*did you mean "severity"\?$/);
+    // Not rounded up to 1ms (or down to 0, which is "no suppression"): refused where it is written.
+    expect(lines[2]).toMatch(/bad\.yaml:11:32: bolt "alerts" config: strategies\[2\]\.suppress: must be 0 or at least 1ms .*, got "0\.5ms"$/);
     expect(String((err as Error).message)).not.toContain('outputs() threw');
   });
 });
