@@ -179,9 +179,11 @@ describe('a busy topology, every metric family', () => {
     const t = (await topo.json()) as {
       name: string;
       workers: number;
+      config: Record<string, unknown>;
       components: { id: string; kind: string; parallelism: number; inputs: { from: string; grouping: string }[] }[];
     };
     expect(t.name).toBe('metrics-all');
+    expect(t.config).toEqual({ acking: true, maxSpoutPending: 5000, messageTimeoutMs: 1000 });
     expect(t.workers).toBe(2);
     expect(t.components.map((c) => c.id)).toEqual(['seq', 'flaky', 'count', 'pairs', 'hold', 'tail', 'lines']);
     const flaky = t.components.find((c) => c.id === 'flaky')!;

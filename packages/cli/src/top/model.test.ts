@@ -259,6 +259,29 @@ describe('sortRows', () => {
   });
 });
 
+describe('heldSpouts', () => {
+  const topology = (acking: boolean): TopologyInfo => ({
+    name: 't',
+    components: [{ id: 'gen', kind: 'spout', parallelism: 2 }],
+    config: { acking, maxSpoutPending: 1000 },
+  });
+  const at = (pending: [number, number]) =>
+    [
+      snap(1000, [task(1, 'gen', 'spout', { pending: pending[0] }), task(2, 'gen', 'spout', { pending: pending[1] })]),
+      snap(2000, [task(1, 'gen', 'spout', { pending: pending[0] }), task(2, 'gen', 'spout', { pending: pending[1] })]),
+    ] as const;
+
+  test('a spout whose tasks hold about maxSpoutPending each is held; below 90% of it, or with acking off, it is not', () => {
+    const [e1, l1] = at([1000, 950]);
+    expect(computeView(e1, l1, topology(true)).heldSpouts).toEqual([{ component: 'gen', maxSpoutPending: 1000, p99Seconds: null }]);
+    const [e2, l2] = at([1000, 700]);
+    expect(computeView(e2, l2, topology(true)).heldSpouts).toEqual([]);
+    expect(computeView(e1, l1, topology(false)).heldSpouts).toEqual([]);
+    // An endpoint that does not say its config: nothing is claimed.
+    expect(computeView(e1, l1, { name: 't', components: topology(true).components }).heldSpouts).toEqual([]);
+  });
+});
+
 describe('computeView and viewJson', () => {
   test('header figures from the later snapshot, the interval, rounded JSON', () => {
     const earlier = snap(1000, [task(1, 'parse', 'bolt', { executed: 0 })]);

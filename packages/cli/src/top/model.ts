@@ -25,6 +25,8 @@ export interface StatsSnapshot {
 export interface TopologyInfo {
   readonly name: string;
   readonly components: readonly { readonly id: string; readonly kind: ExecutorStats['kind']; readonly parallelism: number }[];
+  /** Absent from endpoints older than this field. */
+  readonly config?: { readonly acking: boolean; readonly maxSpoutPending: number };
 }
 
 /** One component over one interval, summed (or maxed) over its tasks. */
@@ -84,7 +86,22 @@ export interface TopView {
   /** In topological order. */
   readonly components: readonly ComponentRow[];
   readonly bottleneck: Bottleneck | null;
+  /**
+   * Spouts with maxSpoutPending trees in flight on (nearly) every task: they wait for acks, not
+   * for a busy consumer, so no component need be busy for them to be slow.
+   */
+  readonly heldSpouts: readonly HeldSpout[];
 }
+
+export interface HeldSpout {
+  readonly component: string;
+  readonly maxSpoutPending: number;
+  /** Complete latency p99 over the interval, seconds; null with none completed. */
+  readonly p99Seconds: number | null;
+}
+
+/** A spout task with this fraction of maxSpoutPending in flight waits for acks. */
+export const HELD_PENDING = 0.9;
 
 /** Below this capacity no component is called a bottleneck. */
 export const BUSY_THRESHOLD = 0.5;
@@ -245,7 +262,18 @@ export function computeView(earlier: StatsSnapshot, later: StatsSnapshot, topolo
     intervalSeconds: Math.max((later.time - earlier.time) / 1000, 0),
     components,
     bottleneck: findBottleneck(components),
+    heldSpouts: heldSpouts(components, topology),
   };
+}
+
+/** Spouts whose tasks hold, on average, at least HELD_PENDING of maxSpoutPending (acking on). */
+export function heldSpouts(rows: readonly ComponentRow[], topology?: TopologyInfo): HeldSpout[] {
+  const config = topology?.config;
+  if (!config?.acking || !(config.maxSpoutPending > 0)) return [];
+  const max = config.maxSpoutPending;
+  return rows
+    .filter((r) => r.kind === 'spout' && r.tasks > 0 && r.pending !== null && r.pending / r.tasks >= HELD_PENDING * max)
+    .map((r) => ({ component: r.component, maxSpoutPending: max, p99Seconds: r.p99Seconds }));
 }
 
 /** What each column sorts by, in order of precedence; larger first. */
@@ -318,5 +346,6 @@ export function viewJson(view: TopView, url: string): unknown {
       queued: r.queued,
     })),
     bottleneck: view.bottleneck && { ...view.bottleneck, capacity: round(view.bottleneck.capacity, 4) },
+    heldSpouts: view.heldSpouts.map((h) => ({ ...h, p99Seconds: roundOrNull(h.p99Seconds, 7) })),
   };
 }

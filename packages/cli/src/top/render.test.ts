@@ -32,6 +32,7 @@ function view(components: ComponentRow[]): TopView {
     intervalSeconds: 1,
     components,
     bottleneck: findBottleneck(components),
+    heldSpouts: [],
   };
 }
 
@@ -120,6 +121,14 @@ describe('renderView', () => {
 describe('bottleneckLine', () => {
   test('no clear bottleneck, and why', () => {
     expect(bottleneckLine(view([row('a'), row('b', { capacity: 0.3 })]))).toBe('bottleneck: none (every component is below 50% capacity)');
+    // Nothing busy, but a spout waits for acks at maxSpoutPending: that is what slows it.
+    const held = {
+      ...view([row('gen', { kind: 'spout', pending: 5000 }), row('b', { capacity: 0.3 })]),
+      heldSpouts: [{ component: 'gen', maxSpoutPending: 5000, p99Seconds: 2.5 }],
+    };
+    expect(bottleneckLine(held)).toBe(
+      'bottleneck: none busy, but gen waits at maxSpoutPending (5000 a task, trees complete in p99 2.50s): raise config.maxSpoutPending, or look for what holds tuples (async executes, a sink flushInterval)',
+    );
     expect(bottleneckLine(view([row('a', { capacity: 0.9, backpressure: 0.7, backpressureOn: 'b' }), row('b', { capacity: 0.2 })]))).toBe(
       'bottleneck: none clear (a is at capacity 0.90 but blocked 70% of the time by b)',
     );

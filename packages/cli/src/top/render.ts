@@ -196,6 +196,15 @@ export function bottleneckLine(view: TopView): string {
   if (view.components.length === 0) return 'bottleneck: none (no tasks reported)';
   if (!b) {
     const busiest = [...view.components].sort((x, y) => y.capacity - x.capacity)[0]!;
+    const held = view.heldSpouts[0];
+    if (held && busiest.capacity < BUSY_THRESHOLD) {
+      const others = view.heldSpouts.length > 1 ? ` (and ${view.heldSpouts.length - 1} more)` : '';
+      const latency = held.p99Seconds === null ? '' : `, trees complete in p99 ${formatSeconds(held.p99Seconds)}`;
+      return (
+        `bottleneck: none busy, but ${held.component}${others} waits at maxSpoutPending (${held.maxSpoutPending} a task${latency}): ` +
+        'raise config.maxSpoutPending, or look for what holds tuples (async executes, a sink flushInterval)'
+      );
+    }
     if (busiest.capacity < BUSY_THRESHOLD) return `bottleneck: none (every component is below ${percent(BUSY_THRESHOLD)} capacity)`;
     const on = busiest.backpressureOn ? ` by ${busiest.backpressureOn}` : '';
     return `bottleneck: none clear (${busiest.component} is at capacity ${fraction(busiest.capacity)} but blocked ${percent(busiest.backpressure)} of the time${on})`;

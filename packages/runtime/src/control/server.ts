@@ -115,8 +115,11 @@ async function handle(
 
 function topology(engine: Engine): unknown {
   const spec = engine.plan.spec;
+  const c = spec.config;
   return {
     ...engine.info(),
+    // What bounds a spout besides its consumers: `qitian top` tells a spout held at maxSpoutPending.
+    config: { acking: c.acking, maxSpoutPending: c.maxSpoutPending, messageTimeoutMs: c.messageTimeoutMs },
     components: spec.components.map((c) => ({
       id: c.id,
       kind: c.kind,
