@@ -4,6 +4,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +248,28 @@ describe('qitian run', () => {
         .map((o) => [o.word, o.count]),
     );
     expect(got).toEqual(expected);
+  });
+
+  test("a run that cannot start leaves the last run's output as it was: a metrics port in use, an input that is missing", async () => {
+    const input = tmp('input.txt', 'a b a\n');
+    const output = tmp('counts.jsonl', '{"word":"last","count":1}\n');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const r = await qitian('run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--metrics-port', String(port));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`cannot serve metrics on 127.0.0.1:${port}`);
+      // Refused before any component opened: no thread started, nothing read or written.
+      expect(r.stderr).not.toContain('worker');
+      expect(readFileSync(output, 'utf8')).toBe('{"word":"last","count":1}\n');
+    } finally {
+      busy.close();
+    }
+    const missing = await qitian('run', WORDCOUNT, '--set', `input=${input}.gone`, '--set', `output=${output}`);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('ENOENT');
+    expect(readFileSync(output, 'utf8')).toBe('{"word":"last","count":1}\n');
   });
 
   test('word count stopped mid-input emits no partial totals; resumed with --state-dir, each word comes once with its total', async () => {

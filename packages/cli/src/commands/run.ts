@@ -7,8 +7,9 @@ import {
   type EngineLogLevel,
   type RunSummary,
   INPUT_FAILED,
+  listenControlServer,
+  type PendingControlServer,
   StartAbortedError,
-  startControlServer,
   summarize,
 } from '@qitian/runtime';
 import { CommandFailed, EXIT } from '../errors.js';
@@ -75,7 +76,16 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  let server: ControlServer | undefined;
+  let server: PendingControlServer | undefined;
+  if (opts.metricsPort !== undefined) {
+    // Bound before any component opens: a port in use must fail the run before a file sink
+    // truncates its output or a spout reads anything.
+    try {
+      server = await listenControlServer({ port: opts.metricsPort, ...(opts.metricsHost ? { host: opts.metricsHost } : {}) });
+    } catch (err) {
+      throw new Error(`cannot serve metrics on ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
+    }
+  }
   try {
     try {
       engine = await Engine.start(plan, {
@@ -95,19 +105,14 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
       opts.io.err('stopped while the topology was starting: nothing ran');
       return { reason: 'stopped', durationMs: performance.now() - t0, workers, restarts: 0, tasks: [], abandoned: 0, incomplete: false };
     }
-    if (opts.metricsPort !== undefined) {
-      try {
-        server = await startControlServer(engine, { port: opts.metricsPort, ...(opts.metricsHost ? { host: opts.metricsHost } : {}) });
-      } catch (err) {
-        await engine.stop();
-        throw new Error(`cannot serve metrics on ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
-      }
+    if (server) {
+      server.attach(engine);
       opts.io.err(`metrics: ${server.url}/metrics  (qitian top --url ${server.url})`);
     }
     opts.onStart?.(engine, server);
     // Counted from here: a start slowed by a busy machine must not eat a short run.
     if (opts.durationS) timer = setTimeout(() => stop(), opts.durationS * 1000);
-    // Asked for while the metrics endpoint started: acted on now that there is an engine to stop.
+    // Asked for as the start ended: acted on now that there is an engine to stop.
     if (starting.signal.aborted) void engine.stop();
     return await engine.finished;
   } finally {

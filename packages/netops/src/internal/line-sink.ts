@@ -1,6 +1,12 @@
 import { type Bolt, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import { GroupCommit } from './group-commit.js';
 
+/** The wait before writing again after a failed chunk, doubling per failure up to the maximum. */
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export interface LineSinkOptions {
   /**
    * 0: lines are written as soon as no write is in progress (what arrived during a write goes in
@@ -30,6 +36,8 @@ export abstract class LineSink<C> implements Bolt<C> {
   private chain: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** Chunks that failed in a row. */
+  private failures = 0;
   /** flushIntervalMs 0: writes as soon as none is running. Null when a timer paces them. */
   private readonly commits: GroupCommit | null;
   private readonly flushNow = (): void => {
@@ -105,9 +113,15 @@ export abstract class LineSink<C> implements Bolt<C> {
 
   /** Writes one chunk, then acks or fails its tuples. Never rejects, so the chain stays usable. */
   private async writeAndSettle(data: string, held: readonly Tuple[]): Promise<void> {
+    // After failed writes (a full disk), wait before the next: replayed tuples would otherwise
+    // fail again at once, hundreds of times a second. The wait holds the executor, and through
+    // credits the spouts, as a slow output does.
+    if (this.failures > 0 && !this.closed) await sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1)));
     try {
       await this.writeChunk(data);
+      this.failures = 0;
     } catch (err) {
+      this.failures++;
       try {
         this.writeFailed(held, err);
       } catch (inner) {

@@ -111,6 +111,19 @@ export class RotatingFile {
         this.written += bytesWritten;
       }
     } catch (err) {
+      // The chunk's tuples fail and are written again: the part of it that got in (a disk that
+      // filled up mid-chunk) is taken back, so the file holds no torn line and no line twice.
+      const partial = off - from;
+      if (partial > 0) {
+        try {
+          const { size } = await handle.stat();
+          await handle.truncate(Math.max(0, size - partial));
+          this.size -= partial;
+          this.written -= partial;
+        } catch {
+          // The write error is what gets reported; a file that cannot be cut keeps a torn line.
+        }
+      }
       throw new FileAccessError(this.path, 'write', `writing "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
     }
   }

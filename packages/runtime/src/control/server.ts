@@ -29,14 +29,32 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** An endpoint that listens before its topology exists: `attach` gives it one. */
+export interface PendingControlServer extends ControlServer {
+  /** Serves `engine` from now on; until then every request is answered 503. */
+  attach(engine: Engine): ControlServer;
+}
+
 /** Starts the endpoint; resolves once it listens. */
 export async function startControlServer(engine: Engine, opts: ControlServerOptions): Promise<ControlServer> {
-  const metrics = new NodeMetrics(engine);
+  return (await listenControlServer(opts)).attach(engine);
+}
+
+/**
+ * Binds the endpoint's port before the topology starts, so that a port in use fails the run
+ * before any component opens (a file sink would have truncated its output by then).
+ */
+export async function listenControlServer(opts: ControlServerOptions): Promise<PendingControlServer> {
+  let served: { engine: Engine; metrics: NodeMetrics } | undefined;
   const closers = new Set<() => void>();
   const heartbeatMs = opts.tapHeartbeatMs ?? TAP_HEARTBEAT_MS;
   if (!(heartbeatMs > 0)) throw new RangeError(`tapHeartbeatMs must be more than 0, not ${heartbeatMs}`);
   const server = createServer((req, res) => {
-    handle(engine, metrics, closers, heartbeatMs, req, res).catch((err: unknown) => {
+    if (served === undefined) {
+      json(res, 503, { error: 'the topology is starting' });
+      return;
+    }
+    handle(served.engine, served.metrics, closers, heartbeatMs, req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: (err as Error).message });
       else res.end();
     });
@@ -51,11 +69,16 @@ export async function startControlServer(engine: Engine, opts: ControlServerOpti
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  return {
+  const endpoint: PendingControlServer = {
     url: `http://${shownHost}:${port}`,
     port,
     close: () => closeServer(server, closers),
+    attach: (engine) => {
+      served = { engine, metrics: new NodeMetrics(engine) };
+      return endpoint;
+    },
   };
+  return endpoint;
 }
 
 async function closeServer(server: Server, closers: Set<() => void>): Promise<void> {

@@ -237,4 +237,57 @@ describe('file sink', () => {
     expect(read(path)).toBe('{"n":4}\n');
     expect(h.context.counted('reopened', 'moved')).toBe(1);
   });
+
+  it('empties the file at its first write, not when it opens: a run that fails to start leaves the last output; one that writes nothing leaves it empty', async () => {
+    const path = join(dir, 'out.jsonl');
+    writeFileSync(path, '{"n":"last run"}\n');
+    const failed = await prepareBolt(fileSink, { path });
+    await failed.bolt.cleanup!(); // as after a start called off: no finish
+    expect(read(path)).toBe('{"n":"last run"}\n');
+    const h = await prepareBolt(fileSink, { path });
+    expect(read(path)).toBe('{"n":"last run"}\n');
+    await h.bolt.executeBatch!(tuples(['n'], [1]));
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":1}\n');
+    const empty = await prepareBolt(fileSink, { path });
+    await empty.bolt.finish!();
+    await empty.bolt.cleanup!();
+    expect(read(path)).toBe('');
+  });
+
+  it('takes back the part of a chunk a failed write got in (a disk that fills up), and waits longer after each failure', async () => {
+    const path = join(dir, 'out.jsonl');
+    const h = await prepareBolt(fileSink, { path });
+    await h.bolt.executeBatch!(tuples(['n'], [1]));
+    await sleep(50);
+    const handle = (h.bolt as unknown as { handle: { write: (...a: unknown[]) => Promise<{ bytesWritten: number }> } }).handle;
+    const realWrite = handle.write.bind(handle);
+    const attempts: number[] = [];
+    let failing = true;
+    handle.write = async (buf: unknown, off: unknown, len: unknown) => {
+      if (!failing) return realWrite(buf, off, len);
+      attempts.push(performance.now());
+      if ((off as number) === 0) return realWrite(buf, 0, Math.floor((len as number) / 2)); // half of the chunk, then ENOSPC
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const batch = tuples(['n'], [2], [3], [4]);
+    await h.bolt.executeBatch!(batch);
+    await sleep(50);
+    expect(read(path)).toBe('{"n":1}\n'); // nothing torn
+    expect(h.collector.failed).toEqual(batch);
+    await h.bolt.executeBatch!(tuples(['n'], [2], [3], [4])); // the replay
+    await sleep(250);
+    expect(attempts.length).toBeGreaterThanOrEqual(4);
+    // The second chunk waited about 100 ms after the first failed.
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(90);
+    failing = false;
+    const replay = tuples(['n'], [2], [3], [4]);
+    await h.bolt.executeBatch!(replay);
+    await h.bolt.finish!();
+    await h.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n');
+    expect(h.collector.acked.slice(-3)).toEqual(replay);
+    expect(h.context.counted('write_failures')).toBe(2);
+  });
 });

@@ -12,10 +12,22 @@ import type { FileSinkConfig } from './spec.js';
 
 const FLUSH_CHARS = 256 * 1024;
 /**
- * Truncating, but appending every write: a file truncated under it (logrotate's copytruncate)
- * is written from its new end, not from the old offset after a hole of NULs.
+ * Appending every write, also when the file is to be emptied: a file truncated under it
+ * (logrotate's copytruncate) is written from its new end, not from the old offset after a hole
+ * of NULs. Emptying waits for the first write (or the end of a run that wrote nothing), so a run
+ * that fails to start leaves the last run's output as it was.
  */
-const TRUNCATE_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
+const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+
+/** Cuts the last `bytes` bytes off the file (a partly written chunk); best effort. */
+async function takeBack(handle: FileHandle, bytes: number): Promise<void> {
+  try {
+    const { size } = await handle.stat();
+    await handle.truncate(Math.max(0, size - bytes));
+  } catch {
+    // The write error is what gets reported; a file that cannot be cut keeps a torn line.
+  }
+}
 
 /** The path a task writes: `{task}` replaced by its index. */
 export function taskPath(path: string, taskIndex: number): string {
@@ -29,6 +41,10 @@ export function taskPath(path: string, taskIndex: number): string {
 export class FileSink extends LineSink<FileSinkConfig> {
   private handle: FileHandle | undefined;
   private identity: FileIdentity | undefined;
+  /** Without append: the file is emptied before the first write, not when the sink opens. */
+  private emptyFirst = false;
+  /** A chunk was given to write (even one that failed). */
+  private writing = false;
   private readonly formatter: LineFormatter;
   /** The path this task writes, known once prepared. */
   path = '';
@@ -52,7 +68,8 @@ export class FileSink extends LineSink<FileSinkConfig> {
     }
     try {
       await ensureDir(dirname(path));
-      await this.openAt(path, append ? 'a' : TRUNCATE_APPEND);
+      await this.openAt(path, APPEND);
+      this.emptyFirst = !append;
     } catch (err) {
       throw new FileAccessError(path, 'open', `file sink: cannot open "${path}" for writing: ${describeSystemError(err)}`, { cause: err });
     }
@@ -100,16 +117,39 @@ export class FileSink extends LineSink<FileSinkConfig> {
     await this.follow();
     const handle = this.handle;
     if (!handle) throw new FileAccessError(this.path, 'write', `file sink: "${this.path}" is closed`);
+    this.writing = true;
+    await this.emptyOnce(handle);
     const buf = Buffer.from(data, 'utf8');
+    let off = 0;
     try {
-      let off = 0;
       while (off < buf.length) {
         const { bytesWritten } = await handle.write(buf, off, buf.length - off);
         off += bytesWritten;
       }
     } catch (err) {
+      // The chunk's tuples fail and are written again: what part of it got in (a disk that filled
+      // up mid-chunk) is taken back, so that the file holds no torn line and no line twice.
+      if (off > 0) await takeBack(handle, off);
       throw new FileAccessError(this.path, 'write', `file sink: writing "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
     }
+  }
+
+  /** Empties the file once, before the first write of a run that does not append. */
+  private async emptyOnce(handle: FileHandle): Promise<void> {
+    if (!this.emptyFirst) return;
+    try {
+      await handle.truncate(0);
+    } catch (err) {
+      throw new FileAccessError(this.path, 'write', `file sink: emptying "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
+    }
+    this.emptyFirst = false;
+  }
+
+  /** A run that wrote nothing still leaves an empty file, not the last run's lines. */
+  override async finish(): Promise<void> {
+    await super.finish();
+    // (Not after failed writes: their error was reported, and their tuples replay into the file.)
+    if (this.handle && this.emptyFirst && !this.writing) await this.emptyOnce(this.handle);
   }
 
   protected async closeOutput(): Promise<void> {

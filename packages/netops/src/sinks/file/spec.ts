@@ -16,8 +16,10 @@ export const fileSinkFields = {
   }),
   append: field.boolean({
     description:
-      'Append to the file if it exists; by default it is truncated when the sink starts, unless the run resumes from a ' +
-      'state file (`qitian run --state-dir` with state an earlier run saved): then it goes on from that run, appending.',
+      'Append to the file if it exists; by default it is emptied at the first write (or at the end of a run that wrote ' +
+      "nothing), not when the sink opens, so a run that fails to start leaves the last run's output as it was; unless the " +
+      'run resumes from a state file (`qitian run --state-dir` with state an earlier run saved): then it goes on from ' +
+      'that run, appending.',
     default: false,
   }),
   flushInterval: field.duration({
@@ -42,7 +44,8 @@ export const fileSinkSpec: ComponentSpec<typeof fileSinkFields> = {
     '`toJSON` that throws) is written as a string saying so, `"[unserializable: cyclic object]"`: the line is still ' +
     'written and its tuple acked, the value counted in `errors` with reason `unserializable_value`, and the first one ' +
     'logged with its field name. Tuples are acked once their line has been handed to the operating system; a failed ' +
-    'write fails them, so that they are replayed. Log rotation needs no signal: a file moved or deleted under the sink ' +
+    'write fails them, so that they are replayed: what part of the chunk got in (a disk that filled up) is cut off ' +
+    'again, so the file holds no torn line, and the next write waits 100ms, doubling up to 5s while writes keep failing. Log rotation needs no signal: a file moved or deleted under the sink ' +
     '(logrotate without `copytruncate`) is noticed within a second and made again at its path, counted in `reopened` ' +
     'with reason `moved` and logged; with `copytruncate` the sink goes on at the new end of the truncated file (it ' +
     'always appends), leaving no hole. A path that is not a regular file (/dev/stdout, a pipe) is never reopened.',

@@ -58,7 +58,8 @@ export const severityFilesSpec: ComponentSpec<typeof severityFilesFields> = {
     'has been written for `rotateEvery`, `.<keep-1>` becomes `.<keep>` ... `.1` becomes `.2`, the file becomes ' +
     '`<prefix><severity>.1.jsonl`, and a new file is started; the oldest beyond `keep` is deleted. Lines are buffered ' +
     'per severity and written in large chunks; a tuple is acked once its line is written, and a failed write or rotation ' +
-    'fails its tuples so that they are replayed. A tuple without a valid severity is acked without being written and ' +
+    'fails its tuples so that they are replayed (the part of a chunk a failed write got in is cut off again, and the ' +
+    'next write waits 100ms, doubling up to 5s while writes keep failing). A tuple without a valid severity is acked without being written and ' +
     'counted in `errors` with reason `no_severity`. Values are converted as the file sink does; one that cannot be ' +
     'serialized at all (a cyclic object) is written as `"[unserializable: cyclic object]"` and counted in `errors` with ' +
     'reason `unserializable_value`, the first one logged. Rotation by logrotate works too, without a signal: a file moved ' +
