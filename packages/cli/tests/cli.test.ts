@@ -5,7 +5,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -588,6 +588,32 @@ describe('qitian run', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain(`state restored from ${join(state, 'tail.state')}`);
     expect(lines(outputs[1]!)).toEqual(['four', 'five']);
+  });
+
+  test('--state-dir: a state file that cannot be written at the end fails the run (exit 3), saying the end is not saved', async () => {
+    const topology = tmp(
+      'gen.yaml',
+      [
+        'name: gen',
+        'spouts:',
+        '  - { id: gen, type: generator, config: { rate: 200 } }',
+        'sinks:',
+        '  - { id: out, type: file, config: { path: "${output}" } }',
+        'streams:',
+        '  - { from: gen, to: out, grouping: { type: shuffle } }',
+      ].join('\n'),
+    );
+    const state = tmp('state');
+    mkdirSync(state);
+    const run = start(['run', topology, '--set', `output=${tmp('out.jsonl')}`, '--state-dir', state, '--workers', '1', '--duration', '3']);
+    // Once it runs, the folder becomes a file: no state file can be written there any more.
+    await new Promise((r) => setTimeout(r, 1500));
+    rmSync(state, { recursive: true, force: true });
+    writeFileSync(state, 'in the way');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('topology stopped after');
+    expect(r.stderr).toMatch(/error: cannot write the state file .*gen\.state: .*; the end of this run is not saved/);
   });
 
   test('--state-dir: a renamed spout stops the start (exit 3) unless --allow-non-restored-state', async () => {

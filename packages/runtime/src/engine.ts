@@ -57,6 +57,11 @@ export interface RunSummary {
   readonly abandoned: number;
   /** True when a step of the end (settling in-flight tuples, a bolt's finish()) outran drainTimeout. */
   readonly incomplete: boolean;
+  /**
+   * With a state dir: why the last write of the state file, when the run closed, failed. A next
+   * run resumes from the copy written before (or from the start), so this run's end is not saved.
+   */
+  readonly stateNotSaved?: string;
 }
 
 /** A worker thread that died and could not be replaced, or a component that failed to start. */
@@ -138,6 +143,7 @@ export class Engine {
   private stateWriteFailing = false;
   /** Failed writes of the state file, and when (ms since the epoch) it was last written; 0: never. */
   private stateWriteFailures = 0;
+  private stateWriteError = '';
   private stateWrittenAt = 0;
   private stateTimer: NodeJS.Timeout | undefined;
   private readonly restartTimes: number[] = [];
@@ -724,6 +730,7 @@ export class Engine {
     this.phase = 'closed';
     await this.terminateAll();
     this.saveState();
+    const stateNotSaved = this.stateWriteFailing ? this.stateWriteError : undefined;
     const tasks = this.withCarried();
     // Trees that completed after the drain gave up on them (while bolts finished) were not abandoned.
     if (this.abandoned > 0) this.abandoned = tasks.reduce((a, t) => a + (t.kind === 'spout' ? t.pending : 0), 0);
@@ -737,6 +744,7 @@ export class Engine {
       tasks,
       abandoned: this.abandoned,
       incomplete: this.incomplete,
+      ...(stateNotSaved !== undefined ? { stateNotSaved } : {}),
     });
   }
 
@@ -754,6 +762,7 @@ export class Engine {
       // Kept dirty: the next try may succeed (a full disk freed). The run goes on either way.
       this.stateDirty = true;
       this.stateWriteFailures++;
+      this.stateWriteError = `cannot write the state file ${this.stateFile}: ${(err as Error).message}`;
       if (!this.stateWriteFailing) {
         this.log(
           'error',

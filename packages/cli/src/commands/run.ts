@@ -179,6 +179,13 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
         // A start called off ran nothing: no table of empty rows.
         else if (!o.quiet && run.tasks.length > 0) io.err(formatSummary(run, components));
         if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
+        if (run.stateNotSaved !== undefined) {
+          // The run's work is done, but a next run with --state-dir would not resume from its end.
+          throw new CommandFailed(
+            `error: ${run.stateNotSaved}; the end of this run is not saved: a next run with --state-dir resumes from the last state file written (or from the start) and repeats what came after`,
+            EXIT.RUNTIME,
+          );
+        }
         const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
         if (lost.length > 0) {
           const which = lost.map((c) => `"${c.component}"`).join(', ');
