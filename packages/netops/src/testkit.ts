@@ -116,6 +116,8 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     return out;
   }
   count(name: string, delta: number, reason?: string): void {
+    // As the engine's context does: a component counting down is a bug to see in its tests.
+    if (!(delta >= 0 && delta < Number.POSITIVE_INFINITY)) throw new RangeError(`count("${name}", ${delta}): a counter only goes up`);
     this.countCalls.push({ name, delta, reason });
   }
   /** Sum of the deltas counted under `name` (and `reason`, when given). */

@@ -58,6 +58,10 @@ export class TaskContext implements TopologyContext, SpoutContext {
   }
 
   count(name: string, delta: number, reason?: string): void {
+    // A Prometheus counter only goes up: a negative or NaN delta would break rate() for good.
+    if (!(delta >= 0 && delta < Number.POSITIVE_INFINITY)) {
+      throw new RangeError(`count("${name}", ${delta}): a counter only goes up; the delta must be a finite number, 0 or more`);
+    }
     const key = customKey(name, reason);
     this.stats.custom[key] = (this.stats.custom[key] ?? 0) + delta;
   }

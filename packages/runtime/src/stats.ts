@@ -134,7 +134,8 @@ export function customKey(name: string, reason?: string): string {
   return reason === undefined ? name : `${name}{reason="${reason}"}`;
 }
 
-const CUSTOM_KEY = /^([^{]+)(?:\{reason="(.*)"\})?$/;
+// `[\s\S]`: a reason may hold a newline (prom-client escapes it in the exposition).
+const CUSTOM_KEY = /^([^{]+)(?:\{reason="([\s\S]*)"\})?$/;
 
 /** The name and reason of a customKey(); undefined for a key of another form. */
 export function parseCustomKey(key: string): { name: string; reason: string | undefined } | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { newStats } from '../stats.js';
+import { customKey, newStats } from '../stats.js';
 import { taskFamilies } from './families.js';
 import { observe } from './histogram.js';
 
@@ -54,5 +54,12 @@ describe('task metric families', () => {
     const names = taskFamilies([s], {}).map((f) => f.name);
     expect(names).toContain('qitian_component_bytes_in_total');
     expect(names).toContain('qitian_component__9lives_total');
+  });
+
+  test('a reason with a newline or quotes still makes its series (it was dropped)', () => {
+    const s = newStats(0, 'x', 'bolt', 0);
+    s.custom = { [customKey('odd', 'a\nb "c"')]: 3 };
+    const fam = taskFamilies([s], {}).find((f) => f.name === 'qitian_component_odd_total');
+    expect(fam?.values.map((v) => [v.labels.reason, v.value])).toEqual([['a\nb "c"', 3]]);
   });
 });

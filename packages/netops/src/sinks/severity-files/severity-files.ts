@@ -38,7 +38,7 @@ class SeverityFile extends LineSink<SeverityFilesConfig> {
     try {
       await file.write(Buffer.from(data, 'utf8'));
     } finally {
-      if (file.written !== written) this.context.count('bytes', file.written - written, this.severityName);
+      if (file.written > written) this.context.count('bytes', file.written - written, this.severityName);
       if (file.rotations !== rotations) this.context.count('rotations', file.rotations - rotations, this.severityName);
       if (file.reopens !== reopens) {
         this.context.count('reopened', file.reopens - reopens, this.severityName);
