@@ -209,6 +209,8 @@ function checkField(f: Field, v: unknown): { value: unknown } | string {
     case 'int':
     case 'number': {
       if (typeof v !== 'number' || Number.isNaN(v)) return `expected ${f.type === 'int' ? 'an integer' : 'a number'}, got ${describe(v)}`;
+      // YAML's .inf, or 1e400: no rate, size or count is infinite (and JSON would write it as null).
+      if (!Number.isFinite(v)) return `expected a finite number, got ${v}`;
       if (f.type === 'int' && !Number.isInteger(v)) return `expected an integer, got ${v}`;
       if (f.min !== undefined && v < f.min) return `must be >= ${f.min}, got ${v}`;
       if (f.max !== undefined && v > f.max) return `must be <= ${f.max}, got ${v}`;

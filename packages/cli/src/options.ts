@@ -24,7 +24,8 @@ const MAX_TIMER_SECONDS = 2_147_483.647;
 
 export function positiveNumber(flag: string): (value: string) => number {
   return (value) => {
-    const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
+    // Decimal, with an exponent if need be (`1e3`); not hex or `Infinity`.
+    const n = /^\s*(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : Number.NaN;
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} expects a positive number of seconds, got "${value}"`);
     if (n > MAX_TIMER_SECONDS)
       throw new UsageError(`${flag} can be at most ${MAX_TIMER_SECONDS} seconds (24.8 days, the longest a timer can wait), got "${value}"`);

@@ -161,6 +161,11 @@ describe('usage', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--duration can be at most 2147483.647 seconds (24.8 days');
     expect((await qitian('run', WORDCOUNT, '--duration', '0x10')).stderr).toContain('--duration expects a positive number of seconds, got "0x10"');
+    // An exponent is a number too: too long, not malformed.
+    expect((await qitian('run', WORDCOUNT, '--duration', '1e9')).stderr).toContain('--duration can be at most 2147483.647 seconds');
+    const both = await qitian('run', WORDCOUNT, '--json', '-q');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--json and --quiet exclude each other');
   });
 
   test('more --workers than tasks runs one thread per task, and says so', async () => {

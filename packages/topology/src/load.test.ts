@@ -764,6 +764,25 @@ describe('merge keys', () => {
   });
 });
 
+describe('numbers', () => {
+  it('refuse infinity (.inf, 1e400) where a number is expected', async () => {
+    const text = yaml(
+      'name: inf',
+      'spouts:',
+      '  - { id: gen, type: file, config: { path: /a, rate: .inf } }',
+      '  - { id: big, type: file, config: { path: /b, rate: 1e400 } }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: gen, to: out, grouping: { type: shuffle } }',
+      '  - { from: big, to: out, grouping: { type: shuffle } }',
+    );
+    const issues = await issuesOf(text);
+    expect(issues).toContain('topo.yaml:3:54: spout "gen" config: rate: expected a finite number, got Infinity');
+    expect(issues).toContain('topo.yaml:4:54: spout "big" config: rate: expected a finite number, got Infinity');
+  });
+});
+
 describe('aliases', () => {
   it('report an alias with no anchor before it at the alias, without follow-on errors', async () => {
     const text = yaml(

@@ -161,6 +161,8 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           throw new (await import('../errors.js')).UsageError('--allow-non-restored-state needs --state-dir');
         if (o.metricsHost !== undefined && o.metricsPort === undefined)
           throw new (await import('../errors.js')).UsageError('--metrics-host needs --metrics-port');
+        if (o.json && o.quiet)
+          throw new (await import('../errors.js')).UsageError('--json and --quiet exclude each other: --json prints the summary, --quiet none');
         const run = await runTopology({
           file,
           workers: o.workers,
