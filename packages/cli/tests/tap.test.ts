@@ -1,5 +1,7 @@
 /** `qitian tap` against a real running topology, and its answers to mistakes and a dead endpoint. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ControlServer, Engine, startControlServer } from '@qitian/runtime';
@@ -138,6 +140,59 @@ describe('qitian tap', () => {
     const c = capture();
     expect(await main(['node', 'qitian', 'tap', 'gen', '--url', url], c.io)).toBe(3);
     expect(c.err.join('\n')).toMatch(/cannot connect to http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+});
+
+describe('qitian tap against what is not a QiTian endpoint, or a topology that ends', () => {
+  test('a web server that answers 404 is an endpoint problem (exit 3), not a usage error', async () => {
+    const web = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>not found</html>');
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const c = capture();
+    expect(await main(['node', 'qitian', 'tap', 'gen', '--url', url], c.io)).toBe(3);
+    expect(c.err.join('\n')).toContain(`${url} answered HTTP 404: <html>not found</html> (is this the address qitian run --metrics-port printed?)`);
+    web.close();
+  });
+
+  test('a port that accepts but never answers is given up on quickly, saying so', async () => {
+    const mute = createNetServer(() => {});
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(mute.address() as AddressInfo).port}`;
+    const started = Date.now();
+    const err = await tap({
+      url,
+      component: 'gen',
+      stream: 'default',
+      limit: 0,
+      sample: 1,
+      signal: new AbortController().signal,
+      io: capture().io,
+      onLine: () => {},
+      idleTimeoutMs: 1000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as CommandFailed).exitCode).toBe(3);
+    expect((err as CommandFailed).message).toBe(`${url}: no answer within 1s (is this the address qitian run --metrics-port printed?)`);
+    expect(Date.now() - started).toBeLessThan(4000);
+    mute.close();
+  });
+
+  test('says so when the stream ends because the topology stopped', async () => {
+    const ending = await startTopology(TOPOLOGY, 1);
+    const endpoint = await startControlServer(ending, { port: 0 });
+    const c = capture();
+    const run = main(['node', 'qitian', 'tap', 'gen', '--url', endpoint.url], c.io);
+    await new Promise((r) => setTimeout(r, 500));
+    await ending.stop();
+    expect(await run).toBe(0);
+    expect(c.out.length).toBeGreaterThan(0);
+    expect(c.err.at(-1)).toBe(`tap: the stream ended after ${c.out.length} tuples: the topology stopped`);
+    await endpoint.close();
   });
 });
 

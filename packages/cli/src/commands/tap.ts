@@ -19,6 +19,8 @@ export interface TapOptions {
 
 /** Four of the endpoint's 15 s heartbeats: a live endpoint sends something well within it. */
 const IDLE_TIMEOUT_MS = 60_000;
+/** The endpoint answers a tap at once (then streams): as long as `qitian top` waits for an answer. */
+const ANSWER_TIMEOUT_MS = 5000;
 
 /**
  * Streams the tuples `component` emits on `stream` until `limit` arrived, the topology ends or
@@ -28,12 +30,27 @@ export async function tap(opts: TapOptions): Promise<number> {
   // The endpoint sends a heartbeat on an idle stream, so a long silence means it is gone (host
   // down, process frozen, network cut) rather than that the stream is rare.
   const idleMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  const answerMs = Math.min(idleMs, ANSWER_TIMEOUT_MS);
   const silent = new AbortController();
-  const watchdog = setTimeout(() => silent.abort(), idleMs);
+  // Until the endpoint answers, the shorter wait: something that accepts connections and never
+  // answers is not a QiTian endpoint (or a frozen one). Then the stream's own silence limit.
+  let answered = false;
+  let watchdog = setTimeout(() => silent.abort(), answerMs);
+  const onAnswer = (): void => {
+    answered = true;
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => silent.abort(), idleMs);
+  };
   try {
-    return await read(opts, AbortSignal.any([opts.signal, silent.signal]), () => watchdog.refresh());
+    return await read(opts, AbortSignal.any([opts.signal, silent.signal]), onAnswer, () => watchdog.refresh());
   } catch (err) {
     if (opts.signal.aborted || !silent.signal.aborted) throw err;
+    if (!answered) {
+      throw new CommandFailed(
+        `${endpointBase(opts.url)}: no answer within ${answerMs / 1000}s (is this the address qitian run --metrics-port printed?)`,
+        EXIT.RUNTIME,
+      );
+    }
     throw new CommandFailed(
       `the tap stream from ${endpointBase(opts.url)} broke: nothing received for ${idleMs / 1000} s, not even a heartbeat (is the topology still running?)`,
       EXIT.RUNTIME,
@@ -43,8 +60,11 @@ export async function tap(opts: TapOptions): Promise<number> {
   }
 }
 
-/** The request and the stream; `alive` is called on every chunk. Aborts of `signal` reject, except the caller's. */
-async function read(opts: TapOptions, signal: AbortSignal, alive: () => void): Promise<number> {
+/**
+ * The request and the stream; `answered` is called once the endpoint answers, `alive` on every
+ * chunk. Aborts of `signal` reject, except the caller's.
+ */
+async function read(opts: TapOptions, signal: AbortSignal, answered: () => void, alive: () => void): Promise<number> {
   const q = new URLSearchParams({ component: opts.component, stream: opts.stream, sample: String(opts.sample), limit: String(opts.limit) });
   const url = `${endpointBase(opts.url)}/api/v1/tap?${q}`;
   let res: Response;
@@ -55,7 +75,13 @@ async function read(opts: TapOptions, signal: AbortSignal, alive: () => void): P
     if (signal.aborted) throw err;
     throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${causeOf(err)} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
   }
-  if (!res.ok) throw new CommandFailed(await refusal(res, opts), res.status === 404 || res.status === 400 ? EXIT.USAGE : EXIT.RUNTIME);
+  answered();
+  if (!res.ok) {
+    const r = await refusal(res, opts);
+    // The endpoint refused what was asked (no such component or stream): the command line is
+    // wrong. Anything else that is not a QiTian answer is an endpoint problem, as for top.
+    throw new CommandFailed(r.message, r.qitian && (res.status === 404 || res.status === 400) ? EXIT.USAGE : EXIT.RUNTIME);
+  }
   let n = 0;
   let rest = '';
   const decoder = new TextDecoder();
@@ -93,20 +119,23 @@ function causeOf(err: unknown): string {
   return (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
 }
 
-/** The endpoint's refusal as a message that says what to do. */
-async function refusal(res: Response, opts: TapOptions): Promise<string> {
+/** The endpoint's refusal as a message that says what to do; `qitian`: it came from a QiTian endpoint. */
+async function refusal(res: Response, opts: TapOptions): Promise<{ message: string; qitian: boolean }> {
   const text = await res.text();
   let body: { error?: string; components?: string[]; streams?: string[]; feeders?: string[] } = {};
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    return `${endpointBase(opts.url)} answered ${res.status}: ${text.slice(0, 200)}`;
+    return {
+      message: `${endpointBase(opts.url)} answered HTTP ${res.status}: ${text.slice(0, 200)} (is this the address qitian run --metrics-port printed?)`,
+      qitian: false,
+    };
   }
   const lines = [`tap: ${body.error ?? `HTTP ${res.status}`}`];
   if (body.feeders?.length) lines.push(`  it is fed by: ${body.feeders.join(', ')}`);
   else if (body.streams) lines.push(`  streams of "${opts.component}": ${body.streams.join(', ')}`);
   else if (body.components) lines.push(`  components: ${body.components.join(', ')}`);
-  return lines.join('\n');
+  return { message: lines.join('\n'), qitian: typeof body.error === 'string' };
 }
 
 function sampleRate(value: string): number {
@@ -133,6 +162,8 @@ export function tapCommand(io: CommandIO, signal: AbortSignal): Command {
       const component = colon < 0 ? target : target.slice(0, colon);
       const stream = colon < 0 ? 'default' : target.slice(colon + 1);
       if (!component || !stream) throw new UsageError(`expected COMPONENT or COMPONENT:STREAM, got "${target}"`);
-      await tap({ url: o.url, component, stream, limit: o.limit, sample: o.sample, signal, io, onLine: (line) => io.out(line) });
+      const n = await tap({ url: o.url, component, stream, limit: o.limit, sample: o.sample, signal, io, onLine: (line) => io.out(line) });
+      // Not --limit, not the user: the endpoint ended the stream, which it does when the topology closes.
+      if (!signal.aborted && (o.limit === 0 || n < o.limit)) io.err(`tap: the stream ended after ${n} tuple${n === 1 ? '' : 's'}: the topology stopped`);
     });
 }
