@@ -108,7 +108,9 @@ export function loadState(file: string, topology: string): SavedState | undefine
   try {
     saved = deserialize(body);
   } catch (err) {
-    throw new StateFileError(`${file}: not a QiTian state file (${(err as Error).message}); move it away to start without saved state`);
+    throw new StateFileError(
+      `${file}: not a QiTian state file (no QiTian header, and not readable as one written before headers: ${(err as Error).message}); move it away to start without saved state`,
+    );
   }
   const s = saved as Partial<SavedState> | null;
   if (typeof s !== 'object' || s === null || s.version !== VERSION || typeof s.checkpoints !== 'object' || typeof s.states !== 'object') {
