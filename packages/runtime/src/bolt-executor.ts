@@ -81,6 +81,13 @@ export class BoltExecutor implements OutputCollector {
   targets: number[] = [];
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
+  /**
+   * config.stateAcks after-copy: while this task has keyed state, acks wait for its next state
+   * copy (releaseAcks), so that a replacement thread never misses an update of an acked tuple.
+   */
+  holdAcks = false;
+  /** Held acks, flat: root, lo, hi. */
+  private heldAcks: number[] = [];
   private readonly defaultRoute: StreamRoute | undefined;
   /** Tuples until the next timed execute. */
   private countdown: number;
@@ -567,7 +574,19 @@ export class BoltExecutor implements OutputCollector {
     if (roots.length === 0) return;
     const lo = t.edgeLo ^ t.ackLo;
     const hi = t.edgeHi ^ t.ackHi;
+    if (this.holdAcks && this.context.states.size > 0) {
+      for (let i = 0; i < roots.length; i++) this.heldAcks.push(roots[i]!, lo, hi);
+      return;
+    }
     for (let i = 0; i < roots.length; i++) this.transfer.ack(rootTask(roots[i]!), roots[i]!, lo, hi);
+  }
+
+  /** Sends the acks held since the last state copy (called right after a copy was sent). */
+  releaseAcks(): void {
+    const held = this.heldAcks;
+    if (held.length === 0) return;
+    this.heldAcks = [];
+    for (let i = 0; i < held.length; i += 3) this.transfer.ack(rootTask(held[i]!), held[i]!, held[i + 1]!, held[i + 2]!);
   }
 
   fail(tuple: Tuple): void {

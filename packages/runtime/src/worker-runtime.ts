@@ -229,6 +229,7 @@ export class WorkerRuntime {
         cfg.latencySampling,
         this.clock,
       );
+      ex.holdAcks = cfg.stateAcks === 'after-copy';
       step.name = 'prepare';
       this.main.postMessage({ k: 'starting', what: `prepare() of ${node.kind} "${node.id}" (task ${placement.taskIndex})` });
       await bolt.prepare?.(ctx, ex);
@@ -546,7 +547,8 @@ export class WorkerRuntime {
 
   /**
    * Sends a copy of every bolt's keyed state to the main thread, which gives it to a replacement
-   * if this thread dies. Not aligned with acks: what changed after the last copy is lost.
+   * if this thread dies. With stateAcks after-copy, the acks held since the last copy go now:
+   * what they acked is in the copy. Otherwise what changed after the last copy is lost.
    */
   private copyStates(): void {
     for (const b of this.bolts) {
@@ -567,6 +569,9 @@ export class WorkerRuntime {
           this.errorReporter(ctx.logger, b.stats)(err, 'keyed state copy (said once until it works again; the last good copy stands)');
         }
       }
+      // Released after a failed copy too: held for ever, they would time their trees out again and
+      // again. The error above says that the state is not being copied.
+      b.releaseAcks();
     }
   }
 

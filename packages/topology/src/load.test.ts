@@ -160,6 +160,7 @@ describe('parseTopology: a valid topology', () => {
       drainTimeoutMs: 30_000,
       latencySampling: 100,
       stateSnapshotIntervalMs: 10_000,
+      stateAcks: 'immediate',
     });
     // Spouts first, every component after its upstreams (count is declared before split).
     expect(spec.components.map((c) => c.id)).toEqual(['lines', 'split', 'count', 'out']);
@@ -761,6 +762,34 @@ describe('merge keys', () => {
     expect(issues).toContain('topo.yaml:7:11: merge key << takes a mapping or a list of mappings (e.g. <<: *defaults), got the value 3');
     expect(issues).toContain('topo.yaml:4:29: spout "one" config: rate: must be >= 1, got 0');
     expect(issues.filter((i) => i.includes('unknown key "<<"'))).toEqual([]);
+  });
+});
+
+describe('stateAcks', () => {
+  const topo = (config: string) =>
+    yaml(
+      'name: t',
+      `config: { ${config} }`,
+      'spouts:',
+      '  - { id: gen, type: file, config: { path: /a } }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: gen, to: out, grouping: { type: shuffle } }',
+    );
+
+  it('after-copy needs acking, state copies, and copies more often than messageTimeout', async () => {
+    expect(await issuesOf(topo('stateAcks: after-copy, acking: false'))).toEqual([
+      'topo.yaml:2:22: config: stateAcks: after-copy holds acks, and acking is off (acking: false): set acking: true, or drop stateAcks',
+    ]);
+    expect(await issuesOf(topo('stateAcks: after-copy, stateSnapshotInterval: 0'))).toEqual([
+      'topo.yaml:2:22: config: stateAcks: after-copy releases acks at each state copy, and stateSnapshotInterval is 0 (no copies)',
+    ]);
+    expect(await issuesOf(topo('stateAcks: after-copy, stateSnapshotInterval: 30s'))).toEqual([
+      'topo.yaml:2:22: config: stateAcks: after-copy holds acks up to stateSnapshotInterval (30000ms), which is not under messageTimeout (30000ms): every tree would time out',
+    ]);
+    const ok = await parseTopology(topo('stateAcks: after-copy, stateSnapshotInterval: 1s'), join(dir, 'ok.yaml'), opts());
+    expect(ok.config.stateAcks).toBe('after-copy');
   });
 });
 

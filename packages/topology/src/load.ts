@@ -149,6 +149,17 @@ export const TOPOLOGY_CONFIG_FIELDS = {
     min: 0,
     default: DEFAULT_TOPOLOGY_CONFIG.stateSnapshotIntervalMs,
   }),
+  stateAcks: field.enum({
+    values: ['immediate', 'after-copy'],
+    description:
+      "`immediate`: a bolt acks a tuple once it has executed it, so a thread that dies loses its keyed state's updates made " +
+      'since the last copy for tuples already acked. `after-copy`: a bolt with keyed state holds the acks of what it executed ' +
+      "until its next state copy (`stateSnapshotInterval`), as Storm's stateful bolts ack on checkpoint: a thread that dies " +
+      'comes back with every acked update, and the tuples after the copy are replayed (some may count twice: at least ' +
+      'once). Trees then take up to one interval longer to complete: keep the interval under `messageTimeout`, and ' +
+      '`maxSpoutPending` above the rate times the interval. Needs `acking: true`',
+    default: DEFAULT_TOPOLOGY_CONFIG.stateAcks,
+  }),
 } satisfies Fields;
 
 /** Reads, validates and resolves a topology file (and the files it includes). */
@@ -849,7 +860,25 @@ function topologyConfig(ctx: LoadContext, root: Source, merged: Merged): { confi
     drainTimeoutMs: c.drainTimeout,
     latencySampling: c.latencySampling,
     stateSnapshotIntervalMs: c.stateSnapshotInterval,
+    stateAcks: c.stateAcks,
   };
+  if (config.stateAcks === 'after-copy' && !bad.has('stateAcks')) {
+    // Held acks are released by copies: without acking, copies, or with copies rarer than the
+    // message timeout, they would never or too late complete a tree.
+    const e = merged.config.get('stateAcks')!;
+    const at = e.valueNode ?? e.keyNode;
+    if (!config.acking)
+      ctx.issues.add(e.src, at, e.path, 'config: stateAcks: after-copy holds acks, and acking is off (acking: false): set acking: true, or drop stateAcks');
+    else if (config.stateSnapshotIntervalMs === 0)
+      ctx.issues.add(e.src, at, e.path, 'config: stateAcks: after-copy releases acks at each state copy, and stateSnapshotInterval is 0 (no copies)');
+    else if (config.stateSnapshotIntervalMs >= config.messageTimeoutMs)
+      ctx.issues.add(
+        e.src,
+        at,
+        e.path,
+        `config: stateAcks: after-copy holds acks up to stateSnapshotInterval (${config.stateSnapshotIntervalMs}ms), which is not under messageTimeout (${config.messageTimeoutMs}ms): every tree would time out`,
+      );
+  }
   return bad.has('maxParallelism') ? { config } : { config, maxParallelism: c.maxParallelism };
 }
 

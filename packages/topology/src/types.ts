@@ -90,6 +90,12 @@ export interface TopologyConfig {
   readonly latencySampling: number;
   /** How often bolts' keyed state is copied to the main thread, to restore after a thread restart; 0: never. */
   readonly stateSnapshotIntervalMs: number;
+  /**
+   * `immediate`: a bolt acks as soon as it executed a tuple. `after-copy`: a bolt with keyed state
+   * sends the acks of what it executed only after its next state copy, so that a thread restart
+   * never loses an update for an acked tuple (the tuples after the copy are replayed).
+   */
+  readonly stateAcks: 'immediate' | 'after-copy';
 }
 
 export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
@@ -106,6 +112,7 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = {
   drainTimeoutMs: 30_000,
   latencySampling: 100,
   stateSnapshotIntervalMs: 10_000,
+  stateAcks: 'immediate',
 };
 
 /** A validated topology: what a plan is made from. Plain data, structured-cloneable. */
