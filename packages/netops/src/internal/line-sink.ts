@@ -38,6 +38,11 @@ export abstract class LineSink<C> implements Bolt<C> {
   private closed = false;
   /** Chunks that failed in a row. */
   private failures = 0;
+  /**
+   * Wait before writing again after a failure (the default writeFailed fails the tuples, which
+   * come back at once). False for a sink that drops what it cannot write instead.
+   */
+  protected readonly backoffAfterFailure: boolean = true;
   /** flushIntervalMs 0: writes as soon as none is running. Null when a timer paces them. */
   private readonly commits: GroupCommit | null;
   private readonly flushNow = (): void => {
@@ -116,7 +121,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     // After failed writes (a full disk), wait before the next: replayed tuples would otherwise
     // fail again at once, hundreds of times a second. The wait holds the executor, and through
     // credits the spouts, as a slow output does.
-    if (this.failures > 0 && !this.closed) await sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1)));
+    if (this.failures > 0 && this.backoffAfterFailure && !this.closed) await sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1)));
     try {
       await this.writeChunk(data);
       this.failures = 0;

@@ -19,6 +19,8 @@ export class StdoutSink extends LineSink<StdoutSinkConfig> {
   private out!: Writable;
   /** A write failed: standard output is gone for good. */
   private failed = false;
+  /** What cannot be written is dropped, not replayed: nothing to wait for. */
+  protected override readonly backoffAfterFailure = false;
 
   constructor(
     config: StdoutSinkConfig,
