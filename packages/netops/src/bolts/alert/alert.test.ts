@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
 import { configFor, FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
@@ -188,6 +188,36 @@ describe('alert bolt: threshold', () => {
     h.bolt.executeBatch([ev(T0 + 20 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 2000, 'LINK-UPDOWN', 'r1')]);
     expect(h.context.counted('late')).toBe(1);
     expect(h.alerts()).toHaveLength(1);
+  });
+
+  it("a key's window stays open whatever other keys' clocks say: a device an hour ahead does not reset the others", async () => {
+    const h = await harness({ strategies });
+    // r1's burst is split by an event of a device whose clock runs an hour ahead.
+    h.bolt.executeBatch([...burst(T0, 6, 'LINK-UPDOWN', 'r1'), ev(T0 + 60 * MIN, 'LINK-UPDOWN', 'skewed'), ...burst(T0 + 6000, 4, 'LINK-UPDOWN', 'r1')]);
+    expect(h.alerts().map((a) => [a.key, (a.details as { count: number }).count])).toEqual([['r1', 10]]);
+    expect(h.context.counted('late')).toBe(0);
+  });
+
+  it('forgets a key once it is silent for two windows (and lateness) in event time and on the wall clock', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(T0);
+      const h = await harness({ strategies });
+      h.bolt.executeBatch(burst(T0, 9, 'LINK-UPDOWN', 'r1'));
+      // Far ahead in event time, but r1 spoke a moment ago: kept, its 10th event fires.
+      vi.setSystemTime(T0 + 1000);
+      h.bolt.executeBatch([ev(T0 + 30 * MIN, 'LINK-UPDOWN', 'r2'), ev(T0 + 10_000, 'LINK-UPDOWN', 'r1')]);
+      expect(h.alerts().map((a) => a.key)).toEqual(['r1']);
+      const counted = () => JSON.stringify(h.context.snapshotStates()['counts/link-flap']);
+      expect(counted()).toContain('"r1"');
+      // Silent for 10 minutes on the wall clock too: the next sweep forgets it.
+      vi.setSystemTime(T0 + 11 * MIN);
+      h.bolt.executeBatch([ev(T0 + 60 * MIN, 'LINK-UPDOWN', 'r2')]);
+      expect(counted()).not.toContain('"r1"');
+      expect(counted()).toContain('"r2"');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts late events and skips input it does not know', async () => {

@@ -16,6 +16,8 @@ const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'neare
 interface Counter extends WindowCount {
   /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
   readonly first: number;
+  /** Wall-clock ms of the key's last event (absent in counters kept before it existed). */
+  seenAt?: number;
 }
 
 /** What an input of the alert bolt carries, told by its fields. */
@@ -90,6 +92,8 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   private nUnknown = 0;
   private nBadInput = 0;
   private nMaxKeys = 0;
+  /** Wall clock at the start of the batch being executed. */
+  private now = 0;
 
   constructor(
     readonly config: AlertBoltConfig,
@@ -123,6 +127,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   }
 
   executeBatch(tuples: readonly Tuple[]): void {
+    this.now = Date.now();
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (isTick(t)) continue;
@@ -187,6 +192,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
         counters.set(key, c);
       }
+      c.seenAt = this.now;
       const counted = countInWindow(c, start, size, this.config.lateness);
       if (counted !== COUNTED) {
         // An earlier window's event: counted there while it is open (its threshold, the baseline
@@ -228,12 +234,20 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     }
   }
 
-  /** Forgets keys not seen in the current window, the two before it, or the windows `lateness` keeps open. */
+  /**
+   * Forgets keys with no event in the current window, the two before it, or the windows
+   * `lateness` keeps open, that have also been silent that long on the wall clock. Event time
+   * alone is not enough: it is another key's (a device whose clock runs an hour ahead, a parse
+   * task ahead of the other), and a key's windows close on its own newest window, not on other
+   * keys' (a key forgotten that way would start again from 0, uncounted as late).
+   */
   private sweep(s: CountStrategy, start: number): void {
     this.swept[s.index] = start;
-    const limit = start - 2 * s.window - this.config.lateness;
+    const keep = 2 * s.window + this.config.lateness;
+    const limit = start - keep;
+    const quietSince = this.now - keep;
     const counters = this.counters[s.index]!;
-    for (const [k, c] of counters.entries()) if (c.start < limit) counters.delete(k);
+    for (const [k, c] of counters.entries()) if (c.start < limit && (c.seenAt ?? 0) < quietSince) counters.delete(k);
   }
 
   // --- cluster alerts ---

@@ -28,7 +28,8 @@ export const alertBoltFields = {
     description:
       "Threshold and rate-of-change: how long an older window stays open to late events, measured from its end to the start of its key's " +
       'newest window. The window before the newest is always open; `0` keeps no others. Raise it when upstream tasks can drift apart in ' +
-      'event time by more than a window (a replay at high speed, a parser far behind the others): events of a closed window are only counted as `late`.',
+      'event time by more than a window (a replay at high speed, a parser far behind the others): events of a closed window are only counted as `late`. ' +
+      "Other keys' event times never close a key's windows: a device whose clock runs an hour ahead does not reset the others' counts.",
     default: '0s',
     min: 0,
   }),
@@ -57,7 +58,8 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     '(e.g. `[host]` or `[host, eventType]`; none: one key `*`). Fires when the count is reached, once per window and key.\n' +
     "- `rate-of-change`: a window's count reaches `factor` times the previous window's and at least `minCount` (default " +
     "10). A key's first window is its baseline and never fires; a previous window without events counts 0; a key not " +
-    'seen for two whole windows is forgotten (bounded memory), so that its next window is a first window again.\n' +
+    'seen for two whole windows (plus `lateness`), both in event time and on the wall clock, is forgotten (bounded memory; ' +
+    'a replay keeps its keys until it ends or `maxKeys`), so that its next window is a first window again.\n' +
     "- `new-cluster`: each tuple of a cluster bolt's `alert` stream at least `minDistance` (default 0) from its nearest " +
     "cluster; key: the cluster bolt's key (e.g. the host), else `*`.\n" +
     '- `topn-entry`: a ranking key matched by `watch` is in the ranking (only its first `top` places, when set) of ' +
