@@ -39,6 +39,14 @@ export class SyslogParser {
   readonly zone: TimeZone;
   private readonly st = new Rfc5424State();
   private readonly fixedZones = new Map<number, TimeZone>();
+  /**
+   * Input without a receive time (a file replayed): the time of the last event, which a message
+   * without a timestamp takes, as Splunk gives such an event its predecessor's time. `now` would
+   * put one such line of a replay in the present and every later event behind the watermark.
+   */
+  private lastTime = Number.NaN;
+  /** The time of a message without a timestamp, for the message being parsed. */
+  private untimed = 0;
 
   constructor(opts: SyslogParserOptions = {}) {
     this.strict = opts.strict ?? false;
@@ -47,7 +55,9 @@ export class SyslogParser {
 
   /**
    * Parses one message. `receivedAt` (ms) anchors the year of year-less timestamps and is the
-   * time of messages without one (now when absent); `peer` is the host when the header names none.
+   * time of messages without one; when absent, the year is anchored on now and a message without
+   * a timestamp takes the time of the event before it (now for the first). `peer` is the host
+   * when the header names none.
    */
   parse(input: string | Uint8Array, receivedAt?: number | null, peer?: string | null): SyslogEvent | SyslogReject {
     let s: string;
@@ -57,9 +67,13 @@ export class SyslogParser {
       bytes = input;
       s = utf8Decoder.decode(input);
     }
-    const ref = typeof receivedAt === 'number' && Number.isFinite(receivedAt) ? receivedAt : Date.now();
+    const received = typeof receivedAt === 'number' && Number.isFinite(receivedAt);
+    const ref = received ? receivedAt : Date.now();
+    this.untimed = received || Number.isNaN(this.lastTime) ? ref : this.lastTime;
     const peerHost = peer ? peerAddress(peer) : null;
-    return this.strict ? this.parseStrict(s, bytes, ref, peerHost) : this.parseLenient(s, ref, peerHost);
+    const out = this.strict ? this.parseStrict(s, bytes, ref, peerHost) : this.parseLenient(s, ref, peerHost);
+    if (!received && !(out instanceof SyslogReject)) this.lastTime = out.time;
+    return out;
   }
 
   private parseStrict(s: string, bytes: Uint8Array | undefined, ref: number, peerHost: string | null): SyslogEvent | SyslogReject {
@@ -72,7 +86,7 @@ export class SyslogParser {
       const bad = badUtf8AfterBom(bytes, utf8Offset(s, st.msgStart));
       if (bad >= 0) return new SyslogReject(ERR_5424.msg[0], bad + 1, `${ERR_5424.msg[1]} [col ${bad}]`);
     }
-    return this.event5424(s, ref, peerHost);
+    return this.event5424(s, peerHost);
   }
 
   private parseLenient(s: string, ref: number, peerHost: string | null): SyslogEvent {
@@ -83,14 +97,14 @@ export class SyslogParser {
       pri = -1;
       i = 0;
     } else if (i < s.length && isDigit(s.charCodeAt(i))) {
-      if (parse5424(s, st)) return this.event5424(s, ref, peerHost);
+      if (parse5424(s, st)) return this.event5424(s, peerHost);
       if (st.sdStart >= 0) {
         // a good header and broken structured data: read it loosely, else it is part of the message
         looseStructuredData(s, st.sdStart, st);
-        return this.event5424(s, ref, peerHost);
+        return this.event5424(s, peerHost);
       }
     }
-    if (this.loose5424(s, i, pri, ref)) return this.event5424(s, ref, peerHost);
+    if (this.loose5424(s, i, pri, ref)) return this.event5424(s, peerHost);
     return this.lenient3164(s, i, pri, ref, peerHost);
   }
 
@@ -134,11 +148,11 @@ export class SyslogParser {
     return true;
   }
 
-  private event5424(s: string, ref: number, peerHost: string | null): SyslogEvent {
+  private event5424(s: string, peerHost: string | null): SyslogEvent {
     const st = this.st;
     let message = st.msgStart >= 0 ? s.slice(st.msgStart) : '';
     if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
-    const ev = newEvent(st.priority, Number.isNaN(st.time) ? ref : st.time, st.hostname ?? peerHost, 'rfc5424', true);
+    const ev = newEvent(st.priority, Number.isNaN(st.time) ? this.untimed : st.time, st.hostname ?? peerHost, 'rfc5424', true);
     ev.app = st.appname;
     ev.procid = st.procid;
     ev.msgid = st.msgid;
@@ -235,11 +249,11 @@ export class SyslogParser {
         }
       }
     }
-    let time = ref;
+    let time = this.untimed;
     const hasTime = end >= 0;
     if (hasTime) {
       time = this.instant(ref);
-      if (Number.isNaN(time)) time = ref;
+      if (Number.isNaN(time)) time = this.untimed;
       j = skipSpaces(s, end);
       if (j < n && s.charCodeAt(j) === 0x3a) j = skipSpaces(s, j + 1);
       if (host === null && j < n && s.charCodeAt(j) !== 0x25) {
@@ -267,7 +281,7 @@ export class SyslogParser {
     if (hasTime || host !== null) j = afterCiscoSequence(s, j);
     const parsed = pri >= 0 || hasTime || host !== null;
     if (!parsed) {
-      const ev = newEvent(-1, ref, peerHost, 'unknown', false);
+      const ev = newEvent(-1, this.untimed, peerHost, 'unknown', false);
       ev.message = s;
       if (vendorAt(s, skipSpaces(s, 0))) setVendor(ev, true);
       extractAddresses(s, ev);

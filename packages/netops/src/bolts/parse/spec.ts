@@ -46,7 +46,10 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
     'without PRI and hostname, TAG with optional [pid]; the forms devices send: Cisco sequence numbers (`123: `, or a bare `: ` as NX-OS sends without host and sequence number) and ' +
     "`*Mar  1 00:00:01.123 UTC:` stamps (also after a relay's own header: `host 123: *Mar  1 ...: %LINK-3-UPDOWN: ...`), `Mmm dd yyyy hh:mm:ss` (PIX/ASA), `yyyy Mmm dd hh:mm:ss` (NX-OS), ISO-8601 " +
     'timestamps in 3164 headers, IOS-XR node ids. A year-less timestamp gets the year that puts it closest to the time ' +
-    'the message was received (else now) without being more than one day after it, the rsyslog/syslog-ng rule.\n\n' +
+    'the message was received (else now) without being more than one day after it, the rsyslog/syslog-ng rule. A message ' +
+    'without a timestamp (or one that cannot be read) gets the time it was received (`receivedAt`); without one (a file ' +
+    'replayed), the time of the event before it in this task, as Splunk does, the first one now: one such line in a replay ' +
+    'of last week does not jump to the present and leave every later event behind the windows of topn and cluster.\n\n' +
     'Vendor bodies set `vendor` and `eventType` (in an RFC 5424 MSG too, past the spaces, Cisco sequence number and stamp a relay such as rsyslog leaves before them): Cisco `%FAC-SEV-MNEMONIC:` (eventType `FAC-MNEMONIC`), Huawei/H3C ' +
     '`%%vvMODULE/severity/DIGEST(type)[n]:` (eventType `MODULE/DIGEST`; vv `10` is H3C Comware, anything else Huawei ' +
     'VRP), Juniper event tags (`RT_FLOW_SESSION_CREATE:`) and RFC 5424 `[junos@2636...]` structured data (eventType = ' +

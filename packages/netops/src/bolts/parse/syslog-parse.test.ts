@@ -69,18 +69,32 @@ describe('syslog-parse bolt', () => {
     expect(h.collector.failed).toEqual([]);
   });
 
-  it('works on a file spout stream (only `line`): peer null, time from the message or now', async () => {
+  it("works on a file spout stream (only `line`): peer null; a message without a time takes the event before it's (a replay stays in its past), the first one now", async () => {
     const h = await prepareBolt(syslogParseBolt, {});
     const before = Date.now();
+    h.bolt.execute(new TestTuple(['line'], ['this line has no syslog header']));
     h.bolt.execute(
       new TestTuple(['line'], ['<190>Apr 15 2007 21:28:13: %PIX-6-302014: Teardown TCP connection for outside:1.2.3.4/8294 to inside:5.6.7.8/3639']),
     );
     h.bolt.execute(new TestTuple(['line'], ['<13>1 - h a - - - x']));
-    const [pix, nil] = h.collector.emits.map((e) => e.values);
+    h.bolt.execute(new TestTuple(['line'], ['no header either']));
+    const [first, pix, nil, bare] = h.collector.emits.map((e) => e.values);
+    expect(first![EVENT.time]).toBeGreaterThanOrEqual(before);
     expect(pix![EVENT.peer]).toBeNull();
     expect(pix!.slice(EVENT.eventType, EVENT.dstPort + 1)).toEqual(['PIX-302014', '1.2.3.4', '5.6.7.8', 8294, 3639]);
     expect(pix![EVENT.vendor]).toBe('cisco');
-    expect(nil![EVENT.time]).toBeGreaterThanOrEqual(before);
+    const pixTime = Date.UTC(2007, 3, 15, 21, 28, 13);
+    expect(pix![EVENT.time]).toBe(pixTime);
+    expect(nil![EVENT.time]).toBe(pixTime);
+    expect(bare![EVENT.time]).toBe(pixTime);
+  });
+
+  it('a message without a time takes its receive time when the input has one (syslog spouts)', async () => {
+    const h = await prepareBolt(syslogParseBolt, {});
+    await h.bolt.executeBatch!(
+      tuples(['line', 'peer', 'receivedAt'], ['<13>Apr 15 2007 21:28:13 h a: x', '10.0.0.1:514', 5000], ['no header', '10.0.0.1:514', 7000]),
+    );
+    expect(h.collector.emits.map((e) => e.values[EVENT.time])).toEqual([Date.UTC(2007, 3, 15, 21, 28, 13), 7000]);
   });
 
   it('the field name is configurable; bytes are decoded', async () => {
