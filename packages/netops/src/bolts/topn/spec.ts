@@ -168,7 +168,9 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     '(every count in the ranking is exact and the ranking is the true top n), `guaranteed` (the set of keys is the ' +
     'true top n, though counts may be overestimates: the smallest count - error in the ranking is at least the count of ' +
     'the next candidate and of any key not reported), and `complete` and `until` (below). Windows in which nothing was counted ' +
-    'are not emitted; every open window is emitted when the input ends.\n\n' +
+    'are not emitted; a window that counted something emits a row for every dimension, with `total` 0 and an empty ' +
+    'ranking for a dimension none of its events had a value for (a null host, say); every open window is emitted when ' +
+    'the input ends.\n\n' +
     'A window is `complete` when time reached its end: the watermark (processing time: the clock) passed it, or, for a ' +
     'window emitted because the input ended, the highest event time of the input did (the watermark trails that by ' +
     '`allowedLateness`, but no more events can come). `complete` false means the input ended inside the window: its ' +
