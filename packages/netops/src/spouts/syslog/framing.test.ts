@@ -153,7 +153,7 @@ describe('FrameDecoder: octet-counting framing', () => {
       expect(rec.fallbacks).toHaveLength(1);
       // '6 <13>ok' is bytes 0..7.
       expect(rec.fallbacks[0]).toMatchObject({ reason: 'lf_fallback', offset: 8, at: 8, mode: 'octet-counting' });
-      expect(rec.fallbacks[0]!.message).toContain("'g' (0x67) at byte 8, where an octet count should start");
+      expect(rec.fallbacks[0]!.message).toContain("'g' (0x67) at byte 8 where an octet count should start: no octet count; the frame is read as a line");
     }
   });
 

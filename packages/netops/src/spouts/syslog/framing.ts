@@ -181,7 +181,7 @@ export class FrameDecoder {
           // No octet count is that long (a frame of a gigabyte and more): a line that starts with
           // a number, such as an epoch in milliseconds, read as a line like other digits without SP.
           if (this.lenDigits === MAX_LEN_DIGITS) {
-            return this.toLine(i, `${this.digits()}... at byte ${this.frameOffset} has more than ${MAX_LEN_DIGITS} digits`);
+            return this.toLine(i, `${this.digits()}... at byte ${this.frameOffset} has more than ${MAX_LEN_DIGITS} digits: not an octet count`);
           }
           this.lenDigits++;
           this.len = this.len * 10 + (b - ZERO);
@@ -197,10 +197,10 @@ export class FrameDecoder {
           // Not even a digit (only after octet-counted frames: the first byte chose the framing):
           // this sender mixes framings, or the last count was wrong. rsyslog reads it as a line too.
           this.frameOffset = this.base + i;
-          return this.toLine(i, `${showByte(b)} at byte ${this.frameOffset}, where an octet count should start,`);
+          return this.toLine(i, `${showByte(b)} at byte ${this.frameOffset} where an octet count should start: no octet count`);
         }
-        if (b !== SP) return this.toLine(i, `${this.digits()} at byte ${this.frameOffset} is followed by ${showByte(b)}, not a space`);
-        if (this.len === 0) return this.toLine(i, `octet count ${this.digits()} at byte ${this.frameOffset} is 0`);
+        if (b !== SP) return this.toLine(i, `${this.digits()} at byte ${this.frameOffset} is followed by ${showByte(b)}, not a space: not an octet count`);
+        if (this.len === 0) return this.toLine(i, `octet count ${this.digits()} at byte ${this.frameOffset} is 0: no frame is empty`);
         this.counted = true;
         i++;
         this.remaining = this.len;
@@ -266,7 +266,7 @@ export class FrameDecoder {
       offset: this.frameOffset,
       at: this.base + at,
       mode: this.mode,
-      message: `${why}: not an octet count; the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
+      message: `${why}; the frame is read as a line (LF framing)${afterOctets ? '' : ', and so is the rest of the connection'}`,
     });
     // The line starts with the digits: those of this chunk are read again, those of earlier chunks
     // (all digits, so rebuilt from the count) start the line's parts.

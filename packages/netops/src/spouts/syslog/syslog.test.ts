@@ -461,9 +461,9 @@ describe('syslog spout: TCP', () => {
     h.spout.next(0);
     expect(h.context.counted('framing_errors', 'lf_fallback')).toBe(1);
     expect(h.context.counted('disconnects')).toBe(0);
-    const warn = h.context.logger.records.find((r) => r.msg.includes('not an octet count'));
+    const warn = h.context.logger.records.find((r) => r.msg.includes('the frame is read as a line'));
     expect(warn?.msg).toContain(`from 127.0.0.1:${badPort}`);
-    expect(warn?.msg).toContain("'x' (0x78) at byte 11, where an octet count should start"); // '7 <13>bad 1' is bytes 0..10
+    expect(warn?.msg).toContain("'x' (0x78) at byte 11 where an octet count should start: no octet count"); // '7 <13>bad 1' is bytes 0..10
     expect(warn?.fields).toMatchObject({ peer: `127.0.0.1:${badPort}`, offset: 11, reason: 'lf_fallback', mode: 'octet-counting' });
   });
 
@@ -575,6 +575,44 @@ describe('syslog spout: TCP', () => {
     await closed(s);
     expect(h.context.counted('disconnects', 'shutdown')).toBe(1);
     await expect(tcpClient(portOf(h))).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('syslog spout: a graceful stop', () => {
+  it('deactivate emits what was read and stops reading: TCP senders keep the rest, datagrams and leftovers are counted as shutdown drops', async () => {
+    const tcp = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(tcp));
+    await write(s, '<13>one\n<13>two\n');
+    await eventually(tcp, 'two messages buffered', () => tcp.spout.bufferedMessages === 2);
+    expect(tcp.collector.emits).toHaveLength(0);
+    tcp.spout.deactivate!();
+    // Read before the drain: emitted now, to go through the topology during it.
+    expect(tcp.collector.emits.map((e) => e.values[0])).toEqual(['<13>one', '<13>two']);
+    await write(s, '<13>three\n');
+    await sleep(100);
+    // Not read: it stays with the sender (in the socket), not in a buffer the close would lose.
+    expect(tcp.spout.bufferedMessages).toBe(0);
+    expect(tcp.context.counted('received')).toBe(2);
+
+    const udp = await start({ protocol: 'udp' });
+    const c = udpClient();
+    await sendUdp(c, portOf(udp), '<13>before');
+    await eventually(udp, 'a datagram buffered', () => udp.spout.bufferedMessages === 1);
+    udp.spout.deactivate!();
+    await sendUdp(c, portOf(udp), '<13>after');
+    await eventually(udp, 'the late datagram counted', () => udp.context.counted('dropped', 'shutdown') === 1);
+    expect(udp.collector.emits.map((e) => e.values[0])).toEqual(['<13>before']);
+    expect(udp.context.counted('received')).toBe(2);
+  });
+
+  it('what is still buffered when the spout closes is counted as dropped, reason shutdown', async () => {
+    const h = await start({ protocol: 'udp' });
+    const c = udpClient();
+    for (const m of ['<13>a', '<13>b', '<13>c']) await sendUdp(c, portOf(h), m);
+    await eventually(h, 'three datagrams buffered', () => h.spout.bufferedMessages === 3);
+    await h.spout.close();
+    expect(h.context.counted('dropped', 'shutdown')).toBe(3);
+    expect(h.context.counted('received')).toBe(3);
   });
 });
 

@@ -90,6 +90,8 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   /** `next` returned 'idle' and the executor waits for wake(). */
   private waiting = false;
   private closed = false;
+  /** Deactivated (a drain): connections are paused and new datagrams are not taken. */
+  private stopped = false;
 
   // Listeners.
   private udp: dgram.Socket | undefined;
@@ -109,6 +111,8 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private nTooLong = 0;
   private nEmpty = 0;
   private nIncomplete = 0;
+  /** Messages the stop left unemitted: datagrams after deactivate, what the buffer held at close. */
+  private nShutdown = 0;
   private nLfFallback = 0;
   private nKernel = 0;
   private nConnections = 0;
@@ -180,6 +184,48 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   }
 
   next(max: number): SpoutStatus {
+    this.emitBuffered(max);
+    this.flushCounts();
+    if (this.paused.length > 0 && this.size <= this.maxBuffered >>> 1 && !this.stopped) this.resumeAll();
+    if (this.size > 0) return 'more';
+    this.waiting = true;
+    return 'idle';
+  }
+
+  /**
+   * A drain begins: what was read is emitted now, to go through the topology during the drain
+   * (it was received, and a TCP sender counts it delivered), and no more is read: connections are
+   * paused, so what a TCP sender sends from now on stays in its queue (rsyslog resends it to the
+   * next run); datagrams are counted as dropped{reason=shutdown}.
+   */
+  deactivate(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.emitBuffered(this.size);
+    for (const c of this.conns) this.hold(c);
+    this.flushCounts();
+  }
+
+  activate(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const held = new Set(this.paused);
+    for (const c of this.conns) {
+      if (held.has(c) || c.socket.destroyed) continue;
+      if (this.idleMs > 0) c.socket.setTimeout(this.idleMs);
+      c.socket.resume();
+    }
+    if (this.size <= this.maxBuffered >>> 1) this.resumeAll();
+  }
+
+  /** Stops reading a connection (a paused one is quiet because of us: no idle timeout). */
+  private hold(conn: Connection): void {
+    if (conn.socket.destroyed) return;
+    conn.socket.pause();
+    if (this.idleMs > 0) conn.socket.setTimeout(0);
+  }
+
+  private emitBuffered(max: number): void {
     const n = Math.min(max, this.size);
     if (n > 0) {
       const collector = this.collector;
@@ -196,11 +242,6 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       this.head = h;
       this.size -= n;
     }
-    this.flushCounts();
-    if (this.paused.length > 0 && this.size <= this.maxBuffered >>> 1) this.resumeAll();
-    if (this.size > 0) return 'more';
-    this.waiting = true;
-    return 'idle';
   }
 
   async close(): Promise<void> {
@@ -210,6 +251,9 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     this.flushTimer = undefined;
     await this.countKernelDrops(); // the last drops before the socket goes
     this.kernelDrops = undefined;
+    // Read but never emitted (read after the drain began, or no drain at all): counted.
+    this.nShutdown += this.size;
+    this.size = 0;
     const udp = this.udp;
     this.udp = undefined;
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
@@ -341,6 +385,10 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       ctx.count('dropped', this.nIncomplete, 'incomplete');
       this.nIncomplete = 0;
     }
+    if (this.nShutdown > 0) {
+      ctx.count('dropped', this.nShutdown, 'shutdown');
+      this.nShutdown = 0;
+    }
     if (this.nLfFallback > 0) {
       ctx.count('framing_errors', this.nLfFallback, 'lf_fallback');
       this.nLfFallback = 0;
@@ -465,6 +513,10 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
 
   private readonly onDatagram = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     this.nReceived++;
+    if (this.stopped) {
+      this.nShutdown++;
+      return;
+    }
     let end = msg.length;
     this.nBytes += end;
     if (end > this.maxBytes) {
@@ -590,6 +642,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       this.ctx.logger.debug(`syslog spout: connection from ${conn.peer}: ${describeSystemError(err)}`, { peer: conn.peer });
     });
     socket.on('close', () => this.onClose(conn));
+    if (this.stopped) this.hold(conn);
   };
 
   private onData(conn: Connection, chunk: Buffer): void {
