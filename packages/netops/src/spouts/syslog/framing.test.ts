@@ -5,6 +5,7 @@ class Recorder implements FrameSink {
   readonly frames: string[] = [];
   readonly tooLongs: { offset: number; length: number }[] = [];
   readonly fallbacks: FramingFallback[] = [];
+  empties = 0;
   frame(buf: Buffer, start: number, end: number): void {
     this.frames.push(buf.toString('utf8', start, end));
   }
@@ -13,6 +14,9 @@ class Recorder implements FrameSink {
   }
   fallback(fallback: FramingFallback): void {
     this.fallbacks.push(fallback);
+  }
+  empty(): void {
+    this.empties++;
   }
 }
 
@@ -131,6 +135,13 @@ describe('FrameDecoder: octet-counting framing', () => {
   it('removes one trailing LF, CR LF or NUL inside the count, and tolerates newlines between frames', () => {
     const { rec } = decode([`${octet('<13>a\n')}\n${octet('<13>b\r\n')}\r\n${octet('<13>c\0')}`]);
     expect(rec.frames).toEqual(['<13>a', '<13>b', '<13>c']);
+    expect(rec.empties).toBe(0);
+  });
+
+  it('tells the sink of a frame that holds only its trailer, and goes on', () => {
+    const { rec } = decode([`${octet('<13>a')}1 \n2 \r\n1 \0${octet('<13>b')}`]);
+    expect(rec.frames).toEqual(['<13>a', '<13>b']);
+    expect(rec.empties).toBe(3);
   });
 
   it('skips exactly an over-long frame and goes on with the next', () => {

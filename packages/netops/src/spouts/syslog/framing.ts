@@ -35,6 +35,8 @@ export interface FrameSink {
    * goes on. Optional; the decoder works without it.
    */
   fallback?(fallback: FramingFallback): void;
+  /** An octet-counted frame held nothing once its trailer was removed (`1 \n`). Optional. */
+  empty?(): void;
 }
 
 /** A frame that looked octet-counted and was read as a line instead (see `FrameSink.fallback`). */
@@ -297,6 +299,7 @@ export class FrameDecoder {
       }
     }
     if (end > start) this.sink.frame(buf, start, end);
+    else this.sink.empty?.();
   }
 
   /**

@@ -97,7 +97,8 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'to the `parse` bolt. UDP: one datagram is one message; one trailing LF, CR LF or NUL is removed; empty datagrams ' +
     "are dropped (reason empty). TCP and TLS: many connections at once; each connection's framing is detected from " +
     'its first byte: a digit means octet-counting (`LEN SP MSG`), anything else LF-delimited lines (CR LF and NUL ' +
-    'also end a message; empty lines are skipped; the end of the connection ends the last line). A frame that starts ' +
+    'also end a message; empty lines are skipped; the end of the connection ends the last line; an octet-counted frame ' +
+    'that is empty once its trailer is removed, `1 \\n`, is dropped as an empty datagram is, reason empty). A frame that starts ' +
     'with no valid octet count (digits not followed by a space, more than 9 of them or a count of 0, as in a line without ' +
     'PRI that starts with a timestamp or an epoch in ms; after octet-counted frames, a first byte that is no digit) is ' +
     'read as a line from its first byte, digits included, and the connection goes on (counted as framing_errors, ' +

@@ -578,6 +578,17 @@ describe('syslog spout: TCP', () => {
   });
 });
 
+describe('syslog spout: empty octet-counted frames', () => {
+  it('are received and dropped as empty, as empty datagrams are', async () => {
+    const h = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(h));
+    await write(s, '6 <13>ok1 \n2 \r\n6 <13>ok');
+    await collect(h, 2);
+    await eventually(h, 'the empty frames counted', () => h.context.counted('dropped', 'empty') === 2);
+    expect(h.context.counted('received')).toBe(4);
+  });
+});
+
 describe('syslog spout: a graceful stop', () => {
   it('deactivate emits what was read and stops reading: TCP senders keep the rest, datagrams and leftovers are counted as shutdown drops', async () => {
     const tcp = await start({ protocol: 'tcp' });

@@ -64,6 +64,10 @@ class Connection implements FrameSink {
     this.spout.frameTooLong(this, offset, length);
   }
 
+  empty(): void {
+    this.spout.emptyFrame();
+  }
+
   fallback(fallback: FramingFallback): void {
     this.spout.framingFallback(this, fallback);
   }
@@ -290,6 +294,12 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   accept(line: string, peer: string, receivedAt: number): void {
     this.nReceived++;
     this.push(line, peer, receivedAt);
+  }
+
+  /** @internal An octet-counted frame with nothing in it: counted as an empty datagram is. */
+  emptyFrame(): void {
+    this.nReceived++;
+    this.nEmpty++;
   }
 
   /** @internal A frame longer than maxMessageBytes was skipped. */
