@@ -547,6 +547,23 @@ describe('syslog spout: TCP', () => {
     expect(h.context.logger.records.some((r) => r.msg.includes('ended inside a frame'))).toBe(true);
   });
 
+  it('limits warnings per kind: a flood of one kind does not hide another, and what was not logged is said', async () => {
+    const h = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(h));
+    const bad = Buffer.from([0x3c, 0x31, 0x33, 0x3e, 0x61, 0xff, 0x0a]); // "<13>a\xff\n"
+    await write(s, Buffer.concat(Array.from({ length: 25 }, () => bad)));
+    await collect(h, 25);
+    const cut = await tcpClient(portOf(h));
+    await write(cut, `${octet('<13>whole')}40 <13>partial`);
+    cut.end();
+    await eventually(h, 'the incomplete frame counted', () => h.context.counted('dropped', 'incomplete') === 1);
+    const warns = () => h.context.logger.records.filter((r) => r.level === 'warn').map((r) => r.msg);
+    expect(warns().filter((m) => m.includes('not valid UTF-8'))).toHaveLength(20);
+    expect(warns().filter((m) => m.includes('ended inside a frame'))).toHaveLength(1);
+    await h.spout.close();
+    expect(warns()).toContain('syslog spout: 5 more warnings (invalid_utf8) were not logged in the last minute');
+  });
+
   it('refuses connections beyond maxConnections and counts them', async () => {
     const h = await start({ protocol: 'tcp', maxConnections: 2 });
     const a = await tcpClient(portOf(h));

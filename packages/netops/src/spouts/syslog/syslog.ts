@@ -128,9 +128,8 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private lastPeer = '';
 
   // Rate limit of warnings about peers' input.
-  private warnWindow = 0;
-  private warnsInWindow = 0;
-  private warnsSuppressed = 0;
+  /** Per kind of warning: its minute, how many were logged in it and how many were not. */
+  private readonly warnings = new Map<string, { window: number; logged: number; suppressed: number }>();
 
   constructor(private readonly config: SyslogSpoutConfig) {
     this.maxBuffered = config.maxBuffered;
@@ -181,6 +180,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     else await this.listenStream(protocol, host, port);
     this.flushTimer = setInterval(() => {
       this.flushCounts();
+      if (this.warnings.size > 0) this.flushWarnings(Date.now());
       if (this.kernelDrops !== undefined && this.kernelPoll === undefined) this.kernelPoll = this.pollKernelDrops();
     }, FLUSH_MS);
     this.flushTimer.unref?.();
@@ -258,6 +258,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     // Read but never emitted (read after the drain began, or no drain at all): counted.
     this.nShutdown += this.size;
     this.size = 0;
+    this.flushWarnings(Date.now(), true);
     const udp = this.udp;
     this.udp = undefined;
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
@@ -286,7 +287,9 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   text(buf: Buffer, start: number, end: number, peer: string): string {
     if (!isUtf8(buf.subarray(start, end))) {
       this.ctx.count('invalid_utf8', 1);
-      this.warnLimited(`syslog spout: a message from ${peer} is not valid UTF-8; its bad bytes become U+FFFD (counted as invalid_utf8)`, { peer });
+      this.warnLimited('invalid_utf8', `syslog spout: a message from ${peer} is not valid UTF-8; its bad bytes become U+FFFD (counted as invalid_utf8)`, {
+        peer,
+      });
     }
     return buf.toString('utf8', start, end);
   }
@@ -307,6 +310,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     this.nReceived++;
     this.nTooLong++;
     this.warnLimited(
+      'too_long',
       `syslog spout: skipped a message of ${length} bytes from ${conn.peer} at byte ${offset} of the connection (${conn.decoder.mode}): ` +
         `longer than maxMessageBytes ${this.maxBytes} (counted as dropped, reason too_long)`,
       { peer: conn.peer, offset, length, maxMessageBytes: this.maxBytes },
@@ -316,7 +320,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   /** @internal Digits at the start of a frame were no octet count: the frame is read as a line. */
   framingFallback(conn: Connection, f: FramingFallback): void {
     this.nLfFallback++;
-    this.warnLimited(`syslog spout: connection from ${conn.peer}: ${f.message} (counted as framing_errors, reason ${f.reason})`, {
+    this.warnLimited('framing', `syslog spout: connection from ${conn.peer}: ${f.message} (counted as framing_errors, reason ${f.reason})`, {
       peer: conn.peer,
       offset: f.offset,
       at: f.at,
@@ -422,24 +426,35 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   }
 
   /** Warnings caused by what peers send: a flood of bad input must not flood the log. */
-  private warnLimited(msg: string, fields: Record<string, unknown>): void {
+  /**
+   * Logs a warning about peers' input, at most WARNINGS_PER_MINUTE a minute per `kind`, so that a
+   * flood of one kind (refused connections, say) does not hide another (frames cut short).
+   */
+  private warnLimited(kind: string, msg: string, fields: Record<string, unknown>): void {
     const now = Date.now();
-    if (now - this.warnWindow >= 60_000) {
-      if (this.warnsSuppressed > 0) {
-        this.ctx.logger.warn(`syslog spout: ${this.warnsSuppressed} more warnings about peers' input were not logged in the last minute`, {
-          suppressed: this.warnsSuppressed,
-        });
-      }
-      this.warnWindow = now;
-      this.warnsInWindow = 0;
-      this.warnsSuppressed = 0;
-    }
-    if (this.warnsInWindow < WARNINGS_PER_MINUTE) {
-      this.warnsInWindow++;
+    let w = this.warnings.get(kind);
+    if (w === undefined) this.warnings.set(kind, (w = { window: now, logged: 0, suppressed: 0 }));
+    else if (now - w.window >= 60_000) this.endWarningMinute(kind, w, now);
+    if (w.logged < WARNINGS_PER_MINUTE) {
+      w.logged++;
       this.ctx.logger.warn(msg, fields);
     } else {
-      this.warnsSuppressed++;
+      w.suppressed++;
     }
+  }
+
+  /** Says how many warnings of each kind were not logged, once their minute is over (or at close). */
+  private flushWarnings(now: number, all = false): void {
+    for (const [kind, w] of this.warnings) if (all || now - w.window >= 60_000) this.endWarningMinute(kind, w, now);
+  }
+
+  private endWarningMinute(kind: string, w: { window: number; logged: number; suppressed: number }, now: number): void {
+    if (w.suppressed > 0) {
+      this.ctx.logger.warn(`syslog spout: ${w.suppressed} more warnings (${kind}) were not logged in the last minute`, { kind, suppressed: w.suppressed });
+    }
+    w.window = now;
+    w.logged = 0;
+    w.suppressed = 0;
   }
 
   // --- UDP ---------------------------------------------------------------------------------------
@@ -511,6 +526,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       if (n !== undefined && n > 0) {
         this.nKernel += n;
         this.warnLimited(
+          'kernel_drops',
           `syslog spout: the kernel dropped ${n} UDP datagrams: the socket receive buffer was full (counted as dropped, reason kernel); ` +
             'raise recvBufferBytes (and net.core.rmem_max) or the parallelism after this spout',
           { dropped: n, recvBufferBytes: this.config.recvBufferBytes },
@@ -592,7 +608,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       }
       server.on('tlsClientError', (err, socket) => {
         this.disconnected('tls_handshake');
-        this.warnLimited(`syslog spout: TLS handshake with ${formatPeer(socket.remoteAddress, socket.remotePort)} failed: ${err.message}`, {
+        this.warnLimited('tls_handshake', `syslog spout: TLS handshake with ${formatPeer(socket.remoteAddress, socket.remotePort)} failed: ${err.message}`, {
           peer: formatPeer(socket.remoteAddress, socket.remotePort),
           code: (err as { code?: unknown }).code,
         });
@@ -604,6 +620,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
       this.disconnected('too_many');
       this.warnLimited(
+        'too_many',
         `syslog spout: refused a connection from ${formatPeer(data?.remoteAddress, data?.remotePort)}: maxConnections ${this.config.maxConnections} are open`,
         { peer: formatPeer(data?.remoteAddress, data?.remotePort), maxConnections: this.config.maxConnections },
       );
@@ -692,6 +709,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       this.nReceived++;
       this.nIncomplete++;
       this.warnLimited(
+        'incomplete',
         `syslog spout: the connection from ${conn.peer} ended inside a frame at byte ${conn.decoder.offset}; its ${lost} bytes are lost (counted as dropped, reason incomplete)`,
         { peer: conn.peer, offset: conn.decoder.offset, lost },
       );
