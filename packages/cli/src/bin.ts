@@ -29,16 +29,19 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   if (argv[2] === 'run') process.on('SIGHUP', onHangup);
   // A reader that exits (qitian run ... | head) must not crash the run: what is still written to
   // standard output is dropped, said once. Sinks that print count their own drops (stdout_error).
-  let stdoutGone = false;
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
-    if (stdoutGone) return;
-    stdoutGone = true;
-    io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
-  };
-  process.stdout.on('error', onStdoutError);
-  // The same for standard error (qitian run ... 2>&1 | head): a log reader that exits must not
-  // end a run, and there is nowhere left to say so. processIO.err stops writing to it.
-  process.stderr.on('error', ignoreStreamError);
+  // Once per process: main() runs more than once in tests, and these stay after it returns.
+  if (!streamGuards) {
+    streamGuards = true;
+    let stdoutGone = false;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (stdoutGone) return;
+      stdoutGone = true;
+      io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
+    });
+    // The same for standard error (qitian run ... 2>&1 | head): a log reader that exits must not
+    // end a run, and there is nowhere left to say so. processIO.err stops writing to it.
+    process.stderr.on('error', ignoreStreamError);
+  }
   try {
     await createProgram(io, controller.signal).parseAsync([...argv]);
     return EXIT.OK;
@@ -53,6 +56,9 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
 }
 
 function ignoreStreamError(): void {}
+
+/** The stdout and stderr error listeners are in place (see main). */
+let streamGuards = false;
 
 function report(err: unknown, io: CommandIO): number {
   if (err instanceof CommanderError) {
