@@ -426,21 +426,18 @@ export class Engine {
     }
     this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
     const copied = this.stateCopiedAt[slot.index];
-    if (copied !== undefined && this.plan.spec.config.stateAcks === 'after-copy') {
-      // Acks waited for copies: what the copy misses was not acked, and is replayed.
-      this.log(
-        'info',
-        `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; ` +
-          'the tuples executed since then were not acked (stateAcks: after-copy) and are replayed',
-      );
-    } else if (copied !== undefined) {
-      // Keyed state comes back as last copied, not aligned with acks: what changed after the copy
-      // for tuples that were acked meanwhile is neither in it nor replayed.
-      this.log(
-        'warn',
-        `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; ` +
-          'updates since then for tuples already acked are lost (config.stateSnapshotInterval sets how often copies are made; stateAcks: after-copy keeps them)',
-      );
+    if (copied !== undefined) {
+      const restarts = `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; `;
+      // With acks held for copies, what the copy misses was not acked and is replayed. Without,
+      // what changed after the copy for tuples acked meanwhile is neither in it nor replayed.
+      if (this.plan.spec.config.stateAcks === 'after-copy') {
+        this.log('info', `${restarts}the tuples executed since then were not acked (stateAcks: after-copy) and are replayed`);
+      } else {
+        this.log(
+          'warn',
+          `${restarts}updates since then for tuples already acked are lost (config.stateSnapshotInterval sets how often copies are made; stateAcks: after-copy keeps them)`,
+        );
+      }
     }
     // Its load is unknown until the replacement measures itself: load-aware shuffles ignore it meanwhile.
     Atomics.store(this.loads, slot.index, -1);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describeSystemError, FileAccessError } from '../errors.js';
 import { ensureDir } from './ensure-dir.js';
 import { FileIdentity } from './file-identity.js';
+import { takeBack } from './take-back.js';
 
 export interface RotatingFileOptions {
   readonly dir: string;
@@ -111,18 +112,10 @@ export class RotatingFile {
         this.written += bytesWritten;
       }
     } catch (err) {
-      // The chunk's tuples fail and are written again: the part of it that got in (a disk that
-      // filled up mid-chunk) is taken back, so the file holds no torn line and no line twice.
       const partial = off - from;
-      if (partial > 0) {
-        try {
-          const { size } = await handle.stat();
-          await handle.truncate(Math.max(0, size - partial));
-          this.size -= partial;
-          this.written -= partial;
-        } catch {
-          // The write error is what gets reported; a file that cannot be cut keeps a torn line.
-        }
+      if (partial > 0 && (await takeBack(handle, partial))) {
+        this.size -= partial;
+        this.written -= partial;
       }
       throw new FileAccessError(this.path, 'write', `writing "${this.path}" failed: ${describeSystemError(err)}`, { cause: err });
     }

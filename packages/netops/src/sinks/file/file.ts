@@ -6,6 +6,7 @@ import type { Tuple } from '@qitian/api';
 import { describeSystemError, FileAccessError } from '../../errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
 import { FileIdentity } from '../../internal/file-identity.js';
+import { takeBack } from '../../internal/take-back.js';
 import { LineFormatter } from '../../internal/format.js';
 import { LineSink } from '../../internal/line-sink.js';
 import type { FileSinkConfig } from './spec.js';
@@ -18,16 +19,6 @@ const FLUSH_CHARS = 256 * 1024;
  * that fails to start leaves the last run's output as it was.
  */
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
-
-/** Cuts the last `bytes` bytes off the file (a partly written chunk); best effort. */
-async function takeBack(handle: FileHandle, bytes: number): Promise<void> {
-  try {
-    const { size } = await handle.stat();
-    await handle.truncate(Math.max(0, size - bytes));
-  } catch {
-    // The write error is what gets reported; a file that cannot be cut keeps a torn line.
-  }
-}
 
 /** The path a task writes: `{task}` replaced by its index. */
 export function taskPath(path: string, taskIndex: number): string {
