@@ -1,9 +1,9 @@
-/** Bench sink: counts events per key and per severity, as the baseline loop does. */
+/** Bench sink: counts events in four dimensions (source, host, program, severity), as the baseline loop does. */
 import { defineSink, type TopologyContext } from '@qitian/api';
 import { Counts } from './workload.js';
 
 export default defineSink({
-  spec: { summary: 'Counts events per key and per severity.', fields: {} },
+  spec: { summary: 'Counts events per source, host, program and severity.', fields: {} },
   create() {
     const counts = new Counts();
     let context!: TopologyContext;

@@ -19,7 +19,7 @@ import { Engine, startControlServer, summarize } from '@qitian/runtime';
 import { createPlan, loadTopology } from '@qitian/topology';
 
 const quick = process.argv.includes('--quick');
-const LINES = quick ? 1_000_000 : 4_000_000;
+const LINES = quick ? 600_000 : 4_000_000;
 const ROUNDS = quick ? 3 : 5;
 const TOPOLOGY = fileURLToPath(new URL('./topology.yaml', import.meta.url));
 const SEED = 7;
