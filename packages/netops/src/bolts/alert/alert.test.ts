@@ -21,13 +21,13 @@ class Lines extends Writable {
   }
 }
 
-function ev(time: number, eventType: string | null, host = 'r1', severity = 6): TestTuple {
+function ev(time: number, eventType: string | null, host = 'r1', severity = 6, task = 1): TestTuple {
   const v: unknown[] = new Array(EVENT_FIELDS.length).fill(null);
   v[EVENT.time] = time;
   v[EVENT.host] = host;
   v[EVENT.severity] = severity;
   v[EVENT.eventType] = eventType;
-  return new TestTuple(EVENT_FIELDS, v, 'default', 'parse');
+  return new TestTuple(EVENT_FIELDS, v, 'default', 'parse', task);
 }
 
 /** `n` events a second apart from `start`. */
@@ -45,7 +45,11 @@ function ranking(dimension: string, windowStart: number, keys: string[]): TestTu
   return new TestTuple(TOPN_FIELDS, [dimension, windowStart, windowStart + MIN, r, 50_000, 800, 0, true, true, true, windowStart + MIN], 'default', 'top');
 }
 
-async function harness(raw: Record<string, unknown>, restoredStates?: ReturnType<FakeTopologyContext['snapshotStates']>) {
+async function harness(
+  raw: Record<string, unknown>,
+  restoredStates?: ReturnType<FakeTopologyContext['snapshotStates']>,
+  componentTasks?: Record<string, readonly number[]>,
+) {
   const config = configFor(alertBolt, raw);
   const out = new Lines();
   const bolt = new AlertBolt(config, out);
@@ -54,6 +58,7 @@ async function harness(raw: Record<string, unknown>, restoredStates?: ReturnType
     componentId: 'alerts',
     outputs: { default: [...ALERT_FIELDS] },
     ...(restoredStates ? { restoredStates } : {}),
+    ...(componentTasks ? { componentTasks } : {}),
   });
   const collector = new RecordingOutputCollector();
   bolt.prepare(context, collector);
@@ -188,6 +193,28 @@ describe('alert bolt: threshold', () => {
     h.bolt.executeBatch([ev(T0 + 20 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 2000, 'LINK-UPDOWN', 'r1')]);
     expect(h.context.counted('late')).toBe(1);
     expect(h.alerts()).toHaveLength(1);
+  });
+
+  it('a window stays open until every parse task is past it: a replay split over two tasks hours apart loses nothing', async () => {
+    // A replay: parse task 2 got a batch two hours later in the file than task 1's, and its
+    // events for r1 arrive first. Task 1's burst is late for r1's newest window, not for the
+    // watermark (the lowest of the tasks' newest event times).
+    const h = await harness({ strategies }, undefined, { parse: [1, 2] });
+    const fromTask = (task: number, events: TestTuple[]) => events.map((e) => new TestTuple(e.fields, e.values, e.stream, e.sourceComponent, task));
+    h.bolt.executeBatch(fromTask(2, burst(T0 + 120 * MIN, 3, 'LINK-UPDOWN', 'r1')));
+    h.bolt.executeBatch(fromTask(1, burst(T0, 10, 'LINK-UPDOWN', 'r1')));
+    expect(h.alerts().map((a) => [a.key, (a.details as { windowStart: number }).windowStart, (a.details as { count: number }).count])).toEqual([
+      ['r1', T0, 10],
+    ]);
+    expect(h.context.counted('late')).toBe(0);
+    // Task 1 moves on past that window too: now it is closed, and one more of its events is late.
+    h.bolt.executeBatch(fromTask(1, [ev(T0 + 30 * MIN, 'LINK-UPDOWN', 'r2'), ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]));
+    expect(h.context.counted('late')).toBe(1);
+    // The same replay as before this rule (one task, or windows closed by the key's newest alone) loses the burst.
+    const one = await harness({ strategies });
+    one.bolt.executeBatch([...burst(T0 + 120 * MIN, 3, 'LINK-UPDOWN', 'r1'), ...burst(T0, 10, 'LINK-UPDOWN', 'r1')]);
+    expect(one.alerts()).toEqual([]);
+    expect(one.context.counted('late')).toBe(10);
   });
 
   it("a key's window stays open whatever other keys' clocks say: a device an hour ahead does not reset the others", async () => {

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { type Bolt, formatDuration, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
-import { eventTimeOf, windowStartOf } from '../../internal/windows.js';
+import { eventTimeOf, Watermark, windowStartOf } from '../../internal/windows.js';
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
 import { COUNTED, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
@@ -11,6 +11,13 @@ export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', '
 
 /** The fields a cluster bolt's `alert` stream has besides its key field. */
 const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'nearest', 'topFeatures'];
+
+/**
+ * How long an upstream task may send no event before it stops holding the watermark back (as the
+ * cluster bolt's default `idleTimeout`). Here the watermark only keeps windows open longer, so a
+ * silent input costs memory, never an alert.
+ */
+const IDLE_MS = 10_000;
 
 /** One key's counts of one count strategy. */
 interface Counter extends WindowCount {
@@ -94,6 +101,12 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   private nMaxKeys = 0;
   /** Wall clock at the start of the batch being executed. */
   private now = 0;
+  /**
+   * Event time over the upstream tasks that send events: windows it has not passed stay open, so
+   * that the events of a task far behind the others (a replay parsed by several tasks, whose
+   * batches can be hours apart) are not late merely because another task's are newer.
+   */
+  private readonly watermark: Watermark;
 
   constructor(
     readonly config: AlertBoltConfig,
@@ -109,6 +122,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     this.nAlerts = this.strategies.map(() => 0);
     this.nSuppressed = this.strategies.map(() => 0);
     this.maxSuppress = Math.max(0, ...this.strategies.map((s) => s.suppress));
+    this.watermark = new Watermark(config.lateness, IDLE_MS);
   }
 
   prepare(context: TopologyContext<AlertBoltConfig>, collector: OutputCollector): void {
@@ -128,6 +142,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
 
   executeBatch(tuples: readonly Tuple[]): void {
     this.now = Date.now();
+    this.watermark.at(this.now);
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (isTick(t)) continue;
@@ -164,6 +179,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
       this.nBadTime++;
       return;
     }
+    const watermark = this.watermark.observe(t.sourceTask, time);
     for (let p = 0; p < plans.length; p++) {
       const plan = plans[p]!;
       const s = plan.s;
@@ -193,7 +209,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         counters.set(key, c);
       }
       c.seenAt = this.now;
-      const counted = countInWindow(c, start, size, this.config.lateness);
+      const counted = countInWindow(c, start, size, this.config.lateness, watermark);
       if (counted !== COUNTED) {
         // An earlier window's event: counted there while it is open (its threshold, the baseline
         // of rate-of-change), else only as late.
@@ -421,6 +437,8 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         }
         plans.push({ s, where: s.where.map((w) => fields.indexOf(w.field)), by: s.by.map((f) => fields.indexOf(f)) });
       }
+      // Every task of an event input holds the watermark back, from its first tuple on.
+      if (plans.length > 0) this.watermark.expect(this.context.componentTasks(source));
       return { kind: 'event', time: fields.indexOf('time'), plans };
     }
     this.context.logger.warn(

@@ -27,8 +27,10 @@ export const alertBoltFields = {
   lateness: field.duration({
     description:
       "Threshold and rate-of-change: how long an older window stays open to late events, measured from its end to the start of its key's " +
-      'newest window. The window before the newest is always open; `0` keeps no others. Raise it when upstream tasks can drift apart in ' +
-      'event time by more than a window (a replay at high speed, a parser far behind the others): events of a closed window are only counted as `late`. ' +
+      "newest window, and, for the watermark, from its end to the lowest of the upstream tasks' newest event times. The window before " +
+      "the key's newest is always open, and so is every window some upstream task has not passed yet (a task that sent no event for 10 s " +
+      'stops holding windows open), so upstream tasks drifting apart in event time (a replay parsed by several tasks) lose nothing with ' +
+      '`0`. Raise it for events that arrive late from their source. Events of a closed window are only counted as `late`. ' +
       "Other keys' event times never close a key's windows: a device whose clock runs an hour ahead does not reset the others' counts.",
     default: '0s',
     min: 0,
@@ -72,7 +74,7 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
     'and suppression is measured in that time. Events of the previous window that arrive after the next one began (several ' +
     'upstream tasks interleave their events) still count there and can still complete its threshold; so do events of older windows ' +
-    'within `lateness`; later ones are late (counted, `late`).\n\n' +
+    'that some upstream task has not passed yet, or within `lateness`; later ones are late (counted, `late`).\n\n' +
     'Input filter: in each sending task the engine drops, before copying it, an event that no count strategy of that input ' +
     'could count (its `where` matches nothing), so most events never reach the alert bolt; inputs with a strategy without ' +
     '`where`, cluster alerts and rankings arrive whole. So `skipped{reason=bad_time}` counts only events some strategy matches.\n\n' +

@@ -39,4 +39,33 @@ describe('countInWindow', () => {
     countInWindow(c, 900, W, 250);
     expect(c.older).toBeUndefined();
   });
+
+  it('with lateness, a window the key had no event in yet still takes its first late event', () => {
+    const c = fresh(0);
+    countInWindow(c, 0, W, 250);
+    countInWindow(c, 400, W, 250);
+    // Window 200 ends 100 before 400: open, though nothing of the key fell in it before.
+    expect(countInWindow(c, 200, W, 250)).toBe(COUNTED_EARLIER);
+    expect(countInWindow(c, 100, W, 250)).toBe(COUNTED_EARLIER);
+    expect(c.older).toEqual([100, 1, 0, 200, 1, 0]);
+    expect(earlierThreshold(c, 200, 1)).toBe(1);
+  });
+
+  it('keeps every window the watermark has not passed, and closes them as it passes', () => {
+    const c = fresh(0);
+    countInWindow(c, 0, W, 0, -Infinity);
+    // Another upstream task is far ahead: the key moves on, but the watermark waits for this one.
+    countInWindow(c, 1000, W, 0, 50);
+    expect(countInWindow(c, 0, W, 0, 50)).toBe(COUNTED_EARLIER);
+    expect(countInWindow(c, 300, W, 0, 50)).toBe(COUNTED_EARLIER);
+    expect(c.older).toEqual([0, 2, 0, 300, 1, 0]);
+    // The watermark passes window 0 (it ends at 100), not window 300.
+    expect(countInWindow(c, 0, W, 0, 150)).toBe(LATE);
+    expect(countInWindow(c, 300, W, 0, 150)).toBe(COUNTED_EARLIER);
+    expect(c.older).toEqual([300, 2, 0]);
+    // Once the watermark is past it, only the previous window stays open.
+    expect(countInWindow(c, 500, W, 0, 990)).toBe(LATE);
+    expect(c.older).toBeUndefined();
+    expect(countInWindow(c, 900, W, 0, 990)).toBe(COUNTED_EARLIER);
+  });
 });

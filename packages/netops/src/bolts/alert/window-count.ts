@@ -1,7 +1,7 @@
 /**
  * One key's event counts per tumbling window, for the alert bolt's count strategies: the key's
- * newest window, the one before it, and, with `lateness`, older windows that late events may
- * still complete. Kept as plain numbers so that it is keyed state as it is (copied between
+ * newest window, the one before it, and older windows that late events may still complete (those
+ * within `lateness` of the newest, and those the watermark has not passed). Kept as plain numbers so that it is keyed state as it is (copied between
  * threads, saved with --state-dir).
  */
 
@@ -21,8 +21,8 @@ export interface WindowCount {
    */
   prevFired?: boolean;
   /**
-   * Windows before the previous one that `lateness` keeps open: flat [start, count, fired (0 or
-   * 1)] triples, oldest first. Absent when there are none.
+   * Windows before the previous one still open (within `lateness`, or not yet passed by the
+   * watermark): flat [start, count, fired (0 or 1)] triples, oldest first. Absent when there are none.
    */
   older?: number[];
 }
@@ -37,18 +37,19 @@ export const LATE = 2;
 /**
  * Counts one event of the window starting at `start` (windows `size` long) into `c`, moving it on
  * to a newer window. An event of an earlier window counts there while that window is open: the
- * previous window always, an older one while its end is less than `lateness` before the start of
- * the key's newest window. Returns COUNTED, COUNTED_EARLIER or LATE.
+ * previous window always; an older one while its end is less than `lateness` before the start of
+ * the key's newest window, or while it ends after `watermark` (the event time, over every upstream
+ * task, before which windows are complete: see Watermark; -Infinity holds every window open,
+ * +Infinity, the default, none). Returns COUNTED, COUNTED_EARLIER or LATE.
  */
-export function countInWindow(c: WindowCount, start: number, size: number, lateness = 0): number {
+export function countInWindow(c: WindowCount, start: number, size: number, lateness = 0, watermark = Number.POSITIVE_INFINITY): number {
   if (start === c.start) {
     c.count++;
     return COUNTED;
   }
   if (start > c.start) {
     const adjacent = c.start === start - size;
-    if (lateness > 0) keepOlder(c, start, size, lateness, adjacent);
-    else if (c.older !== undefined) c.older = undefined;
+    keepOlder(c, start, size, lateness, watermark, adjacent);
     c.prevCount = adjacent ? c.count : 0;
     c.prevFired = adjacent && c.fired;
     c.prevStart = start - size;
@@ -61,29 +62,49 @@ export function countInWindow(c: WindowCount, start: number, size: number, laten
     c.prevCount++;
     return COUNTED_EARLIER;
   }
+  if (c.older !== undefined) dropClosed(c, size, lateness, watermark);
   const older = c.older;
+  let at = 0;
   if (older !== undefined) {
-    for (let i = 0; i < older.length; i += 3) {
-      if (older[i] === start) {
-        older[i + 1]!++;
+    for (; at < older.length; at += 3) {
+      const s = older[at]!;
+      if (s === start) {
+        older[at + 1]!++;
         return COUNTED_EARLIER;
       }
+      if (s > start) break;
     }
   }
-  return LATE;
+  // A window the key had no event in until now, still open: its first event.
+  if (!isOpen(c.start, start, size, lateness, watermark)) return LATE;
+  if (older === undefined) c.older = [start, 1, 0];
+  else older.splice(at, 0, start, 1, 0);
+  return COUNTED_EARLIER;
+}
+
+/** Whether the window starting at `s` is open to late events, for a key whose newest window starts at `newest`. */
+function isOpen(newest: number, s: number, size: number, lateness: number, watermark: number): boolean {
+  return newest - (s + size) < lateness || s + size > watermark;
 }
 
 /** On moving on to `start`: the windows that become older than the previous one, kept while open. */
-function keepOlder(c: WindowCount, start: number, size: number, lateness: number, adjacent: boolean): void {
+function keepOlder(c: WindowCount, start: number, size: number, lateness: number, watermark: number, adjacent: boolean): void {
   const older = c.older ?? [];
-  const open = (s: number) => start - (s + size) < lateness;
   // The old previous window, and the old newest one unless it becomes the previous window now.
-  if (open(c.prevStart)) older.push(c.prevStart, c.prevCount, c.prevFired === true ? 1 : 0);
-  if (!adjacent && open(c.start)) older.push(c.start, c.count, c.fired ? 1 : 0);
-  let drop = 0;
-  while (drop < older.length && !open(older[drop]!)) drop += 3;
-  if (drop > 0) older.splice(0, drop);
+  if (isOpen(start, c.prevStart, size, lateness, watermark)) older.push(c.prevStart, c.prevCount, c.prevFired === true ? 1 : 0);
+  if (!adjacent && isOpen(start, c.start, size, lateness, watermark)) older.push(c.start, c.count, c.fired ? 1 : 0);
   c.older = older.length > 0 ? older : undefined;
+  dropClosed(c, size, lateness, watermark, start);
+}
+
+/** Drops the older windows that have closed, oldest first (openness only grows with a window's start). */
+function dropClosed(c: WindowCount, size: number, lateness: number, watermark: number, newest = c.start): void {
+  const older = c.older;
+  if (older === undefined) return;
+  let drop = 0;
+  while (drop < older.length && !isOpen(newest, older[drop]!, size, lateness, watermark)) drop += 3;
+  if (drop > 0) older.splice(0, drop);
+  if (older.length === 0) c.older = undefined;
 }
 
 /**
