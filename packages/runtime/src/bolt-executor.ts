@@ -304,7 +304,7 @@ export class BoltExecutor implements OutputCollector {
       this.awaitExecute(t, r as Promise<void>);
       return;
     }
-    this.stats.executed++;
+    if (!t.src.tick) this.stats.executed++;
     if (this.autoAck && t.state === 0) {
       t.state = STATE_ACKED;
       this.stats.acked++;
@@ -411,7 +411,7 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private executeSucceeded(t: TupleImpl): void {
-    this.stats.executed++;
+    if (!t.src.tick) this.stats.executed++;
     this.staging = false;
     this.routeStaged();
     if (this.deferred.length > 0) this.applyDeferred();
@@ -420,7 +420,7 @@ export class BoltExecutor implements OutputCollector {
   }
 
   private executeFailed(t: TupleImpl, err: unknown): void {
-    this.stats.executed++;
+    if (!t.src.tick) this.stats.executed++;
     this.staging = false;
     this.clearStaged();
     if (this.deferred.length > 0) this.applyDeferred();
@@ -434,7 +434,8 @@ export class BoltExecutor implements OutputCollector {
     this.staging = this.stage;
     const settle = (err?: unknown): void => {
       this.staging = false;
-      this.stats.executed += tuples.length;
+      // A tick comes alone in its batch, and is not input.
+      if (tuples.length === 0 || !tuples[0]!.src.tick) this.stats.executed += tuples.length;
       if (err !== undefined) {
         this.clearStaged();
         if (this.deferred.length > 0) this.applyDeferred();

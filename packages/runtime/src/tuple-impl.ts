@@ -1,8 +1,10 @@
-import type { Tuple } from '@qitian/api';
+import { TICK_STREAM, type Tuple } from '@qitian/api';
 
 /** What all tuples from one (task, stream) share: allocated once, referenced by each tuple. */
 export class SourceStream {
   readonly index: Map<string, number>;
+  /** The runtime's tick stream: its tuples are not input, so executing them is not counted as executed. */
+  readonly tick: boolean;
   /** Sender side: the transfer's batch buffers for this stream, by destination task. */
   buffers: unknown[] | undefined;
   constructor(
@@ -12,6 +14,7 @@ export class SourceStream {
     readonly fields: readonly string[],
   ) {
     this.index = new Map(fields.map((f, i) => [f, i]));
+    this.tick = component === '__system' && stream === TICK_STREAM;
   }
 }
 

@@ -162,6 +162,8 @@ describe('ticks', () => {
     // Ticks are not data: the sink got only the spout's tuples.
     const seq = summary.tasks.find((x) => x.componentId === 'seq')!;
     expect(firstValues(out).length).toBe(seq.emitted);
+    // Nor are they counted as executed input (a quiet bolt would show a tuple a tick).
+    expect(summary.tasks.find((x) => x.componentId === 'ticker')!.executed).toBe(seq.emitted);
   });
 });
 
