@@ -12,6 +12,15 @@ describe('expandVariables', () => {
     expect(expandVariables('${HOST:-${NOPE}}', lookup)).toEqual({ value: 'db1', missing: [] });
   });
 
+  it('pairs literal braces in a default, so only the unmatched one ends it', () => {
+    expect(expandVariables('${OUT:-/tmp/{a}.jsonl}', lookup).value).toBe('/tmp/{a}.jsonl');
+    expect(expandVariables('${HOST:-/tmp/{a}.jsonl}.x', lookup).value).toBe('db1.x');
+    expect(expandVariables('${S:-{1}}', lookup).value).toBe('{1}');
+    expect(expandVariables('${S:-{${HOST}}}/', lookup).value).toBe('{db1}/');
+    expect(isWholeReference('${S:-{1}}')).toBe(true);
+    expect(() => expandVariables('${S:-{1}', lookup)).toThrow('unterminated');
+  });
+
   it('lists unset variables without defaults', () => {
     expect(expandVariables('${A}/${B:-${C}}', lookup)).toEqual({ value: '/', missing: ['A', 'C'] });
   });

@@ -51,9 +51,14 @@ function expand(text: string, start: number, nested: boolean, lookup: VariableLo
   let out = '';
   const missing: string[] = [];
   let i = start;
+  // Literal braces in a default pair up (`${OUT:-/tmp/{a}.jsonl}`): only an unmatched `}` ends it.
+  let depth = 0;
   while (i < text.length) {
     const c = text[i];
-    if (nested && c === '}') return { value: out, end: i, missing };
+    if (nested && c === '}') {
+      if (depth === 0) return { value: out, end: i, missing };
+      depth--;
+    } else if (nested && c === '{') depth++;
     if (c === '$' && text.startsWith('$${', i)) {
       out += '${';
       i += 3;
