@@ -188,6 +188,28 @@ describe('qitian top against a running topology', () => {
     expect(json.bottleneck!.suggestedParallelism).toBe(Math.ceil(parse!.capacity / 0.7 - 1e-9) > 1 ? Math.ceil(parse!.capacity / 0.7 - 1e-9) : null);
   });
 
+  test("reaches a port that fetch refuses as 'bad' (6000, 6665-6669, 10080): run serves any port", async () => {
+    let blocked: ControlServer | undefined;
+    for (const port of [6666, 6667, 6668, 6669, 6665, 6000, 10080]) {
+      try {
+        blocked = await startControlServer(engine, { port });
+        break;
+      } catch {
+        // in use here: try the next one
+      }
+    }
+    if (!blocked) throw new Error('every port of 6665-6669, 6000 and 10080 is in use on this machine: the test needs one of them free');
+    try {
+      const c = capture();
+      const code = await top(['--url', blocked.url, '--once', '--json', '--interval', '0.5'], c);
+      expect(c.err).toEqual([]);
+      expect(code).toBe(0);
+      expect((JSON.parse(c.out.join('')) as TopJson).topology.name).toBe('slowpoke');
+    } finally {
+      await blocked.close();
+    }
+  });
+
   test('--once prints a table with the bottleneck line', async () => {
     const c = capture();
     const code = await top(['--url', server.url, '--once', '--interval', '0.5', '--sort', 'capacity'], c);

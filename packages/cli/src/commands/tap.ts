@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { CommandFailed, EXIT, UsageError } from '../errors.js';
 import { DEFAULT_URL, endpointBase } from '../endpoint-url.js';
+import { type HttpAnswer, httpGet } from '../http-get.js';
+import { connectReason } from '../top/client.js';
 import type { CommandIO } from '../io.js';
 
 export interface TapOptions {
@@ -67,13 +69,13 @@ export async function tap(opts: TapOptions): Promise<number> {
 async function read(opts: TapOptions, signal: AbortSignal, answered: () => void, alive: () => void): Promise<number> {
   const q = new URLSearchParams({ component: opts.component, stream: opts.stream, sample: String(opts.sample), limit: String(opts.limit) });
   const url = `${endpointBase(opts.url)}/api/v1/tap?${q}`;
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(url, { signal });
+    res = await httpGet(url, { signal });
   } catch (err) {
     if (opts.signal.aborted) return 0;
     if (signal.aborted) throw err;
-    throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${causeOf(err)} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
+    throw new CommandFailed(`cannot connect to ${endpointBase(opts.url)}: ${connectReason(err)} (is the topology running with --metrics-port?)`, EXIT.RUNTIME);
   }
   answered();
   if (!res.ok) {
@@ -86,7 +88,7 @@ async function read(opts: TapOptions, signal: AbortSignal, answered: () => void,
   let rest = '';
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res.body) {
       alive();
       rest += decoder.decode(chunk, { stream: true });
       let nl = rest.indexOf('\n');
@@ -109,18 +111,13 @@ async function read(opts: TapOptions, signal: AbortSignal, answered: () => void,
   } catch (err) {
     if (opts.signal.aborted) return n;
     if (signal.aborted) throw err;
-    throw new CommandFailed(`the tap stream from ${endpointBase(opts.url)} broke: ${causeOf(err)}`, EXIT.RUNTIME);
+    throw new CommandFailed(`the tap stream from ${endpointBase(opts.url)} broke: ${connectReason(err)}`, EXIT.RUNTIME);
   }
   return n;
 }
 
-/** fetch says "fetch failed" or "terminated"; its cause says why (ECONNREFUSED, other side closed). */
-function causeOf(err: unknown): string {
-  return (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-}
-
 /** The endpoint's refusal as a message that says what to do; `qitian`: it came from a QiTian endpoint. */
-async function refusal(res: Response, opts: TapOptions): Promise<{ message: string; qitian: boolean }> {
+async function refusal(res: HttpAnswer, opts: TapOptions): Promise<{ message: string; qitian: boolean }> {
   const text = await res.text();
   let body: { error?: string; components?: string[]; streams?: string[]; feeders?: string[] } = {};
   try {

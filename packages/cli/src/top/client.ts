@@ -3,6 +3,7 @@
  * /api/v1/topology, each with a timeout, and every way that can fail as an EndpointError that
  * names the URL.
  */
+import { type HttpAnswer, httpGet } from '../http-get.js';
 import type { StatsSnapshot, TopologyInfo } from './model.js';
 
 /** The stats request waits up to 2 s for worker threads; this leaves room for that. */
@@ -48,10 +49,10 @@ export async function getJson(base: string, path: string, opts: RequestOptions =
   const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  let res: Response;
+  let res: HttpAnswer;
   let text: string;
   try {
-    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    res = await httpGet(url, { signal, headers: { accept: 'application/json' } });
     text = await res.text();
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason;
@@ -71,7 +72,7 @@ export async function getJson(base: string, path: string, opts: RequestOptions =
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const type = res.headers.get('content-type') ?? 'no content type';
+    const type = res.header('content-type') ?? 'no content type';
     const reason = `not JSON (${type}): ${JSON.stringify(text.slice(0, 60))}`;
     throw new EndpointError(`${url} answered ${reason}; is this the address qitian run --metrics-port printed?`, url, 'format', reason);
   }
@@ -88,10 +89,10 @@ function errorText(text: string): string {
   return text.trim().slice(0, 120);
 }
 
-/** "connection refused (ECONNREFUSED)" from what fetch throws: the cause holds the system error. */
-function connectReason(err: unknown): string {
+/** "connection refused (ECONNREFUSED)" from the socket's error. */
+export function connectReason(err: unknown): string {
   let e: unknown = err;
-  // fetch's TypeError("fetch failed") wraps the socket error, sometimes an AggregateError of them.
+  // A wrapped error holds the system one; connecting to several addresses gives an AggregateError of them.
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   if (e instanceof AggregateError && e.errors[0] instanceof Error) e = e.errors[0];
   const code = (e as { code?: unknown })?.code;
@@ -103,7 +104,8 @@ function connectReason(err: unknown): string {
     EHOSTUNREACH: 'host unreachable',
     ENETUNREACH: 'network unreachable',
     ETIMEDOUT: 'connection timed out',
-    UND_ERR_SOCKET: 'connection closed',
+    ECONNABORTED: 'connection closed',
+    ERR_STREAM_PREMATURE_CLOSE: 'connection closed',
   };
   if (typeof code === 'string') return words[code] ? `${words[code]} (${code})` : `${(e as Error).message} (${code})`;
   return e instanceof Error ? e.message : String(e);
