@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Fields, validateConfig } from '@qitian/api';
+import { defineSpout, type Fields, field, validateConfig } from '@qitian/api';
 import { type BuiltinComponent, builtinComponents } from '@qitian/netops';
 import { createRegistry, formatIssue, InvalidTopologyError, parseTopology, TOPOLOGY_CONFIG_FIELDS } from '@qitian/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,22 @@ import {
   writeDocs,
 } from './gen-docs.js';
 
-const registry = createRegistry(builtinComponents.map((b) => ({ type: b.type, definition: b.definition, ref: b.ref })));
+/**
+ * A spout declaring the fields it is told, to feed a sink example that names its input's fields
+ * (`fields: [word, count]`), which a generator's `line` would fail. Only validated, never run.
+ */
+const fieldsFeed = defineSpout({
+  spec: { summary: 'Declares the fields it is told.', fields: { fields: field.list({ description: 'Its fields.', items: 'string', required: true }) } },
+  outputs: (config) => ({ default: [...config.fields] }),
+  create: () => {
+    throw new Error('fields-feed only validates');
+  },
+});
+
+const registry = createRegistry([
+  ...builtinComponents.map((b) => ({ type: b.type, definition: b.definition, ref: b.ref })),
+  { type: 'fields-feed', definition: fieldsFeed, ref: builtinComponents[0]!.ref },
+]);
 
 describe('committed docs', () => {
   it('are what scripts/gen-docs.ts generates from the specs (run `npm run docs` when this fails)', async () => {
@@ -64,7 +79,8 @@ function otherId(base: string, taken: string): string {
 
 /**
  * A minimal valid topology around one example, with the example text exactly as the docs show it:
- * a spout example feeds a stdout sink; a sink example is fed by a generator spout; a bolt example
+ * a spout example feeds a stdout sink; a sink example is fed by a generator spout (or one declaring
+ * the fields its `fields` names); a bolt example
  * sits between the two, behind a syslog-parse bolt unless it is one (the others read events).
  */
 function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
@@ -72,7 +88,11 @@ function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
   const entry = entryOf(exampleYaml);
   const src = otherId('src', entry.id);
   const sink = otherId('sink', entry.id);
-  const feeder = ['spouts:', `  - id: ${src}`, '    type: generator', '    config: { count: 1 }'].join('\n');
+  const named = (entry.config as { fields?: unknown } | undefined)?.fields;
+  const feeder =
+    kind === 'sink' && Array.isArray(named) && named.length > 0
+      ? ['spouts:', `  - id: ${src}`, '    type: fields-feed', `    config: { fields: [${named.join(', ')}] }`].join('\n')
+      : ['spouts:', `  - id: ${src}`, '    type: generator', '    config: { count: 1 }'].join('\n');
   const printer = ['sinks:', `  - id: ${sink}`, '    type: stdout'].join('\n');
   const edge = (from: string, to: string, stream = 'default') =>
     `  - { from: ${from}, to: ${to}, grouping: { type: shuffle${stream === 'default' ? '' : `, stream: ${stream}`} } }`;

@@ -128,6 +128,13 @@ interface DefinitionBase<F extends Fields> {
   readonly spec: ComponentSpec<F>;
   /** Declared output streams; may depend on config. Sinks declare none. */
   readonly outputs?: (config: ConfigOf<F>) => StreamDeclarations;
+  /**
+   * Checks, when the topology is validated, what the config's field types cannot say (settings
+   * that only work together, a value only the component can judge), so that a run does not fail
+   * to start on it: throws an Error with a `configPath` (keys and indexes inside `config`) to be
+   * reported at that value, or an AggregateError of such errors.
+   */
+  readonly checkConfig?: (config: ConfigOf<F>) => void;
   /** Tick interval in ms, when the component wants ticks whatever its YAML says. */
   readonly tickMs?: (config: ConfigOf<F>) => number | undefined;
   /**

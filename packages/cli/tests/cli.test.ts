@@ -105,6 +105,37 @@ describe('qitian validate', () => {
     expect(lines[3]).toContain(`${file}:19:51: bolt "alerts" config: strategies[0].threshold.by[0]: "hots" is not an event field; did you mean "host"?`);
   });
 
+  test('config only a component can judge is checked too (checkConfig), with everything else in the same pass', async () => {
+    const file = tmp(
+      'judged.yaml',
+      [
+        'name: judged',
+        'spouts:',
+        '  - { id: tls, type: syslog, config: { protocol: tls, port: 0 } }',
+        'bolts:',
+        '  - id: parse',
+        '    type: syslog-parse',
+        '    config: { timezone: Mars/Olympus, field: msg }',
+        'sinks:',
+        '  - { id: out, type: file, config: { path: /tmp/x.jsonl, fields: [host, hots] } }',
+        'streams:',
+        '  - { from: tls, to: parse, grouping: { type: shuffle } }',
+        '  - { from: parse, to: out, grouping: { type: shuffle } }',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('validate', file);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-1)).toBe('4 errors');
+    expect(lines[0]).toBe(
+      `${file}:3:50: spout "tls" config: protocol tls needs tlsCert and tlsKey (paths of the PEM certificate and key); tlsCert is missing; tlsKey is missing`,
+    );
+    expect(lines[1]).toMatch(new RegExp(`^${file}:7:25: bolt "parse" config: unknown time zone "Mars/Olympus"`));
+    expect(lines[2]).toMatch(new RegExp(`^${file}:7:46: bolt "parse" config: the message is read from field "msg", which no input stream declares`));
+    expect(lines[3]).toMatch(new RegExp(`^${file}:9:73: sink "out" config: field "hots" is in no input stream; did you mean "host"\\?`));
+  });
+
   test('errors exit 1 with file:line:col for each problem', async () => {
     const file = tmp(
       'bad.yaml',

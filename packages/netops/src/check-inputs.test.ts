@@ -3,7 +3,12 @@ import type { InputStream } from '@qitian/api';
 import { describe, expect, it } from 'vitest';
 import { alertBolt } from './bolts/alert/index.js';
 import { clusterBolt } from './bolts/cluster/index.js';
+import { syslogParseBolt } from './bolts/parse/index.js';
 import { topnBolt } from './bolts/topn/index.js';
+import { fileSink } from './sinks/file/index.js';
+import { stdoutSink } from './sinks/stdout/index.js';
+import { syslogSpout } from './spouts/syslog/index.js';
+import { configPathOf } from '@qitian/api';
 import { EVENT_FIELDS } from './syslog/event.js';
 import { configFor } from './testkit.js';
 
@@ -52,5 +57,53 @@ describe('checkInputs', () => {
     ]);
     // Inputs of other components do not count for a strategy with `from`.
     expect(alertBolt.checkInputs!(cfg, [thin, { ...events, from: 'other' }])).toHaveLength(1);
+  });
+
+  it('syslog-parse: the message field must be in some input', () => {
+    expect(syslogParseBolt.checkInputs!(configFor(syslogParseBolt, {}), [input('gen', ['line'])])).toEqual([]);
+    expect(syslogParseBolt.checkInputs!(configFor(syslogParseBolt, { field: 'msg' }), [input('gen', ['line']), input('udp', ['line', 'peer'])])).toEqual([
+      { path: ['field'], field: 'msg', message: 'the message is read from field "msg", which no input stream declares' },
+    ]);
+  });
+
+  it('file and stdout sinks: each of `fields` must be in some input, and the list not empty', () => {
+    for (const sink of [fileSink, stdoutSink]) {
+      const raw = sink === fileSink ? { path: '/tmp/x.jsonl' } : {};
+      expect(sink.checkInputs!(configFor(sink, raw), [events])).toEqual([]);
+      expect(sink.checkInputs!(configFor(sink, { ...raw, fields: ['host', 'nope'] }), [events, input('gen', ['line'])])).toEqual([
+        { path: ['fields', 1], field: 'nope', message: 'field "nope" is in no input stream' },
+      ]);
+      expect(sink.checkInputs!(configFor(sink, { ...raw, fields: ['line', 'host'] }), [events, input('gen', ['line'])])).toEqual([]);
+      expect(sink.checkInputs!(configFor(sink, { ...raw, fields: [] }), [events]).map((p) => p.path)).toEqual([['fields']]);
+    }
+  });
+});
+
+describe('config checked when the topology is validated, at its key', () => {
+  const thrown = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return { path: configPathOf(err), message: (err as Error).message };
+    }
+    return undefined;
+  };
+
+  it('syslog-parse: an unknown time zone', () => {
+    expect(thrown(() => syslogParseBolt.checkConfig!(configFor(syslogParseBolt, { timezone: 'Asia/Shanghai' })))).toBeUndefined();
+    expect(thrown(() => syslogParseBolt.checkConfig!(configFor(syslogParseBolt, { timezone: 'Mars/Olympus' })))).toMatchObject({
+      path: ['timezone'],
+      message: expect.stringContaining('unknown time zone "Mars/Olympus"'),
+    });
+    expect(thrown(() => syslogParseBolt.checkConfig!(configFor(syslogParseBolt, { timezone: '+25:00' })))?.path).toEqual(['timezone']);
+  });
+
+  it('syslog spout: tls without a certificate or key, TLS keys on another protocol', () => {
+    expect(thrown(() => syslogSpout.checkConfig!(configFor(syslogSpout, { protocol: 'tls', tlsCert: '/c.pem', tlsKey: '/k.pem' })))).toBeUndefined();
+    expect(thrown(() => syslogSpout.checkConfig!(configFor(syslogSpout, { protocol: 'tls', tlsCert: '/c.pem' })))).toMatchObject({
+      path: ['protocol'],
+      message: expect.stringContaining('tlsKey is missing'),
+    });
+    expect(thrown(() => syslogSpout.checkConfig!(configFor(syslogSpout, { protocol: 'tcp', tlsCa: '/ca.pem' })))?.path).toEqual(['tlsCa']);
   });
 });

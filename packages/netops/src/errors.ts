@@ -19,8 +19,6 @@ export class FileAccessError extends Error {
   }
 }
 
-export const errors = { FileAccessError } as const;
-
 /** Describes a system error for a message: `no such file or directory (ENOENT)`. */
 export function describeSystemError(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
@@ -40,3 +38,21 @@ export function describeSystemError(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * Config a component cannot use, found by its definition's checkConfig when the topology
+ * is validated: `configPath` (keys and indexes inside `config`) is where, so that `qitian
+ * validate` reports it at that line and column instead of the run failing to start.
+ */
+export class ComponentConfigError extends Error {
+  override readonly name = 'ComponentConfigError';
+  constructor(
+    readonly configPath: readonly (string | number)[],
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export const errors = { FileAccessError, ComponentConfigError } as const;

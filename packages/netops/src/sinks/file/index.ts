@@ -1,4 +1,5 @@
 import { defineSink } from '@qitian/api';
+import { checkFieldList } from '../../internal/field-list.js';
 import { FileSink } from './file.js';
 import { fileSinkSpec } from './spec.js';
 
@@ -10,5 +11,6 @@ export { fileSinkFields, fileSinkSpec } from './spec.js';
 export const fileSink = defineSink({
   spec: fileSinkSpec,
   autoAck: false,
+  checkInputs: (config, inputs) => checkFieldList(config.fields, inputs),
   create: (config) => new FileSink(config),
 });

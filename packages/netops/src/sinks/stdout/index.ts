@@ -1,4 +1,5 @@
 import { defineSink } from '@qitian/api';
+import { checkFieldList } from '../../internal/field-list.js';
 import { StdoutSink } from './stdout.js';
 import { stdoutSinkSpec } from './spec.js';
 
@@ -10,5 +11,6 @@ export { stdoutSinkFields, stdoutSinkSpec } from './spec.js';
 export const stdoutSink = defineSink({
   spec: stdoutSinkSpec,
   autoAck: false,
+  checkInputs: (config, inputs) => checkFieldList(config.fields, inputs),
   create: (config) => new StdoutSink(config),
 });

@@ -1,7 +1,8 @@
 import { defineSpout } from '@qitian/api';
 import { RAW_FIELDS } from '../../syslog/event.js';
 import { syslogSpoutSpec } from './spec.js';
-import { SyslogSpout } from './syslog.js';
+import { ComponentConfigError } from '../../errors.js';
+import { SyslogSpout, tlsConfigProblem } from './syslog.js';
 
 export { SyslogListenError } from './errors.js';
 export type { FrameSink, FramingFallback, FramingMode } from './framing.js';
@@ -15,5 +16,9 @@ export { formatPeer, SyslogSpout } from './syslog.js';
 export const syslogSpout = defineSpout({
   spec: syslogSpoutSpec,
   outputs: () => ({ default: [...RAW_FIELDS] }),
+  checkConfig: (config) => {
+    const tls = tlsConfigProblem(config);
+    if (tls) throw new ComponentConfigError(tls.path, tls.message);
+  },
   create: (config) => new SyslogSpout(config),
 });

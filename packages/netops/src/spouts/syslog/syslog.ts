@@ -157,25 +157,8 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     this.collector = collector;
     const { protocol, host } = this.config;
     const port = this.config.port ?? DEFAULT_PORTS[protocol];
-    const { tlsCert, tlsKey, tlsCa } = this.config;
-    if (protocol === 'tls' && (tlsCert === undefined || tlsKey === undefined)) {
-      throw new SyslogListenError(
-        protocol,
-        host,
-        port,
-        'config',
-        `syslog spout: protocol tls needs tlsCert and tlsKey (paths of the PEM certificate and key)${tlsCert === undefined ? '; tlsCert is missing' : ''}${tlsKey === undefined ? '; tlsKey is missing' : ''}`,
-      );
-    }
-    if (protocol !== 'tls' && (tlsCert !== undefined || tlsKey !== undefined || tlsCa !== undefined)) {
-      throw new SyslogListenError(
-        protocol,
-        host,
-        port,
-        'config',
-        `syslog spout: tlsCert, tlsKey and tlsCa apply to protocol tls only, and this spout listens on ${protocol}; set protocol: tls or remove them`,
-      );
-    }
+    const tls = tlsConfigProblem(this.config);
+    if (tls) throw new SyslogListenError(protocol, host, port, 'config', `syslog spout: ${tls.message}`);
     if (protocol === 'udp') await this.listenUdp(host, port);
     else await this.listenStream(protocol, host, port);
     this.flushTimer = setInterval(() => {
@@ -757,4 +740,26 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       cause: err,
     });
   }
+}
+
+/**
+ * What is wrong with the TLS keys of a config, and where: protocol tls without a certificate or
+ * key, or TLS keys on another protocol. Checked when the topology is validated and again at open.
+ */
+export function tlsConfigProblem(config: SyslogSpoutConfig): { path: string[]; message: string } | undefined {
+  const { protocol, tlsCert, tlsKey, tlsCa } = config;
+  if (protocol === 'tls' && (tlsCert === undefined || tlsKey === undefined)) {
+    return {
+      path: ['protocol'],
+      message: `protocol tls needs tlsCert and tlsKey (paths of the PEM certificate and key)${tlsCert === undefined ? '; tlsCert is missing' : ''}${tlsKey === undefined ? '; tlsKey is missing' : ''}`,
+    };
+  }
+  if (protocol !== 'tls' && (tlsCert !== undefined || tlsKey !== undefined || tlsCa !== undefined)) {
+    const key = tlsCert !== undefined ? 'tlsCert' : tlsKey !== undefined ? 'tlsKey' : 'tlsCa';
+    return {
+      path: [key],
+      message: `tlsCert, tlsKey and tlsCa apply to protocol tls only, and this spout listens on ${protocol}; set protocol: tls or remove them`,
+    };
+  }
+  return undefined;
 }
