@@ -4,7 +4,7 @@ import type { KeyGroupSnapshot } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
-import { addCounters, countersOnly, type ExecutorStats } from './stats.js';
+import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
 import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -315,8 +315,23 @@ export class Engine {
     };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });
-    // Until the new thread reports, its seeds stand for its tasks (and are carried again if it dies first).
-    const slot: Slot = { index, thread, ready: false, exiting: false, dead: false, lastStats: seeds, lastMetrics: this.slots[index]?.lastMetrics ?? [] };
+    // Until the new thread reports, its seeds stand for its tasks (and are carried again if it dies
+    // first), and zeros for the others: a thread stuck in a component from the start still has
+    // its tasks in the summary.
+    const seeded = new Set(seeds.map((t) => t.taskId));
+    const kinds = new Map(this.plan.spec.components.map((c) => [c.id, c.kind]));
+    const unseeded = this.plan.tasks
+      .filter((t) => t.worker === index && !seeded.has(t.taskId))
+      .map((t) => newStats(t.taskId, t.componentId, kinds.get(t.componentId)!, t.taskIndex));
+    const slot: Slot = {
+      index,
+      thread,
+      ready: false,
+      exiting: false,
+      dead: false,
+      lastStats: [...seeds, ...unseeded],
+      lastMetrics: this.slots[index]?.lastMetrics ?? [],
+    };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (msg: StatusMessage) => {
@@ -639,7 +654,18 @@ export class Engine {
         this.wakeEnd = undefined;
       }
       if (![...this.spoutEnded.values()].every(Boolean)) {
-        const stats = await this.stats();
+        // A thread stuck in a component (a loop in execute) never answers: its last report stands in.
+        const replies = await this.ask((id) => ({ k: 'stats', id }), undefined, SCRAPE_WAIT_MS);
+        for (const slot of this.slots) {
+          if (slot.dead || replies.has(slot.index)) continue;
+          const on = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => `"${t.componentId}"`))].join(', ');
+          this.log(
+            'warn',
+            `worker ${slot.index} did not answer within ${SCRAPE_WAIT_MS / 1000}s: one of its components (${on}) is stuck, e.g. in a loop in execute or next; ` +
+              'it will be terminated, and its figures are the last it reported',
+          );
+        }
+        const stats = this.withCarried();
         this.abandoned = stats.reduce((a, s) => a + (s.kind === 'spout' ? s.pending : 0), 0);
         this.log(
           'warn',

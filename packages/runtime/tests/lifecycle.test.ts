@@ -127,6 +127,30 @@ describe('end of a run', () => {
   });
 });
 
+describe('a component stuck in a loop', () => {
+  test('a stop still ends the run: the stuck thread is named, left out after 2 s, and terminated', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 10_000_000 } },
+        { id: 'loop', export: 'loopingSink', config: { at: 5 } },
+      ],
+      [{ from: 'seq', to: 'loop' }],
+      { drainTimeoutMs: 500 },
+    );
+    const { engine, logs } = await start(s, 2);
+    await sleep(300);
+    const t0 = Date.now();
+    const summary = await engine.stop();
+    // drainTimeout, 2 s for the stuck thread's answer, then close within the stop's grace.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(summary.reason).toBe('stopped');
+    expect(summary.incomplete).toBe(true);
+    expect(logs.some((l) => l.level === 'warn' && /worker \d did not answer within 2s: one of its components \("loop"\) is stuck/.test(l.msg))).toBe(true);
+    // Its task is in the summary, with what it last reported.
+    expect(summary.tasks.map((t) => t.componentId).sort()).toEqual(['loop', 'seq']);
+  });
+});
+
 describe('ticks', () => {
   test('a bolt with tickMs gets tick tuples at about that interval', async () => {
     const dir = tempDir();
