@@ -143,7 +143,12 @@ export class WorkerRuntime {
     // load-aware edges of its own.
     const balancer = new Balancer(this.init.loads, this.worker, this.balances);
     this.timers.push(setInterval(() => balancer.sample(), BALANCE_INTERVAL_MS));
-    if (cfg.stateSnapshotIntervalMs > 0) this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
+    if (cfg.stateSnapshotIntervalMs > 0) {
+      // A first copy as the bolts start (what they restored, or empty), so that a thread dying
+      // before the first interval is said to restart from it, not silently.
+      this.copyStates();
+      this.timers.push(setInterval(() => this.copyStates(), cfg.stateSnapshotIntervalMs));
+    }
     this.capacity.update(this.allStats(), performance.now());
     this.metrics = new ThreadMetrics(this.worker, { topology: plan.spec.name }, () => this.allStats(), balancer);
     this.main.postMessage({ k: 'ready' });
