@@ -14,11 +14,14 @@ export default defineBolt({
     let out!: OutputCollector;
     let log!: Logger;
     let counts!: KeyedState<number>;
+    /** The total last emitted per word: a run resumed with --state-dir emits only what changed. */
+    let emitted!: KeyedState<number>;
     return {
       prepare(context, collector) {
         out = collector;
         log = context.logger;
         counts = context.keyedState<number>('counts');
+        emitted = context.keyedState<number>('emitted');
       },
       execute(tuple) {
         const word = tuple.values[0] as string;
@@ -31,7 +34,13 @@ export default defineBolt({
           log.info('stopped before the end of the input: totals not emitted; resume with --state-dir to complete them');
           return;
         }
-        for (const [word, count] of counts.entries()) out.emit([word, count]);
+        // A resumed run whose input had already ended (or grew) emits a total only when it is
+        // new or changed: the output, appended to on resume, holds no repeats.
+        for (const [word, count] of counts.entries()) {
+          if (emitted.get(word) === count) continue;
+          emitted.set(word, count);
+          out.emit([word, count]);
+        }
       },
     };
   },

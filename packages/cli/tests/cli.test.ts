@@ -345,6 +345,25 @@ describe('qitian run', () => {
       .map((l) => JSON.parse(l) as { word: string; count: number });
     expect(rows).toHaveLength(expected.size);
     expect(new Map(rows.map((o) => [o.word, o.count]))).toEqual(expected);
+
+    // Run again after the end: nothing new read, no total repeated.
+    const again = await run();
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(expected.size);
+    // Lines appended to the input: only the totals they changed are appended, the latest per word exact.
+    appendFileSync(input, 'w1 w1 fresh\n');
+    expected.set('w1', expected.get('w1')! + 2).set('fresh', 1);
+    const more = await run();
+    expect(more.code, more.stderr).toBe(0);
+    const appended = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(expected.size - 1)
+      .map((l) => JSON.parse(l) as { word: string; count: number });
+    expect(appended.sort((a, b) => a.word.localeCompare(b.word))).toEqual([
+      { word: 'fresh', count: 1 },
+      { word: 'w1', count: expected.get('w1') },
+    ]);
   });
 
   test('--duration drains an endless topology and exits 0; --json summary', async () => {
