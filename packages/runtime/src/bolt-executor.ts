@@ -498,7 +498,10 @@ export class BoltExecutor implements OutputCollector {
 
   private routeOf(stream: string): StreamRoute {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
-    if (!route) throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    if (!route) {
+      if (this.kind === 'sink') throw new RangeError(`sink "${this.context.componentId}" emitted, but a sink ends its streams and declares none to emit on`);
+      throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    }
     return route;
   }
 

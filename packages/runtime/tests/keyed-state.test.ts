@@ -53,9 +53,9 @@ test('a killed thread comes back with its keyed state as of the last copy, not e
 test('a thread killed before the first interval is said to restart from the copy made as it started', async () => {
   // The copies come every 60 s: the only one is the first, made when the bolts started.
   const { logs } = await killMidStream(20_000, {}, { stateSnapshotIntervalMs: 60_000, messageTimeoutMs: 2000 });
-  expect(
-    logs.some((l) => l.level === 'warn' && /worker 1: its tasks' keyed state restarts from the copy made \d+ms ago; updates since then/.test(l.msg)),
-  ).toBe(true);
+  expect(logs.some((l) => l.level === 'warn' && /worker 1: its tasks' keyed state restarts from the copy made \d+ms ago; updates since then/.test(l.msg))).toBe(
+    true,
+  );
 });
 
 test('stateAcks after-copy: a killed thread loses no update of an acked tuple (every key counted at least once)', async () => {

@@ -127,6 +127,23 @@ describe('end of a run', () => {
   });
 });
 
+describe('a sink that emits', () => {
+  test('each execute fails, saying that a sink declares no streams', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 3 } },
+        { id: 'out', export: 'emittingSink' },
+      ],
+      [{ from: 'seq', to: 'out' }],
+      { acking: false },
+    );
+    const { engine, logs } = await start(s, 1);
+    const summary = await engine.finished;
+    expect(summary.tasks.find((t) => t.componentId === 'out')!.errors).toBe(3);
+    expect(logs.some((l) => l.msg.includes('sink "out" emitted, but a sink ends its streams and declares none to emit on'))).toBe(true);
+  });
+});
+
 describe('a component stuck in a loop', () => {
   test('a stop still ends the run: the stuck thread is named, left out after 2 s, and terminated', async () => {
     const s = spec(
