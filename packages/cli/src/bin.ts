@@ -27,6 +27,9 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   // terminal sent SIGHUP: Node's default would end it at once, losing what sinks buffer.
   const onHangup = () => io.err('SIGHUP: ignored; qitian run has nothing to reload (SIGINT or SIGTERM stop it, draining)');
   if (argv[2] === 'run') process.on('SIGHUP', onHangup);
+  // top and tap only print: once their reader is gone (qitian top | head -3) they stop, as Unix
+  // filters do. A run goes on without its reader.
+  stopOnStdoutGone = argv[2] === 'run' ? undefined : () => controller.abort('EPIPE');
   // A reader that exits (qitian run ... | head) must not crash the run: what is still written to
   // standard output is dropped, said once. Sinks that print count their own drops (stdout_error).
   // Once per process: main() runs more than once in tests, and these stay after it returns.
@@ -36,7 +39,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (stdoutGone) return;
       stdoutGone = true;
-      io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
+      if (stopOnStdoutGone) stopOnStdoutGone();
+      else io.err(`standard output failed (${err.code ?? err.message}): further output to it is dropped`);
     });
     // The same for standard error (qitian run ... 2>&1 | head): a log reader that exits must not
     // end a run, and there is nowhere left to say so. processIO.err stops writing to it.
@@ -59,6 +63,8 @@ function ignoreStreamError(): void {}
 
 /** The stdout and stderr error listeners are in place (see main). */
 let streamGuards = false;
+/** What the current command does when standard output fails: stop (top, tap), or go on (run). */
+let stopOnStdoutGone: (() => void) | undefined;
 
 function report(err: unknown, io: CommandIO): number {
   if (err instanceof CommanderError) {

@@ -571,6 +571,39 @@ describe('qitian run', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(200000);
   });
 
+  test('top and tap stop once their reader is gone (qitian top | head -2)', async () => {
+    const file = tmp('live.yaml', 'name: live\nspouts: [{ id: gen, type: generator, config: { rate: 200 } }]\n');
+    const run = spawn(process.execPath, [BIN, 'run', file, '--metrics-port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let said = '';
+      const url = await new Promise<string>((resolve) =>
+        run.stderr!.on('data', (d) => {
+          said += d;
+          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(said);
+          if (m) resolve(m[0]);
+        }),
+      );
+      for (const args of [
+        ['top', '--url', url, '--interval', '0.2'],
+        ['tap', 'gen', '--url', url],
+      ]) {
+        const reader = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        reader.stderr!.on('data', (d) => (err += d));
+        await new Promise<void>((resolve) => reader.stdout!.once('data', () => resolve()));
+        reader.stdout!.destroy();
+        const killer = setTimeout(() => reader.kill('SIGKILL'), 10_000);
+        const code = await new Promise<number | null>((resolve) => reader.on('close', resolve));
+        clearTimeout(killer);
+        expect(code, `${args[0]}: ${err}`).toBe(0);
+        expect(err).not.toContain('standard output failed');
+      }
+    } finally {
+      run.kill('SIGTERM');
+      await new Promise((resolve) => run.on('close', resolve));
+    }
+  });
+
   test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-hang-'));
     writeFileSync(
