@@ -47,7 +47,13 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     process.stderr.on('error', ignoreStreamError);
   }
   try {
-    await createProgram(io, controller.signal).parseAsync([...argv]);
+    const program = createProgram(io, controller.signal);
+    // Commander answers `help bogus` with the general help and no word about the name.
+    const asked = argv[2] === 'help' ? argv[3] : undefined;
+    if (asked !== undefined && !asked.startsWith('-') && !program.commands.some((c) => c.name() === asked)) {
+      throw new UsageError(`unknown command '${asked}'; the commands are ${program.commands.map((c) => c.name()).join(', ')}`);
+    }
+    await program.parseAsync([...argv]);
     return EXIT.OK;
   } catch (err) {
     return report(err, io);

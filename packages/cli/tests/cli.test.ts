@@ -179,6 +179,15 @@ describe('usage', () => {
     expect(r.stderr).toContain("unknown option '--wrokers'");
   });
 
+  test('help for an unknown command says so and exits 2; help for a known one exits 0', async () => {
+    const r = await qitian('help', 'bogus');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown command 'bogus'; the commands are run, validate, graph, tap, top");
+    const ok = await qitian('help', 'top');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Usage: qitian top');
+  });
+
   test('a bad --workers exits 2 with the reason', async () => {
     for (const bad of ['zero', '0x2', '1e1', '1.5']) {
       const r = await qitian('run', WORDCOUNT, '--workers', bad);
