@@ -105,9 +105,13 @@ export const field = {
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+/** One part of a duration: a number (`30`, `1.5`, `.5`) and a unit. */
+const DURATION_PART_RE = /(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)\s*/y;
 
-/** Parses `250ms`, `30s`, `1.5m`, `2h`, `1d` to milliseconds; undefined when malformed. */
+/**
+ * Parses `250ms`, `30s`, `1.5m`, `.5s`, `2h`, `1d`, and compound durations with units from the
+ * largest down (`1h30m`, `1m 30s`, `2d12h`), to milliseconds; undefined when malformed.
+ */
 export function parseDuration(text: string): number | undefined {
   const ms = exactDurationMs(text);
   return ms === undefined ? undefined : Math.round(ms);
@@ -115,8 +119,21 @@ export function parseDuration(text: string): number | undefined {
 
 /** The milliseconds a duration written as text stands for, not rounded (`0.5ms` is 0.5); undefined when malformed. */
 export function exactDurationMs(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : undefined;
+  const t = text.trim();
+  if (t === '') return undefined;
+  let ms = 0;
+  let last = Number.POSITIVE_INFINITY;
+  DURATION_PART_RE.lastIndex = 0;
+  while (DURATION_PART_RE.lastIndex < t.length) {
+    const m = DURATION_PART_RE.exec(t);
+    if (!m) return undefined;
+    const unit = DURATION_UNITS[m[2]!]!;
+    // Each unit once, largest first: `30m1h` is more likely a slip than 90 minutes.
+    if (unit >= last) return undefined;
+    last = unit;
+    ms += Number(m[1]) * unit;
+  }
+  return ms;
 }
 
 /**
@@ -228,7 +245,7 @@ function checkField(f: Field, v: unknown): { value: unknown } | string {
       if (typeof v === 'number') return `durations need a unit, e.g. "${v}s" or "${v}ms"`;
       if (typeof v !== 'string') return `expected a duration such as "30s", got ${describe(v)}`;
       const ms = parseDuration(v);
-      if (ms === undefined) return `"${v}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s"`;
+      if (ms === undefined) return `"${v}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s", "1.5h" or "1h30m"`;
       if (f.min !== undefined && ms < f.min) return `must be at least ${f.min}ms`;
       const max = f.max ?? MAX_DURATION_MS;
       if (ms > max) {

@@ -395,7 +395,7 @@ describe('errors', () => {
       'topo.yaml:17:18: parallelism 32 of bolt "split" exceeds maxParallelism 16 (the number of key groups); lower it or raise config.maxParallelism',
       'topo.yaml:18:11: tick of bolt "split" needs a unit, e.g. "5s" or "5ms"',
       'topo.yaml:22:18: parallelism of bolt "count" must be an integer >= 1, got number 0',
-      'topo.yaml:24:15: bolt "count" config: window: "5 minutes" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s"',
+      'topo.yaml:24:15: bolt "count" config: window: "5 minutes" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s", "1.5h" or "1h30m"',
       'topo.yaml:25:13: bolt "count" config: topN: must be >= 1, got -1',
       'topo.yaml:26:5: bolt "lonely" has no input stream; add one under streams: with to: lonely',
       'topo.yaml:26:42: bolt "lonely" config: unknown config key "separatr"; did you mean "separator"?',
@@ -677,7 +677,7 @@ describe('errors', () => {
       'topo.yaml:3:19: config: maxParallelism: must be <= 32768, got 40000',
       'topo.yaml:4:11: config: acking: expected true or false, got "yes"',
       'topo.yaml:5:14: config: batchSize: must be >= 1, got 0',
-      'topo.yaml:6:17: config: drainTimeout: "1 minute" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s"',
+      'topo.yaml:6:17: config: drainTimeout: "1 minute" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. "30s", "1.5h" or "1h30m"',
     ]);
   });
 
