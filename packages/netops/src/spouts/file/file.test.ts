@@ -73,6 +73,13 @@ describe('file spout: reading', () => {
     expect(h.collector.lines).toEqual(['one', 'two', 'three']);
   });
 
+  it('drops a UTF-8 byte order mark that opens the file, and only there', async () => {
+    const h = await readAll(write('bom.log', '\ufeffone\r\n\ufefftwo\r\n'));
+    expect(h.collector.lines).toEqual(['one', '\ufefftwo']);
+    const latin1 = await readAll(write('bom1.log', '\ufeffone\n'), { encoding: 'latin1' });
+    expect(latin1.collector.lines).toEqual(['\u00ef\u00bb\u00bfone']);
+  });
+
   it('emits nothing for an empty file', async () => {
     const h = await readAll(write('empty.log', ''));
     expect(h.collector.emits).toEqual([]);

@@ -830,6 +830,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
 
   private pushLine(buf: Buffer, start: number, end: number, id: number, checkUtf8: boolean): void {
     if (end > start && buf[end - 1] === CR) end--;
+    // A UTF-8 byte order mark opens some files written on Windows: it is not part of the first line.
+    if (id === this.base && this.enc === 'utf8' && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     if (checkUtf8 && !isUtf8(buf.subarray(start, end))) this.invalidLine(id);
     this.lines.push(buf.toString(this.enc, start, end));
     this.ids.push(id);

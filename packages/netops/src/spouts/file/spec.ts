@@ -9,7 +9,7 @@ export const fileSpoutFields = {
   }),
   encoding: field.enum({
     description:
-      'How line bytes are decoded. With utf8, a line that is not valid UTF-8 is still emitted, its bad bytes as U+FFFD, and counted (invalid_utf8); the first is logged with its offset.',
+      'How line bytes are decoded. With utf8, a line that is not valid UTF-8 is still emitted, its bad bytes as U+FFFD, and counted (invalid_utf8); the first is logged with its offset. A UTF-8 byte order mark that opens the file is dropped.',
     values: ['utf8', 'latin1', 'ascii'],
     default: 'utf8',
   }),
