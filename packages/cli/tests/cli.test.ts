@@ -758,12 +758,25 @@ describe('qitian run', () => {
     expect(r.stderr).toContain('error: input not read to its end by "lines"');
     // The counts of what was read were still written.
     expect(readFileSync(output, 'utf8').trim().split('\n').length).toBeGreaterThan(50);
+    // --json says so too, beside the exit code.
+    const j = await qitian('run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--workers', '1', '--json');
+    expect(j.code).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'completed', inputIncomplete: ['lines'] });
   });
 
-  test('a missing input file fails with the path and exit 3', async () => {
+  test('a missing input file fails with the path and exit 3; --json prints the failed run', async () => {
     const r = await qitian('run', WORDCOUNT, '--set', 'input=/nonexistent/in.txt', '--set', `output=${tmp('o')}`);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('/nonexistent/in.txt');
+    const j = await qitian('run', WORDCOUNT, '--set', 'input=/nonexistent/in.txt', '--set', `output=${tmp('o')}`, '--json');
+    expect(j.code).toBe(3);
+    const summary = JSON.parse(j.stdout);
+    expect(summary).toMatchObject({ reason: 'failed', tasks: [], components: [], inputIncomplete: [] });
+    expect(summary.error).toContain('/nonexistent/in.txt');
+    // An invalid file ran nothing: its errors only, no summary.
+    const invalid = await qitian('run', WORDCOUNT, '--set', 'input=x', '--json');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toBe('');
   });
 
   test('an invalid topology exits 1 before anything runs', async () => {

@@ -257,7 +257,7 @@ export class SpoutExecutor implements SpoutCollector {
     if (this.gaveUpLogged < 10 || this.stats.gaveUp % 1000 === 0) {
       this.gaveUpLogged++;
       this.context.logger.warn(
-        `gave up on message ${describeId(id)} after ${n} failed attempts (maxRetries ${this.opts.maxRetries}, last one ${timedOut ? 'timed out' : 'failed'}); ` +
+        `gave up on message ${describeId(id)} after ${n} failed attempt${n === 1 ? '' : 's'} (maxRetries ${this.opts.maxRetries}, last one ${timedOut ? 'timed out' : 'failed'}); ` +
           `it is acked so that the spout moves on (${this.stats.gaveUp} given up so far)`,
       );
     }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createPlan } from '@qitian/topology';
+import { createPlan, InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
 import {
   type ControlServer,
   defaultWorkerCount,
@@ -163,21 +163,37 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           throw new (await import('../errors.js')).UsageError('--metrics-host needs --metrics-port');
         if (o.json && o.quiet)
           throw new (await import('../errors.js')).UsageError('--json and --quiet exclude each other: --json prints the summary, --quiet none');
-        const run = await runTopology({
-          file,
-          workers: o.workers,
-          vars: o.set,
-          durationS: o.duration,
-          metricsPort: o.metricsPort,
-          metricsHost: o.metricsHost,
-          stateDir: o.stateDir,
-          allowNonRestoredState: o.allowNonRestoredState,
-          logLevel: o.logLevel as EngineLogLevel,
-          signal,
-          io,
-        });
+        const t0 = performance.now();
+        let run: RunSummary;
+        try {
+          run = await runTopology({
+            file,
+            workers: o.workers,
+            vars: o.set,
+            durationS: o.duration,
+            metricsPort: o.metricsPort,
+            metricsHost: o.metricsHost,
+            stateDir: o.stateDir,
+            allowNonRestoredState: o.allowNonRestoredState,
+            logLevel: o.logLevel as EngineLogLevel,
+            signal,
+            io,
+          });
+        } catch (err) {
+          // A topology that failed to start (exit 3) is a run that failed: a script reading --json
+          // gets its summary. An invalid file (exit 1) ran nothing and has only its errors.
+          if (o.json && !(err instanceof InvalidTopologyError) && !(err instanceof ModuleLoadError)) {
+            const failed = { reason: 'failed', error: (err as Error).message, durationMs: performance.now() - t0, restarts: 0, tasks: [], abandoned: 0 };
+            io.out(JSON.stringify({ ...failed, incomplete: false, inputIncomplete: [], components: [] }, null, 2));
+          }
+          throw err;
+        }
         const components = summarize(run.tasks);
-        if (o.json) io.out(JSON.stringify({ ...run, error: run.error?.message, components }, null, 2));
+        // Spouts that could not read their input to its end (exit 4).
+        const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
+        if (o.json) {
+          io.out(JSON.stringify({ ...run, error: run.error?.message, inputIncomplete: lost.map((c) => c.component), components }, null, 2));
+        }
         // A start called off ran nothing: no table of empty rows.
         else if (!o.quiet && run.tasks.length > 0) io.err(formatSummary(run, components));
         if (run.reason === 'failed') throw run.error ?? new Error('topology failed');
@@ -188,7 +204,6 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
             EXIT.RUNTIME,
           );
         }
-        const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
         if (lost.length > 0) {
           const which = lost.map((c) => `"${c.component}"`).join(', ');
           throw new CommandFailed(
