@@ -169,6 +169,8 @@ function parseDurationOrThrow(v: string | number): number {
 export interface ConfigIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** A key the spec does not have: the rest of the config is checked as if it were absent. */
+  readonly unknownKey?: true;
 }
 
 export interface ConfigResult<C> {
@@ -196,6 +198,7 @@ export function validateConfig<F extends Fields>(fields: F, raw: unknown): Confi
       issues.push({
         path: [key],
         message: `unknown config key "${key}"${near ? `; did you mean "${near}"?` : known.length ? `; known keys: ${known.join(', ')}` : '; this component takes no config'}`,
+        unknownKey: true,
       });
     }
   }

@@ -136,6 +136,61 @@ describe('qitian validate', () => {
     expect(lines[3]).toMatch(new RegExp(`^${file}:9:73: sink "out" config: field "hots" is in no input stream; did you mean "host"\\?`));
   });
 
+  test("one pass lists every problem of a component's config, even beside an unknown key", async () => {
+    const file = tmp(
+      'pass.yaml',
+      [
+        'name: pass',
+        'spouts: [{ id: g, type: generator, config: { count: 3 } }]',
+        'bolts:',
+        '  - { id: p, type: syslog-parse }',
+        '  - id: t',
+        '    type: topn',
+        '    config:',
+        '      slide: 10m',
+        '      separatr: "|"',
+        '      dimensions:',
+        '        - { name: src, fields: [srcIp], n: 0 }',
+        '        - { name: src, fields: [] }',
+        '  - id: a',
+        '    type: alert',
+        '    config:',
+        '      strategies:',
+        '        - { name: s1, severity: urgent, threshold: { where: { sevrity: err, host: "/(/" }, window: 5, count: x } }',
+        '        - { name: s1, threshold: { window: 1m, count: 10, by: [hots] } }',
+        '      notify:',
+        '        - { type: webhook, url: "not a url", timeout: 0.5ms }',
+        '        - { type: email }',
+        'streams:',
+        '  - { from: g, to: p, grouping: { type: shuffle } }',
+        '  - { from: p, to: t, grouping: { type: shuffle } }',
+        '  - { from: p, to: a, grouping: { type: shuffle } }',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('validate', file);
+    expect(r.code).toBe(1);
+    const said = r.stderr.trim().split('\n');
+    expect(said.pop()).toBe('15 errors');
+    expect(said.map((l) => (l.startsWith(`${file}:`) ? l.slice(file.length + 1) : l))).toEqual([
+      '8:14: bolt "t" config: slide: must not exceed window (300000ms), got 600000ms',
+      '9:7: bolt "t" config: unknown config key "separatr"; did you mean "separator"?',
+      '11:44: bolt "t" config: dimensions[0].n: expected an integer >= 1, got 0',
+      '12:19: bolt "t" config: dimensions[1].name: dimension "src" is named twice',
+      '12:32: bolt "t" config: dimensions[1].fields: expected a non-empty list of field names',
+      '17:33: bolt "a" config: strategies[0].severity: expected one of critical, major, minor, warning, info, got "urgent"',
+      '17:72: bolt "a" config: strategies[0].threshold.where.sevrity: "sevrity" is not an event field; did you mean "severity"?',
+      '17:83: bolt "a" config: strategies[0].threshold.where.host: bad pattern /(/: Invalid regular expression: /(/: Unterminated group',
+      '17:100: bolt "a" config: strategies[0].threshold.window: expected a duration such as "5m" (ms, s, m, h, d), got number 5',
+      '17:110: bolt "a" config: strategies[0].threshold.count: expected a number, got "x"',
+      '18:19: bolt "a" config: strategies[1].name: strategy name "s1" is used twice; names must be unique',
+      '18:64: bolt "a" config: strategies[1].threshold.by[0]: "hots" is not an event field; did you mean "host"?',
+      '20:33: bolt "a" config: notify[0].url: expected an http:// or https:// URL, got "not a url"',
+      '20:55: bolt "a" config: notify[0].timeout: must be 0 or at least 1ms (no timer waits less than 1ms), got "0.5ms"',
+      '21:19: bolt "a" config: notify[1].type: expected one of stdout, file, webhook, nats, got "email"',
+    ]);
+  });
+
   test('errors exit 1 with file:line:col for each problem', async () => {
     const file = tmp(
       'bad.yaml',

@@ -994,14 +994,17 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
 
   const hookFailed = (hook: string, err: unknown) => reportHookError(ctx, raw, configNode, def.spec.fields, hook, err);
   let outputs: StreamDeclarations | undefined;
-  if (result.issues.length === 0 && def.checkConfig) {
+  // Unknown keys are left out of the value, whose known keys are valid: the component's own
+  // checks can still run, so that one pass reports everything.
+  const checkable = result.issues.every((i) => i.unknownKey === true);
+  if (checkable && def.checkConfig) {
     try {
       def.checkConfig(config as never);
     } catch (err) {
       hookFailed('checkConfig()', err);
     }
   }
-  if (result.issues.length === 0) outputs = declaredOutputs(ctx, raw, def, config, hookFailed);
+  if (checkable) outputs = declaredOutputs(ctx, raw, def, config, hookFailed);
   // The other hooks check the same config: after outputs() found it wrong they would say it again.
   if (outputs !== undefined) {
     try {

@@ -13,18 +13,29 @@ export { ALERT_SEVERITIES, parseStrategies, STRATEGY_KINDS, StrategyConfigError 
 
 import { alertInputFilter } from './input-filter.js';
 import { parseNotify } from './notify.js';
-import { parseStrategies } from './strategies.js';
+import { parseStrategies, type Strategy } from './strategies.js';
 
 /** `type: alert` bolt: strategies, suppression and notifications. */
 export const alertBolt = defineBolt({
   spec: alertBoltSpec,
   // Strategies are checked when the topology is loaded, so that `qitian validate` reports a bad one
   // with its place in the file rather than the run failing at start.
-  outputs: (config) => {
+  outputs: () => ({ default: [...ALERT_FIELDS] }),
+  // Strategies and notifiers both, every problem of each, in one pass.
+  checkConfig: (config) => {
+    const errors: unknown[] = [];
     // (Without strategies, as when the reference docs are generated, the spec's `required` speaks.)
-    if (config.strategies !== undefined) parseStrategies(config.strategies, config.suppress);
-    if (config.notify !== undefined) parseNotify(config.notify);
-    return { default: [...ALERT_FIELDS] };
+    const check = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        errors.push(...(err instanceof AggregateError ? err.errors : [err]));
+      }
+    };
+    if (config.strategies !== undefined) check(() => parseStrategies(config.strategies, config.suppress));
+    if (config.notify !== undefined) check(() => parseNotify(config.notify));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'alert config');
   },
   // Its windows and suppression count every event of a key in one place.
   parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),
@@ -35,7 +46,13 @@ export const alertBolt = defineBolt({
     if (config.strategies === undefined) return [];
     const problems: InputProblem[] = [];
     const events = inputs.filter((i) => inputKind(i.fields) === 'event');
-    for (const s of parseStrategies(config.strategies, config.suppress)) {
+    let strategies: Strategy[];
+    try {
+      strategies = parseStrategies(config.strategies, config.suppress);
+    } catch {
+      return []; // checkConfig reports what is wrong with them
+    }
+    for (const s of strategies) {
       if (s.kind !== 'threshold' && s.kind !== 'rate-of-change') continue;
       const candidates = events.filter((i) => s.from === undefined || i.from === s.from);
       if (candidates.length === 0) continue;

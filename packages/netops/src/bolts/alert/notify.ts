@@ -11,7 +11,7 @@ import type { Logger } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
 import { FileIdentity } from '../../internal/file-identity.js';
-import { ALERT_SEVERITIES, type AlertSeverity, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
+import { ALERT_SEVERITIES, type AlertSeverity, attempt, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
 
 /** One alert, as emitted on the bolt's `default` stream and sent to notifiers. */
 export interface Alert {
@@ -79,54 +79,75 @@ const TYPE_KEYS: Record<NotifierType, readonly string[]> = {
   nats: ['servers', 'subject', 'queueSize'],
 };
 
-/** Checks the `notify` list of the alert bolt's config; throws StrategyConfigError. */
+/** Checks the `notify` list of the alert bolt's config; throws StrategyConfigError, or an AggregateError of every one found. */
 export function parseNotify(raw: unknown): NotifierOptions[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new StrategyConfigError(['notify'], 'expected a list of notifiers, e.g. [{type: stdout}]');
-  return raw.map((item, i) => {
-    const path = ['notify', i];
-    const o = typeof item === 'string' ? { type: item } : mapping(item, path);
-    const type = enumOf(o.type, [...path, 'type'], NOTIFIER_TYPES);
-    checkKeys(o, path, [...COMMON_KEYS, ...TYPE_KEYS[type]]);
-    const minSeverity = enumOf(o.minSeverity ?? 'info', [...path, 'minSeverity'], ALERT_SEVERITIES);
-    switch (type) {
-      case 'stdout':
-        return { type, minSeverity };
-      case 'file':
-        return { type, minSeverity, path: str(o.path, [...path, 'path'], true) };
-      case 'webhook': {
-        const url = str(o.url, [...path, 'url'], true);
-        if (!/^https?:\/\//.test(url)) throw new StrategyConfigError([...path, 'url'], `expected an http:// or https:// URL, got "${url}"`);
-        const headers = o.headers === undefined ? {} : mapping(o.headers, [...path, 'headers']);
-        for (const [k, v] of Object.entries(headers))
-          if (typeof v !== 'string') throw new StrategyConfigError([...path, 'headers', k], 'header values are strings');
-        return {
-          type,
-          minSeverity,
-          url,
-          headers: headers as Record<string, string>,
-          timeout: o.timeout === undefined ? 5000 : duration(o.timeout, [...path, 'timeout']),
-          retries: o.retries === undefined ? 3 : num(o.retries, [...path, 'retries'], 0, true),
-          backoff: o.backoff === undefined ? 1000 : duration(o.backoff, [...path, 'backoff']),
-          maxBackoff: o.maxBackoff === undefined ? 30_000 : duration(o.maxBackoff, [...path, 'maxBackoff']),
-          queueSize: o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true),
-        };
-      }
-      default: {
-        // nats
-        const servers = o.servers === undefined ? ['nats://127.0.0.1:4222'] : typeof o.servers === 'string' ? [o.servers] : o.servers;
-        if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string'))
-          throw new StrategyConfigError([...path, 'servers'], 'expected a server URL or a list of them');
-        return {
-          type,
-          minSeverity,
-          servers: servers as string[],
-          subject: o.subject === undefined ? 'qitian.alerts' : str(o.subject, [...path, 'subject'], true),
-          queueSize: o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true),
-        };
-      }
-    }
+  const errs: StrategyConfigError[] = [];
+  const out: NotifierOptions[] = [];
+  raw.forEach((item, i) => {
+    const before = errs.length;
+    const n = parseNotifier(item, ['notify', i], errs);
+    if (n !== undefined && errs.length === before) out.push(n);
   });
+  if (errs.length === 1) throw errs[0];
+  if (errs.length > 1) throw new AggregateError(errs, errs.map((e) => e.message).join('; '));
+  return out;
+}
+
+/** One notifier, or undefined when it is wrong: each of its problems goes to `errs`. */
+function parseNotifier(item: unknown, path: (string | number)[], errs: StrategyConfigError[]): NotifierOptions | undefined {
+  const o = attempt(errs, undefined, () => (typeof item === 'string' ? { type: item } : mapping(item, path)));
+  if (o === undefined) return undefined;
+  const type = attempt(errs, undefined, () => enumOf(o.type, [...path, 'type'], NOTIFIER_TYPES));
+  if (type === undefined) return undefined;
+  attempt(errs, undefined, () => checkKeys(o, path, [...COMMON_KEYS, ...TYPE_KEYS[type]]));
+  const minSeverity = attempt(errs, 'info' as AlertSeverity, () => enumOf(o.minSeverity ?? 'info', [...path, 'minSeverity'], ALERT_SEVERITIES));
+  switch (type) {
+    case 'stdout':
+      return { type, minSeverity };
+    case 'file':
+      return { type, minSeverity, path: attempt(errs, '', () => str(o.path, [...path, 'path'], true)) };
+    case 'webhook': {
+      const url = attempt(errs, '', () => {
+        const u = str(o.url, [...path, 'url'], true);
+        if (!/^https?:\/\//.test(u)) throw new StrategyConfigError([...path, 'url'], `expected an http:// or https:// URL, got "${u}"`);
+        return u;
+      });
+      const headers = attempt(errs, {}, () => {
+        const h = o.headers === undefined ? {} : mapping(o.headers, [...path, 'headers']);
+        for (const [k, v] of Object.entries(h)) if (typeof v !== 'string') throw new StrategyConfigError([...path, 'headers', k], 'header values are strings');
+        return h;
+      });
+      return {
+        type,
+        minSeverity,
+        url,
+        headers: headers as Record<string, string>,
+        timeout: attempt(errs, 5000, () => (o.timeout === undefined ? 5000 : duration(o.timeout, [...path, 'timeout']))),
+        retries: attempt(errs, 3, () => (o.retries === undefined ? 3 : num(o.retries, [...path, 'retries'], 0, true))),
+        backoff: attempt(errs, 1000, () => (o.backoff === undefined ? 1000 : duration(o.backoff, [...path, 'backoff']))),
+        maxBackoff: attempt(errs, 30_000, () => (o.maxBackoff === undefined ? 30_000 : duration(o.maxBackoff, [...path, 'maxBackoff']))),
+        queueSize: attempt(errs, 1000, () => (o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true))),
+      };
+    }
+    default: {
+      // nats
+      const servers = attempt(errs, [] as string[], () => {
+        const sv = o.servers === undefined ? ['nats://127.0.0.1:4222'] : typeof o.servers === 'string' ? [o.servers] : o.servers;
+        if (!Array.isArray(sv) || sv.length === 0 || sv.some((x) => typeof x !== 'string'))
+          throw new StrategyConfigError([...path, 'servers'], 'expected a server URL or a list of them');
+        return sv as string[];
+      });
+      return {
+        type,
+        minSeverity,
+        servers,
+        subject: attempt(errs, 'qitian.alerts', () => (o.subject === undefined ? 'qitian.alerts' : str(o.subject, [...path, 'subject'], true))),
+        queueSize: attempt(errs, 1000, () => (o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true))),
+      };
+    }
+  }
 }
 
 /** Knobs that are no config (tests). */

@@ -107,84 +107,134 @@ export function parseStrategies(raw: unknown, defaultSuppress: number): Strategy
   // Each strategy is checked even when an earlier one is wrong, so that validation lists them all.
   const errors: StrategyConfigError[] = [];
   raw.forEach((s, i) => {
-    try {
-      const st = parseStrategy(s, [...path, i], i, defaultSuppress);
-      if (names.has(st.name)) throw new StrategyConfigError([...path, i, 'name'], `strategy name "${st.name}" is used twice; names must be unique`);
-      names.add(st.name);
-      out.push(st);
-    } catch (err) {
-      if (!(err instanceof StrategyConfigError)) throw err;
-      errors.push(err);
+    const errs: StrategyConfigError[] = [];
+    const st = parseStrategy(s, [...path, i], i, defaultSuppress, errs);
+    const name = (s as { name?: unknown } | null)?.name;
+    if (typeof name === 'string' && name !== '') {
+      if (names.has(name)) errs.push(new StrategyConfigError([...path, i, 'name'], `strategy name "${name}" is used twice; names must be unique`));
+      names.add(name);
     }
+    if (errs.length > 0) errors.push(...errs);
+    else if (st !== undefined) out.push(st);
   });
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
   return out;
 }
 
-function parseStrategy(raw: unknown, path: Path, index: number, defaultSuppress: number): Strategy {
-  const o = mapping(raw, path);
+/**
+ * Runs one check of a strategy: its value, or `fallback` with its error kept in `errs`, so that
+ * the other keys of the same strategy are checked too and validation lists every problem.
+ */
+export function attempt<T>(errs: StrategyConfigError[], fallback: T, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof AggregateError && err.errors.every((e) => e instanceof StrategyConfigError)) errs.push(...err.errors);
+    else if (err instanceof StrategyConfigError) errs.push(err);
+    else throw err;
+    return fallback;
+  }
+}
+
+/** One strategy, or undefined when it is wrong (its errors in `errs`, every one found). */
+function parseStrategy(raw: unknown, path: Path, index: number, defaultSuppress: number, errs: StrategyConfigError[]): Strategy | undefined {
+  const o = attempt(errs, undefined, () => mapping(raw, path));
+  if (o === undefined) return undefined;
   const kinds = STRATEGY_KINDS.filter((k) => k in o);
   if (kinds.length !== 1) {
-    throw new StrategyConfigError(
-      path,
-      kinds.length === 0
-        ? `a strategy needs one of ${STRATEGY_KINDS.join(', ')}${unknownKeyHint(o, [...BASE_KEYS, ...STRATEGY_KINDS])}`
-        : `a strategy has one kind, found ${kinds.join(' and ')}`,
+    errs.push(
+      new StrategyConfigError(
+        path,
+        kinds.length === 0
+          ? `a strategy needs one of ${STRATEGY_KINDS.join(', ')}${unknownKeyHint(o, [...BASE_KEYS, ...STRATEGY_KINDS])}`
+          : `a strategy has one kind, found ${kinds.join(' and ')}`,
+      ),
     );
   }
-  const kind = kinds[0]!;
-  checkKeys(o, path, [...BASE_KEYS, kind]);
-  const name = str(o.name, [...path, 'name'], true)!;
-  const severity = enumOf(o.severity ?? 'warning', [...path, 'severity'], ALERT_SEVERITIES);
-  const suppress = o.suppress === undefined ? defaultSuppress : duration(o.suppress, [...path, 'suppress']);
-  const from = str(o.from, [...path, 'from'], false);
+  const kind = kinds[0];
+  attempt(errs, undefined, () => checkKeys(o, path, [...BASE_KEYS, ...(kinds.length > 0 ? kinds : STRATEGY_KINDS)]));
+  const name = attempt(errs, '', () => str(o.name, [...path, 'name'], true));
+  const severity = attempt(errs, 'warning' as AlertSeverity, () => enumOf(o.severity ?? 'warning', [...path, 'severity'], ALERT_SEVERITIES));
+  const suppress = attempt(errs, 0, () => (o.suppress === undefined ? defaultSuppress : duration(o.suppress, [...path, 'suppress'])));
+  const from = attempt(errs, undefined, () => str(o.from, [...path, 'from'], false));
+  // With no kind, or two, the kind's own keys are not checked: which rules apply is unknown.
+  if (kind === undefined || kinds.length !== 1) return undefined;
   const base = { name, severity, suppress, from, index };
   const kpath = [...path, kind];
-  const p = o[kind] === null || o[kind] === undefined ? {} : mapping(o[kind], kpath);
-  checkKeys(p, kpath, KIND_KEYS[kind]);
+  const p = attempt(errs, undefined, () => (o[kind] === null || o[kind] === undefined ? {} : mapping(o[kind], kpath)));
+  if (p === undefined) return undefined;
+  attempt(errs, undefined, () => checkKeys(p, kpath, KIND_KEYS[kind]));
+  let strategy: Strategy | undefined;
   switch (kind) {
     case 'threshold':
     case 'rate-of-change': {
-      if (p.window === undefined) throw new StrategyConfigError([...kpath, 'window'], 'missing window (a duration such as "5m")');
-      const window = duration(p.window, [...kpath, 'window']);
-      if (window <= 0) throw new StrategyConfigError([...kpath, 'window'], 'must be more than 0');
-      const where = parseWhere(p.where, [...kpath, 'where']);
-      const by = p.by === undefined ? [] : stringList(p.by, [...kpath, 'by']).map((f, j) => eventField(f, [...kpath, 'by', j]));
+      const window = attempt(errs, 1, () => {
+        if (p.window === undefined) throw new StrategyConfigError([...kpath, 'window'], 'missing window (a duration such as "5m")');
+        const w = duration(p.window, [...kpath, 'window']);
+        if (w <= 0) throw new StrategyConfigError([...kpath, 'window'], 'must be more than 0');
+        return w;
+      });
+      const where = attempt(errs, [], () => parseWhere(p.where, [...kpath, 'where']));
+      const by = attempt(errs, [], () =>
+        p.by === undefined ? [] : stringList(p.by, [...kpath, 'by']).map((f, j) => attempt(errs, f, () => eventField(f, [...kpath, 'by', j]))),
+      );
       if (kind === 'threshold') {
-        if (p.count === undefined) throw new StrategyConfigError([...kpath, 'count'], 'missing count (fire at this many matching events in a window)');
-        const count = num(p.count, [...kpath, 'count'], 1, true);
-        return { ...base, kind, where, window, by, count, factor: 0, minCount: 0 };
+        const count = attempt(errs, 1, () => {
+          if (p.count === undefined) throw new StrategyConfigError([...kpath, 'count'], 'missing count (fire at this many matching events in a window)');
+          return num(p.count, [...kpath, 'count'], 1, true);
+        });
+        strategy = { ...base, kind, where, window, by, count, factor: 0, minCount: 0 };
+        break;
       }
-      if (p.factor === undefined) throw new StrategyConfigError([...kpath, 'factor'], 'missing factor (fire when a window has factor x the previous one)');
-      const factor = num(p.factor, [...kpath, 'factor'], 1, false);
-      if (factor <= 1) throw new StrategyConfigError([...kpath, 'factor'], `must be more than 1, got ${factor}`);
-      const minCount = p.minCount === undefined ? 10 : num(p.minCount, [...kpath, 'minCount'], 1, true);
-      return { ...base, kind, where, window, by, count: 0, factor, minCount };
+      const factor = attempt(errs, 2, () => {
+        if (p.factor === undefined) throw new StrategyConfigError([...kpath, 'factor'], 'missing factor (fire when a window has factor x the previous one)');
+        const f = num(p.factor, [...kpath, 'factor'], 1, false);
+        if (f <= 1) throw new StrategyConfigError([...kpath, 'factor'], `must be more than 1, got ${f}`);
+        return f;
+      });
+      const minCount = attempt(errs, 10, () => (p.minCount === undefined ? 10 : num(p.minCount, [...kpath, 'minCount'], 1, true)));
+      strategy = { ...base, kind, where, window, by, count: 0, factor, minCount };
+      break;
     }
     case 'new-cluster':
-      return { ...base, kind, minDistance: p.minDistance === undefined ? 0 : num(p.minDistance, [...kpath, 'minDistance'], 0, false) };
-    case 'topn-entry': {
-      if (p.watch === undefined) throw new StrategyConfigError([...kpath, 'watch'], 'missing watch (the keys, or /patterns/, to watch for)');
-      return {
+      strategy = {
         ...base,
         kind,
-        dimension: str(p.dimension, [...kpath, 'dimension'], false),
-        watch: valueTest(stringScalars(p.watch), [...kpath, 'watch'], undefined),
-        top: p.top === undefined ? 0 : num(p.top, [...kpath, 'top'], 1, true),
+        minDistance: attempt(errs, 0, () => (p.minDistance === undefined ? 0 : num(p.minDistance, [...kpath, 'minDistance'], 0, false))),
       };
+      break;
+    case 'topn-entry': {
+      const watch = attempt(errs, (() => false) as ValueTest, () => {
+        if (p.watch === undefined) throw new StrategyConfigError([...kpath, 'watch'], 'missing watch (the keys, or /patterns/, to watch for)');
+        return valueTest(stringScalars(p.watch), [...kpath, 'watch'], undefined);
+      });
+      strategy = {
+        ...base,
+        kind,
+        dimension: attempt(errs, undefined, () => str(p.dimension, [...kpath, 'dimension'], false)),
+        watch,
+        top: attempt(errs, 0, () => (p.top === undefined ? 0 : num(p.top, [...kpath, 'top'], 1, true))),
+      };
+      break;
     }
   }
+  return errs.length > 0 ? undefined : strategy;
 }
 
 function parseWhere(raw: unknown, path: Path): EventCondition[] {
   if (raw === undefined || raw === null) return [];
   const o = mapping(raw, path);
-  return Object.entries(o).map(([field, v]) => {
-    eventField(field, [...path, field]);
+  // Every condition is checked, so that one pass lists each wrong field.
+  const errs: StrategyConfigError[] = [];
+  const out = Object.entries(o).map(([field, v]) => {
+    attempt(errs, field, () => eventField(field, [...path, field]));
     const names = field === 'severity' ? SEVERITY_NAMES : field === 'facility' ? FACILITY_NAMES : undefined;
-    return { field, test: valueTest(v, [...path, field], names) };
+    return { field, test: attempt(errs, (() => false) as ValueTest, () => valueTest(v, [...path, field], names)) };
   });
+  if (errs.length === 1) throw errs[0];
+  if (errs.length > 1) throw new AggregateError(errs, errs.map((e) => e.message).join('; '));
+  return out;
 }
 
 /**

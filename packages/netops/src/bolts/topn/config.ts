@@ -37,31 +37,45 @@ export const DEFAULT_DIMENSIONS: readonly { name: string; fields: readonly strin
 
 const DIMENSION_KEYS = new Set(['name', 'fields', 'n']);
 
+/** The dimensions of a config; throws TopNConfigError, or an AggregateError of every one found. */
 export function resolveDimensions(config: TopNConfig): Dimension[] {
   const raw: readonly unknown[] = config.dimensions ?? DEFAULT_DIMENSIONS;
   if (raw.length === 0) throw new TopNConfigError('dimensions', 'must name at least one dimension');
   const groupedBy = config.groupedBy ?? [];
   const seen = new Set<string>();
-  return raw.map((d, i) => {
+  // Every dimension and each of its keys is checked, so that validation lists every problem at once.
+  const errors: TopNConfigError[] = [];
+  const out = raw.map((d, i): Dimension | undefined => {
     const at = `dimensions[${i}]`;
-    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new TopNConfigError(at, 'expected a mapping { name, fields, n }');
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) {
+      errors.push(new TopNConfigError(at, 'expected a mapping { name, fields, n }'));
+      return undefined;
+    }
     const o = d as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!DIMENSION_KEYS.has(k)) throw new TopNConfigError(`${at}.${k}`, 'unknown key; a dimension has name, fields and n');
-    if (typeof o.name !== 'string' || o.name.length === 0) throw new TopNConfigError(`${at}.name`, 'expected a non-empty string');
-    if (seen.has(o.name)) throw new TopNConfigError(`${at}.name`, `dimension "${o.name}" is named twice`);
-    seen.add(o.name);
+    const before = errors.length;
+    for (const k of Object.keys(o))
+      if (!DIMENSION_KEYS.has(k)) errors.push(new TopNConfigError(`${at}.${k}`, 'unknown key; a dimension has name, fields and n'));
+    if (typeof o.name !== 'string' || o.name.length === 0) errors.push(new TopNConfigError(`${at}.name`, 'expected a non-empty string'));
+    else if (seen.has(o.name)) errors.push(new TopNConfigError(`${at}.name`, `dimension "${o.name}" is named twice`));
+    else seen.add(o.name);
     const fields = typeof o.fields === 'string' ? [o.fields] : o.fields;
     if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string' || f.length === 0)) {
-      throw new TopNConfigError(`${at}.fields`, 'expected a non-empty list of field names');
+      errors.push(new TopNConfigError(`${at}.fields`, 'expected a non-empty list of field names'));
     }
     let n = config.n;
     if (o.n !== undefined) {
-      if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1) throw new TopNConfigError(`${at}.n`, `expected an integer >= 1, got ${String(o.n)}`);
-      n = o.n;
+      if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1)
+        errors.push(new TopNConfigError(`${at}.n`, `expected an integer >= 1, got ${String(o.n)}`));
+      else n = o.n;
     }
-    const partitioned = groupedBy.length > 0 && groupedBy.every((g) => fields.includes(g));
-    return { name: o.name, fields: fields as string[], n, partitioned };
+    if (errors.length > before) return undefined;
+    const names = fields as string[];
+    const partitioned = groupedBy.length > 0 && groupedBy.every((g) => names.includes(g));
+    return { name: o.name as string, fields: names, n, partitioned };
   });
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
+  return out as Dimension[];
 }
 
 export interface Windowing {
@@ -75,9 +89,17 @@ export function resolveWindowing(config: TopNConfig): Windowing {
   return { size: config.window, slide };
 }
 
-/** Checks everything; throws TopNConfigError. */
+/** Checks everything; throws TopNConfigError, or an AggregateError of every one found. */
 export function checkTopNConfig(config: TopNConfig): void {
   if (config.stage === 'merge') return;
-  resolveDimensions(config);
-  resolveWindowing(config);
+  const errors: unknown[] = [];
+  for (const check of [() => resolveDimensions(config), () => resolveWindowing(config)]) {
+    try {
+      check();
+    } catch (err) {
+      errors.push(...(err instanceof AggregateError ? err.errors : [err]));
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => (e as Error).message).join('; '));
 }
