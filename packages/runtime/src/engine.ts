@@ -312,6 +312,7 @@ export class Engine {
       loads: this.loads,
       resumed: this.resumed,
       stateKept: this.stateFile !== undefined,
+      terminal: { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns },
     };
     const transferList = peers.filter((p): p is MessagePort => p !== null);
     const thread = new Worker(WORKER_URL, { workerData: init, transferList, stdout: false, stderr: false });

@@ -56,6 +56,11 @@ export interface WorkerInit {
   loads: Int32Array;
   /** Keyed state of tasks, as last copied, by task id then state name (a replacement thread's). */
   states: Record<number, Record<string, KeyGroupSnapshot<unknown>>>;
+  /**
+   * What the process's standard output is: a worker's process.stdout (piped to it) says so too,
+   * so that components print for a terminal as they would on the main thread.
+   */
+  terminal: { isTTY: boolean; columns: number | undefined };
 }
 
 /** Main-to-worker. */

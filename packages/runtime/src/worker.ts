@@ -5,7 +5,11 @@ import { ComponentStartError, WorkerRuntime } from './worker-runtime.js';
 
 const port = parentPort!;
 const main = { postMessage: (m: StatusMessage) => port.postMessage(m) };
-const runtime = new WorkerRuntime(workerData as WorkerInit, main);
+const init = workerData as WorkerInit;
+// This thread's stdout is piped to the process's: when that is a terminal, say so here too, so
+// that a component's `process.stdout.isTTY` (colours, widths) is what it is on the main thread.
+if (init.terminal?.isTTY) Object.assign(process.stdout, { isTTY: true, columns: init.terminal.columns });
+const runtime = new WorkerRuntime(init, main);
 
 // Control messages run one at a time, in order ('finish' and 'close' await component code), and
 // only once the runtime has started: a probe, finish or close that reaches a thread still loading

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TOPN_FIELDS } from '../../bolts/topn/index.js';
 import { FakeTopologyContext, RecordingOutputCollector, TestTuple } from '../../testkit.js';
-import { ConsoleReport } from './report.js';
+import { ConsoleReport, fitEntries } from './report.js';
 
 const RANKING = TOPN_FIELDS;
 const ALERT = ['time', 'strategy', 'severity', 'key', 'summary', 'details'];
@@ -75,6 +75,27 @@ describe('console-report sink', () => {
     expect(block).toContain('severity  6 900  ·  5 90\n');
     expect(block).toContain('source    203.0.113.7 400±3  (approximate)');
     h.report.cleanup();
+  });
+
+  it('in a terminal, a ranking line shows the entries that fit its width, and says when some did not', () => {
+    expect(fitEntries(['a 1', 'b 2', 'c 3'], 100)).toBe('a 1  ·  b 2  ·  c 3');
+    expect(fitEntries(['a 1', 'b 2', 'c 3'], 14)).toBe('a 1  ·  b 2  …');
+    expect(fitEntries(['a 1', 'b 2', 'c 3'], 13)).toBe('a 1  …');
+    expect(fitEntries(['a 1', 'b 2', 'c 3'], 19)).toBe('a 1  ·  b 2  ·  c 3');
+    expect(fitEntries(['a long first entry', 'b 2'], 5)).toBe('a long first entry  …');
+    const out: string[] = [];
+    const report = new ConsoleReport({ show: 5, color: 'never', settle: 1_000_000 }, (t) => out.push(t), true, 44);
+    report.prepare(new FakeTopologyContext({ config: {} }), new RecordingOutputCollector());
+    const ranking = Array.from({ length: 5 }, (_, i) => ({ key: `10.0.0.${i + 1}`, count: 100 - i, error: 0 }));
+    report.execute(new TestTuple(RANKING, ['source', T0, T0 + 300_000, ranking, 500, 5, 0, true, true, true, T0 + 300_000]));
+    report.finish();
+    const line = out
+      .join('')
+      .split('\n')
+      .find((l) => l.startsWith('  source'))!;
+    expect(line).toBe('  source    10.0.0.1 100  ·  10.0.0.2 99  …');
+    expect(line.length).toBeLessThanOrEqual(44);
+    report.cleanup();
   });
 
   it('a window the input ended inside: marked, rated over the time it covers, and at the last wall-clock speed', () => {

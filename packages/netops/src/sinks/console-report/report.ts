@@ -35,6 +35,8 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     private readonly config: ConsoleReportConfig,
     private readonly write: (text: string) => void = (t) => process.stdout.write(t),
     isTty = process.stdout.isTTY === true,
+    /** A terminal's width: a ranking line shows the entries that fit in it (a wrapped one is hard to read). */
+    private readonly columns: number | undefined = isTty ? process.stdout.columns : undefined,
   ) {
     this.color = config.color === 'always' || (config.color === 'auto' && isTty && !process.env.NO_COLOR);
   }
@@ -120,11 +122,11 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
     const lines = [`\n${this.paint(BOLD, `── ${head}`)}`];
     const width = Math.max(...[...w.dimensions.keys()].map((k) => k.length), 8);
     for (const [dimension, d] of w.dimensions) {
-      const top = d.ranking
-        .slice(0, this.config.show)
-        .map((e) => `${showKey(e.key)} ${fmt(e.count)}${e.error ? `±${fmt(e.error)}` : ''}`)
-        .join('  ·  ');
-      lines.push(`  ${dimension.padEnd(width)}  ${top || '-'}${d.exact === false ? '  (approximate)' : ''}`);
+      const entries = d.ranking.slice(0, this.config.show).map((e) => `${showKey(e.key)} ${fmt(e.count)}${e.error ? `±${fmt(e.error)}` : ''}`);
+      const prefix = `  ${dimension.padEnd(width)}  `;
+      const suffix = d.exact === false ? '  (approximate)' : '';
+      const top = this.columns === undefined ? entries.join(SEP) : fitEntries(entries, this.columns - prefix.length - suffix.length);
+      lines.push(`${prefix}${top || '-'}${suffix}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -144,6 +146,20 @@ export class ConsoleReport implements Bolt<ConsoleReportConfig> {
   private paint(code: string, text: string): string {
     return this.color ? `${code}${text}${RESET}` : text;
   }
+}
+
+const SEP = '  ·  ';
+
+/** The entries that fit in `room` characters, with `…` when some were left out; the first always. */
+export function fitEntries(entries: readonly string[], room: number): string {
+  let line = '';
+  for (let i = 0; i < entries.length; i++) {
+    const next = i === 0 ? entries[0]! : `${line}${SEP}${entries[i]}`;
+    // Room kept for the mark, unless this is the last entry.
+    if (i > 0 && next.length + (i < entries.length - 1 ? 3 : 0) > room) return `${line}  …`;
+    line = next;
+  }
+  return line;
 }
 
 function showKey(key: unknown): string {

@@ -27,7 +27,7 @@ export const consoleReportSpec: ComponentSpec<typeof consoleReportFields> = {
     "the input ended inside (topn's `complete` false) is marked, and its rate is over the time it covers, from its " +
     'start to `until`: `(incomplete window: input ended at 09:01:35; 250/s event time, 30.0k/s wall clock)`, where ' +
     'the wall-clock rate is its event-time rate at the speed (event time per wall-clock second) measured between ' +
-    'the last two complete windows. Other tuples are printed as JSON. For machines, use the `file` or `stdout` sink ' +
+    'the last two complete windows. In a terminal, a ranking line shows the entries that fit its width, with `…` when some did not. Other tuples are printed as JSON. For machines, use the `file` or `stdout` sink ' +
     'instead.',
   fields: consoleReportFields,
   examples: [
