@@ -102,6 +102,25 @@ describe('cluster bolt', () => {
     expect(h.context.keyedState<ClusterKeyState>(CLUSTER_STATE).get(GLOBAL_KEY)!.open).toHaveLength(0);
   });
 
+  it('the end of the input scores a window it ended inside only if that covers half its span', () => {
+    // The input ends 6 s into its last window, with a few events of another mix: not scored.
+    const cut = harness({ window: '1m', lateness: '0s' });
+    cut.bolt.executeBatch([...windowEvents(T0, NORMAL), ...windowEvents(T0 + MIN, NORMAL2), event(T0 + 2 * MIN + 1000, 'BGP-ADJCHANGE', 6, 'r1')]);
+    cut.bolt.executeBatch([event(T0 + 2 * MIN + 6000, 'BGP-ADJCHANGE', 6, 'r1')]);
+    cut.bolt.finish();
+    expect(cut.rows()).toHaveLength(2);
+    expect(cut.context.counted('windows', 'incomplete')).toBe(1);
+    expect(cut.rows('alert')).toEqual([]);
+    expect(cut.context.keyedState<ClusterKeyState>(CLUSTER_STATE).get(GLOBAL_KEY)!.open).toEqual([]);
+    // Ended 40 s in: scored, as a window of its own mix.
+    const most = harness({ window: '1m', lateness: '0s' });
+    most.bolt.executeBatch([...windowEvents(T0, NORMAL), ...windowEvents(T0 + MIN, NORMAL2), ...windowEvents(T0 + 2 * MIN, SHIFTED).slice(0, 14)]);
+    most.bolt.finish();
+    expect(most.rows()).toHaveLength(3);
+    expect(most.context.counted('windows', 'incomplete')).toBe(0);
+    expect(most.rows('alert')).toHaveLength(1);
+  });
+
   it('moves the centroid to the running mean of the windows that joined, and with decay towards the latest', () => {
     const h = harness({ window: '1m', lateness: '0s' });
     h.bolt.executeBatch([...windowEvents(T0, NORMAL), ...windowEvents(T0 + MIN, NORMAL2), ...windowEvents(T0 + 2 * MIN, NORMAL2)]);

@@ -79,6 +79,7 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
   private nWindows = 0;
   /** Windows closed with fewer than minEvents events: not scored. */
   private nTooFew = 0;
+  private nIncomplete = 0;
   private nNew = 0;
   private nJoined = 0;
   private nEvicted = 0;
@@ -184,8 +185,28 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
    * a run resumed from --state-dir goes on filling them.
    */
   finish(end?: FinishInfo): void {
-    if (end?.stopped !== true) this.closeUpTo(Number.POSITIVE_INFINITY);
+    if (end?.stopped !== true) this.closeAtEnd(this.eventTime ? this.watermark.max : this.clock());
     this.flushCounts();
+  }
+
+  /**
+   * The end of the input, which reached `until`: windows that end by then close as usual, and so
+   * does one the input ended inside if it covers at least half its span. One covering less holds
+   * too few of its events to say what is usual: a replay ending just after 08:30:00 gave each
+   * device a window of a few events, and a false "new behaviour" alert for most of them. Such a
+   * window is neither scored nor learned, and is counted (`windows{reason=incomplete}`).
+   */
+  private closeAtEnd(until: number): void {
+    const size = this.size;
+    for (const [key, s] of this.state.entries()) {
+      if (s.open.length === 0) continue;
+      for (const w of s.open) {
+        if (w.start + size <= until || until - w.start >= size / 2) this.close(key, s, w);
+        else if (w.total > 0) this.nIncomplete++;
+      }
+      s.open = [];
+      this.state.set(key, s);
+    }
   }
 
   /** The clock (watermark or wall clock) is at `now`: closes windows when it entered a later window. */
@@ -320,10 +341,16 @@ export class ClusterBolt implements Bolt<ClusterBoltConfig> {
     if (this.nMissing > 0) c.count('skipped', this.nMissing, 'missing_field');
     if (this.nWindows > 0) c.count('windows', this.nWindows);
     if (this.nTooFew > 0) c.count('windows', this.nTooFew, 'too_few');
+    if (this.nIncomplete > 0) {
+      c.count('windows', this.nIncomplete, 'incomplete');
+      c.logger.info(
+        `cluster: ${this.nIncomplete} window${this.nIncomplete === 1 ? '' : 's'} the input ended inside, covering less than half their span, not scored (windows{reason=incomplete})`,
+      );
+    }
     if (this.nNew > 0) c.count('clusters', this.nNew, 'new');
     if (this.nJoined > 0) c.count('clusters', this.nJoined, 'joined');
     if (this.nEvicted > 0) c.count('evicted', this.nEvicted);
-    this.nLate = this.nBadTime = this.nFuture = this.nMissing = this.nWindows = this.nTooFew = this.nNew = this.nJoined = this.nEvicted = 0;
+    this.nLate = this.nBadTime = this.nFuture = this.nMissing = this.nWindows = this.nTooFew = this.nIncomplete = this.nNew = this.nJoined = this.nEvicted = 0;
   }
 }
 

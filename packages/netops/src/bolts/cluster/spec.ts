@@ -9,7 +9,9 @@ export const clusterBoltFields = {
   time: field.enum({
     description:
       "`event`: windows by the events' `time` field, closed when the watermark (the lowest of the upstream tasks' highest event " +
-      'times, minus `lateness`) passes their end, and all flushed when the input ends (a stop, unlike the end of the input, leaves them open in keyed state, to go on after --state-dir resumes). `processing`: windows by the clock of the task, ' +
+      'times, minus `lateness`) passes their end, and all flushed when the input ends (a stop, unlike the end of the input, leaves them open in keyed state, to go on after --state-dir resumes); ' +
+      'a window the input ended inside is scored only if it covers at least half its span (else counted, `windows{reason=incomplete}`: ' +
+      'the few events of its start would look new). `processing`: windows by the clock of the task, ' +
       'closed on tick tuples (the bolt asks for a tick every tenth of a window, at most every second).',
     values: ['event', 'processing'],
     default: 'event',
