@@ -716,6 +716,44 @@ describe('errors', () => {
   });
 });
 
+describe('config keys', () => {
+  it('a key that is no name (null, a list, a mapping) is reported at its place, nested too, with no warning from the YAML reader', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const text = yaml(
+        'name: keys',
+        'spouts:',
+        '  - id: lines',
+        '    type: file',
+        '    config:',
+        '      path: /in',
+        '      null: z',
+        '      ? [a, b]',
+        '      : y',
+        'sinks:',
+        '  - id: out',
+        '    type: stdout',
+        '    config:',
+        '      ? { x: 1 }',
+        '      : y',
+        'streams:',
+        '  - { from: lines, to: out, grouping: { type: shuffle } }',
+      );
+      expect(await issuesOf(text)).toEqual([
+        'topo.yaml:7:7: keys in the config of spout "lines" must be names, got null',
+        'topo.yaml:8:9: keys in the config of spout "lines" must be names, got a list',
+        'topo.yaml:14:9: keys in the config of sink "out" must be names, got a mapping',
+      ]);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('merge keys', () => {
   it("merge the named mappings in, the mapping's own keys and the first source winning; x- keys are ignored", async () => {
     const text = yaml(

@@ -823,6 +823,31 @@ function merge(own: FileParts, included: readonly Merged[]): Merged {
 // ---------------------------------------------------------------------------------------------
 // Topology config
 
+/**
+ * Checks that every mapping key under `node` is a name (a string or number scalar), reporting
+ * each one that is not (null, a list, a mapping) at its place; false when there was one.
+ */
+function namedKeys(ctx: LoadContext, src: Source, node: unknown, path: YamlPath, where: string): boolean {
+  let ok = true;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+        const got = isScalar(key) && key.value === null && key.source !== '' ? 'null' : describeNode(key);
+        ctx.issues.add(src, (isNode(key) ? key : null) ?? (isNode(pair.value) ? pair.value : node), path, `keys in ${where} must be names, got ${got}`);
+        ok = false;
+        continue;
+      }
+      if (!namedKeys(ctx, src, pair.value, [...path, String(key.value)], where)) ok = false;
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      if (!namedKeys(ctx, src, item, [...path, i], where)) ok = false;
+    });
+  }
+  return ok;
+}
+
 function toPlain(ctx: LoadContext, src: Source, node: Node | null, path: YamlPath): unknown {
   if (node === null) return undefined;
   try {
@@ -984,8 +1009,10 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
 
   const c = fields.get('config');
   const configNode = c ? deref(ctx, src, c.value, [...path, 'config']) : null;
-  const rawConfig = toPlain(ctx, src, configNode, [...path, 'config']);
-  const result = validateConfigExact(def.spec.fields, rawConfig);
+  // A key that is no name (null, a list) would be read as "" or "[ a, b ]", and said elsewhere.
+  const keysOk = configNode === null || namedKeys(ctx, src, configNode, [...path, 'config'], `the config of ${raw.label}`);
+  const rawConfig = keysOk ? toPlain(ctx, src, configNode, [...path, 'config']) : {};
+  const result = keysOk ? validateConfigExact(def.spec.fields, rawConfig) : { value: {}, issues: [] };
   for (const issue of result.issues) {
     const target = locateConfigIssue(configNode, issue.path, def.spec.fields) ?? c?.key ?? raw.node;
     ctx.issues.add(src, target, [...path, 'config', ...issue.path], `${label} config: ${issue.message}`);
@@ -996,7 +1023,7 @@ async function resolveComponent(ctx: LoadContext, raw: RawComponent, maxParallel
   let outputs: StreamDeclarations | undefined;
   // Unknown keys are left out of the value, whose known keys are valid: the component's own
   // checks can still run, so that one pass reports everything.
-  const checkable = result.issues.every((i) => i.unknownKey === true);
+  const checkable = keysOk && result.issues.every((i) => i.unknownKey === true);
   if (checkable && def.checkConfig) {
     try {
       def.checkConfig(config as never);
