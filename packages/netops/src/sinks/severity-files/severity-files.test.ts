@@ -198,6 +198,20 @@ describe('severity-files sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('refuses a second writer of the same files (another run, or a task without {task}), until the first is done', async () => {
+    const first = await prepareBolt(severityFilesSink, { dir }, { componentId: 'store', taskIndex: 0 });
+    const second = await prepareBolt(severityFilesSink, { dir }, { componentId: 'store', taskIndex: 1 }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(Error);
+    expect((second as Error).message).toContain(`${join(dir, '.syslog-lock')} is held by store[0] of this run`);
+    // Files of their own (another prefix) are no conflict.
+    const other = await prepareBolt(severityFilesSink, { dir, prefix: 'edge-' }, { componentId: 'store', taskIndex: 1 });
+    await other.bolt.cleanup?.();
+    await first.bolt.cleanup?.();
+    expect(existsSync(join(dir, '.syslog-lock'))).toBe(false);
+    const third = await prepareBolt(severityFilesSink, { dir }, { componentId: 'store', taskIndex: 1 });
+    await third.bolt.cleanup?.();
+  });
+
   it('throws a FileAccessError naming the path when the folder cannot be made', async () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, '');

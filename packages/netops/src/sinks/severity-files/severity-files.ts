@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { Bolt, OutputCollector, TopologyContext, Tuple } from '@qitian/api';
 import { isTick } from '@qitian/api';
 import { LineFormatter } from '../../internal/format.js';
 import { LineSink } from '../../internal/line-sink.js';
 import { RotatingFile } from '../../internal/rotating-file.js';
 import { SeverityReader } from '../../internal/severity.js';
+import { WriterLock } from '../../internal/writer-lock.js';
 import { SEVERITY_NAMES } from '../../syslog/event.js';
 import { taskPath } from '../file/file.js';
 import type { SeverityFilesConfig } from './spec.js';
@@ -65,6 +67,8 @@ export class SeverityFilesSink implements Bolt<SeverityFilesConfig> {
   /** Tuples of the batch being executed, by severity (reused). */
   private readonly buckets: Tuple[][] = SEVERITY_NAMES.map(() => []);
   private warnedNoSeverity = false;
+  /** Keeps another run (or task) off these files while this one writes them. */
+  private lock: WriterLock | undefined;
 
   constructor(private readonly config: SeverityFilesConfig) {}
 
@@ -95,6 +99,7 @@ export class SeverityFilesSink implements Bolt<SeverityFilesConfig> {
     );
     try {
       for (const f of this.files) await f.prepare(context, collector);
+      this.lock = await WriterLock.acquire(join(dir, `.${prefix}lock`), `${context.componentId}[${context.taskIndex}]`);
     } catch (err) {
       await this.cleanup().catch(() => undefined);
       throw err;
@@ -151,6 +156,8 @@ export class SeverityFilesSink implements Bolt<SeverityFilesConfig> {
 
   async cleanup(): Promise<void> {
     const results = await Promise.allSettled(this.files.map((f) => f.cleanup()));
+    await this.lock?.release();
+    this.lock = undefined;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 }
