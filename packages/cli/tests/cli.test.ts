@@ -668,6 +668,35 @@ describe('qitian run', () => {
     }
   });
 
+  test('a log message of several lines: each record starts a line, its further lines start with spaces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-log-'));
+    writeFileSync(
+      join(dir, 'say.ts'),
+      [
+        "import { defineBolt } from '@qitian/api';",
+        'export default defineBolt({',
+        "  spec: { summary: 'says two lines', fields: {} },",
+        "  outputs: () => ({ default: ['n'] }),",
+        "  create() { return { prepare(ctx) { ctx.logger.warn('first line\\nsecond line'); }, execute() {} }; },",
+        '});',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 't.yaml'),
+      [
+        'name: say',
+        'spouts: [{ id: gen, type: generator, config: { count: 1 } }]',
+        'bolts: [{ id: say, module: ./say.ts }]',
+        'streams: [{ from: gen, to: say, grouping: { type: shuffle } }]',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('run', join(dir, 't.yaml'), '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Z WARN say\[0\]: first line\n {2}second line\n/);
+  });
+
   test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-hang-'));
     writeFileSync(

@@ -97,7 +97,10 @@ export async function runTopology(opts: RunOptions): Promise<RunSummary> {
           const where = fields && 'component' in fields ? ` ${fields.component}[${fields.task}]` : '';
           // Stacks of component errors are for debugging: shown with --log-level debug.
           const stack = min === 0 && fields && typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
-          opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${msg}${formatLogFields(fields)}${stack}`);
+          // One record starts each line: the further lines of a message (or its stack) are indented,
+          // as log shippers' multiline rules expect.
+          const text = `${msg}${formatLogFields(fields)}${stack}`.replace(/\n(?![ \t])/g, '\n  ');
+          opts.io.err(`${new Date().toISOString()} ${level.toUpperCase()}${where}: ${text}`);
         },
       });
     } catch (err) {
