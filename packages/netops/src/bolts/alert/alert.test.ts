@@ -350,7 +350,7 @@ describe('alert bolt: config and notifiers', () => {
       'strategies[0].threshold.where.severity: "eror" is not one of emerg, alert, crit, err',
     );
     expect(bad([{ name: 'a', treshold: {} }])).toThrow(
-      'a strategy needs one of threshold, rate-of-change, new-cluster, topn-entry; unknown key "treshold" (did you mean "threshold"?)',
+      'strategies[0]: a strategy needs one of threshold, rate-of-change, new-cluster, topn-entry; strategies[0].treshold: unknown key "treshold"; did you mean "threshold"?',
     );
     expect(bad([{ name: 'a', threshold: { window: '5m', count: 1, by: ['hots'] } }])).toThrow('"hots" is not an event field; did you mean "host"?');
     expect(bad([{ name: 'a', 'new-cluster': {} }], [{ type: 'webhook', url: 'ftp://x' }])).toThrow('notify[0].url: expected an http:// or https:// URL');

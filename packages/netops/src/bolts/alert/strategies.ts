@@ -147,7 +147,7 @@ function parseStrategy(raw: unknown, path: Path, index: number, defaultSuppress:
       new StrategyConfigError(
         path,
         kinds.length === 0
-          ? `a strategy needs one of ${STRATEGY_KINDS.join(', ')}${unknownKeyHint(o, [...BASE_KEYS, ...STRATEGY_KINDS])}`
+          ? `a strategy needs one of ${STRATEGY_KINDS.join(', ')}` // a misspelt kind is said at its key, below
           : `a strategy has one kind, found ${kinds.join(' and ')}`,
       ),
     );
@@ -330,16 +330,6 @@ export function checkKeys(o: Record<string, unknown>, path: Path, known: readonl
       throw new StrategyConfigError([...path, k], `unknown key "${k}"${near ? `; did you mean "${near}"?` : `; known keys: ${known.join(', ')}`}`);
     }
   }
-}
-
-function unknownKeyHint(o: Record<string, unknown>, known: readonly string[]): string {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) {
-      const near = nearest(k, known);
-      return `; unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
-    }
-  }
-  return '';
 }
 
 export function str(raw: unknown, path: Path, required: true): string;

@@ -6,7 +6,7 @@ export const severityFilesFields = {
       'The folder the files are written in; created when missing. `{task}` is replaced by the task index, so that tasks ' +
       'of a sink with parallelism above 1 write folders of their own. A writer holds its files with a lock file, ' +
       '`.<prefix>lock` in the folder: a second one (another run, or a task of the same sink without `{task}`) fails to ' +
-      'start, naming the holder, instead of rotating the first one\'s files away; a lock left by a process that is gone is taken over.',
+      "start, naming the holder, instead of rotating the first one's files away; a lock left by a process that is gone is taken over.",
     required: true,
     minLength: 1,
     example: '/var/log/qitian',
