@@ -107,7 +107,10 @@ function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
     // The other built-in bolts read parsed events (their fields are checked against their inputs).
     const parse = otherId('parse-feed', entry.id);
     const bolts = `${exampleInSection(kind, exampleYaml)}\n  - id: ${parse}\n    type: syslog-parse`;
-    parts.push(feeder, bolts, printer, 'streams:', edge(src, parse), edge(parse, entry.id), edge(entry.id, sink, streamOf(c, entry)));
+    // A bolt keeping state per key gets its input fields-grouped on that key, as its docs ask.
+    const keyBy = (entry.config as { keyBy?: unknown } | undefined)?.keyBy;
+    const into = typeof keyBy === 'string' ? `  - { from: ${parse}, to: ${entry.id}, grouping: { type: fields, fields: [${keyBy}] } }` : edge(parse, entry.id);
+    parts.push(feeder, bolts, printer, 'streams:', edge(src, parse), into, edge(entry.id, sink, streamOf(c, entry)));
   }
   return `${parts.join('\n')}\n`;
 }

@@ -198,6 +198,10 @@ export interface InputStream {
   readonly fields: readonly string[];
   /** Where a field of `fields` is in the values the filter is given; -1 for a field it does not receive. */
   indexOf(field: string): number;
+  /** How the stream is spread over the component's tasks: the grouping type and, for `fields`, its fields. */
+  readonly grouping: { readonly type: string; readonly fields: readonly string[] };
+  /** The component's tasks (its parallelism), over which the grouping spreads the stream. */
+  readonly parallelism: number;
 }
 
 export type ComponentDefinition = SpoutDefinition<any> | BoltDefinition<any>;

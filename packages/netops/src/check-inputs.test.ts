@@ -12,7 +12,14 @@ import { configPathOf } from '@qitian/api';
 import { EVENT_FIELDS } from './syslog/event.js';
 import { configFor } from './testkit.js';
 
-const input = (from: string, fields: readonly string[]): InputStream => ({ from, stream: 'default', fields, indexOf: (f) => fields.indexOf(f) });
+const input = (from: string, fields: readonly string[], grouping: InputStream['grouping'] = { type: 'shuffle', fields: [] }, parallelism = 1): InputStream => ({
+  from,
+  stream: 'default',
+  fields,
+  indexOf: (f) => fields.indexOf(f),
+  grouping,
+  parallelism,
+});
 const events = input('parse', EVENT_FIELDS);
 
 describe('checkInputs', () => {
@@ -43,6 +50,42 @@ describe('checkInputs', () => {
       [['features', 1], 'sev'],
     ]);
     expect(clusterBolt.checkInputs!(configFor(clusterBolt, {}), [input('x', ['eventType', 'severity'])]).map((p) => p.path)).toEqual([['time']]);
+  });
+
+  it('cluster with keyBy on several tasks: its input must be fields-grouped on that field (or global)', () => {
+    const cfg = configFor(clusterBolt, { keyBy: 'host' });
+    const shuffled = input('parse', EVENT_FIELDS, { type: 'shuffle', fields: [] }, 2);
+    expect(clusterBolt.checkInputs!(cfg, [shuffled])).toEqual([
+      {
+        path: ['keyBy'],
+        message:
+          'with parallelism 2, keyBy "host" needs its input fields-grouped on [host]: "default" of "parse" is shuffle-grouped, so a host\'s events would be split between tasks and clustered in pieces',
+      },
+    ]);
+    expect(clusterBolt.checkInputs!(cfg, [input('parse', EVENT_FIELDS, { type: 'fields', fields: ['host', 'eventType'] }, 2)])[0]!.message).toContain(
+      'is fields-grouped on [host, eventType]',
+    );
+    for (const ok of [
+      input('parse', EVENT_FIELDS, { type: 'fields', fields: ['host'] }, 2),
+      input('parse', EVENT_FIELDS, { type: 'global', fields: [] }, 2),
+      input('parse', EVENT_FIELDS, { type: 'shuffle', fields: [] }, 1),
+    ]) {
+      expect(clusterBolt.checkInputs!(cfg, [ok])).toEqual([]);
+    }
+  });
+
+  it('topn single stage on several tasks: its one dimension must be what the input is fields-grouped on', () => {
+    const cfg = configFor(topnBolt, { dimensions: [{ name: 'src', fields: ['srcIp'] }] });
+    expect(topnBolt.checkInputs!(cfg, [input('parse', EVENT_FIELDS, { type: 'fields', fields: ['srcIp'] }, 3)])).toEqual([]);
+    expect(topnBolt.checkInputs!(cfg, [input('parse', EVENT_FIELDS, { type: 'shuffle', fields: [] }, 3)])).toEqual([
+      {
+        path: ['dimensions', 0, 'fields'],
+        message:
+          'a single stage with parallelism 3 needs its input fields-grouped on [srcIp]: "default" of "parse" is shuffle-grouped, so a key\'s counts would be split between tasks, each ranking a part (or use stage: partial and a merge)',
+      },
+    ]);
+    // A partial stage takes any grouping.
+    expect(topnBolt.checkInputs!(configFor(topnBolt, { stage: 'partial' }), [input('parse', EVENT_FIELDS, { type: 'shuffle', fields: [] }, 3)])).toEqual([]);
   });
 
   it('alert: a count strategy needs its where and by fields in some event input (of its `from`, when set)', () => {

@@ -339,6 +339,8 @@ export class WorkerRuntime {
         stream: s.grouping.stream,
         fields,
         indexOf: (f) => (fields.includes(f) ? sent.indexOf(f) : -1),
+        grouping: { type: s.grouping.type, fields: s.grouping.fields ?? [] },
+        parallelism: consumer.parallelism,
       });
       if (!filter) continue;
       const where = `input filter of "${s.to}" on stream "${s.grouping.stream}"`;

@@ -1287,7 +1287,14 @@ function checkInputs(ctx: LoadContext, resolved: readonly Resolved[], edges: rea
         continue;
       }
       const fields = e.select ?? declared;
-      inputs.push({ from: e.from, stream: e.grouping.stream, fields, indexOf: (f) => fields.indexOf(f) });
+      inputs.push({
+        from: e.from,
+        stream: e.grouping.stream,
+        fields,
+        indexOf: (f) => fields.indexOf(f),
+        grouping: { type: e.grouping.type, fields: e.grouping.fields ?? [] },
+        parallelism: r.node.parallelism,
+      });
     }
     // An input that did not resolve was reported already; what it would declare is unknown.
     if (!complete || inputs.length === 0) continue;

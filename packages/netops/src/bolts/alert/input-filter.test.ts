@@ -15,7 +15,14 @@ const strategies = [
 /** An input as the engine describes it: the sender's full event, received whole or with `select`. */
 function input(from: string, select?: string[]) {
   const fields = select ?? [...EVENT_FIELDS];
-  return { from, stream: 'default', fields, indexOf: (f: string) => (fields.includes(f) ? EVENT_FIELDS.indexOf(f as never) : -1) };
+  return {
+    from,
+    stream: 'default',
+    fields,
+    indexOf: (f: string) => (fields.includes(f) ? EVENT_FIELDS.indexOf(f as never) : -1),
+    grouping: { type: 'global', fields: [] },
+    parallelism: 1,
+  };
 }
 
 function event(set: Partial<Record<(typeof EVENT_FIELDS)[number], unknown>>): unknown[] {

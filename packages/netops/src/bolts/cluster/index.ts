@@ -1,4 +1,5 @@
 import { defineBolt, type InputProblem } from '@qitian/api';
+import { describeGrouping, keepsKeysTogether } from '../../internal/keyed-grouping.js';
 import { ClusterBolt, clusterOutputs, clusterTickMs } from './cluster.js';
 import { clusterBoltSpec } from './spec.js';
 
@@ -23,6 +24,17 @@ export const clusterBolt = defineBolt({
     }
     if (config.keyBy && !has(config.keyBy))
       problems.push({ path: ['keyBy'], field: config.keyBy, message: `keyBy names field "${config.keyBy}", which no input stream declares` });
+    // Each key's windows and clusters live in one task: a key split between tasks is clustered in pieces.
+    const keyBy = config.keyBy;
+    if (keyBy !== undefined) {
+      for (const i of inputs) {
+        if (keepsKeysTogether(i, [keyBy])) continue;
+        problems.push({
+          path: ['keyBy'],
+          message: `with parallelism ${i.parallelism}, keyBy "${keyBy}" needs its input fields-grouped on [${keyBy}]: "${i.stream}" of "${i.from}" is ${describeGrouping(i)}, so a ${keyBy}'s events would be split between tasks and clustered in pieces`,
+        });
+      }
+    }
     config.features.forEach((f, i) => {
       if (!has(f)) problems.push({ path: ['features', i], field: f, message: `feature field "${f}" is in no input stream` });
     });

@@ -74,7 +74,7 @@ export const clusterBoltFields = {
   keyBy: field.string({
     description:
       'A field to cluster by (e.g. `host`): each value gets its own clusters, kept in keyed state so that they are ' +
-      'snapshotted and move with their key groups on rescale. The input must then be fields-grouped on this field. ' +
+      'snapshotted and move with their key groups on rescale. With parallelism above 1, the input must then be fields-grouped on this field (or global): validation says so otherwise. ' +
       'Without it, one global model: run with parallelism 1 and global grouping.',
     minLength: 1,
     example: 'host',

@@ -1,4 +1,5 @@
 import { defineBolt, type InputProblem } from '@qitian/api';
+import { describeGrouping, keepsKeysTogether } from '../../internal/keyed-grouping.js';
 import { checkTopNConfig, resolveDimensions, resolveWindowing } from './config.js';
 import { TOPN_FIELDS, TOPN_PARTIAL_FIELDS, topnSpec } from './spec.js';
 import { TopNBolt, TopNMergeBolt } from './topn.js';
@@ -56,8 +57,21 @@ export const topnBolt = defineBolt({
         message: `event time is read from field "${config.timeField}", which no input stream declares (set timeField, or timeMode: processing)`,
       });
     }
+    // A single stage on several tasks ranks its one dimension's keys each in one task only if
+    // every key's tuples go to one task (more dimensions are refused by parallelismLimit).
+    const dims = resolveDimensions(config);
+    if (config.stage === 'single' && dims.length === 1) {
+      const key = dims[0]!.fields;
+      for (const i of inputs) {
+        if (keepsKeysTogether(i, key)) continue;
+        problems.push({
+          path: config.dimensions === undefined ? ['stage'] : ['dimensions', 0, 'fields'],
+          message: `a single stage with parallelism ${i.parallelism} needs its input fields-grouped on [${key.join(', ')}]: "${i.stream}" of "${i.from}" is ${describeGrouping(i)}, so a key's counts would be split between tasks, each ranking a part (or use stage: partial and a merge)`,
+        });
+      }
+    }
     if (config.dimensions !== undefined) {
-      resolveDimensions(config).forEach((d, i) => {
+      dims.forEach((d, i) => {
         const written = (config.dimensions![i] as { fields?: unknown }).fields;
         d.fields.forEach((f, j) => {
           if (has(f)) return;
