@@ -2,6 +2,7 @@
  * Key counters for one dimension of one window: exact (a Map) and Space-Saving (bounded), and
  * what either reports at the end of a window (a `Report`).
  */
+import { compareKeys } from './key-order.js';
 
 /**
  * What a counter knows at the end of a window, as a partial task sends it: the listed keys with
@@ -122,7 +123,7 @@ export class ExactCounter implements KeyCounter {
 }
 
 function byCountThenKey(a: [string, number], b: [string, number]): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  return b[1] - a[1] || compareKeys(a[0], b[0]);
 }
 
 /**
@@ -270,7 +271,7 @@ export class SpaceSaving implements KeyCounter {
         a.error += theirs;
       }
     }
-    merged.sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    merged.sort((a, b) => b[1].count - a[1].count || compareKeys(a[0], b[0]));
     const size = Math.min(merged.length, d.capacity);
     d.evictions += merged.length - size;
     this.index.clear();

@@ -3,6 +3,7 @@
  * final ranking with its error bounds.
  */
 import type { Report } from './counters.js';
+import { compareKeys } from './key-order.js';
 
 /** Joins the parts of a key of several fields inside the bolt; shown with `separator`. */
 export const KEY_SEPARATOR = '\u001f';
@@ -120,7 +121,7 @@ export class RankMerge {
     for (const [key, a] of d.entries) {
       all.push({ key, count: partitioned ? a.count : a.count + (boundSum - a.covered), lower: a.lower });
     }
-    all.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    all.sort((a, b) => b.count - a.count || compareKeys(a.key, b.key));
     const unlisted = partitioned ? d.boundMax : boundSum;
     const top = Math.min(n, all.length);
     const ranking: RankEntry[] = new Array(top);

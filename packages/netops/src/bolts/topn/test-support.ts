@@ -2,6 +2,7 @@
  * For topn's tests and engine fixtures only (not exported from the package): seeded events and a
  * brute-force Top-N to check results against.
  */
+import { compareKeys } from './key-order.js';
 import { EVENT, EVENT_FIELDS } from '../../syslog/event.js';
 
 /** Deterministic PRNG (mulberry32): numbers in [0, 1). */
@@ -113,7 +114,7 @@ export function bruteForce(
   for (const [id, m] of counts) {
     out.set(
       id,
-      [...m].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      [...m].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || compareKeys(a.key, b.key)),
     );
   }
   return out;
