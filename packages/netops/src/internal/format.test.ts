@@ -63,6 +63,13 @@ describe('LineFormatter', () => {
     expect(f.firstUnrepresentable).toEqual({ field: 'cyc', reason: 'cyclic object', written: '"[unserializable: cyclic object]"' });
   });
 
+  it('writes an Error as its name and message, and a RegExp as /source/flags (JSON would write {})', () => {
+    const f = new LineFormatter(undefined);
+    const line = f.json(t(['err', 're', 'nested'], [new RangeError('too big'), /a+b/gi, { why: new Error('x') }]));
+    expect(JSON.parse(line)).toEqual({ err: { name: 'RangeError', message: 'too big' }, re: '/a+b/gi', nested: { why: { name: 'Error', message: 'x' } } });
+    expect(f.unrepresentable).toBe(0);
+  });
+
   it('writes a placeholder saying why for values that cannot be serialized, and keeps the rest of the line', () => {
     const f = new LineFormatter(undefined);
     const selfMap = new Map<string, unknown>();

@@ -4,7 +4,8 @@ import type { Logger, Tuple } from '@qitian/api';
  * Turns tuples into lines: JSON objects (`{"field":value,...}`) or tab-separated text. Values
  * JSON cannot hold are written as something it can, never an error: a bigint as a decimal
  * string, bytes (Uint8Array, Buffer) as a base64 string, a Map as an object, a Set as an array,
- * NaN and the infinities as null, undefined as null; a value that cannot be serialized at all
+ * an Error as {name, message}, a RegExp as its /source/flags, NaN and the infinities as null,
+ * undefined as null; a value that cannot be serialized at all
  * (a cycle, a toJSON that throws) as a string saying so, `"[unserializable: cyclic object]"`,
  * counted in `unrepresentable`: the line is still written.
  */
@@ -31,6 +32,9 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
         return converted(this, value, o);
       }
       if (value instanceof Set) return converted(this, value, [...value]);
+      // JSON.stringify writes both as {}: what they say would be lost.
+      if (value instanceof Error) return { name: value.name, message: value.message };
+      if (value instanceof RegExp) return String(value);
       return value;
     default:
       return value;

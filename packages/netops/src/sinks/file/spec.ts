@@ -40,7 +40,7 @@ export const fileSinkSpec: ComponentSpec<typeof fileSinkFields> = {
   description:
     'Each input tuple becomes `{"field": value, ...}` on a line of its own, fields named as the input stream declares ' +
     'them. Values JSON cannot hold are converted: bigints become decimal strings, bytes become base64 strings, Maps ' +
-    'objects and Sets arrays, NaN and undefined null. A value that cannot be serialized at all (a cyclic object, a ' +
+    'objects and Sets arrays, Errors `{name, message}`, RegExps `"/source/flags"`, NaN and undefined null. A value that cannot be serialized at all (a cyclic object, a ' +
     '`toJSON` that throws) is written as a string saying so, `"[unserializable: cyclic object]"`: the line is still ' +
     'written and its tuple acked, the value counted in `errors` with reason `unserializable_value`, and the first one ' +
     'logged with its field name. Tuples are acked once their line has been handed to the operating system; a failed ' +
