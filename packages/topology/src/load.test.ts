@@ -851,6 +851,25 @@ describe('numbers', () => {
 });
 
 describe('aliases', () => {
+  it('an anchor on a block mapping set after its alias is placed at the anchor, not at the mapping', async () => {
+    const text = yaml(
+      'name: anchors',
+      'spouts:',
+      '  - { <<: *gen, id: lines }', // 3
+      'x-gen:', // 4
+      '  &gen', // 5
+      '  type: file', // 6
+      '  config: { path: /in }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: out, grouping: { type: shuffle } }',
+    );
+    expect((await issuesOf(text))[0]).toBe(
+      'topo.yaml:3:11: unknown alias "*gen" (no anchor &gen before it; &gen is set later, at line 5: an anchor must come before its aliases)',
+    );
+  });
+
   it('report an alias with no anchor before it at the alias, without follow-on errors', async () => {
     const text = yaml(
       'name: t',

@@ -224,6 +224,8 @@ interface Source {
   readonly abs: string;
   readonly doc: Document.Parsed;
   readonly lines: LineCounter;
+  /** The file's text, as parsed. */
+  readonly text: string;
   /** Files are numbered in the order they are read; issues are sorted by it. */
   readonly order: number;
   readonly ok: boolean;
@@ -318,8 +320,9 @@ function quoteHint(node: unknown): string {
 
 function parseSource(ctx: LoadContext, text: string, abs: string, file: string): Source {
   const lines = new LineCounter();
-  const doc = parseDocument(maskReferences(text), { lineCounter: lines, prettyErrors: false });
-  const src: Source = { file, abs, doc, lines, order: ctx.nextOrder++, ok: doc.errors.length === 0 };
+  const masked = maskReferences(text);
+  const doc = parseDocument(masked, { lineCounter: lines, prettyErrors: false });
+  const src: Source = { file, abs, doc, lines, text: masked, order: ctx.nextOrder++, ok: doc.errors.length === 0 };
   for (const e of doc.errors) ctx.issues.addAt(src, e.pos[0], [], yamlErrorMessage(text, e));
   for (const w of doc.warnings) ctx.issues.addAt(src, w.pos[0], [], `YAML: ${unmaskReferences(w.message)}`);
   if (!src.ok) ctx.incomplete = true;
@@ -388,7 +391,7 @@ function replaceUnknownAliases(ctx: LoadContext, src: Source): void {
       if (alias.resolve(src.doc)) return undefined;
       const name = alias.source;
       const path = yamlPathOf(ancestors, alias);
-      const later = anchorAfter(src.doc, name);
+      const later = anchorAfter(src, name);
       const where = later !== undefined ? `; &${name} is set later, at line ${src.lines.linePos(later).line}: an anchor must come before its aliases` : '';
       ctx.issues.add(src, alias, path, `unknown alias "*${name}" (no anchor &${name} before it${where})`);
       const stand = new Scalar(null);
@@ -422,9 +425,9 @@ function shapesGraph(path: YamlPath, merged: boolean): boolean {
 }
 
 /** The offset of an anchor `&name` anywhere in the document, for an alias that comes before it. */
-function anchorAfter(doc: Document.Parsed, name: string): number | undefined {
+function anchorAfter(src: Source, name: string): number | undefined {
   let at: number | undefined;
-  visit(doc, {
+  visit(src.doc, {
     Node(_key, node) {
       if (node.anchor === name && !isAlias(node)) {
         at = rangeStart(node);
@@ -433,7 +436,10 @@ function anchorAfter(doc: Document.Parsed, name: string): number | undefined {
       return undefined;
     },
   });
-  return at;
+  if (at === undefined) return undefined;
+  // A block mapping's range starts at its first key, the line after its `&name`: point at the anchor.
+  const anchor = src.text.lastIndexOf(`&${name}`, at);
+  return anchor >= 0 && src.lines.linePos(at).line - src.lines.linePos(anchor).line <= 1 ? anchor : at;
 }
 
 /** Types a substituted plain scalar as YAML would have (`2` -> 2, `true` -> true, `` -> null). */
