@@ -1,4 +1,5 @@
 import { defineSink } from '@qitian/api';
+import { ComponentConfigError } from '../../errors.js';
 import { PostgresSink } from './postgres.js';
 import { postgresSinkSpec } from './spec.js';
 
@@ -12,5 +13,18 @@ export { COLUMNS as POSTGRES_COLUMNS } from './sql.js';
 export const postgresSink = defineSink({
   spec: postgresSinkSpec,
   autoAck: false,
+  // A URL that is none fails at validation, not as a host-name lookup error at start.
+  checkConfig: (config) => {
+    if (config.url === undefined) return;
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new ComponentConfigError(['url'], `"${config.url}" is not a URL; write postgres://user:password@host:port/database`);
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ComponentConfigError(['url'], `expected a postgres:// or postgresql:// URL, got ${url.protocol}//`);
+    }
+  },
   create: (config) => new PostgresSink(config),
 });

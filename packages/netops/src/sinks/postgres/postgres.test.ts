@@ -275,6 +275,44 @@ describe('postgres sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('a row the server refuses (a constraint) is isolated: the rest of its batch is stored, it is counted and not replayed', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'poison', layout: 'partitioned', batchSize: 20 });
+    await admin.query(`ALTER TABLE ${schema}.poison ADD CONSTRAINT no_seven CHECK (message <> 'event 7')`);
+    const batch = Array.from({ length: 20 }, (_, i) => event(6, i));
+    await h.bolt.executeBatch!(batch);
+    expect(h.collector.acked).toHaveLength(20);
+    expect(h.collector.failed).toEqual([]);
+    const rows = await admin.query(`SELECT message FROM ${schema}.poison ORDER BY time`);
+    expect(rows.rows.map((r) => r.message)).toEqual(Array.from({ length: 20 }, (_, i) => `event ${i}`).filter((m) => m !== 'event 7'));
+    expect(h.context.counted('errors', 'rejected')).toBe(1);
+    expect(h.context.counted('stored', 'info')).toBe(19);
+    expect(h.context.logger.records.filter((r) => r.msg.includes('the server refused a row of "poison"'))).toHaveLength(1);
+    expect(h.context.logger.records.find((r) => r.msg.includes('refused'))!.msg).toContain('no_seven');
+    await h.bolt.cleanup!();
+  });
+
+  it('an INSERT blocked longer than writeTimeout (a locked table) is cancelled by the server: its batch fails, nothing of it commits later', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'locked', layout: 'partitioned', batchSize: 10, writeTimeout: '300ms' });
+    const locker = new pg.Client(PG);
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${schema}.locked IN ACCESS EXCLUSIVE MODE`);
+      const t0 = performance.now();
+      const batch = Array.from({ length: 10 }, (_, i) => event(6, i));
+      await h.bolt.executeBatch!(batch);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(h.collector.failed).toEqual(batch);
+      expect((h.collector.errors[0]!.error as Error).message).toContain('statement timeout');
+      await locker.query('COMMIT');
+    } finally {
+      await locker.end();
+    }
+    await sleep(200);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.locked`)).rows[0].n).toBe(0);
+    await h.bolt.cleanup!();
+  });
+
   it('reconnects after the server ended its connection, without losing a batch', async () => {
     const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'terminated' });
     await h.bolt.executeBatch!([event(2, 1)]);

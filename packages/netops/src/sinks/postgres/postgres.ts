@@ -63,6 +63,12 @@ interface Batch {
   readonly bySeverity: number[];
 }
 
+/** A row the server refused, and why. */
+interface Rejected {
+  readonly tuple: Tuple;
+  readonly error: InstanceType<typeof DatabaseError>;
+}
+
 /**
  * Writes events to PostgreSQL in batches, one INSERT per batch, over one connection per task.
  * Acks a batch's tuples once it has committed; fails them when it did not. Batches are written
@@ -75,6 +81,8 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private readonly target: string;
   private readonly layout: Layout;
   private readonly insertSql: string;
+  /** SQLSTATEs of refused rows already logged. */
+  private readonly rejectedCodes = new Set<string>();
   private readonly severity = new SeverityReader();
   private readonly formatter = new LineFormatter(undefined);
   private plan: InputPlan | undefined;
@@ -163,6 +171,9 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     const ctx = this.context;
     const common = {
       connectionTimeoutMillis: c.connectTimeout,
+      // The server cancels a statement that runs longer (an INSERT waiting on a locked table), so
+      // that its batch fails and is replayed instead of committing after its tuples timed out.
+      statement_timeout: c.writeTimeout,
       application_name: `qitian ${ctx.topologyName}/${ctx.componentId}[${ctx.taskIndex}]`.slice(0, 63),
       keepAlive: true,
     };
@@ -298,21 +309,15 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
       );
       return;
     }
-    let values: unknown[][];
-    try {
-      values = this.columns(batch.tuples);
-    } catch (err) {
-      this.settleFailed(batch, err, 'insert');
-      return;
-    }
+    let rejected: Rejected[];
     try {
       try {
-        await client.query(this.insertSql, values);
+        rejected = await this.insertIsolating(client, batch.tuples);
       } catch (err) {
         // A table dropped under a running sink (by hand, a retention job): made again, as at the start.
         if (!(err instanceof DatabaseError && err.code === UNDEFINED_TABLE && this.config.createTables)) throw err;
         await this.recreateTables(client, err);
-        await client.query(this.insertSql, values);
+        rejected = await this.insertIsolating(client, batch.tuples);
       }
       this.insertDelay = 0;
     } catch (err) {
@@ -341,8 +346,10 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     }
     try {
       const tuples = batch.tuples;
+      // Rejected rows are acked too: the server would refuse them again on every replay.
       for (let i = 0; i < tuples.length; i++) this.collector.ack(tuples[i]!);
       const by = batch.bySeverity;
+      if (rejected.length > 0) this.reject(rejected, by);
       for (let s = 0; s < 8; s++) if (by[s] !== 0) this.context.count('stored', by[s]!, SEVERITY_NAMES[s]);
     } catch (err) {
       this.context.logger.error('postgres sink: acking stored tuples failed', { error: String(err) });
@@ -391,6 +398,41 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
       for (let i = 0; i < tuples.length; i++) this.collector.fail(tuples[i]!);
     } catch (err) {
       this.context.logger.error('postgres sink: handling a write error failed', { error: String(err) });
+    }
+  }
+
+  /**
+   * Inserts `tuples` in one statement. When the server refuses their data (a constraint, a value
+   * out of a column's range: SQLSTATE classes 22 and 23), the rows are written again in halves
+   * until each refused row is alone, so that one bad row does not take the good ones of its batch
+   * with it; the refused rows are returned. Anything else (a lost connection, a timeout) throws.
+   */
+  private async insertIsolating(client: PgClient, tuples: Tuple[]): Promise<Rejected[]> {
+    try {
+      await client.query(this.insertSql, this.columns(tuples));
+      return [];
+    } catch (err) {
+      if (!(err instanceof DatabaseError) || !(err.code?.startsWith('22') || err.code?.startsWith('23'))) throw err;
+      if (tuples.length === 1) return [{ tuple: tuples[0]!, error: err }];
+      const half = tuples.length >> 1;
+      const first = await this.insertIsolating(client, tuples.slice(0, half));
+      const second = await this.insertIsolating(client, tuples.slice(half));
+      return first.length === 0 ? second : [...first, ...second];
+    }
+  }
+
+  /** Counts rows the server refused (taking them out of `bySeverity`, the stored counts) and logs the first of each kind. */
+  private reject(rejected: readonly Rejected[], bySeverity: number[]): void {
+    for (const { tuple, error } of rejected) {
+      const s = this.severity.of(tuple);
+      if (s >= 0) bySeverity[s]!--;
+      const code = error.code ?? 'unknown';
+      this.context.count('errors', 1, 'rejected');
+      if (this.rejectedCodes.has(code)) continue;
+      this.rejectedCodes.add(code);
+      this.context.logger.warn(
+        `postgres sink: the server refused a row of "${this.config.table}": ${reason(error)}; such rows are counted (errors{reason="rejected"}) and not replayed, the rest of their batch is stored`,
+      );
     }
   }
 

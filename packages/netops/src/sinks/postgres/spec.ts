@@ -65,6 +65,14 @@ export const postgresSinkFields = {
     default: '5s',
     min: 1,
   }),
+  writeTimeout: field.duration({
+    description:
+      'The server cancels a statement that runs longer (an INSERT waiting on a locked table, a slow disk): its batch fails ' +
+      "and is replayed. Keep it below the topology's `messageTimeout` (30s by default): a batch still running when its tuples " +
+      'time out is replayed while it may yet commit, and its rows would be stored twice.',
+    default: '10s',
+    min: 1,
+  }),
   maxBackoff: field.duration({
     description: 'Reconnection attempts after the server went away start 100ms apart and double up to this.',
     default: '10s',
