@@ -275,6 +275,41 @@ describe('postgres sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('will not start over a table that lacks columns it writes, and names them', async () => {
+    await admin.query(`CREATE TABLE ${schema}.thin_info (time timestamptz NOT NULL, severity smallint, message text)`);
+    const err = await prepareBolt(postgresSink, { ...PG, schema, table: 'thin' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PostgresSinkError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `the tables of "${schema}\\.thin" in 127\\.0\\.0\\.1:5432/test lack columns the sink writes: "${schema}\\.thin_info" has no column host, facility,`,
+      ),
+    );
+    // Nothing was created beside it.
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'thin_%'`, [schema])).rows[0].n).toBe(1);
+  });
+
+  it('an insert-only user starts over tables already there (nothing to create), and is told what to do when they are not', async () => {
+    const role = `qitian_ins_${randomBytes(3).toString('hex')}`;
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    try {
+      await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
+      const made = await prepareBolt(postgresSink, { ...PG, schema, table: 'granted', layout: 'partitioned' });
+      await made.bolt.cleanup!();
+      await admin.query(`GRANT INSERT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+      const h = await prepareBolt(postgresSink, { ...PG, user: role, schema, table: 'granted', layout: 'partitioned', batchSize: 3 });
+      await h.bolt.executeBatch!([event(3, 1), event(6, 2), event(0, 3)]);
+      expect(h.collector.acked).toHaveLength(3);
+      await h.bolt.cleanup!();
+      const refused = await prepareBolt(postgresSink, { ...PG, user: role, schema, table: 'notyet' }).catch((e: unknown) => e);
+      expect((refused as Error).message).toMatch(
+        /permission denied for (schema|database) .*; a user that may only insert needs the tables made beforehand .* or createTables: false/,
+      );
+    } finally {
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await admin.query(`DROP ROLE ${role}`).catch(() => undefined);
+    }
+  });
+
   it('a row the server refuses (a constraint) is isolated: the rest of its batch is stored, it is counted and not replayed', async () => {
     const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'poison', layout: 'partitioned', batchSize: 20 });
     await admin.query(`ALTER TABLE ${schema}.poison ADD CONSTRAINT no_seven CHECK (message <> 'event 7')`);

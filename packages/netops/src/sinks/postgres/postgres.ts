@@ -9,10 +9,12 @@ import { PostgresSinkConfigError, PostgresSinkError } from './errors.js';
 import type { PostgresSinkConfig } from './spec.js';
 import {
   COLUMNS,
+  COLUMNS_SQL,
   createStatements,
   insertStatement,
   type Layout,
   layoutMismatch,
+  missingColumns,
   layoutNames,
   lockStatement,
   MAX_TABLE_BYTES,
@@ -129,6 +131,7 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     }
     const { schema, table, createTables } = this.config;
     let mismatch: string | undefined;
+    let lacking: string | undefined;
     try {
       await client.query('BEGIN');
       if (createTables) await client.query(lockStatement(schema, table));
@@ -136,15 +139,36 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
       // every batch would then fail. A mismatch rolls back, so nothing is left half made.
       const found = await client.query<Relation>(RELATIONS_SQL, [schema, layoutNames(table)]);
       mismatch = layoutMismatch(found.rows, schema, table, this.layout);
-      if (mismatch === undefined && createTables) for (const sql of createStatements(schema, table, this.layout)) await client.query(sql);
-      await client.query(mismatch === undefined ? 'COMMIT' : 'ROLLBACK');
+      // Tables made by someone else must have the columns the sink writes, or every batch fails.
+      const present = found.rows.map((r) => r.name);
+      if (mismatch === undefined && present.length > 0) {
+        const columns = await client.query<{ table: string; column: string }>(COLUMNS_SQL, [schema, present]);
+        lacking = missingColumns(columns.rows, present, schema);
+      }
+      // All there: nothing to create, so an insert-only user needs no CREATE right.
+      const needed = this.layout === 'partitioned' ? layoutNames(table) : layoutNames(table).slice(1);
+      const complete = needed.every((n) => present.includes(n));
+      const fits = mismatch === undefined && lacking === undefined;
+      if (fits && createTables && !complete) for (const sql of createStatements(schema, table, this.layout)) await client.query(sql);
+      await client.query(fits ? 'COMMIT' : 'ROLLBACK');
     } catch (err) {
       await this.abandon(client);
       throw new PostgresSinkError(
         this.target,
         createTables ? 'create' : 'layout',
-        `postgres sink: ${createTables ? 'creating' : 'checking'} the ${this.layout} of "${schema}.${table}" in ${this.target} failed: ${reason(err)}`,
+        `postgres sink: ${createTables ? 'creating' : 'checking'} the ${this.layout} of "${schema}.${table}" in ${this.target} failed: ${reason(err)}` +
+          (createTables && err instanceof DatabaseError && err.code === INSUFFICIENT_PRIVILEGE
+            ? '; a user that may only insert needs the tables made beforehand (by another user, or a first run as one that may create them), or createTables: false'
+            : ''),
         { cause: err },
+      );
+    }
+    if (lacking !== undefined && mismatch === undefined) {
+      await this.abandon(client);
+      throw new PostgresSinkError(
+        this.target,
+        'layout',
+        `postgres sink: the tables of "${schema}.${table}" in ${this.target} lack columns the sink writes: ${lacking}; add them, or drop the tables so that they are made again`,
       );
     }
     if (mismatch !== undefined) {
@@ -538,6 +562,7 @@ function isConnectionLoss(err: unknown): boolean {
 /** An error in a few words: the server's message (with its SQLSTATE), or the system error. */
 /** SQLSTATE undefined_table. */
 const UNDEFINED_TABLE = '42P01';
+const INSUFFICIENT_PRIVILEGE = '42501';
 /** The first wait after a failed insert; it doubles up to maxBackoff. */
 const INSERT_RETRY_MS = 100;
 

@@ -41,7 +41,9 @@ export const postgresSinkFields = {
     description:
       'Create the schema, tables, partitions and time indexes when they are missing (CREATE ... IF NOT EXISTS) at start, ' +
       'and again when an insert finds a table missing (dropped under the running sink; counted as `tables_recreated`, ' +
-      'logged). Either way, tables already there must fit the layout. A batch that fails otherwise fails its tuples ' +
+      'logged). When every table is there, nothing is created, so a user that may only insert runs over tables made ' +
+      'beforehand. Either way, tables already there must fit the layout and have every column the sink writes (checked ' +
+      'at start, naming what is missing). A batch that fails otherwise fails its tuples ' +
       '(replayed by a reliable spout, lost without acking) and the next write waits, 100 ms doubling up to `maxBackoff`.',
     default: true,
   }),
@@ -101,7 +103,7 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
     'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
     '`stored` by severity name, `failed_batches` by reason (`insert`, `connection`; each is also reported, so in the ' +
     "task's `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`, `rejected`). " +
-    'A row the server refuses for its data (a CHECK or NOT NULL constraint, a value out of a column\'s range: SQLSTATE ' +
+    "A row the server refuses for its data (a CHECK or NOT NULL constraint, a value out of a column's range: SQLSTATE " +
     'classes 22 and 23) does not fail its batch: the batch is written again in halves until the refused row is alone; ' +
     'the others are stored, it is acked without being stored (a replay would be refused again), counted as ' +
     '`errors{reason="rejected"}` and the first of each SQLSTATE logged.',

@@ -187,3 +187,17 @@ export function layoutMismatch(found: readonly Relation[], schema: string, table
   if (problems.length === 0) return undefined;
   return problems.length === 1 ? problems[0] : `${problems[0]} (and ${problems.length - 1} more do not fit)`;
 }
+
+/** The columns each of `tables` (in `$1`, the schema) has: to check tables made by someone else. */
+export const COLUMNS_SQL = `SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns WHERE table_schema = $1 AND table_name = ANY($2::text[])`;
+
+/** What tables already there lack of the columns the sink writes, said for a message; undefined when nothing. */
+export function missingColumns(found: readonly { table: string; column: string }[], tables: readonly string[], schema: string): string | undefined {
+  const problems: string[] = [];
+  for (const table of tables) {
+    const has = new Set(found.filter((r) => r.table === table).map((r) => r.column));
+    const lacks = COLUMNS.map((c) => c.name).filter((c) => !has.has(c));
+    if (lacks.length > 0) problems.push(`"${schema}.${table}" has no column ${lacks.join(', ')}`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
