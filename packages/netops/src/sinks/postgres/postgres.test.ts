@@ -419,6 +419,16 @@ describe('postgres sink', () => {
     expect((err as PostgresSinkError).operation).toBe('connect');
     const missing = await prepareBolt(postgresSink, { ...PG, database: 'no_such_db_qitian', table: 'x' }).catch((e: unknown) => e);
     expect((missing as Error).message).toMatch(/cannot connect to 127\.0\.0\.1:5432\/no_such_db_qitian: database "no_such_db_qitian" does not exist/);
+    // A server that accepts and never answers: the timeout is said as one.
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const slow = await prepareBolt(postgresSink, { ...PG, port, table: 'x', connectTimeout: '300ms' }).catch((e: unknown) => e);
+      expect((slow as Error).message).toBe(`postgres sink: cannot connect to 127.0.0.1:${port}/test: no answer within 300ms (connectTimeout)`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('says clearly when the tables cannot be made, e.g. a plain table where a partitioned one is asked for', async () => {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type Bolt, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import pg from 'pg';
 import { LineFormatter } from '../../internal/format.js';
 import { GroupCommit } from '../../internal/group-commit.js';
@@ -124,10 +124,14 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     this.context = context;
     this.collector = collector;
     let client: PgClient;
+    const t0 = performance.now();
     try {
       client = await this.connect();
     } catch (err) {
-      throw new PostgresSinkError(this.target, 'connect', `postgres sink: cannot connect to ${this.target}: ${reason(err)}`, { cause: err });
+      // pg says "Connection terminated unexpectedly" when it gave up after connectTimeout: say that.
+      const timedOut = performance.now() - t0 >= this.config.connectTimeout;
+      const why = timedOut ? `no answer within ${formatDuration(this.config.connectTimeout)} (connectTimeout)` : reason(err);
+      throw new PostgresSinkError(this.target, 'connect', `postgres sink: cannot connect to ${this.target}: ${why}`, { cause: err });
     }
     const { schema, table, createTables } = this.config;
     let mismatch: string | undefined;

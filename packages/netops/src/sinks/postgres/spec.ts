@@ -58,7 +58,8 @@ export const postgresSinkFields = {
       '0 (the default): a partly filled batch is written as soon as no INSERT is running, so rows gather into batches ' +
       'of up to `batchSize` while one runs (group commit) and go at once when there are few. Above 0: a partly filled ' +
       'batch waits up to this long for more rows, and so do the acks of its tuples: keep it well under ' +
-      '`messageTimeout`, and expect at most about `maxSpoutPending` tuples per interval from a spout with acking on.',
+      '`messageTimeout`, and expect at most about `maxSpoutPending` tuples per interval from a spout with acking on. ' +
+      'A stop with acking on waits for them too (the drain waits for every pending tuple): keep it well under `drainTimeout`.',
     default: 0,
     min: 0,
   }),
