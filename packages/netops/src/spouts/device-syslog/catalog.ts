@@ -697,7 +697,9 @@ const JUNOS: Def[] = [
     w: { firewall: 2 },
     body: (a) => {
       const x = probe(a);
-      return `RT_SCREEN_TCP [${SD} attack-name="SYN flood!" source-address="${x.src}" source-port="${x.sport}" destination-address="${x.dst}" destination-port="${x.dport}" source-zone-name="untrust" interface-name="${iface(a)}" action="drop"] SYN flood! source: ${x.src}, destination: ${x.dst}, zone name: untrust, interface name: ${iface(a)}, action: drop`;
+      // One interface, named in the structured data and in the text alike.
+      const i = iface(a);
+      return `RT_SCREEN_TCP [${SD} attack-name="SYN flood!" source-address="${x.src}" source-port="${x.sport}" destination-address="${x.dst}" destination-port="${x.dport}" source-zone-name="untrust" interface-name="${i}" action="drop"] SYN flood! source: ${x.src}, destination: ${x.dst}, zone name: untrust, interface name: ${i}, action: drop`;
     },
   },
   {

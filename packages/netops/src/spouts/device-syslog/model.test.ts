@@ -105,6 +105,19 @@ describe('DeviceSyslogModel', () => {
     expect([...seen.keys()].sort()).toEqual(Object.keys(FORMATS).sort());
   });
 
+  it("names the same interface in a Junos line's structured data and in its text", () => {
+    const m = model({ seed: 3 });
+    let seen = 0;
+    for (let i = 0; i < 200_000 && seen < 10; i++) {
+      const line = m.line(i);
+      if (!line.includes('RT_SCREEN_TCP [')) continue;
+      seen++;
+      const sd = /interface-name="([^"]+)"/.exec(line)![1];
+      expect(line).toContain(`interface name: ${sd},`);
+    }
+    expect(seen).toBe(10);
+  });
+
   it('runs a simulated clock from start: baseRate lines per simulated second when unpaced, rate/speedup when paced', () => {
     const m = model({ baseRate: 100 });
     expect(m.timeOf(0)).toBe(START_MS);
