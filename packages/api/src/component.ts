@@ -35,6 +35,12 @@ export interface TopologyContext<C = Record<string, unknown>> {
    */
   readonly resumed: boolean;
   /**
+   * How many threads ran this task before this one in this run: 0 at the start, 1 and up in a
+   * thread started in place of one that died (as Flink's attempt number). What the earlier ones
+   * wrote is this run's output too: a sink must add to it, not start it afresh.
+   */
+  readonly attempt: number;
+  /**
    * Keyed state outlives this run (`qitian run --state-dir`): what a stop leaves open in it, a
    * resumed run finds. A bolt that keeps open windows there reports them at a stop only when not.
    */

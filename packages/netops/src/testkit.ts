@@ -58,6 +58,8 @@ export interface FakeContextOptions<C> {
   readonly restoredStates?: Readonly<Record<string, KeyGroupSnapshot<unknown>>>;
   /** The run goes on from an earlier one's state file (--state-dir). */
   readonly resumed?: boolean;
+  /** What attempt says (default 0: the first thread of the task). */
+  readonly attempt?: number;
   /** Keyed state outlives the run (--state-dir). Default false, as without a state dir. */
   readonly stateKept?: boolean;
 }
@@ -71,6 +73,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   readonly config: C;
   readonly logger = new RecordingLogger();
   readonly resumed: boolean;
+  readonly attempt: number;
   readonly stateKept: boolean;
   /** Every count() call, in order. */
   readonly countCalls: { name: string; delta: number; reason: string | undefined }[] = [];
@@ -90,6 +93,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     this.parallelism = opts.parallelism ?? 1;
     this.outputs = opts.outputs ?? {};
     this.resumed = opts.resumed ?? false;
+    this.attempt = opts.attempt ?? 0;
     this.stateKept = opts.stateKept ?? false;
   }
 

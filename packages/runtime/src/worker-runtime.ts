@@ -171,6 +171,7 @@ export class WorkerRuntime {
     const logger = this.taskLogger(node.id, placement.taskIndex);
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     ctx.resumed = this.init.resumed;
+    ctx.attempt = this.init.generation;
     ctx.stateKept = this.init.stateKept;
     step.name = 'custom grouping';
     const onError = this.errorReporter(logger, stats);

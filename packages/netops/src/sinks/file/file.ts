@@ -50,8 +50,9 @@ export class FileSink extends LineSink<FileSinkConfig> {
     const path = taskPath(this.config.path, ctx.taskIndex);
     this.path = path;
     // A run resumed from --state-dir goes on from where the last one stopped: its output too,
-    // rather than truncating what that run wrote.
-    const append = this.config.append || ctx.resumed;
+    // rather than truncating what that run wrote. So does a thread started in place of one that
+    // died: emptying the file would lose lines already written and acked.
+    const append = this.config.append || ctx.resumed || ctx.attempt > 0;
     if (ctx.resumed && !this.config.append && ctx.taskIndex === 0)
       ctx.logger.info('file sink: the run resumes saved state, so it appends to its output', { path });
     if (ctx.parallelism > 1 && !this.config.path.includes('{task}') && !append) {
