@@ -92,6 +92,8 @@ interface Slot {
   lastMetrics: Family[];
   /** While starting: what it is doing (StatusMessage 'starting'). */
   starting?: string;
+  /** performance.now() of its last report (stats or metrics); threads report every second. */
+  reportedAt: number;
 }
 
 /** A live tap: where its lines go. */
@@ -276,7 +278,8 @@ export class Engine {
     this.statsTimer = setInterval(() => {
       if (this.phase === 'closed' || polling) return;
       polling = true;
-      void this.stats().finally(() => (polling = false));
+      // Bounded: a thread stuck in a component never answers, and the others' figures must go on.
+      void this.stats(SCRAPE_WAIT_MS).finally(() => (polling = false));
     }, STATS_EVERY_MS);
     this.statsTimer.unref();
     if (this.stateFile) {
@@ -332,6 +335,7 @@ export class Engine {
       dead: false,
       lastStats: [...seeds, ...unseeded],
       lastMetrics: this.slots[index]?.lastMetrics ?? [],
+      reportedAt: performance.now(),
     };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
@@ -401,12 +405,14 @@ export class Engine {
       case 'closed':
         if (this.slots[slot.index] !== slot) return;
         slot.lastStats = msg.stats;
+        slot.reportedAt = performance.now();
         this.reply(slot, msg.k === 'stats' ? msg.id : CLOSE_ID, msg);
         return;
       case 'metrics':
         if (this.slots[slot.index] !== slot) return;
         slot.lastMetrics = msg.families;
         slot.lastStats = msg.stats;
+        slot.reportedAt = performance.now();
         this.reply(slot, msg.id, msg);
         return;
       case 'tapped':
@@ -565,8 +571,10 @@ export class Engine {
     stateWriteFailures: number;
     stateWrittenAt: number;
     threadBusy: (number | null)[];
+    silentThreads: { worker: number; silentSeconds: number; components: string[] }[];
   } {
     return {
+      silentThreads: this.silentThreads(),
       name: this.plan.spec.name,
       workers: this.slots.length,
       restarts: this.restarts,
@@ -578,6 +586,22 @@ export class Engine {
       startedAt: this.bootedAt,
       phase: this.phase,
     };
+  }
+
+  /**
+   * Running threads that have not reported for SILENT_MS (they report every second): one of
+   * their components is stuck (a loop in execute or next), and what they report is stale.
+   */
+  private silentThreads(): { worker: number; silentSeconds: number; components: string[] }[] {
+    if (this.phase !== 'running') return [];
+    const now = performance.now();
+    const out: { worker: number; silentSeconds: number; components: string[] }[] = [];
+    for (const slot of this.slots) {
+      if (slot.dead || !slot.ready || now - slot.reportedAt < SILENT_MS) continue;
+      const components = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => t.componentId))];
+      out.push({ worker: slot.index, silentSeconds: Math.round((now - slot.reportedAt) / 1000), components });
+    }
+    return out;
   }
 
   /**
@@ -815,6 +839,8 @@ export class Engine {
 }
 
 const STATS_EVERY_MS = 1000;
+/** A running thread that has not reported for this long is named as silent (stuck). */
+const SILENT_MS = 5000;
 /** How often the state file is written while positions or keyed state change. */
 const STATE_SAVE_MS = 1000;
 

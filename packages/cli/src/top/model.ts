@@ -18,7 +18,16 @@ export interface StatsSnapshot {
   readonly phase: string;
   /** Each worker thread's busy fraction (0..1, null before it measured itself); absent from older engines. */
   readonly threadBusy?: readonly (number | null)[];
+  /** Running threads that have not reported for seconds (stuck in a component); absent from older engines. */
+  readonly silentThreads?: readonly SilentThread[];
   readonly tasks: readonly ExecutorStats[];
+}
+
+export interface SilentThread {
+  readonly worker: number;
+  readonly silentSeconds: number;
+  /** The components with tasks on it: one of them is stuck. */
+  readonly components: readonly string[];
 }
 
 /** The part of GET /api/v1/topology that top uses. */
@@ -91,6 +100,8 @@ export interface TopView {
    * for a busy consumer, so no component need be busy for them to be slow.
    */
   readonly heldSpouts: readonly HeldSpout[];
+  /** Threads stuck in a component: their figures are stale. */
+  readonly silentThreads: readonly SilentThread[];
 }
 
 export interface HeldSpout {
@@ -263,6 +274,7 @@ export function computeView(earlier: StatsSnapshot, later: StatsSnapshot, topolo
     components,
     bottleneck: findBottleneck(components),
     heldSpouts: heldSpouts(components, topology),
+    silentThreads: later.silentThreads ?? [],
   };
 }
 
@@ -347,5 +359,6 @@ export function viewJson(view: TopView, url: string): unknown {
     })),
     bottleneck: view.bottleneck && { ...view.bottleneck, capacity: round(view.bottleneck.capacity, 4) },
     heldSpouts: view.heldSpouts.map((h) => ({ ...h, p99Seconds: roundOrNull(h.p99Seconds, 7) })),
+    silentThreads: view.silentThreads,
   };
 }

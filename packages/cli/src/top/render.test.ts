@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { type ComponentRow, findBottleneck, type TopView } from './model.js';
-import { bottleneckLine, formatRate, formatSeconds, formatUptime, renderNotice, renderView } from './render.js';
+import { bottleneckLine, formatRate, formatSeconds, formatUptime, renderNotice, renderView, silentLines } from './render.js';
 
 function row(component: string, over: Partial<ComponentRow> = {}): ComponentRow {
   return {
@@ -33,6 +33,7 @@ function view(components: ComponentRow[]): TopView {
     components,
     bottleneck: findBottleneck(components),
     heldSpouts: [],
+    silentThreads: [],
   };
 }
 
@@ -115,6 +116,19 @@ describe('renderView', () => {
   test('a status line under the header; a notice screen before any figures', () => {
     expect(renderView(view(ROWS), { ...OPTS, status: 'the topology went away' }).split('\n')[2]).toBe('the topology went away');
     expect(renderNotice('cannot connect', OPTS)).toBe('qitian top  http://127.0.0.1:9464\n\ncannot connect');
+  });
+});
+
+describe('silent threads', () => {
+  test('a thread that stopped reporting is named under the bottleneck line, with its components', () => {
+    const v = { ...view(ROWS), silentThreads: [{ worker: 1, silentSeconds: 12, components: ['parse', 'count'] }] };
+    expect(silentLines(v)).toEqual([
+      'worker 1 has not answered for 12s: one of its components (parse, count) is stuck, e.g. in a loop in execute or next; its figures are stale',
+    ]);
+    const lines = renderView(v, { url: 'http://127.0.0.1:9464', sort: 'topology' }).split('\n');
+    expect(lines.at(-1)).toBe(silentLines(v)[0]);
+    expect(lines.at(-2)).toMatch(/^bottleneck: /);
+    expect(silentLines(view(ROWS))).toEqual([]);
   });
 });
 

@@ -190,6 +190,15 @@ function headerLines(view: Pick<TopView, 'topology' | 'intervalSeconds' | 'time'
   return [plainFirst.length <= width ? first.join('  ') : clip(plainFirst, width), clip(second, width)];
 }
 
+/** A line per thread that stopped reporting: one of its components is stuck, and its figures are stale. */
+export function silentLines(view: TopView): string[] {
+  return view.silentThreads.map(
+    (t) =>
+      `worker ${t.worker} has not answered for ${t.silentSeconds}s: one of its components (${t.components.join(', ')}) is stuck, ` +
+      'e.g. in a loop in execute or next; its figures are stale',
+  );
+}
+
 /** What the footer says about the bottleneck, or that there is none and why. */
 export function bottleneckLine(view: TopView): string {
   const b = view.bottleneck;
@@ -230,6 +239,7 @@ export function renderView(view: TopView, opts: RenderOptions): string {
   if (opts.status) top.push(paint(clip(opts.status, width), ['yellow'], color));
   const rows = sortRows(view.components, opts.sort, opts.reverse);
   const footer = ['', paint(clip(bottleneckLine(view), width), [view.bottleneck ? 'bold' : undefined], color)];
+  for (const line of silentLines(view)) footer.push(paint(clip(line, width), ['red'], color));
   if (opts.keys) footer.push(paint(clip(KEY_HELP, width), ['dim'], color));
   let shown = rows;
   let more: string | undefined;
