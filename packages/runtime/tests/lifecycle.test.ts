@@ -67,11 +67,7 @@ describe('drain timeout', () => {
       { maxSpoutPending: 300, drainTimeoutMs: 300 },
     );
     const { engine, logs } = await start(s, 2);
-    // While it runs, the stuck thread is named as silent (after 5 s without a report), with its components.
-    const stuckOn = createPlan(s, 2).tasks.find((t) => t.componentId === 'loop')!.worker;
-    const deadline = Date.now() + 15_000;
-    while (engine.info().silentThreads.length === 0 && Date.now() < deadline) await sleep(200);
-    expect(engine.info().silentThreads).toEqual([{ worker: stuckOn, silentSeconds: expect.any(Number), components: expect.arrayContaining(['loop']) }]);
+    await sleep(300);
     const t0 = Date.now();
     const summary = await engine.stop();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
@@ -159,7 +155,11 @@ describe('a component stuck in a loop', () => {
       { drainTimeoutMs: 500 },
     );
     const { engine, logs } = await start(s, 2);
-    await sleep(300);
+    // While it runs, the stuck thread is named as silent (after 5 s without a report), with its components.
+    const stuckOn = createPlan(s, 2).tasks.find((t) => t.componentId === 'loop')!.worker;
+    const deadline = Date.now() + 15_000;
+    while (engine.info().silentThreads.length === 0 && Date.now() < deadline) await sleep(200);
+    expect(engine.info().silentThreads).toEqual([{ worker: stuckOn, silentSeconds: expect.any(Number), components: expect.arrayContaining(['loop']) }]);
     const t0 = Date.now();
     const summary = await engine.stop();
     // drainTimeout, 2 s for the stuck thread's answer, then close within the stop's grace.
