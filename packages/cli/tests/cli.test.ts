@@ -41,6 +41,14 @@ function tmp(name: string, text?: string): string {
   return path;
 }
 
+/** A topology `t.yaml` beside the user module `name` it runs, in a folder of their own: the topology's path. */
+function withModule(name: string, module: readonly string[], topology: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
+  writeFileSync(join(dir, name), `${module.join('\n')}\n`);
+  writeFileSync(join(dir, 't.yaml'), `${topology.join('\n')}\n`);
+  return join(dir, 't.yaml');
+}
+
 /** `qitian validate` of a file that must fail (exit 1): its error lines without the file name, and the count line. */
 async function validateErrors(file: string): Promise<{ errors: string[]; count: string }> {
   const r = await qitian('validate', file);
@@ -670,10 +678,10 @@ describe('qitian run', () => {
   });
 
   test('a file sink on a thread started in place of one that died keeps what was written (it emptied its file)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qitian-restart-'));
-    const marker = join(dir, 'crashed');
-    writeFileSync(
-      join(dir, 'crash.ts'),
+    const marker = tmp('crashed');
+    const output = tmp('out.jsonl');
+    const file = withModule(
+      'crash.ts',
       [
         "import { existsSync, writeFileSync } from 'node:fs';",
         "import { defineBolt } from '@qitian/api';",
@@ -691,12 +699,7 @@ describe('qitian run', () => {
         '    };',
         '  },',
         '});',
-        '',
-      ].join('\n'),
-    );
-    const output = join(dir, 'out.jsonl');
-    writeFileSync(
-      join(dir, 't.yaml'),
+      ],
       [
         'name: restart',
         'config: { acking: true }',
@@ -706,10 +709,9 @@ describe('qitian run', () => {
         'streams:',
         '  - { from: gen, to: crash, grouping: { type: shuffle } }',
         '  - { from: crash, to: out, grouping: { type: shuffle } }',
-        '',
-      ].join('\n'),
+      ],
     );
-    const r = await qitian('run', join(dir, 't.yaml'), '--workers', '1');
+    const r = await qitian('run', file, '--workers', '1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('worker 0 died');
     const lines = new Set(readFileSync(output, 'utf8').trim().split('\n'));
@@ -718,9 +720,8 @@ describe('qitian run', () => {
   });
 
   test('a log message of several lines: each record starts a line, its further lines start with spaces', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qitian-log-'));
-    writeFileSync(
-      join(dir, 'say.ts'),
+    const file = withModule(
+      'say.ts',
       [
         "import { defineBolt } from '@qitian/api';",
         'export default defineBolt({',
@@ -728,28 +729,22 @@ describe('qitian run', () => {
         "  outputs: () => ({ default: ['n'] }),",
         "  create() { return { prepare(ctx) { ctx.logger.warn('first line\\nsecond line'); }, execute() {} }; },",
         '});',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(dir, 't.yaml'),
+      ],
       [
         'name: say',
         'spouts: [{ id: gen, type: generator, config: { count: 1 } }]',
         'bolts: [{ id: say, module: ./say.ts }]',
         'streams: [{ from: gen, to: say, grouping: { type: shuffle } }]',
-        '',
-      ].join('\n'),
+      ],
     );
-    const r = await qitian('run', join(dir, 't.yaml'), '--workers', '1');
+    const r = await qitian('run', file, '--workers', '1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Z WARN say\[0\]: first line\n {2}second line\n/);
   });
 
   test('a bolt whose async execute never settles: the drain times out and the process still exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qitian-hang-'));
-    writeFileSync(
-      join(dir, 'hang.ts'),
+    const file = withModule(
+      'hang.ts',
       [
         "import { defineBolt } from '@qitian/api';",
         'export default defineBolt({',
@@ -757,22 +752,17 @@ describe('qitian run', () => {
         "  outputs: () => ({ default: ['n'] }),",
         '  create() { return { execute: () => new Promise<void>(() => {}) }; },',
         '});',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(dir, 't.yaml'),
+      ],
       [
         'name: hang',
         'config: { drainTimeout: 1s }',
         'spouts: [{ id: gen, type: generator, parallelism: 2, config: { format: words, rate: 20 } }]',
         'bolts: [{ id: stuck, module: ./hang.ts, parallelism: 2 }]',
         'streams: [{ from: gen, to: stuck, grouping: { type: shuffle } }]',
-        '',
-      ].join('\n'),
+      ],
     );
     const t0 = Date.now();
-    const { child, done } = start(['run', join(dir, 't.yaml'), '--workers', '2', '--duration', '0.5', '--json']);
+    const { child, done } = start(['run', file, '--workers', '2', '--duration', '0.5', '--json']);
     // Before the fix the run printed its summary and then never exited: a probe loop kept polling.
     const killer = setTimeout(() => child.kill('SIGKILL'), 40_000);
     const r = await done;

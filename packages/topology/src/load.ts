@@ -572,7 +572,7 @@ function fieldsOf(
   const out: Fieldset = new Map();
   for (const pair of map.items) {
     const key = pair.key;
-    if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+    if (!isNameKey(key)) {
       ctx.issues.add(src, key ?? map, path, `keys in ${where} must be names, got ${describeNode(key)}`);
       continue;
     }
@@ -829,6 +829,11 @@ function merge(own: FileParts, included: readonly Merged[]): Merged {
 // ---------------------------------------------------------------------------------------------
 // Topology config
 
+/** A mapping key that is a name: a scalar string or number, not null, a list or a mapping. */
+function isNameKey(key: unknown): key is Scalar {
+  return isScalar(key) && key.value !== null && typeof key.value !== 'object';
+}
+
 /**
  * Checks that every mapping key under `node` is a name (a string or number scalar), reporting
  * each one that is not (null, a list, a mapping) at its place; false when there was one.
@@ -838,7 +843,7 @@ function namedKeys(ctx: LoadContext, src: Source, node: unknown, path: YamlPath,
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = pair.key;
-      if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+      if (!isNameKey(key)) {
         const got = isScalar(key) && key.value === null && key.source !== '' ? 'null' : describeNode(key);
         ctx.issues.add(src, (isNode(key) ? key : null) ?? (isNode(pair.value) ? pair.value : node), path, `keys in ${where} must be names, got ${got}`);
         ok = false;

@@ -1,4 +1,5 @@
 import { defineBolt, type InputProblem } from '@qitian/api';
+import { collectErrors, throwErrors } from '../../internal/config-errors.js';
 import { ALERT_FIELDS, AlertBolt, inputKind } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
@@ -25,17 +26,9 @@ export const alertBolt = defineBolt({
   checkConfig: (config) => {
     const errors: unknown[] = [];
     // (Without strategies, as when the reference docs are generated, the spec's `required` speaks.)
-    const check = (f: () => unknown) => {
-      try {
-        f();
-      } catch (err) {
-        errors.push(...(err instanceof AggregateError ? err.errors : [err]));
-      }
-    };
-    if (config.strategies !== undefined) check(() => parseStrategies(config.strategies, config.suppress));
-    if (config.notify !== undefined) check(() => parseNotify(config.notify));
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, 'alert config');
+    if (config.strategies !== undefined) collectErrors(errors, () => parseStrategies(config.strategies, config.suppress));
+    if (config.notify !== undefined) collectErrors(errors, () => parseNotify(config.notify));
+    throwErrors(errors);
   },
   // Its windows and suppression count every event of a key in one place.
   parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),

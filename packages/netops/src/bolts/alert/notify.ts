@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
+import { throwErrors } from '../../internal/config-errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
 import { FileIdentity } from '../../internal/file-identity.js';
 import { ALERT_SEVERITIES, type AlertSeverity, attempt, checkKeys, duration, enumOf, mapping, num, StrategyConfigError, str } from './strategies.js';
@@ -90,8 +91,7 @@ export function parseNotify(raw: unknown): NotifierOptions[] {
     const n = parseNotifier(item, ['notify', i], errs);
     if (n !== undefined && errs.length === before) out.push(n);
   });
-  if (errs.length === 1) throw errs[0];
-  if (errs.length > 1) throw new AggregateError(errs, errs.map((e) => e.message).join('; '));
+  throwErrors(errs);
   return out;
 }
 

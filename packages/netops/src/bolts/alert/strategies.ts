@@ -4,6 +4,7 @@
  */
 import { belowOneMs, describe as describeValue, nearest, parseDuration } from '@qitian/api';
 import { EVENT_FIELDS, FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
+import { throwErrors } from '../../internal/config-errors.js';
 
 /** Alert severities, most severe first. */
 export const ALERT_SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -117,8 +118,7 @@ export function parseStrategies(raw: unknown, defaultSuppress: number): Strategy
     if (errs.length > 0) errors.push(...errs);
     else if (st !== undefined) out.push(st);
   });
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
+  throwErrors(errors);
   return out;
 }
 
@@ -232,8 +232,7 @@ function parseWhere(raw: unknown, path: Path): EventCondition[] {
     const names = field === 'severity' ? SEVERITY_NAMES : field === 'facility' ? FACILITY_NAMES : undefined;
     return { field, test: attempt(errs, (() => false) as ValueTest, () => valueTest(v, [...path, field], names)) };
   });
-  if (errs.length === 1) throw errs[0];
-  if (errs.length > 1) throw new AggregateError(errs, errs.map((e) => e.message).join('; '));
+  throwErrors(errs);
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** The topn config checked beyond what the spec's field types can say: dimensions, slide. */
 import { parseConfigPath } from '@qitian/api';
+import { collectErrors, throwErrors } from '../../internal/config-errors.js';
 import type { TopNConfig } from './spec.js';
 
 /** A topn config that is not consistent (dimensions malformed, slide above window...). */
@@ -73,8 +74,7 @@ export function resolveDimensions(config: TopNConfig): Dimension[] {
     const partitioned = groupedBy.length > 0 && groupedBy.every((g) => names.includes(g));
     return { name: o.name as string, fields: names, n, partitioned };
   });
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
+  throwErrors(errors);
   return out as Dimension[];
 }
 
@@ -93,13 +93,7 @@ export function resolveWindowing(config: TopNConfig): Windowing {
 export function checkTopNConfig(config: TopNConfig): void {
   if (config.stage === 'merge') return;
   const errors: unknown[] = [];
-  for (const check of [() => resolveDimensions(config), () => resolveWindowing(config)]) {
-    try {
-      check();
-    } catch (err) {
-      errors.push(...(err instanceof AggregateError ? err.errors : [err]));
-    }
-  }
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => (e as Error).message).join('; '));
+  collectErrors(errors, () => resolveDimensions(config));
+  collectErrors(errors, () => resolveWindowing(config));
+  throwErrors(errors);
 }
