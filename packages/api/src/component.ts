@@ -41,6 +41,11 @@ export interface TopologyContext<C = Record<string, unknown>> {
    */
   readonly attempt: number;
   /**
+   * When this run started (epoch milliseconds), the same for every task and attempt: a sink on a
+   * later attempt can tell whether an earlier thread of this run already wrote its output.
+   */
+  readonly runStartedAt: number;
+  /**
    * Keyed state outlives this run (`qitian run --state-dir`): what a stop leaves open in it, a
    * resumed run finds. A bolt that keeps open windows there reports them at a stop only when not.
    */

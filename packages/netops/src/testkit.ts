@@ -60,6 +60,8 @@ export interface FakeContextOptions<C> {
   readonly resumed?: boolean;
   /** What attempt says (default 0: the first thread of the task). */
   readonly attempt?: number;
+  /** What runStartedAt says (default: when the context was made). */
+  readonly runStartedAt?: number;
   /** Keyed state outlives the run (--state-dir). Default false, as without a state dir. */
   readonly stateKept?: boolean;
 }
@@ -74,6 +76,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
   readonly logger = new RecordingLogger();
   readonly resumed: boolean;
   readonly attempt: number;
+  readonly runStartedAt: number;
   readonly stateKept: boolean;
   /** Every count() call, in order. */
   readonly countCalls: { name: string; delta: number; reason: string | undefined }[] = [];
@@ -94,6 +97,7 @@ export class FakeTopologyContext<C = Record<string, unknown>> implements Topolog
     this.outputs = opts.outputs ?? {};
     this.resumed = opts.resumed ?? false;
     this.attempt = opts.attempt ?? 0;
+    this.runStartedAt = opts.runStartedAt ?? Date.now();
     this.stateKept = opts.stateKept ?? false;
   }
 

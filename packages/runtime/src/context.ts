@@ -13,6 +13,7 @@ export class TaskContext implements TopologyContext, SpoutContext {
   /** Started from a state file an earlier run saved (set by the worker). */
   resumed = false;
   attempt = 0;
+  runStartedAt = 0;
   /** Keyed state outlives the run (--state-dir; set by the worker). */
   stateKept = false;
   /** Keyed state as last copied to the main thread (a replacement thread's), by state name. */

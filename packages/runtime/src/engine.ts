@@ -315,6 +315,7 @@ export class Engine {
       states,
       loads: this.loads,
       resumed: this.resumed,
+      runStartedAt: this.bootedAt,
       stateKept: this.stateFile !== undefined,
       terminal: { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns },
     };

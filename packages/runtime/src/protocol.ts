@@ -50,6 +50,8 @@ export interface WorkerInit {
   stats: ExecutorStats[];
   /** The run started from a state file an earlier run saved (--state-dir). */
   resumed: boolean;
+  /** When the run started (epoch ms), for every thread of it. */
+  runStartedAt: number;
   /** Keyed state is saved in a state file (--state-dir) and outlives the run. */
   stateKept: boolean;
   /** Smoothed busy fraction per thread in thousandths, -1 until measured; shared by all threads (load-aware shuffle). */

@@ -172,6 +172,7 @@ export class WorkerRuntime {
     const ctx = new TaskContext(plan, node, placement.taskId, placement.taskIndex, logger, stats, cfg.acking);
     ctx.resumed = this.init.resumed;
     ctx.attempt = this.init.generation;
+    ctx.runStartedAt = this.init.runStartedAt;
     ctx.stateKept = this.init.stateKept;
     step.name = 'custom grouping';
     const onError = this.errorReporter(logger, stats);

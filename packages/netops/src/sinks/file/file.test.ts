@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,23 @@ describe('file sink', () => {
     await fresh.bolt.executeBatch!(tuples(['n'], [2]));
     await fresh.bolt.cleanup!();
     expect(read(path)).toBe('{"n":2}\n');
+  });
+
+  it('on a later attempt appends to what an earlier thread of the run wrote, but empties an earlier run\'s output it never wrote over', async () => {
+    const path = join(dir, 'out.jsonl');
+    writeFileSync(path, '{"n":"last run"}\n');
+    const runStartedAt = Date.now();
+    // The first thread died before its first write: the file is still the last run's.
+    utimesSync(path, new Date(runStartedAt - 60_000), new Date(runStartedAt - 60_000));
+    const second = await prepareBolt(fileSink, { path }, { attempt: 1, runStartedAt });
+    await second.bolt.executeBatch!(tuples(['n'], [1]));
+    await second.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":1}\n');
+    // That thread wrote (the file changed since the run started): the next one adds to it.
+    const third = await prepareBolt(fileSink, { path }, { attempt: 2, runStartedAt });
+    await third.bolt.executeBatch!(tuples(['n'], [2]));
+    await third.bolt.cleanup!();
+    expect(read(path)).toBe('{"n":1}\n{"n":2}\n');
   });
 
   it('with flushInterval set, a partly filled buffer waits for it', async () => {

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Tuple } from '@qitian/api';
 import { describeSystemError, FileAccessError } from '../../errors.js';
@@ -19,6 +19,15 @@ const FLUSH_CHARS = 256 * 1024;
  * that fails to start leaves the last run's output as it was.
  */
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+
+/**
+ * Whether the file was changed since `time` (epoch ms): a thread that died before its first write
+ * never emptied it, so what it holds is an earlier run's output, not this run's.
+ */
+async function writtenSince(path: string, time: number): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  return st !== undefined && st.mtimeMs >= time;
+}
 
 /** The path a task writes: `{task}` replaced by its index. */
 export function taskPath(path: string, taskIndex: number): string {
@@ -52,7 +61,7 @@ export class FileSink extends LineSink<FileSinkConfig> {
     // A run resumed from --state-dir goes on from where the last one stopped: its output too,
     // rather than truncating what that run wrote. So does a thread started in place of one that
     // died: emptying the file would lose lines already written and acked.
-    const append = this.config.append || ctx.resumed || ctx.attempt > 0;
+    const append = this.config.append || ctx.resumed || (ctx.attempt > 0 && (await writtenSince(path, ctx.runStartedAt)));
     if (ctx.resumed && !this.config.append && ctx.taskIndex === 0)
       ctx.logger.info('file sink: the run resumes saved state, so it appends to its output', { path });
     if (ctx.parallelism > 1 && !this.config.path.includes('{task}') && !append) {

@@ -19,7 +19,8 @@ export const fileSinkFields = {
       'Append to the file if it exists; by default it is emptied at the first write (or at the end of a run that wrote ' +
       "nothing), not when the sink opens, so a run that fails to start leaves the last run's output as it was; unless the " +
       'run resumes from a state file (`qitian run --state-dir` with state an earlier run saved): then it goes on from ' +
-      'that run, appending; and a task on a thread started in place of one that died appends to what the earlier thread wrote.',
+      'that run, appending; and a task on a thread started in place of one that died appends to what the earlier thread wrote ' +
+      '(when that thread never wrote, so that the file still holds an earlier run\'s output, it is emptied as usual).',
     default: false,
   }),
   flushInterval: field.duration({
