@@ -6,6 +6,7 @@ import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import type { Family } from './metrics/families.js';
 import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
 import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
+import { markedTask } from './call-marker.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -44,6 +45,16 @@ export class StartAbortedError extends Error {
 const START_WARN_MS = 10_000;
 
 export type EndReason = 'completed' | 'stopped' | 'failed';
+
+/** A running thread that stopped reporting: one of its components holds it. */
+export interface SilentThread {
+  readonly worker: number;
+  readonly silentSeconds: number;
+  /** The components with tasks on it. */
+  readonly components: string[];
+  /** The task whose code it is running (execute, next, ack or fail), when it is in one. */
+  readonly stuckIn: { readonly component: string; readonly task: number } | null;
+}
 
 export interface RunSummary {
   readonly reason: EndReason;
@@ -135,6 +146,8 @@ export class Engine {
   private checkpoints: Record<number, unknown> = {};
   /** Each thread's load, written by that thread and read by all (load-aware shuffle). */
   private readonly loads: Int32Array;
+  /** The task each thread is running component code for (CallMarker): names the one stuck. */
+  private readonly running: Int32Array;
   /** The last copy of each task's keyed state, for a replacement thread. */
   private states: Record<number, Record<string, KeyGroupSnapshot<unknown>>> = {};
   /** Started from a state file an earlier run saved. */
@@ -190,6 +203,7 @@ export class Engine {
     this.log = opts.logger ?? (() => {});
     this.finished = new Promise((r) => (this.finishedResolve = r));
     this.loads = new Int32Array(new SharedArrayBuffer(4 * plan.workers)).fill(-1);
+    this.running = new Int32Array(new SharedArrayBuffer(4 * plan.workers));
     if (opts.stateDir !== undefined) {
       this.stateFile = stateFile(opts.stateDir, plan.spec.name);
       // A folder that cannot be written, or a broken or foreign file, stops the start (StateFileError):
@@ -314,6 +328,7 @@ export class Engine {
       stats: seeds,
       states,
       loads: this.loads,
+      running: this.running,
       resumed: this.resumed,
       runStartedAt: this.bootedAt,
       stateKept: this.stateFile !== undefined,
@@ -465,6 +480,7 @@ export class Engine {
     }
     // Its load is unknown until the replacement measures itself: load-aware shuffles ignore it meanwhile.
     Atomics.store(this.loads, slot.index, -1);
+    Atomics.store(this.running, slot.index, 0);
     if (this.restartTimes.length > max) {
       this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
       return;
@@ -573,7 +589,7 @@ export class Engine {
     stateWriteFailures: number;
     stateWrittenAt: number;
     threadBusy: (number | null)[];
-    silentThreads: { worker: number; silentSeconds: number; components: string[] }[];
+    silentThreads: SilentThread[];
   } {
     return {
       silentThreads: this.silentThreads(),
@@ -594,16 +610,22 @@ export class Engine {
    * Running threads that have not reported for SILENT_MS (they report every second): one of
    * their components is stuck (a loop in execute or next), and what they report is stale.
    */
-  private silentThreads(): { worker: number; silentSeconds: number; components: string[] }[] {
+  private silentThreads(): SilentThread[] {
     if (this.phase !== 'running') return [];
     const now = performance.now();
-    const out: { worker: number; silentSeconds: number; components: string[] }[] = [];
+    const out: SilentThread[] = [];
     for (const slot of this.slots) {
       if (slot.dead || !slot.ready || now - slot.reportedAt < SILENT_MS) continue;
       const components = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => t.componentId))];
-      out.push({ worker: slot.index, silentSeconds: Math.round((now - slot.reportedAt) / 1000), components });
+      out.push({ worker: slot.index, silentSeconds: Math.round((now - slot.reportedAt) / 1000), components, stuckIn: this.stuckIn(slot.index) });
     }
     return out;
+  }
+
+  /** The task whose component code worker `index` is running now (CallMarker), if any. */
+  private stuckIn(index: number): SilentThread['stuckIn'] {
+    const t = this.plan.tasks[markedTask(this.running, index)];
+    return t && t.worker === index ? { component: t.componentId, task: t.taskIndex } : null;
   }
 
   /**
@@ -685,11 +707,14 @@ export class Engine {
         const replies = await this.ask((id) => ({ k: 'stats', id }), undefined, SCRAPE_WAIT_MS);
         for (const slot of this.slots) {
           if (slot.dead || replies.has(slot.index)) continue;
+          const stuck = this.stuckIn(slot.index);
           const on = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => `"${t.componentId}"`))].join(', ');
+          const what = stuck
+            ? `it is stuck in component "${stuck.component}" (task ${stuck.task}), e.g. in a loop in execute or next`
+            : `one of its components (${on}) is stuck, e.g. in a loop in execute or next`;
           this.log(
             'warn',
-            `worker ${slot.index} did not answer within ${SCRAPE_WAIT_MS / 1000}s: one of its components (${on}) is stuck, e.g. in a loop in execute or next; ` +
-              'it will be terminated, and its figures are the last it reported',
+            `worker ${slot.index} did not answer within ${SCRAPE_WAIT_MS / 1000}s: ${what}; it will be terminated, and its figures are the last it reported`,
           );
         }
         const stats = this.withCarried();

@@ -6,6 +6,7 @@ export {
   type EngineLogLevel,
   type EngineOptions,
   type RunSummary,
+  type SilentThread,
   StartAbortedError,
   WorkerFailedError,
 } from './engine.js';

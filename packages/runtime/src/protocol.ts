@@ -56,6 +56,8 @@ export interface WorkerInit {
   stateKept: boolean;
   /** Smoothed busy fraction per thread in thousandths, -1 until measured; shared by all threads (load-aware shuffle). */
   loads: Int32Array;
+  /** The task each thread is running component code for, plus one; 0 for none (CallMarker). */
+  running: Int32Array;
   /** Keyed state of tasks, as last copied, by task id then state name (a replacement thread's). */
   states: Record<number, Record<string, KeyGroupSnapshot<unknown>>>;
   /**

@@ -7,12 +7,14 @@ import { rootTask } from './roots.js';
 import type { StreamRoute } from './routing.js';
 import { SpoutExecutor } from './spout-executor.js';
 import { newStats } from './stats.js';
+import { CallMarker } from './call-marker.js';
 
 const TASK = 3;
 
 /** A spout task whose every emit goes to one consumer with edge id (lo, hi) = (5, 7). */
-function spoutTask(generation: number, maxRetries = -1) {
+function spoutTask(generation: number, maxRetries = -1, running = new Int32Array(1)) {
   const warnings: string[] = [];
+  const markedInAck: number[] = [];
   const roots: number[] = [];
   const acked: unknown[] = [];
   const failed: unknown[] = [];
@@ -27,7 +29,10 @@ function spoutTask(generation: number, maxRetries = -1) {
   } as unknown as Emitter;
   const spout: Spout = {
     next: () => 'idle',
-    ack: (id) => void acked.push(id),
+    ack: (id) => {
+      acked.push(id);
+      markedInAck.push(running[0]!);
+    },
     fail: (id) => void failed.push(id),
   };
   const route = { stream: 'default', edges: [], direct: new Set() } as unknown as StreamRoute;
@@ -39,7 +44,7 @@ function spoutTask(generation: number, maxRetries = -1) {
     stats,
     new Map([['default', route]]),
     emitter,
-    { reliable: true, maxPending: 100, timeoutMs: 30_000, batchSize: 10, generation, maxRetries },
+    { reliable: true, maxPending: 100, timeoutMs: 30_000, batchSize: 10, generation, maxRetries, marker: new CallMarker(running, 0) },
     () => {},
     () => {},
     (err) => {
@@ -47,7 +52,7 @@ function spoutTask(generation: number, maxRetries = -1) {
     },
   );
   const collector: SpoutCollector = ex;
-  return { ex, collector, roots, acked, failed, stats, warnings };
+  return { ex, collector, roots, acked, failed, stats, warnings, markedInAck };
 }
 
 describe('spout executor', () => {
@@ -62,6 +67,15 @@ describe('spout executor', () => {
     expect(s.acked).toEqual(['m1']);
     expect(s.stats.acked).toBe(1);
     expect(s.stats.pending).toBe(0);
+  });
+
+  test("while acks run the spout's code, its task is marked running (a stuck ack names it), and the mark before is put back", () => {
+    const running = new Int32Array([42]);
+    const s = spoutTask(0, -1, running);
+    s.collector.emit([1], 'm1');
+    s.ex.applyAcks([s.roots[0]!, 5, 7], null);
+    expect(s.markedInAck).toEqual([TASK + 1]);
+    expect(running[0]).toBe(42);
   });
 
   test('a fail replays (calls fail once) and a late ack for it is ignored', () => {

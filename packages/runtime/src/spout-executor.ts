@@ -1,5 +1,6 @@
 import type { Spout, SpoutCollector, SpoutStatus } from '@qitian/api';
 import type { BusyClock } from './bolt-executor.js';
+import type { CallMarker } from './call-marker.js';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
 import type { Emitter } from './emitter.js';
@@ -27,6 +28,8 @@ export interface SpoutExecutorOptions {
   /** Threads that ran this task before (see WorkerInit.generation). */
   readonly generation: number;
   readonly clock: BusyClock;
+  /** Says which task runs component code: an ack or fail arrives outside the spout's own turn. */
+  readonly marker: CallMarker;
 }
 
 /** Failed message ids remembered to recognise their replays, at most this many. */
@@ -206,6 +209,15 @@ export class SpoutExecutor implements SpoutCollector {
   // --- acker ------------------------------------------------------------------------------
 
   applyAcks(acks: ArrayLike<number> | null, fails: ArrayLike<number> | null): void {
+    const marked = this.opts.marker.enter(this.taskId);
+    try {
+      this.ackAndFail(acks, fails);
+    } finally {
+      this.opts.marker.restore(marked);
+    }
+  }
+
+  private ackAndFail(acks: ArrayLike<number> | null, fails: ArrayLike<number> | null): void {
     if (fails) for (let i = 0; i < fails.length; i++) this.failTree(fails[i]!, false);
     if (acks) {
       const now = performance.now();

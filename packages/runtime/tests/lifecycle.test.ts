@@ -159,14 +159,17 @@ describe('a component stuck in a loop', () => {
     const stuckOn = createPlan(s, 2).tasks.find((t) => t.componentId === 'loop')!.worker;
     const deadline = Date.now() + 15_000;
     while (engine.info().silentThreads.length === 0 && Date.now() < deadline) await sleep(200);
-    expect(engine.info().silentThreads).toEqual([{ worker: stuckOn, silentSeconds: expect.any(Number), components: expect.arrayContaining(['loop']) }]);
+    // ...and the task whose code holds it, read from memory the thread shares (it answers nothing).
+    expect(engine.info().silentThreads).toEqual([
+      { worker: stuckOn, silentSeconds: expect.any(Number), components: expect.arrayContaining(['loop']), stuckIn: { component: 'loop', task: 0 } },
+    ]);
     const t0 = Date.now();
     const summary = await engine.stop();
     // drainTimeout, 2 s for the stuck thread's answer, then close within the stop's grace.
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(summary.reason).toBe('stopped');
     expect(summary.incomplete).toBe(true);
-    expect(logs.some((l) => l.level === 'warn' && /worker \d did not answer within 2s: one of its components \("loop"\) is stuck/.test(l.msg))).toBe(true);
+    expect(logs.some((l) => l.level === 'warn' && /worker \d did not answer within 2s: it is stuck in component "loop" \(task 0\)/.test(l.msg))).toBe(true);
     // Its task is in the summary, with what it last reported.
     expect(summary.tasks.map((t) => t.componentId).sort()).toEqual(['loop', 'seq']);
   });

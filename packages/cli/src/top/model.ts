@@ -28,6 +28,8 @@ export interface SilentThread {
   readonly silentSeconds: number;
   /** The components with tasks on it: one of them is stuck. */
   readonly components: readonly string[];
+  /** The task whose code it is running, when it is in one (absent from older engines). */
+  readonly stuckIn?: { readonly component: string; readonly task: number } | null;
 }
 
 /** The part of GET /api/v1/topology that top uses. */

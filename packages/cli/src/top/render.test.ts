@@ -130,6 +130,13 @@ describe('silent threads', () => {
     expect(lines.at(-2)).toMatch(/^bottleneck: /);
     expect(silentLines(view(ROWS))).toEqual([]);
   });
+
+  test('names the task whose code holds the thread when the engine knows it', () => {
+    const v = { ...view(ROWS), silentThreads: [{ worker: 0, silentSeconds: 7, components: ['parse', 'count'], stuckIn: { component: 'count', task: 1 } }] };
+    expect(silentLines(v)).toEqual([
+      'worker 0 has not answered for 7s: it is stuck in "count" task 1, e.g. in a loop in execute or next; its figures are stale',
+    ]);
+  });
 });
 
 describe('bottleneckLine', () => {

@@ -192,11 +192,10 @@ function headerLines(view: Pick<TopView, 'topology' | 'intervalSeconds' | 'time'
 
 /** A line per thread that stopped reporting: one of its components is stuck, and its figures are stale. */
 export function silentLines(view: TopView): string[] {
-  return view.silentThreads.map(
-    (t) =>
-      `worker ${t.worker} has not answered for ${t.silentSeconds}s: one of its components (${t.components.join(', ')}) is stuck, ` +
-      'e.g. in a loop in execute or next; its figures are stale',
-  );
+  return view.silentThreads.map((t) => {
+    const where = t.stuckIn ? `it is stuck in "${t.stuckIn.component}" task ${t.stuckIn.task}` : `one of its components (${t.components.join(', ')}) is stuck`;
+    return `worker ${t.worker} has not answered for ${t.silentSeconds}s: ${where}, e.g. in a loop in execute or next; its figures are stale`;
+  });
 }
 
 /** What the footer says about the bottleneck, or that there is none and why. */
