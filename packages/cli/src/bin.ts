@@ -18,7 +18,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
       controller.abort(sig);
     } else {
       io.err(`${sig}: stopping without draining`);
-      process.exit(EXIT.INTERRUPTED);
+      stopAtOnce(sig);
     }
   };
   process.on('SIGINT', onSignal);
@@ -66,6 +66,21 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
 }
 
 function ignoreStreamError(): void {}
+
+/**
+ * Ends the process by the signal itself, as an interrupted Unix program does: shells report
+ * 128 + its number (130 for SIGINT, 143 for SIGTERM) and a shell loop running qitian stops on it.
+ * process.exit would first wait for every worker thread to end, which one blocked in a system
+ * call (a read from a FIFO, a lock) never does: a second Ctrl-C then hung.
+ */
+function stopAtOnce(sig: NodeJS.Signals): void {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+  // The kernel may hand the signal to another thread: give it a moment. Still here after it, the
+  // signal is ignored (inherited so), and the usual exit it is.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  process.exit(EXIT.INTERRUPTED);
+}
 
 /** The stdout and stderr error listeners are in place (see main). */
 let streamGuards = false;

@@ -3,9 +3,9 @@
  * stdout and stderr.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ const WORDCOUNT = join(ROOT, 'examples/wordcount/topology.yaml');
 
 interface Result {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -28,7 +29,7 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Result> } {
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   return { child, done };
 }
 
@@ -47,6 +48,43 @@ function withModule(name: string, module: readonly string[], topology: readonly 
   writeFileSync(join(dir, name), `${module.join('\n')}\n`);
   writeFileSync(join(dir, 't.yaml'), `${topology.join('\n')}\n`);
   return join(dir, 't.yaml');
+}
+
+/**
+ * A topology whose sink blocks its thread in a read from a FIFO nobody writes, on its first tuple:
+ * the topology's path, and the file the sink writes just before it blocks.
+ */
+function blockedInSyscall(config = ''): { file: string; blocked: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const blocked = join(dir, 'blocked');
+  const file = withModule(
+    'block.ts',
+    [
+      "import { readFileSync, writeFileSync } from 'node:fs';",
+      "import { defineSink } from '@qitian/api';",
+      'export default defineSink({',
+      "  spec: { summary: 'blocks its thread in a read from a FIFO nobody writes', fields: {} },",
+      '  create() {',
+      '    return {',
+      '      execute() {',
+      `        writeFileSync(${JSON.stringify(blocked)}, 'x');`,
+      `        readFileSync(${JSON.stringify(fifo)});`,
+      '      },',
+      '    };',
+      '  },',
+      '});',
+    ],
+    [
+      'name: blocked',
+      ...(config ? [config] : []),
+      'spouts: [{ id: gen, type: generator, config: { format: words, rate: 100 } }]',
+      'sinks: [{ id: block, module: ./block.ts }]',
+      'streams: [{ from: gen, to: block, grouping: { type: shuffle } }]',
+    ],
+  );
+  return { file, blocked };
 }
 
 /** `qitian validate` of a file that must fail (exit 1): its error lines without the file name, and the count line. */
@@ -547,6 +585,45 @@ describe('qitian run', () => {
     expect(r.stderr).toContain('stopped while the topology was starting: nothing ran');
     expect(JSON.parse(r.stdout).reason).toBe('stopped');
   });
+
+  test('a second SIGINT ends the process at once by that signal, even with a worker thread blocked in a system call', async () => {
+    const { file, blocked } = blockedInSyscall();
+    const { child, done } = start(['run', file, '--workers', '1']);
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(blocked) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    // Before, process.exit waited for the blocked thread for ever.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const r = await done;
+    clearTimeout(killer);
+    expect(r.signal, r.stderr).toBe('SIGINT');
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(r.stderr).toContain('SIGINT: draining');
+    expect(r.stderr).toContain('SIGINT: stopping without draining');
+  });
+
+  test('one SIGINT with a thread blocked in a system call: the run ends, names the component, and a second signal ends the process', async () => {
+    const { file, blocked } = blockedInSyscall('config: { drainTimeout: 1s }');
+    const { child, done } = start(['run', file, '--workers', '1']);
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(blocked) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.kill('SIGINT');
+    // Before, the end waited for ever for the thread to be terminated.
+    while (!stderr.includes('component  kind') && Date.now() < deadline + 15_000) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toMatch(/worker 0 did not end within 2s of being terminated: component "block" \(task 0\) holds it in a system call/);
+    expect(stderr).toContain('it is stuck in component "block" (task 0)');
+    expect(stderr).toContain('component  kind');
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const r = await done;
+    clearTimeout(killer);
+    expect(r.signal, r.stderr).toBe('SIGINT');
+  }, 40_000);
 
   test('one SIGTERM ends a run whose spout open() never returns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));

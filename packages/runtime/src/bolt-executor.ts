@@ -11,6 +11,7 @@ import { performance as perf } from 'node:perf_hooks';
 import { observe } from './metrics/histogram.js';
 import type { Transfer } from './transfer.js';
 import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
+import type { CallMarker } from './call-marker.js';
 
 /**
  * Time spent in directly called executes, shared by the executors of one thread: a caller (a
@@ -125,6 +126,8 @@ export class BoltExecutor implements OutputCollector {
     /** Time 1 execute in this many (0: none) for the latency histograms and busy time. */
     private readonly sampleEvery: number,
     private readonly clock: BusyClock,
+    /** Says which task runs component code: a local tuple is executed inside its sender's call. */
+    private readonly marker: CallMarker,
   ) {
     this.kind = kind;
     this.countdown = nextCountdown(sampleEvery);
@@ -172,7 +175,11 @@ export class BoltExecutor implements OutputCollector {
    */
   deliver(t: TupleImpl): void {
     if (this.running || this.localWaiting > 0) this.defer(t);
-    else this.executeOne(t);
+    else {
+      const marked = this.marker.enter(this.taskId);
+      this.executeOne(t);
+      this.marker.restore(marked);
+    }
   }
 
   /** Queues a local tuple that cannot run now. Apart from deliver() so that deliver stays small enough to inline. */

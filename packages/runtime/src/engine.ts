@@ -858,17 +858,39 @@ export class Engine {
     }
   }
 
+  /**
+   * Terminates every thread, waiting at most TERMINATE_MS: a thread blocked in a system call that
+   * does not return (a read from a FIFO nobody writes, a hung network file system) cannot be
+   * terminated, and must not hold the end of the run. Such threads are named in a warning.
+   */
   private async terminateAll(): Promise<void> {
-    await Promise.all(
-      this.slots.map(async (s) => {
-        s.exiting = true;
-        await s.thread.terminate();
-      }),
-    );
+    const ended = new Set<number>();
+    await Promise.race([
+      Promise.all(
+        this.slots.map(async (s) => {
+          s.exiting = true;
+          await s.thread.terminate();
+          ended.add(s.index);
+        }),
+      ),
+      deadline(TERMINATE_MS),
+    ]);
+    for (const s of this.slots) {
+      if (ended.has(s.index)) continue;
+      const stuck = this.stuckIn(s.index);
+      this.log(
+        'warn',
+        `worker ${s.index} did not end within ${TERMINATE_MS / 1000}s of being terminated: ${stuck ? `component "${stuck.component}" (task ${stuck.task})` : 'a component'} ` +
+          'holds it in a system call that does not return (a read from a FIFO, a hung network file system); the process cannot exit until it does: ' +
+          'send SIGINT or SIGTERM again to end it at once',
+      );
+    }
   }
 }
 
 const STATS_EVERY_MS = 1000;
+/** How long terminating the threads may take before the run ends without them. */
+const TERMINATE_MS = 2000;
 /** A running thread that has not reported for this long is named as silent (stuck). */
 const SILENT_MS = 5000;
 /** How often the state file is written while positions or keyed state change. */

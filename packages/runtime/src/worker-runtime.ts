@@ -239,6 +239,7 @@ export class WorkerRuntime {
         cfg.batchSize,
         cfg.latencySampling,
         this.clock,
+        this.marker,
       );
       ex.holdAcks = cfg.stateAcks === 'after-copy';
       step.name = 'prepare';
