@@ -178,19 +178,22 @@ describe('alert bolt: threshold', () => {
 
   it('with lateness, an older window stays open: upstream tasks drifting apart by more than a window lose nothing', async () => {
     // One parser is already 15 minutes (three 5m windows) ahead of the one that sends r1's burst.
+    // (Batch by batch: within one batch events are counted in event-time order.)
     const ahead = [ev(T0 + 15 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 15 * MIN + 1000, 'LINK-UPDOWN', 'r1')];
     const without = await harness({ strategies });
-    without.bolt.executeBatch([...burst(T0, 5, 'LINK-UPDOWN', 'r1'), ...ahead, ...burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]);
+    for (const batch of [burst(T0, 5, 'LINK-UPDOWN', 'r1'), ahead, burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]) without.bolt.executeBatch(batch);
     expect(without.alerts()).toEqual([]);
     expect(without.context.counted('late')).toBe(5);
     const h = await harness({ strategies, lateness: '15m' });
-    h.bolt.executeBatch([...burst(T0, 5, 'LINK-UPDOWN', 'r1'), ...ahead, ...burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]);
+    for (const batch of [burst(T0, 5, 'LINK-UPDOWN', 'r1'), ahead, burst(T0 + 5000, 5, 'LINK-UPDOWN', 'r1')]) h.bolt.executeBatch(batch);
     expect(h.alerts().map((a) => [(a.details as { windowStart: number }).windowStart, (a.details as { count: number }).count])).toEqual([[T0, 10]]);
     expect(h.context.counted('late')).toBe(0);
     // Once the newest window is more than `lateness` past that window's end, it is closed.
-    h.bolt.executeBatch([ev(T0 + 16 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]);
+    h.bolt.executeBatch([ev(T0 + 16 * MIN, 'LINK-UPDOWN', 'r1')]);
+    h.bolt.executeBatch([ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]);
     expect(h.context.counted('late')).toBe(0);
-    h.bolt.executeBatch([ev(T0 + 20 * MIN, 'LINK-UPDOWN', 'r1'), ev(T0 + 2000, 'LINK-UPDOWN', 'r1')]);
+    h.bolt.executeBatch([ev(T0 + 20 * MIN, 'LINK-UPDOWN', 'r1')]);
+    h.bolt.executeBatch([ev(T0 + 2000, 'LINK-UPDOWN', 'r1')]);
     expect(h.context.counted('late')).toBe(1);
     expect(h.alerts()).toHaveLength(1);
   });
@@ -207,12 +210,15 @@ describe('alert bolt: threshold', () => {
       ['r1', T0, 10],
     ]);
     expect(h.context.counted('late')).toBe(0);
-    // Task 1 moves on past that window too: now it is closed, and one more of its events is late.
-    h.bolt.executeBatch(fromTask(1, [ev(T0 + 30 * MIN, 'LINK-UPDOWN', 'r2'), ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]));
+    // Both tasks move on past that window: now it is closed, and one more of task 1's events is late.
+    h.bolt.executeBatch(fromTask(1, [ev(T0 + 150 * MIN, 'LINK-UPDOWN', 'r2')]));
+    h.bolt.executeBatch(fromTask(2, [ev(T0 + 150 * MIN, 'LINK-UPDOWN', 'r3')]));
+    h.bolt.executeBatch(fromTask(1, [ev(T0 + 1000, 'LINK-UPDOWN', 'r1')]));
     expect(h.context.counted('late')).toBe(1);
     // The same replay as before this rule (one task, or windows closed by the key's newest alone) loses the burst.
     const one = await harness({ strategies });
-    one.bolt.executeBatch([...burst(T0 + 120 * MIN, 3, 'LINK-UPDOWN', 'r1'), ...burst(T0, 10, 'LINK-UPDOWN', 'r1')]);
+    one.bolt.executeBatch(burst(T0 + 120 * MIN, 3, 'LINK-UPDOWN', 'r1'));
+    one.bolt.executeBatch(burst(T0, 10, 'LINK-UPDOWN', 'r1'));
     expect(one.alerts()).toEqual([]);
     expect(one.context.counted('late')).toBe(10);
   });
@@ -249,7 +255,8 @@ describe('alert bolt: threshold', () => {
 
   it('counts late events and skips input it does not know', async () => {
     const h = await harness({ strategies });
-    h.bolt.executeBatch([...burst(T0 + 10 * MIN, 3, 'LINK-UPDOWN'), ev(T0, 'LINK-UPDOWN'), new TestTuple(['foo'], [1], 'default', 'odd')]);
+    h.bolt.executeBatch(burst(T0 + 10 * MIN, 3, 'LINK-UPDOWN'));
+    h.bolt.executeBatch([ev(T0, 'LINK-UPDOWN'), new TestTuple(['foo'], [1], 'default', 'odd')]);
     expect(h.context.counted('late')).toBe(1);
     expect(h.context.counted('skipped', 'unknown_input')).toBe(1);
     expect(h.context.logger.records.some((r) => r.msg.includes('"odd"'))).toBe(true);
@@ -281,6 +288,83 @@ describe('alert bolt: rate-of-change', () => {
     expect(h.alerts()).toEqual([]);
     h.bolt.executeBatch(burst(T0 + 10 * MIN + 19_000, 1, 'SEC-LOGIN_FAILED', 'r1'));
     expect(h.alerts().map((a) => a.details)).toMatchObject([{ count: 20, previous: 0, ratio: null }]);
+  });
+});
+
+describe('alert bolt: several upstream tasks, decided in event-time order', () => {
+  const fromTask = (task: number, events: TestTuple[]) => events.map((e) => new TestTuple(e.fields, e.values, e.stream, e.sourceComponent, task));
+  /** A replay parsed by two tasks: each gets every other event, and sends its share in batches of `size`. */
+  function interleaved(events: TestTuple[], size: number): TestTuple[][] {
+    const shares = [events.filter((_, i) => i % 2 === 0), events.filter((_, i) => i % 2 === 1)];
+    const batches: TestTuple[][] = [];
+    for (let at = 0; at < Math.max(shares[0]!.length, shares[1]!.length); at += size) {
+      for (const task of [0, 1]) {
+        const part = shares[task]!.slice(at, at + size);
+        if (part.length > 0) batches.push(fromTask(task + 1, part));
+      }
+    }
+    return batches;
+  }
+
+  it("rate-of-change compares whole windows, not one task's share of them", async () => {
+    const strategies = [
+      { name: 'surge', severity: 'minor', 'rate-of-change': { where: { eventType: 'LINK-UPDOWN' }, window: '1m', factor: 3, minCount: 20, by: ['host'] } },
+    ];
+    // 10 events in 10:01, 30 in 10:02: a surge of x3. Each task sends 20 at a time, so in arrival
+    // order one task's 10:02 share (15) came before the other's 10:01 events.
+    const events = [...burst(T0 + MIN, 10, 'LINK-UPDOWN'), ...burst(T0 + 2 * MIN, 30, 'LINK-UPDOWN').map((e, i) => ev(T0 + 2 * MIN + i * 1500, 'LINK-UPDOWN'))];
+    const h = await harness({ strategies }, undefined, { parse: [1, 2] });
+    for (const batch of interleaved(events, 20)) h.bolt.executeBatch(batch);
+    h.bolt.finish();
+    expect(h.alerts().map((a) => [a.time, (a.details as { count: number }).count, (a.details as { previous: number }).previous])).toEqual([
+      [T0 + 2 * MIN + 29 * 1500, 30, 10],
+    ]);
+  });
+
+  it("a threshold alert's time is when the count was reached in event time, whatever order the tasks' batches came in", async () => {
+    const strategies = [{ name: 'flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 10, by: ['host'] } }];
+    const events = burst(T0, 20, 'LINK-UPDOWN');
+    const one = await harness({ strategies });
+    one.bolt.executeBatch(events);
+    const two = await harness({ strategies }, undefined, { parse: [1, 2] });
+    // Every batch of task 2 (the odd seconds) before task 1's: in arrival order the 10th event was T0 + 19 s.
+    const batches = interleaved(events, 3);
+    for (const batch of [...batches.filter((b) => b[0]!.sourceTask === 2), ...batches.filter((b) => b[0]!.sourceTask === 1)]) two.bolt.executeBatch(batch);
+    two.bolt.finish();
+    expect(one.alerts().map((a) => a.time)).toEqual([T0 + 9000]);
+    expect(two.alerts().map((a) => a.time)).toEqual([T0 + 9000]);
+  });
+
+  it('holds events until every task has passed them, a quiet task for at most 10 s, and counts what is held at the end', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(T0);
+      const strategies = [{ name: 'flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 3, by: ['host'] } }];
+      const h = await harness({ strategies }, undefined, { parse: [1, 2] });
+      h.bolt.executeBatch(fromTask(1, burst(T0, 3, 'LINK-UPDOWN')));
+      expect(h.alerts()).toEqual([]); // task 2 has not said where it is yet
+      vi.setSystemTime(T0 + 10_000);
+      h.bolt.executeBatch([]); // a tick
+      expect(h.alerts().map((a) => a.time)).toEqual([T0 + 2000]);
+      // What is still held when the input ends is counted then.
+      const ended = await harness({ strategies }, undefined, { parse: [1, 2] });
+      ended.bolt.executeBatch(fromTask(1, burst(T0, 3, 'LINK-UPDOWN')));
+      expect(ended.alerts()).toEqual([]);
+      ended.bolt.finish();
+      expect(ended.alerts().map((a) => a.time)).toEqual([T0 + 2000]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('held events are keyed state: a restarted bolt counts them', async () => {
+    const strategies = [{ name: 'flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 3, by: ['host'] } }];
+    const h = await harness({ strategies }, undefined, { parse: [1, 2] });
+    h.bolt.executeBatch(fromTask(1, burst(T0, 2, 'LINK-UPDOWN')));
+    const restarted = await harness({ strategies }, h.context.snapshotStates(), { parse: [1, 2] });
+    restarted.bolt.executeBatch(fromTask(2, burst(T0 + 5000, 1, 'LINK-UPDOWN')));
+    restarted.bolt.finish();
+    expect(restarted.alerts().map((a) => [a.key, a.time])).toEqual([['r1', T0 + 5000]]);
   });
 });
 

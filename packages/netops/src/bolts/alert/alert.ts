@@ -4,6 +4,7 @@ import { eventTimeOf, Watermark, windowStartOf } from '../../internal/windows.js
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
 import { COUNTED, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
+import { EventOrder, type HeldEvent, type Hit } from './event-order.js';
 import { type CountStrategy, type NewClusterStrategy, parseStrategies, type Strategy, type TopnEntryStrategy } from './strategies.js';
 
 /** Fields of the alert bolt's `default` stream. */
@@ -107,6 +108,10 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
    * batches can be hours apart) are not late merely because another task's are newer.
    */
   private readonly watermark: Watermark;
+  /** The same without lateness: count-strategy events wait in `held` until it passes them. */
+  private readonly order: Watermark;
+  private held!: EventOrder;
+  private readonly countHeldBound = (e: HeldEvent) => this.countHeld(e);
 
   constructor(
     readonly config: AlertBoltConfig,
@@ -123,6 +128,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     this.nSuppressed = this.strategies.map(() => 0);
     this.maxSuppress = Math.max(0, ...this.strategies.map((s) => s.suppress));
     this.watermark = new Watermark(config.lateness, IDLE_MS);
+    this.order = new Watermark(0, IDLE_MS);
   }
 
   prepare(context: TopologyContext<AlertBoltConfig>, collector: OutputCollector): void {
@@ -133,6 +139,13 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     );
     this.lastFired = context.keyedState<number>('suppressed');
     this.topnPrev = context.keyedState<string[]>('topn-previous');
+    // One entry: the held events, in keyed state so that a restart finds the ones already acked.
+    const heldState = context.keyedState<HeldEvent[]>('held-events');
+    let heap = heldState.get('*');
+    if (heap === undefined) heldState.set('*', (heap = []));
+    this.held = new EventOrder(heap);
+    // Restored events were held for upstream tasks of an earlier thread: counted at the first batch or tick.
+    if (heap.length > 0) this.order.seed(Math.max(...heap.map((e) => e.time)));
     this.notifiers = createNotifiers(parseNotify(context.config.notify), { count: (n, d, r) => context.count(n, d, r), logger: context.logger }, this.stdout);
   }
 
@@ -143,6 +156,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   executeBatch(tuples: readonly Tuple[]): void {
     this.now = Date.now();
     this.watermark.at(this.now);
+    this.order.at(this.now);
     for (let i = 0; i < tuples.length; i++) {
       const t = tuples[i]!;
       if (isTick(t)) continue;
@@ -161,6 +175,14 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
           this.nUnknown++;
       }
     }
+    // Ticks release too: an upstream task that went quiet stops holding events after IDLE_MS.
+    this.held.release(this.order.value, this.countHeldBound);
+    this.flushCounts();
+  }
+
+  /** The input ended (or the run stops): what is held is counted, in order. */
+  finish(): void {
+    this.held.release(Number.POSITIVE_INFINITY, this.countHeldBound);
     this.flushCounts();
   }
 
@@ -179,7 +201,9 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
       this.nBadTime++;
       return;
     }
-    const watermark = this.watermark.observe(t.sourceTask, time);
+    this.watermark.observe(t.sourceTask, time);
+    this.order.observe(t.sourceTask, time);
+    let hits: Hit[] | null = null;
     for (let p = 0; p < plans.length; p++) {
       const plan = plans[p]!;
       const s = plan.s;
@@ -195,59 +219,63 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
       const by = plan.by;
       let key = by.length === 0 ? '*' : keyString(values[by[0]!]);
       for (let b = 1; b < by.length; b++) key += `|${keyString(values[by[b]!])}`;
-      const size = s.window;
-      const start = windowStartOf(time, size);
-      const counters = this.counters[s.index]!;
-      if (start > this.swept[s.index]! + size) this.sweep(s, start);
-      let c = counters.get(key);
-      if (c === undefined) {
-        if (counters.size >= this.config.maxKeys) {
-          this.nMaxKeys++;
-          continue;
-        }
-        c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
-        counters.set(key, c);
-      }
-      c.seenAt = this.now;
-      const counted = countInWindow(c, start, size, this.config.lateness, watermark);
-      if (counted !== COUNTED) {
-        // An earlier window's event: counted there while it is open (its threshold, the baseline
-        // of rate-of-change), else only as late.
-        if (counted === LATE) this.nLate++;
-        else if (s.kind === 'threshold') {
-          const n = earlierThreshold(c, start, s.count);
-          if (n >= 0) this.fireThreshold(s, key, time, start, n, by, values);
-        }
-        continue;
-      }
-      if (c.fired) continue;
-      if (s.kind === 'threshold') {
-        if (c.count < s.count) continue;
-        c.fired = true;
-        this.fireThreshold(s, key, time, start, c.count, by, values);
-      } else {
-        if (c.first >= c.start || c.count < s.minCount || c.count < s.factor * c.prevCount) continue;
-        c.fired = true;
-        const ratio = c.prevCount === 0 ? null : c.count / c.prevCount;
-        this.fire(
-          s,
-          key,
-          time,
-          `${c.count} matching events in the ${formatDuration(size)} window from ${iso(start)} against ${c.prevCount} in the previous one` +
-            `${ratio === null ? '' : ` (x${ratio.toFixed(1)})`}, factor ${s.factor}`,
-          {
-            windowStart: start,
-            windowEnd: start + size,
-            count: c.count,
-            previous: c.prevCount,
-            ratio,
-            factor: s.factor,
-            minCount: s.minCount,
-            by: byValues(s.by, by, values),
-          },
-        );
-      }
+      (hits ??= []).push({ strategy: s.index, key, by: byValues(s.by, by, values) });
     }
+    if (hits !== null) this.held.hold(time, hits);
+  }
+
+  /** A held event, now that every upstream task has passed its time: counted for each strategy it matched. */
+  private countHeld(e: HeldEvent): void {
+    for (const hit of e.hits) {
+      const s = this.strategies[hit.strategy];
+      if (s !== undefined && (s.kind === 'threshold' || s.kind === 'rate-of-change')) this.count(s, hit.key, e.time, hit.by);
+    }
+  }
+
+  private count(s: CountStrategy, key: string, time: number, by: Record<string, unknown>): void {
+    const size = s.window;
+    const start = windowStartOf(time, size);
+    const counters = this.counters[s.index]!;
+    if (start > this.swept[s.index]! + size) this.sweep(s, start);
+    let c = counters.get(key);
+    if (c === undefined) {
+      if (counters.size >= this.config.maxKeys) {
+        this.nMaxKeys++;
+        return;
+      }
+      c = { start, count: 0, prevStart: start - size, prevCount: 0, first: start, fired: false };
+      counters.set(key, c);
+    }
+    c.seenAt = this.now;
+    const counted = countInWindow(c, start, size, this.config.lateness, this.watermark.value);
+    if (counted !== COUNTED) {
+      // An earlier window's event: counted there while it is open (its threshold, the baseline
+      // of rate-of-change), else only as late.
+      if (counted === LATE) this.nLate++;
+      else if (s.kind === 'threshold') {
+        const n = earlierThreshold(c, start, s.count);
+        if (n >= 0) this.fireThreshold(s, key, time, start, n, by);
+      }
+      return;
+    }
+    if (c.fired) return;
+    if (s.kind === 'threshold') {
+      if (c.count < s.count) return;
+      c.fired = true;
+      this.fireThreshold(s, key, time, start, c.count, by);
+      return;
+    }
+    if (c.first >= c.start || c.count < s.minCount || c.count < s.factor * c.prevCount) return;
+    c.fired = true;
+    const ratio = c.prevCount === 0 ? null : c.count / c.prevCount;
+    this.fire(
+      s,
+      key,
+      time,
+      `${c.count} matching events in the ${formatDuration(size)} window from ${iso(start)} against ${c.prevCount} in the previous one` +
+        `${ratio === null ? '' : ` (x${ratio.toFixed(1)})`}, factor ${s.factor}`,
+      { windowStart: start, windowEnd: start + size, count: c.count, previous: c.prevCount, ratio, factor: s.factor, minCount: s.minCount, by },
+    );
   }
 
   /**
@@ -359,14 +387,14 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
   // --- firing, suppression ---
 
   /** A threshold strategy's alert for the window starting at `start`, which holds `count` matching events. */
-  private fireThreshold(s: CountStrategy, key: string, time: number, start: number, count: number, by: readonly number[], values: readonly unknown[]): void {
+  private fireThreshold(s: CountStrategy, key: string, time: number, start: number, count: number, by: Record<string, unknown>): void {
     const size = s.window;
     this.fire(s, key, time, `${count} matching events in the ${formatDuration(size)} window from ${iso(start)} (threshold ${s.count})`, {
       windowStart: start,
       windowEnd: start + size,
       count,
       threshold: s.count,
-      by: byValues(s.by, by, values),
+      by,
     });
   }
 
@@ -438,7 +466,10 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
         plans.push({ s, where: s.where.map((w) => fields.indexOf(w.field)), by: s.by.map((f) => fields.indexOf(f)) });
       }
       // Every task of an event input holds the watermark back, from its first tuple on.
-      if (plans.length > 0) this.watermark.expect(this.context.componentTasks(source));
+      if (plans.length > 0) {
+        this.watermark.expect(this.context.componentTasks(source));
+        this.order.expect(this.context.componentTasks(source));
+      }
       return { kind: 'event', time: fields.indexOf('time'), plans };
     }
     this.context.logger.warn(

@@ -34,6 +34,9 @@ export const alertBolt = defineBolt({
   parallelismLimit: () => ({ max: 1, why: 'an alert bolt counts and suppresses over all of its input; run one task with grouping global' }),
   // Events no strategy could count are not sent to it at all.
   inputFilter: alertInputFilter,
+  // Events wait for every upstream task to pass their time; a task gone quiet stops holding them
+  // on the wall clock, which ticks let the bolt notice without input.
+  tickMs: () => 1000,
   // A count strategy naming a field no event input has never counts anything, silently but for a warning at run time.
   checkInputs: (config, inputs) => {
     if (config.strategies === undefined) return [];

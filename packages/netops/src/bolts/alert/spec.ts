@@ -72,14 +72,18 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     'numbers or keywords, so `severity: {max: err}` means err or worse. `watch` takes values and `/regex/`es.\n\n' +
     "Time: windows are in event time (the events' `time`, aligned to the epoch, as the cluster bolt's), so a replay " +
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
-    'and suppression is measured in that time. Events of the previous window that arrive after the next one began (several ' +
-    'upstream tasks interleave their events) still count there and can still complete its threshold; so do events of older windows ' +
-    'that some upstream task has not passed yet, or within `lateness`; later ones are late (counted, `late`).\n\n' +
+    'and suppression is measured in that time. Threshold and rate-of-change count events in event-time order over all ' +
+    'upstream tasks, as one task would give them: an event waits until every task of its input has sent one at least as ' +
+    'new (a task that sent nothing for 10 s stops holding events back; what is held is counted when the input ends, and is ' +
+    'keyed state, `held-events`), so a replay parsed by several tasks raises the same alerts at the same times as one ' +
+    'task, and a rate of change compares whole windows. Events that still come after newer ones (out of order in their own ' +
+    'task) count in the previous window, where they can still complete its threshold, and in older windows that some ' +
+    'upstream task has not passed yet, or within `lateness`; later ones are late (counted, `late`).\n\n' +
     'Input filter: in each sending task the engine drops, before copying it, an event that no count strategy of that input ' +
     'could count (its `where` matches nothing), so most events never reach the alert bolt; inputs with a strategy without ' +
     '`where`, cluster alerts and rankings arrive whole. So `skipped{reason=bad_time}` counts only events some strategy matches.\n\n' +
-    'State: window counts, suppression times and the previous Top-N entries are keyed state (`counts/<strategy>`, ' +
-    '`suppressed`, `topn-previous`), so a restarted worker thread, or a new process with `qitian run --state-dir`, goes on ' +
+    'State: window counts, held events, suppression times and the previous Top-N entries are keyed state (`counts/<strategy>`, ' +
+    '`held-events`, `suppressed`, `topn-previous`), so a restarted worker thread, or a new process with `qitian run --state-dir`, goes on ' +
     'counting where the last copy left off and does not notify again what it already notified. Run it with parallelism 1.\n\n' +
     'Notifications are part of the bolt (`notify`), not separate sinks: they come after suppression, never block the ' +
     'executor (bounded queues, drops counted as `notify_dropped{reason=type}`), and a failing webhook is retried on its own ' +
