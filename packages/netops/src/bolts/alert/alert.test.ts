@@ -438,6 +438,11 @@ describe('alert bolt: config and notifiers', () => {
     );
     expect(bad([{ name: 'a', threshold: { window: '5m', count: 1, by: ['hots'] } }])).toThrow('"hots" is not an event field; did you mean "host"?');
     expect(bad([{ name: 'a', 'new-cluster': {} }], [{ type: 'webhook', url: 'ftp://x' }])).toThrow('notify[0].url: expected an http:// or https:// URL');
+    // A subject the server refuses failed every alert at run time.
+    for (const subject of ['qt bad.{strategy}', 'noc..alerts', 'noc.alerts.>', 'noc.*']) {
+      expect(bad([{ name: 'a', 'new-cluster': {} }], [{ type: 'nats', subject }])).toThrow(`notify[0].subject: "${subject}" is no subject to publish on`);
+    }
+    expect(bad([{ name: 'a', 'new-cluster': {} }], [{ type: 'nats', subject: 'noc.alerts.{severity}.{strategy}' }])).not.toThrow();
     expect(bad([{ name: 'a', 'new-cluster': {} }])).not.toThrow();
     try {
       bad([

@@ -1,4 +1,4 @@
-import { defineBolt, type InputProblem } from '@qitian/api';
+import { defineBolt, type InputProblem, nearest } from '@qitian/api';
 import { collectErrors, throwErrors } from '../../internal/config-errors.js';
 import { ALERT_FIELDS, AlertBolt, inputKind } from './alert.js';
 import { alertBoltSpec } from './spec.js';
@@ -48,7 +48,19 @@ export const alertBolt = defineBolt({
     } catch {
       return []; // checkConfig reports what is wrong with them
     }
+    const sources = [...new Set(inputs.map((i) => i.from))];
     for (const s of strategies) {
+      // A misspelt or unconnected `from` would leave the strategy nothing to read, without a word.
+      if (s.from !== undefined && !sources.includes(s.from)) {
+        const near = nearest(s.from, sources);
+        problems.push({
+          path: ['strategies', s.index, 'from'],
+          message:
+            `strategy "${s.name}" reads from "${s.from}", which sends nothing to this bolt${near ? `; did you mean "${near}"?` : ''} ` +
+            `(its inputs come from ${sources.map((x) => `"${x}"`).join(', ') || 'nothing'})`,
+        });
+        continue;
+      }
       if (s.kind !== 'threshold' && s.kind !== 'rate-of-change') continue;
       const candidates = events.filter((i) => s.from === undefined || i.from === s.from);
       if (candidates.length === 0) continue;

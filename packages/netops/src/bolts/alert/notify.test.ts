@@ -119,7 +119,8 @@ describe('webhook notifier', () => {
     expect(env.counts['notify_dropped{webhook}']).toBe(2);
     await until(() => silent.hits.length === 1);
     await n!.close(100);
-    expect(env.counts['notify_dropped{webhook}']).toBe(4);
+    // The one in flight too: every alert is delivered, failed or dropped, none lost unseen.
+    expect(env.counts['notify_dropped{webhook}']).toBe(5);
     await closeServer(silent.server);
   });
 });
@@ -349,10 +350,48 @@ describe('nats notifier', () => {
       { subject: 'noc.alerts.major', data: ALERT },
       { subject: 'noc.alerts.critical', data: { ...ALERT, severity: 'critical', key: 'r3' } },
     ]);
-    expect(env.counts['notified{nats}']).toBe(2);
+    await until(() => env.counts['notified{nats}'] === 2);
     await n!.close(1000);
     await sub.close();
   });
+
+  it('publishes again what a server that went away did not confirm, once it is back (it counted such alerts delivered)', async () => {
+    const port = await freePort();
+    const own = `nats://127.0.0.1:${port}`;
+    const startServer = async () => {
+      const p = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      p.stderr!.on('data', (c) => {
+        log += String(c);
+      });
+      await until(() => log.includes('Server is ready'), 10_000);
+      return p;
+    };
+    let srv = await startServer();
+    const env = new Env();
+    const [n] = createNotifiers(parseNotify([{ type: 'nats', servers: own, subject: 'noc.alerts' }]), env);
+    n!.offer(ALERT);
+    await until(() => env.counts['notified{nats}'] === 1);
+    srv.kill('SIGKILL');
+    n!.offer({ ...ALERT, key: 'while-down' });
+    await until(() => (env.counts['notify_retries{nats}'] ?? 0) >= 1, 15_000);
+    expect(env.counts['notified{nats}']).toBe(1);
+    srv = await startServer();
+    const { connect } = await import('@nats-io/transport-node');
+    const sub = await connect({ servers: own });
+    const got: string[] = [];
+    const s = sub.subscribe('noc.alerts');
+    void (async () => {
+      for await (const m of s) got.push((m.json() as Alert).key);
+    })();
+    await sub.flush();
+    await until(() => got.length === 1, 20_000);
+    expect(got).toEqual(['while-down']);
+    expect(env.counts['notified{nats}']).toBe(2);
+    await n!.close(1000);
+    await sub.close();
+    srv.kill();
+  }, 40_000);
 
   it('keeps retrying to connect without blocking, and drops what is left at close', async () => {
     const env = new Env();

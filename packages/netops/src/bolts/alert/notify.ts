@@ -143,11 +143,28 @@ function parseNotifier(item: unknown, path: (string | number)[], errs: StrategyC
         type,
         minSeverity,
         servers,
-        subject: attempt(errs, 'qitian.alerts', () => (o.subject === undefined ? 'qitian.alerts' : str(o.subject, [...path, 'subject'], true))),
+        subject: attempt(errs, 'qitian.alerts', () =>
+          o.subject === undefined ? 'qitian.alerts' : natsSubject(str(o.subject, [...path, 'subject'], true), [...path, 'subject']),
+        ),
         queueSize: attempt(errs, 1000, () => (o.queueSize === undefined ? 1000 : num(o.queueSize, [...path, 'queueSize'], 1, true))),
       };
     }
   }
+}
+
+/**
+ * A subject template the server will take: dot-separated tokens, none empty, no white space, and
+ * no wildcards (`*`, `>`), which a publish may not use.
+ */
+function natsSubject(subject: string, path: readonly (string | number)[]): string {
+  const filled = subject.replaceAll('{severity}', 'x').replaceAll('{strategy}', 'x');
+  if (/[\s*>]/.test(filled) || filled.split('.').some((t) => t.length === 0)) {
+    throw new StrategyConfigError(
+      [...path],
+      `"${subject}" is no subject to publish on: dot-separated words without spaces or wildcards (* >), e.g. "noc.alerts.{severity}"`,
+    );
+  }
+  return subject;
 }
 
 /** Knobs that are no config (tests). */
@@ -436,12 +453,14 @@ function formatMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
 }
 
-/** Whether `p` settles within `ms` (the timer is cleared either way). */
+/** Whether `p` settles within `ms` (the timer is cleared either way); a rejection of `p` is thrown. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   const timer = new AbortController();
-  const inTime = await Promise.race([p.then(() => true), sleep(ms, timer.signal).then(() => false)]);
-  timer.abort();
-  return inTime;
+  try {
+    return await Promise.race([p.then(() => true), sleep(ms, timer.signal).then(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }
 
 /** An abortable sleep; resolves early (false) when aborted. */
@@ -462,13 +481,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 
 /**
  * A bounded queue drained by one asynchronous pump. Subclasses deliver one alert at a time;
- * `abort` is signalled when the bolt closes and the deadline has passed.
+ * `abort` is signalled when the bolt closes and the deadline has passed. `deliver` resolves true
+ * once the alert is dealt with (delivered, or given up on and counted), false when the abort cut
+ * it short (waiting to retry, say): it is then counted with what is left in the queue.
  */
 abstract class QueuedNotifier implements Notifier {
   private queue: (Alert | undefined)[] = [];
   private head = 0;
   private pumping: Promise<void> | null = null;
   private closing = false;
+  /** Alerts whose delivery the shutdown cut short. */
+  private cutShort = 0;
   protected readonly abort = new AbortController();
 
   constructor(
@@ -477,7 +500,7 @@ abstract class QueuedNotifier implements Notifier {
     protected readonly env: NotifierEnv,
   ) {}
 
-  protected abstract deliver(alert: Alert): Promise<void>;
+  protected abstract deliver(alert: Alert): Promise<boolean>;
   protected async shutdown(): Promise<void> {}
 
   /** Alerts waiting (not counting the one being sent). */
@@ -504,7 +527,7 @@ abstract class QueuedNotifier implements Notifier {
           this.head = 0;
         }
         try {
-          await this.deliver(a);
+          if (!(await this.deliver(a))) this.cutShort++;
         } catch (err) {
           this.env.count('notify_failed', 1, this.type);
           this.env.logger.warn(`alert notifier ${this.type}: delivery failed`, { error: String(err) });
@@ -525,7 +548,8 @@ abstract class QueuedNotifier implements Notifier {
       }
     }
     this.abort.abort();
-    const left = this.pending;
+    const left = this.pending + this.cutShort;
+    this.cutShort = 0;
     if (left > 0) {
       this.env.count('notify_dropped', left, this.type);
       this.env.logger.warn(`alert notifier ${this.type}: ${left} alert(s) not delivered before shutdown`);
@@ -545,7 +569,7 @@ export class WebhookNotifier extends QueuedNotifier {
     super('webhook', o.queueSize, env);
   }
 
-  protected async deliver(alert: Alert): Promise<void> {
+  protected async deliver(alert: Alert): Promise<boolean> {
     const body = JSON.stringify(alert);
     const headers = { 'content-type': 'application/json', ...this.o.headers };
     for (let attempt = 0; ; attempt++) {
@@ -566,12 +590,13 @@ export class WebhookNotifier extends QueuedNotifier {
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
           this.env.count('notified', 1, 'webhook');
-          return;
+          return true;
         }
         retry = res.status >= 500 || res.status === 429 || res.status === 408;
         why = `HTTP ${res.status}`;
       } catch (err) {
-        retry = !this.abort.signal.aborted;
+        if (this.abort.signal.aborted) return false;
+        retry = true;
         why = timedOut ? `no answer within ${this.o.timeout}ms` : String((err as Error).cause ?? err);
       } finally {
         clearTimeout(timer);
@@ -580,19 +605,28 @@ export class WebhookNotifier extends QueuedNotifier {
       if (!retry || attempt >= this.o.retries) {
         this.env.count('notify_failed', 1, 'webhook');
         this.env.logger.warn(`alert webhook ${this.o.url}: gave up after ${attempt + 1} attempt(s): ${why}`, { strategy: alert.strategy, key: alert.key });
-        return;
+        return true;
       }
       this.env.count('notify_retries', 1, 'webhook');
       const wait = Math.min(this.o.maxBackoff, this.o.backoff * 2 ** attempt);
-      if (!(await sleep(wait, this.abort.signal))) return;
+      if (!(await sleep(wait, this.abort.signal))) return false;
     }
   }
 }
 
 interface NatsConnectionLike {
   publish(subject: string, payload: string): void;
+  flush(): Promise<void>;
   drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How long the NATS notifier waits for the server to confirm a publish before it publishes again. */
+const NATS_CONFIRM_MS = 5000;
+
+/** A value as one token of a NATS subject: no white space, dots or wildcards. */
+function subjectToken(v: string): string {
+  return v.replace(/[\s.*>]+/g, '_') || '_';
 }
 
 /** Publishes each alert's JSON on a subject; connects lazily and keeps retrying to connect. */
@@ -624,15 +658,47 @@ export class NatsNotifier extends QueuedNotifier {
     return this.nc;
   }
 
-  protected async deliver(alert: Alert): Promise<void> {
-    const nc = this.nc ?? (await this.connection());
-    if (nc === undefined) {
-      this.env.count('notify_dropped', 1, 'nats');
-      return;
+  /**
+   * Publishes, then waits for the server to answer a PING sent after it: the server has the alert
+   * then. A publish into a connection the server has dropped (not yet noticed by the client) is
+   * otherwise lost unseen; without an answer the alert is published again once the client has
+   * reconnected (at least once: a server that got it but whose answer was lost gets it twice).
+   */
+  protected async deliver(alert: Alert): Promise<boolean> {
+    const subject = this.templated
+      ? this.o.subject.replaceAll('{severity}', subjectToken(alert.severity)).replaceAll('{strategy}', subjectToken(alert.strategy))
+      : this.o.subject;
+    const payload = JSON.stringify(alert);
+    let wait = 250;
+    for (let attempt = 1; ; attempt++) {
+      const nc = this.nc ?? (await this.connection());
+      if (nc === undefined) return false;
+      let why: string;
+      try {
+        nc.publish(subject, payload);
+        const answered = nc.flush();
+        answered.catch(() => undefined);
+        if (await settlesWithin(answered, NATS_CONFIRM_MS)) {
+          this.env.count('notified', 1, 'nats');
+          if (attempt > 1) this.env.logger.info(`alert notifier nats: delivered after ${attempt} attempts`, { strategy: alert.strategy, key: alert.key });
+          return true;
+        }
+        why = `no answer from the server within ${NATS_CONFIRM_MS}ms`;
+      } catch (err) {
+        why = String(err);
+      }
+      if (this.abort.signal.aborted) return false;
+      this.env.count('notify_retries', 1, 'nats');
+      if (attempt === 1 || attempt % 10 === 0) {
+        this.env.logger.warn(`alert notifier nats: the server did not confirm an alert (${why}); publishing it again in ${wait}ms`, {
+          strategy: alert.strategy,
+          key: alert.key,
+          attempt,
+        });
+      }
+      if (!(await sleep(wait, this.abort.signal))) return false;
+      wait = Math.min(wait * 2, 30_000);
     }
-    const subject = this.templated ? this.o.subject.replaceAll('{severity}', alert.severity).replaceAll('{strategy}', alert.strategy) : this.o.subject;
-    nc.publish(subject, JSON.stringify(alert));
-    this.env.count('notified', 1, 'nats');
   }
 
   protected override async shutdown(): Promise<void> {

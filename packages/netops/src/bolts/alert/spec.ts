@@ -16,7 +16,11 @@ export const alertBoltFields = {
       '`file` (`path`: JSON lines, appended; missing folders are created; while it cannot be written its alerts are ' +
       'dropped and counted, and it is opened again for an alert at most every 5s; moved or deleted by log rotation, it is made again at its path within a second), `webhook` (`url`, `headers`, `timeout` 5s, `retries` 3, `backoff` 1s doubling ' +
       'up to `maxBackoff` 30s, `queueSize` 1000), `nats` (`servers` default nats://127.0.0.1:4222, `subject` default ' +
-      'qitian.alerts, may hold {severity} and {strategy}, `queueSize` 1000).',
+      'qitian.alerts, dot-separated words that may hold {severity} and {strategy} (spaces, dots and wildcards in a strategy ' +
+      'name become `_`), `queueSize` 1000; each publish waits for the server to confirm it, and one not confirmed within 5s ' +
+      '(a server that went away) is published again, backing off from 250ms to 30s, once the client has reconnected: at ' +
+      'least once, so a lost confirmation can deliver an alert twice). Alerts still queued or waiting to be retried when ' +
+      'the bolt closes (after `drainTimeout`) are dropped and counted.',
     items: 'any',
     default: [],
   }),

@@ -135,4 +135,29 @@ describe('cluster and alert in a topology file', () => {
     expect(lines[2]).toMatch(/bad\.yaml:11:32: bolt "alerts" config: strategies\[2\]\.suppress: must be 0 or at least 1ms .*, got "0\.5ms"$/);
     expect(String((err as Error).message)).not.toContain('outputs() threw');
   });
+
+  it("a strategy's `from` must name a component that feeds the bolt: a misspelt one would never fire, without a word", async () => {
+    const text = [
+      'name: bad-from',
+      'spouts:',
+      '  - { id: events, type: events }',
+      'bolts:',
+      '  - id: alerts',
+      '    type: alert',
+      '    config:',
+      '      strategies:',
+      '        - { name: a, from: evnets, threshold: { window: 1m, count: 1 } }',
+      '        - { name: b, from: events, threshold: { window: 1m, count: 1, where: { dstPort: 22 } } }',
+      'streams:',
+      '  - { from: events, to: alerts, grouping: { type: global }, select: [time, host] }',
+      '',
+    ].join('\n');
+    const err = await parseTopology(text, join(dir, 'from.yaml'), { registry, env: {} }).catch((e: Error) => e);
+    const lines = String((err as Error).message).split('\n');
+    expect(lines[0]).toMatch(
+      /from\.yaml:9:28: bolt "alerts" .*strategy "a" reads from "evnets", which sends nothing to this bolt; did you mean "events"\? \(its inputs come from "events"\)$/,
+    );
+    // The other strategy's mistake is reported in the same pass.
+    expect(lines[1]).toMatch(/from\.yaml:10:.*strategy "b" tests field "dstPort", which no event input declares/);
+  });
 });
