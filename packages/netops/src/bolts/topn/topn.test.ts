@@ -874,6 +874,29 @@ describe('topn: open windows across restarts (keyed state)', () => {
     expect(third.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: false, until: 4500 }]);
   });
 
+  it('restored windows without the entry of the task that kept them (another task got it) still go on from how far that task got', () => {
+    let now = 0;
+    const cfg = { window: '10s', idleTimeout: '10s', dimensions: host };
+    const first = harness(cfg, { now: () => now });
+    first.bolt.executeBatch!(events(eventValues({ time: 1000, host: 'a' }), eventValues({ time: 9500, host: 'b' })));
+    first.bolt.finish!({ stopped: true });
+    // Keyed state goes out by key group: here the window's key went to this task, "task/0" elsewhere.
+    const snap = first.context.snapshotStates();
+    const windowOnly = Object.fromEntries(
+      Object.entries(snap).map(([name, groups]) => [
+        name,
+        Object.fromEntries(Object.entries(groups).map(([g, pairs]) => [g, pairs.filter(([k]) => !String(k).startsWith('task/'))])),
+      ]),
+    );
+    const second = harness(cfg, { now: () => now, restoredStates: windowOnly });
+    // From 9.5 s (not from the window's start, 0 s: it would close 10 s of wall clock later).
+    for (now = 1000; now <= 10_000; now += 1000) second.bolt.executeBatch!([tick()]);
+    expect(second.take()).toEqual([]);
+    now = 11_000;
+    second.bolt.executeBatch!([tick()]);
+    expect(second.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 2, complete: true }]);
+  });
+
   it('partial stage: two tasks restored into one (parallelism 2 -> 1) add their windows up; the merge keeps what it was sent before the stop', () => {
     const dims = [
       { name: 'source', fields: ['srcIp'] },

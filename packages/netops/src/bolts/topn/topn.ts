@@ -44,6 +44,12 @@ export interface CountWindowData {
    * partial task does not tell the merge that a dimension is partitioned by key in it.
    */
   split: boolean;
+  /**
+   * How far its task's event time got (the task's `reached`), kept on each window too: a restart
+   * hands keyed state out by key group, so a task may get windows without the entry of the task
+   * that kept them, and must still know how far that run got. Absent in state saved before it.
+   */
+  reached?: number;
 }
 
 /** One dimension of a merge's open window: what the partial tasks sent for it so far. */
@@ -273,7 +279,10 @@ export class TopNBolt implements Bolt<TopNConfig> {
         }
       }
     }
-    if (reached > this.meta.reached) this.meta.reached = reached;
+    if (reached > this.meta.reached) {
+      this.meta.reached = reached;
+      for (const w of open.values()) w.data.reached = reached;
+    }
     if (late > 0) {
       this.meta.late += late;
       this.ctx.count('late', late);
@@ -325,7 +334,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
       start,
       end: start + this.size,
       counters,
-      data: { kind: 'count', start, end: start + this.size, dims: this.dimIds, counters: data, split: false },
+      data: { kind: 'count', start, end: start + this.size, dims: this.dimIds, counters: data, split: false, reached: this.meta.reached },
       key: windowKey(start, this.ctx.taskIndex),
     };
     this.state?.set(w.key, w.data);
@@ -353,6 +362,11 @@ export class TopNBolt implements Bolt<TopNConfig> {
         continue;
       }
       if (isEntry(e, 'count') && e.start < earliest) earliest = e.start;
+      // A window's own record of its task's progress: that task's entry may have gone to another task.
+      if (isEntry(e, 'count') && typeof e.reached === 'number' && Number.isFinite(e.reached)) {
+        if (e.reached < clock) clock = e.reached;
+        if (e.reached > this.meta.reached) this.meta.reached = e.reached;
+      }
       const start = isEntry(e, 'count') ? e.start : Number.NaN;
       if (!isEntry(e, 'count') || e.end - start !== this.size || !Number.isInteger(start / this.slide)) {
         windows++;
@@ -373,6 +387,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
     }
     // A window whose every count was dropped is not one: nothing was counted in it.
     for (const w of [...this.open.values()]) {
+      w.data.reached = this.meta.reached;
       if (!w.counters.every((c) => c.total === 0)) continue;
       this.open.delete(w.start);
       this.state?.delete(w.key);
