@@ -187,6 +187,24 @@ describe('FrameDecoder: octet-counting framing', () => {
     expect(rec.fallbacks).toHaveLength(1);
   });
 
+  it('after a wrong count, finds the next frame by its start (LEN SP <PRI>) even with no LF in the stream: one bad count costs a frame, not the connection', () => {
+    const good = Array.from({ length: 50 }, (_, i) => octet(`<13>1 2026-12-03T10:00:00Z h1 app - - - good ${i}`)).join('');
+    const bad = '<13>1 2026-12-03T10:00:00Z h1 app - - - SHORTLIAR-x';
+    // A count 2 short, and one 30 long (it swallows the start of the next frame).
+    for (const wrong of [`${Buffer.byteLength(bad) - 2} ${bad}`, `${Buffer.byteLength(bad) + 30} ${bad}`]) {
+      const all = wrong + good;
+      // In one chunk, and in chunks of 1000 bytes (a frame start the chunk cannot confirm is passed over: the next is found).
+      for (const chunks of [[all], Array.from({ length: Math.ceil(all.length / 1000) }, (_, i) => all.slice(i * 1000, i * 1000 + 1000))]) {
+        const { rec } = decode(chunks);
+        const goods = rec.frames.filter((f) => f.includes(' good '));
+        expect(goods.length).toBeGreaterThanOrEqual(48);
+        expect(goods.at(-1)).toBe('<13>1 2026-12-03T10:00:00Z h1 app - - - good 49');
+        expect(rec.frames.every((f) => f.length < 200)).toBe(true);
+        expect(rec.fallbacks).toHaveLength(1);
+      }
+    }
+  });
+
   it('takes more than 9 digits for the start of a line (an epoch in ms), not a count, whatever follows', () => {
     const text = '1764751200000 host1 app: epoch stamped\n1764751200001 host1 app: again\n';
     for (const chunks of cuts(text)) {

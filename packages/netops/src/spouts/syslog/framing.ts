@@ -11,7 +11,8 @@
  * frame the same way, so a sender that mixes framings, or a count that was wrong, loses at most a
  * frame, never the connection. On the connection's first frame the detection itself was wrong:
  * the connection is non-transparent from then on. After octet-counted frames, only that frame is
- * a line; the next one is octet-counted again.
+ * a line, ended by a trailer or by the next frame start (`LEN SP <PRI>`, confirmed by the frame
+ * after it: octet-counted streams have no newlines); the next one is octet-counted again.
  *
  * The decoder works on bytes and never buffers more than one frame: a frame that lies inside one
  * chunk is handed over as a slice of that chunk; only a frame split across chunks is joined.
@@ -62,6 +63,8 @@ const NUL = 0x00;
 const SP = 0x20;
 const ZERO = 0x30;
 const NINE = 0x39;
+const LT = 0x3c;
+const GT = 0x3e;
 /** MSG-LEN digits accepted: up to 999,999,999 bytes; more cannot be meant and marks garbage. */
 const MAX_LEN_DIGITS = 9;
 
@@ -316,6 +319,12 @@ export class FrameDecoder {
       if (lf !== -1 && lf < i) lf = chunk.indexOf(LF, i);
       if (nul !== -1 && nul < i) nul = chunk.indexOf(NUL, i);
       const stop = lf === -1 ? nul : nul === -1 ? lf : Math.min(lf, nul);
+      if (this.lineFrame) {
+        // An octet-counted stream has no trailers to end the line: after a wrong count, the next
+        // frame that starts like one (`LEN SP <PRI>`) ends it, so that one bad count costs a frame.
+        const sync = nextFrameStart(chunk, this.partsLen > 0 ? i : i + 1, stop === -1 ? len : stop);
+        if (sync !== -1) return this.endLineFrame(chunk, i, sync);
+      }
       if (stop === -1) {
         // No trailer in the rest of the chunk: an unfinished line.
         const avail = len - i;
@@ -361,4 +370,63 @@ export class FrameDecoder {
     }
     return len;
   }
+
+  /** Ends the line an octet-counting connection fell back to at `end`, where a frame starts; returns `end`. */
+  private endLineFrame(chunk: Buffer, i: number, end: number): number {
+    if (this.skipping) {
+      this.skipping = false;
+      this.sink.tooLong(this.frameOffset, this.skipped + (end - i));
+    } else {
+      const joined = this.partsLen > 0 ? Buffer.concat([...this.parts, chunk.subarray(i, end)]) : chunk.subarray(i, end);
+      if (this.partsLen === 0) this.frameOffset = this.base + i;
+      this.parts = [];
+      this.partsLen = 0;
+      if (joined.length > this.maxBytes) this.sink.tooLong(this.frameOffset, joined.length);
+      else if (joined.length > 0) this.sink.frame(joined, 0, joined.length);
+    }
+    this.lineFrame = false;
+    return end;
+  }
+}
+
+/**
+ * Where in chunk[from, end) the next octet-counted frame starts, or -1: a count (1 to 9 digits, no
+ * leading 0), a space and a PRI (`<` 1 to 3 digits `>`), whose frame is followed, inside the chunk,
+ * by another such start (a trailer between them allowed). The count's digits may follow digits
+ * of the junk before it ("... port 22" then "46 <13>..."): each split is tried, and only the one
+ * the next frame confirms is taken. A start the chunk cannot confirm (split between chunks, or the
+ * chunk's last frame) is passed over: the next one is found.
+ */
+function nextFrameStart(chunk: Buffer, from: number, end: number): number {
+  for (let lt = chunk.indexOf(LT, from + 2); lt !== -1 && lt < end + MAX_LEN_DIGITS + 2; lt = chunk.indexOf(LT, lt + 1)) {
+    if (chunk[lt - 1] !== SP || !isPri(chunk, lt)) continue;
+    let count = 0;
+    let scale = 1;
+    for (let d = lt - 2; d >= from && d > lt - 2 - MAX_LEN_DIGITS && isDigit(chunk[d]!); d--) {
+      count += (chunk[d]! - ZERO) * scale;
+      scale *= 10;
+      if (chunk[d] === ZERO || d >= end) continue;
+      if (frameStartsAt(chunk, lt + count) || (isTrailer(chunk[lt + count] ?? -1) && frameStartsAt(chunk, lt + count + 1))) return d;
+    }
+  }
+  return -1;
+}
+
+/** Whether a frame (`LEN SP <PRI>`) starts exactly at `p`, all of it inside the chunk. */
+function frameStartsAt(chunk: Buffer, p: number): boolean {
+  if (p >= chunk.length || chunk[p] === ZERO) return false;
+  let q = p;
+  while (q < chunk.length && q - p < MAX_LEN_DIGITS && isDigit(chunk[q]!)) q++;
+  return q > p && chunk[q] === SP && chunk[q + 1] === LT && isPri(chunk, q + 1);
+}
+
+/** Whether a PRI (`<` 1 to 3 digits `>`) starts at `lt`, inside the chunk. */
+function isPri(chunk: Buffer, lt: number): boolean {
+  let p = lt + 1;
+  while (p < chunk.length && p <= lt + 3 && isDigit(chunk[p]!)) p++;
+  return p > lt + 1 && chunk[p] === GT;
+}
+
+function isDigit(b: number): boolean {
+  return b >= ZERO && b <= NINE;
 }

@@ -104,7 +104,9 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'read as a line from its first byte, digits included, and the connection goes on (counted as framing_errors, ' +
     'reason lf_fallback, and logged with the sender and byte offset): the framing is decided per frame, as rsyslog ' +
     'does, so a wrong count costs a frame, not the connection. On the first frame of a connection the whole ' +
-    'connection is LF-delimited from then on; after octet-counted frames only that frame is. ' +
+    'connection is LF-delimited from then on; after octet-counted frames only that frame is, and it ends at the first ' +
+    'trailer or at the next frame start (`LEN SP <PRI>`, confirmed by the frame after it), since octet-counted senders ' +
+    'send no newlines: a count too short or too long costs that frame and at most the next, then octet-counting goes on. ' +
     'Overload: UDP senders cannot be slowed, ' +
     'so a full buffer drops the newest datagrams (counted), and datagrams the kernel drops because the socket ' +
     'receive buffer is full are counted too (on Linux, read from /proc/net/udp every second: reason kernel, not ' +
