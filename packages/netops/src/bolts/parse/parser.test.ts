@@ -363,6 +363,10 @@ describe('lenient and strict', () => {
     expect(rej('<34>Oct 11 25:14:15 mymachine su: hi')).toMatchObject({ reason: 'bad_timestamp', column: 13 });
     expect(rej('<34>oct 11 22:14:15 mymachine su: hi')).toMatchObject({ reason: 'bad_timestamp', column: 5 });
     expect(rej('<34>Oct 11 22:14:15 ')).toMatchObject({ reason: 'bad_hostname', column: 21 });
+    // A day below 10 is space-padded (RFC 3164 4.1.2): "Oct  3", neither "Oct 03" nor "Oct 3".
+    expect(ev('<34>Oct  3 22:14:15 mymachine su: hi', strict)).toMatchObject({ host: 'mymachine', format: 'rfc3164' });
+    expect(rej('<34>Oct 03 22:14:15 mymachine su: hi')).toMatchObject({ reason: 'bad_timestamp', column: 9 });
+    expect(rej('<34>Oct 3 22:14:15 mymachine su: hi')).toMatchObject({ reason: 'bad_timestamp' });
     // device forms are not RFC: strict rejects them, lenient reads them
     expect(rej('<189>521: router1: *Nov 14 08:30:56.699: %LINK-5-CHANGED: x').reason).toBe('parse_error');
   });

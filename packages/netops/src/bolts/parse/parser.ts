@@ -734,7 +734,8 @@ function bsdStrict(s: string, i: number): number {
     if (b < 0x31 || b > 0x39) return -(j + 1) - 1;
     day = b - 0x30;
   } else {
-    if (a < 0x30 || a > 0x33) return -j - 1;
+    // RFC 3164 4.1.2: a day below 10 is a space and the digit ("Dec  3"), never "Dec 03".
+    if (a < 0x31 || a > 0x33) return -j - 1;
     if (!isDigit(b)) return -(j + 1) - 1;
     day = (a - 0x30) * 10 + b - 0x30;
     if (day < 1 || day > 31) return -(j + 1) - 1;

@@ -76,7 +76,7 @@ describe('file sink', () => {
     expect(read(path)).toBe('{"n":2}\n');
   });
 
-  it('on a later attempt appends to what an earlier thread of the run wrote, but empties an earlier run\'s output it never wrote over', async () => {
+  it("on a later attempt appends to what an earlier thread of the run wrote, but empties an earlier run's output it never wrote over", async () => {
     const path = join(dir, 'out.jsonl');
     writeFileSync(path, '{"n":"last run"}\n');
     const runStartedAt = Date.now();

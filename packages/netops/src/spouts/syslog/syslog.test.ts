@@ -716,6 +716,34 @@ describe('syslog spout: TLS (RFC 5425)', () => {
     await expectNothingMore(h);
   });
 
+  it('names a plain-text sender on the TLS port by its address, and a close does not wait for a client that never sent a hello', async () => {
+    const net = await import('node:net');
+    const h = await start({ protocol: 'tls', tlsCert: cert, tlsKey: key });
+    const plain = net.connect(portOf(h), '127.0.0.1');
+    plain.on('error', () => undefined);
+    await new Promise((r) => plain.once('connect', r));
+    const port = plain.localPort;
+    plain.write('<13>Dec  3 10:00:00 h1 app: plain text\n');
+    await eventually(h, 'the failed handshake counted', () => h.context.counted('disconnects', 'tls_handshake') === 1);
+    const warning = h.context.logger.records.find((r) => r.msg.includes('TLS handshake'))!;
+    expect(warning.msg).toBe(`syslog spout: TLS handshake with 127.0.0.1:${port} failed: the client does not speak TLS (plain syslog sent to the TLS port?)`);
+    const silent = net.connect(portOf(h), '127.0.0.1');
+    silent.on('error', () => undefined);
+    await new Promise((r) => silent.once('connect', r));
+    const t0 = performance.now();
+    await h.spout.close();
+    // It waited for the handshake (up to 10 s), or for ever at Node's default of 2 minutes.
+    expect(performance.now() - t0).toBeLessThan(1000);
+    silent.destroy();
+    plain.destroy();
+  });
+
+  it('fails to open when tlsCa holds no certificate (Node takes it, then refuses every client)', async () => {
+    await expect(start({ protocol: 'tls', tlsCert: cert, tlsKey: key, tlsCa: key })).rejects.toThrow(
+      `syslog spout: tlsCa "${key}" holds no PEM certificate (-----BEGIN CERTIFICATE-----): every client would be refused`,
+    );
+  });
+
   it('fails to open with an error naming an unreadable certificate file', async () => {
     await expect(start({ protocol: 'tls', tlsCert: join(dir, 'missing.pem'), tlsKey: key })).rejects.toThrow(
       `syslog spout: cannot read tlsCert "${join(dir, 'missing.pem')}": no such file or directory (ENOENT)`,

@@ -16,6 +16,19 @@ const NUL = 0x00;
 /** Counters not counted by `next` (when the topology is stalled) are counted at least this often. */
 const FLUSH_MS = 1000;
 const KEEPALIVE_MS = 60_000;
+/** How long a TLS client may take to finish its handshake (Node's default is 2 minutes). */
+const HANDSHAKE_MS = 10_000;
+
+/**
+ * A TLS handshake failure in words: OpenSSL's own text is `<code>:error:<lib>:<routine>:<reason>:<file>:<line>:`
+ * with a newline; its reason is what helps, and a plain-text sender on the TLS port is the usual case.
+ */
+export function tlsFailure(err: Error): string {
+  const m = err.message.trim();
+  if (/wrong version number|http request|unknown protocol/i.test(m)) return 'the client does not speak TLS (plain syslog sent to the TLS port?)';
+  const openssl = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(m);
+  return (openssl ? openssl[1]! : m).replace(/\s+/g, ' ');
+}
 const INITIAL_RING = 1024;
 /** Warnings about bad input from peers: at most this many a minute, then a summary. */
 const WARNINGS_PER_MINUTE = 20;
@@ -101,6 +114,8 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private udp: dgram.Socket | undefined;
   private server: net.Server | undefined;
   private readonly conns = new Set<Connection>();
+  /** TLS: raw connections by their peer, from accept until they close (in the handshake, they are in no Connection yet). */
+  private readonly raw = new Map<net.Socket, string>();
   private paused: Connection[] = [];
   private bound: SyslogAddress | undefined;
   private flushTimer: ReturnType<typeof setInterval> | undefined;
@@ -255,6 +270,9 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
         if (!c.socket.closed) waits.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
         c.socket.destroy();
       }
+      // TLS connections still in the handshake hold server.close() too (a client that never sent a hello).
+      for (const raw of this.raw.keys()) raw.destroy();
+      this.raw.clear();
       await Promise.all(waits);
     }
     this.flushCounts();
@@ -573,9 +591,20 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       const cert = await read('tlsCert', this.config.tlsCert!);
       const key = await read('tlsKey', this.config.tlsKey!);
       const ca = this.config.tlsCa === undefined ? undefined : await read('tlsCa', this.config.tlsCa);
+      // Node takes a CA file without a certificate in it (a key, garbage) and then refuses every client.
+      if (ca !== undefined && !ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+        throw new SyslogListenError(
+          protocol,
+          host,
+          port,
+          'tls',
+          `syslog spout: tlsCa "${this.config.tlsCa}" holds no PEM certificate (-----BEGIN CERTIFICATE-----): every client would be refused`,
+        );
+      }
       try {
         server = tls.createServer(
-          { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined, minVersion: 'TLSv1.2' },
+          // A client that connects and says nothing (a port scan, a health check) is not held for Node's default 2 minutes.
+          { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_MS },
           this.onConnection,
         );
       } catch (err) {
@@ -589,10 +618,17 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
           { cause: err },
         );
       }
+      // The peer is taken when the connection is accepted: a client that reset it has none by the time it failed.
+      server.on('connection', (raw: net.Socket) => {
+        this.raw.set(raw, formatPeer(raw.remoteAddress, raw.remotePort));
+        raw.once('close', () => this.raw.delete(raw));
+      });
       server.on('tlsClientError', (err, socket) => {
         this.disconnected('tls_handshake');
-        this.warnLimited('tls_handshake', `syslog spout: TLS handshake with ${formatPeer(socket.remoteAddress, socket.remotePort)} failed: ${err.message}`, {
-          peer: formatPeer(socket.remoteAddress, socket.remotePort),
+        const parent = (socket as unknown as { _parent?: net.Socket })._parent;
+        const peer = (parent && this.raw.get(parent)) ?? formatPeer(socket.remoteAddress, socket.remotePort);
+        this.warnLimited('tls_handshake', `syslog spout: TLS handshake with ${peer} failed: ${tlsFailure(err)}`, {
+          peer,
           code: (err as { code?: unknown }).code,
         });
       });
