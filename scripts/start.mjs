@@ -2,7 +2,6 @@
 // `npm start [-- --live] [qitian run options...]`: the main job. Without --live it runs
 // topologies/syslog-fault-localization.yaml (simulated devices with injected faults, about 30 s);
 // with --live, topologies/syslog-live.yaml (real syslog on UDP and TCP port 5514) until Ctrl-C.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -10,10 +9,24 @@ const args = process.argv.slice(2);
 const live = args.includes('--live');
 const file = live ? 'topologies/syslog-live.yaml' : 'topologies/syslog-fault-localization.yaml';
 const bin = fileURLToPath(new URL('../packages/cli/bin/qitian.js', import.meta.url));
-const child = spawn(process.execPath, [bin, 'run', file, ...args.filter((a) => a !== '--live')], { cwd: root, stdio: 'inherit' });
-// Ctrl-C reaches the child directly (same process group) and it drains; passing SIGINT on as
-// well would be a second one, which stops it without draining. SIGTERM is aimed at this process
-// alone, so it is passed on.
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => child.kill('SIGTERM'));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
+process.chdir(root);
+
+// qitian runs in this process, not in a child: a signal to the whole process group (Ctrl-C,
+// `kill -TERM -PGID`, a service manager) then reaches one qitian once. Passed on to a child as
+// well, it was a second signal, which stops without draining.
+//
+// npm runs this under `sh -c`, which dies of a SIGTERM aimed at npm alone (docker stop with npm
+// as PID 1) without passing it on: left orphaned, this process stops as on SIGTERM, draining.
+let signalled = false;
+process.on('SIGINT', () => (signalled = true));
+process.on('SIGTERM', () => (signalled = true));
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  if (!signalled) process.kill(process.pid, 'SIGTERM');
+}, 500);
+orphaned.unref();
+
+const { main } = await import('../packages/cli/dist/bin.js');
+process.exitCode = await main([process.execPath, bin, 'run', file, ...args.filter((a) => a !== '--live')]);
