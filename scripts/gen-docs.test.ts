@@ -99,8 +99,19 @@ function topologyAround(c: BuiltinComponent, exampleYaml: string): string {
   const parts = [`name: example-${c.type}-${kind}`];
   if (kind === 'spout') {
     parts.push(exampleInSection(kind, exampleYaml), printer, 'streams:', edge(entry.id, sink, streamOf(c, entry)));
-  } else if (kind === 'sink') {
+  } else if (kind === 'sink' && Array.isArray(named)) {
     parts.push(feeder, exampleInSection(kind, exampleYaml), 'streams:', edge(src, entry.id));
+  } else if (kind === 'sink') {
+    // Sinks that read event fields (severity-files' severity) get parsed events.
+    const parse = otherId('parse-feed', entry.id);
+    parts.push(
+      feeder,
+      `bolts:\n  - id: ${parse}\n    type: syslog-parse`,
+      exampleInSection(kind, exampleYaml),
+      'streams:',
+      edge(src, parse),
+      edge(parse, entry.id),
+    );
   } else if (c.type === 'syslog-parse') {
     parts.push(feeder, exampleInSection(kind, exampleYaml), printer, 'streams:', edge(src, entry.id), edge(entry.id, sink, streamOf(c, entry)));
   } else {
@@ -146,7 +157,7 @@ describe('the example check', () => {
     const err = await parseTopology(text, 'broken.yaml', { registry, env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidTopologyError);
     expect((err as InvalidTopologyError).issues.map(formatIssue)).toEqual([
-      'broken.yaml:10:7: sink "show" config: unknown config key "fromat"; did you mean "format"?',
+      'broken.yaml:13:7: sink "show" config: unknown config key "fromat"; did you mean "format"?',
     ]);
   });
 });

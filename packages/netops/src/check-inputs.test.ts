@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { alertBolt } from './bolts/alert/index.js';
 import { clusterBolt } from './bolts/cluster/index.js';
 import { syslogParseBolt } from './bolts/parse/index.js';
+import { priorityRouteBolt } from './bolts/priority-route/index.js';
 import { topnBolt } from './bolts/topn/index.js';
+import { severityFilesSink } from './sinks/severity-files/index.js';
 import { fileSink } from './sinks/file/index.js';
 import { stdoutSink } from './sinks/stdout/index.js';
 import { syslogSpout } from './spouts/syslog/index.js';
@@ -23,6 +25,30 @@ const input = (from: string, fields: readonly string[], grouping: InputStream['g
 const events = input('parse', EVENT_FIELDS);
 
 describe('checkInputs', () => {
+  it('priority-route and severity-files need a severity field (without, every tuple was an error or acked unwritten)', () => {
+    const lines = input('lines', ['line']);
+    for (const [def, what, raw] of [
+      [priorityRouteBolt, 'priority-route', {}],
+      [severityFilesSink, 'severity-files', { dir: '/tmp/x' }],
+    ] as const) {
+      expect(def.checkInputs!(configFor(def as never, raw) as never, [lines])).toEqual([
+        {
+          path: [],
+          message: `${what} reads the syslog severity from field "severity", which no input stream declares (inputs: "lines"); feed it parsed events (syslog-parse)`,
+        },
+      ]);
+      expect(def.checkInputs!(configFor(def as never, raw) as never, [lines, events])).toEqual([]);
+    }
+  });
+
+  it('syslog spout: one task per fixed port (a second task cannot bind it); port 0 gives each its own', () => {
+    expect(syslogSpout.parallelismLimit!(configFor(syslogSpout, { protocol: 'tcp' }))).toMatchObject({ max: 1, why: expect.stringContaining('port 5514') });
+    expect(syslogSpout.parallelismLimit!(configFor(syslogSpout, { protocol: 'tls', tlsCert: '/c', tlsKey: '/k' }))).toMatchObject({
+      why: expect.stringContaining('port 6514'),
+    });
+    expect(syslogSpout.parallelismLimit!(configFor(syslogSpout, { protocol: 'udp', port: 0 }))).toBeUndefined();
+  });
+
   it('topn: each dimension field and, in event time, the time field must be in some input; a merge is not checked', () => {
     const cfg = configFor(topnBolt, {
       dimensions: [

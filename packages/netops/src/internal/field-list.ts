@@ -13,3 +13,14 @@ export function checkFieldList(fields: readonly string[] | undefined, inputs: re
   });
   return problems;
 }
+
+/** checkInputs of components that read the syslog `severity` field: one no input declares means nothing is routed or stored. */
+export function needsSeverity(inputs: readonly InputStream[], what: string): InputProblem[] {
+  if (inputs.length === 0 || inputs.some((i) => i.fields.includes('severity'))) return [];
+  return [
+    {
+      path: [],
+      message: `${what} reads the syslog severity from field "severity", which no input stream declares (inputs: ${inputs.map((i) => `"${i.from}"`).join(', ')}); feed it parsed events (syslog-parse)`,
+    },
+  ];
+}

@@ -1,4 +1,5 @@
 import { defineBolt } from '@qitian/api';
+import { needsSeverity } from '../../internal/field-list.js';
 import { PriorityRouteBolt, priorityRouteOutputs } from './priority-route.js';
 import { priorityRouteSpec } from './spec.js';
 
@@ -10,5 +11,7 @@ export { priorityRouteFields, priorityRouteSpec } from './spec.js';
 export const priorityRouteBolt = defineBolt({
   spec: priorityRouteSpec,
   outputs: (config) => priorityRouteOutputs(config),
+  // Without it every tuple goes to the error stream (no_severity): said when validating.
+  checkInputs: (_config, inputs) => needsSeverity(inputs, 'priority-route'),
   create: (config) => new PriorityRouteBolt(config),
 });

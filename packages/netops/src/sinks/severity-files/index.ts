@@ -1,4 +1,5 @@
 import { defineSink } from '@qitian/api';
+import { needsSeverity } from '../../internal/field-list.js';
 import { SeverityFilesSink } from './severity-files.js';
 import { severityFilesSpec } from './spec.js';
 
@@ -10,5 +11,7 @@ export { severityFilesFields, severityFilesSpec } from './spec.js';
 export const severityFilesSink = defineSink({
   spec: severityFilesSpec,
   autoAck: false,
+  // Without it every tuple is acked unwritten (errors{reason=no_severity}): said when validating.
+  checkInputs: (_config, inputs) => needsSeverity(inputs, 'severity-files'),
   create: (config) => new SeverityFilesSink(config),
 });

@@ -1,6 +1,6 @@
 import { defineSpout } from '@qitian/api';
 import { RAW_FIELDS } from '../../syslog/event.js';
-import { syslogSpoutSpec } from './spec.js';
+import { DEFAULT_PORTS, syslogSpoutSpec } from './spec.js';
 import { ComponentConfigError } from '../../errors.js';
 import { SyslogSpout, tlsConfigProblem } from './syslog.js';
 
@@ -19,6 +19,11 @@ export const syslogSpout = defineSpout({
   checkConfig: (config) => {
     const tls = tlsConfigProblem(config);
     if (tls) throw new ComponentConfigError(tls.path, tls.message);
+  },
+  // Each task binds the port itself (exclusively): a second task on the same port fails the start.
+  parallelismLimit: (config) => {
+    const port = config.port ?? DEFAULT_PORTS[config.protocol];
+    return port === 0 ? undefined : { max: 1, why: `each task would listen on port ${port} itself, and a port takes one listener; run one task` };
   },
   create: (config) => new SyslogSpout(config),
 });
