@@ -144,6 +144,13 @@ describe('FrameDecoder: octet-counting framing', () => {
     expect(rec.empties).toBe(3);
   });
 
+  it('applies the maximum to the message, not to its trailer, as for lines', () => {
+    const ten = '<13>abcdef';
+    const { rec } = decode([octet(`${ten}\n`) + octet(`${ten}\r\n`) + octet(`${ten}x`) + octet(`${ten}x\n`) + octet('<13>ok')], 10);
+    expect(rec.frames).toEqual([ten, ten, '<13>ok']);
+    expect(rec.tooLongs.map((t) => t.length)).toEqual([11, 11]);
+  });
+
   it('skips exactly an over-long frame and goes on with the next', () => {
     const big = `<13>${'q'.repeat(200)}`;
     const text = octet('<13>before') + octet(big) + octet('<13>after');

@@ -210,7 +210,9 @@ export class FrameDecoder {
         i++;
         this.remaining = this.len;
         this.lenDigits = 0;
-        if (this.len > max) {
+        // The count may include a trailer (CR LF) beyond the message, which the maximum does not
+        // count, as for a line: deliver() checks the message itself.
+        if (this.len > max + 2) {
           this.sink.tooLong(this.frameOffset, this.len);
           this.state = SKIP;
         } else {
@@ -301,7 +303,8 @@ export class FrameDecoder {
         if (end > start && buf[end - 1] === CR) end--;
       }
     }
-    if (end > start) this.sink.frame(buf, start, end);
+    if (end - start > this.maxBytes) this.sink.tooLong(this.frameOffset, end - start);
+    else if (end > start) this.sink.frame(buf, start, end);
     else this.sink.empty?.();
   }
 
