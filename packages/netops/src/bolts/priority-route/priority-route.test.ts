@@ -102,8 +102,9 @@ describe('priority-route bolt', () => {
     const fields = ['line', 'peer'];
     h.bolt.executeBatch!([new TestTuple(fields, ['x', 'p']), new TestTuple(fields, ['y', null])]);
     expect(h.collector.emits.map((e) => e.values)).toEqual([
-      [null, 'no_severity', 0, 'p', 'priority-route: the input stream of "upstream" has no severity field', null],
-      [null, 'no_severity', 0, null, 'priority-route: the input stream of "upstream" has no severity field', null],
+      // The line goes with it (it was null): what the error stream is for.
+      ['x', 'no_severity', 0, 'p', 'priority-route: the input stream of "upstream" has no severity field', null],
+      ['y', 'no_severity', 0, null, 'priority-route: the input stream of "upstream" has no severity field', null],
     ]);
     expect(h.context.logger.records.filter((r) => r.level === 'warn')).toHaveLength(1);
   });

@@ -158,7 +158,8 @@ export class PriorityRouteBolt implements Bolt<PriorityRouteConfig> {
     const plan: InputPlan = {
       fields,
       severity: fields.indexOf('severity'),
-      raw: fields.indexOf('raw'),
+      // The message as received: parse's `raw`, else a line or message field (an unparsed input).
+      raw: ['raw', 'line', 'message'].map((f) => fields.indexOf(f)).find((i) => i >= 0) ?? -1,
       peer: fields.indexOf('peer'),
     };
     if (plan.severity < 0 && !this.warnedNoField) {
