@@ -26,7 +26,7 @@ export const priorityRouteSpec: ComponentSpec<typeof priorityRouteFields> = {
     'to its input, on the stream named by its severity: `emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, ' +
     "`debug` (0..7), and on every group of `groups` that lists that severity. Each output stream has the input's " +
     'fields (the parsed event fields). An event whose severity is missing or not an integer 0..7 goes to stream ' +
-    '`error` (`raw`: the input's `raw`, else its `line` or `message`; `reason` = `no_severity`, `column` = 0, `peer`, `message`). Counters: `routed` by severity name, ' +
+    '`error` (`raw`: the `raw` field of the input, else its `line` or `message`; `reason` = `no_severity`, `column` = 0, `peer`, `message`). Counters: `routed` by severity name, ' +
     '`grouped` by group name, `errors` with reason `no_severity`; each counted once per input batch. The input is acked ' +
     'once routed (auto-ack).',
   fields: priorityRouteFields,
