@@ -18,7 +18,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs `command` (through sh, as npm does) in a process group of its own; resolves once the live topology listens. */
+/** Runs `command` (through sh, as npm does) in a process group of its own; resolves once the live topology runs (its metrics endpoint is up). */
 async function live(command: string): Promise<{ child: ChildProcess; output: () => string; done: Promise<number | null> }> {
   const child = spawn('sh', ['-c', command], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -26,19 +26,19 @@ async function live(command: string): Promise<{ child: ChildProcess; output: () 
   child.stderr!.on('data', (d) => (text += d));
   const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const deadline = Date.now() + 30_000;
-  while (!text.includes('listening on tcp') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (!text.includes('listening on tcp')) throw new Error(`the live topology did not start:\n${text}`);
+  while (!text.includes('metrics: http') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (!text.includes('metrics: http')) throw new Error(`the live topology did not start:\n${text}`);
   return { child, output: () => text, done };
 }
 
 describe('npm start -- --live', () => {
   it('one SIGTERM to the process group drains once', async () => {
     const port = await freePort();
-    const run = await live(`node scripts/start.mjs --live --set host=127.0.0.1 --set port=${port}`);
+    const run = await live(`node scripts/start.mjs --live --set host=127.0.0.1 --set port=${port} --metrics-port ${await freePort()}`);
     process.kill(-run.child.pid!, 'SIGTERM');
     // (The exit status is the shell's, which the signal ended too.)
     await run.done;
-    expect(run.output()).toContain('SIGTERM: draining');
+    expect(run.output(), run.output()).toContain('SIGTERM: draining');
     expect(run.output()).not.toContain('stopping without draining');
     expect(run.output()).toContain('topology stopped after');
   }, 60_000);
@@ -46,7 +46,7 @@ describe('npm start -- --live', () => {
   it('when the shell npm runs it under dies (of a SIGTERM aimed at npm alone), it stops, draining', async () => {
     const port = await freePort();
     // `; true` keeps sh from handing its process over to node, as npm's sh does not either.
-    const run = await live(`node scripts/start.mjs --live --set host=127.0.0.1 --set port=${port}; true`);
+    const run = await live(`node scripts/start.mjs --live --set host=127.0.0.1 --set port=${port} --metrics-port ${await freePort()}; true`);
     // How the shell dies does not matter (a SIGTERM inherited as ignored would not end it here): it passes nothing on.
     run.child.kill('SIGKILL');
     const deadline = Date.now() + 20_000;
