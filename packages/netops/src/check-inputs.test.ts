@@ -9,6 +9,7 @@ import { topnBolt } from './bolts/topn/index.js';
 import { severityFilesSink } from './sinks/severity-files/index.js';
 import { fileSink } from './sinks/file/index.js';
 import { stdoutSink } from './sinks/stdout/index.js';
+import { fileSpout } from './spouts/file/index.js';
 import { syslogSpout } from './spouts/syslog/index.js';
 import { configPathOf } from '@qitian/api';
 import { EVENT_FIELDS } from './syslog/event.js';
@@ -39,6 +40,10 @@ describe('checkInputs', () => {
       ]);
       expect(def.checkInputs!(configFor(def as never, raw) as never, [lines, events])).toEqual([]);
     }
+  });
+
+  it('file spout: one task (each would read the whole file: every line twice at parallelism 2)', () => {
+    expect(fileSpout.parallelismLimit!(configFor(fileSpout, { path: '/x' }))).toMatchObject({ max: 1 });
   });
 
   it('syslog spout: one task per fixed port (a second task cannot bind it); port 0 gives each its own', () => {

@@ -536,6 +536,31 @@ describe('file spout: follow', () => {
     expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode, ...head('a\nb\n') });
   });
 
+  it('resumed after a rotation, reads the rest of the old file (found by its inode beside the path) before the new one', async () => {
+    const path = write('resume-rot.log', 'a1\na2\na3\n');
+    const first = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true });
+    await until(first, 3);
+    first.spout.ack(0); // a1 only: the checkpoint stays at a2
+    await first.spout.close();
+    const checkpoint = first.context.lastCheckpoint as { offset: number };
+    expect(checkpoint.offset).toBe(3);
+    // Rotated while the run was down, the old file written to on the way.
+    appendFileSync(path, 'a4\n');
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'b1\nb2\n');
+    const second = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true, restoredCheckpoint: checkpoint });
+    await until(second, 5);
+    expect(second.collector.lines).toEqual(['a2', 'a3', 'a4', 'b1', 'b2']);
+    expect(second.context.logger.records.some((r) => r.msg.includes('rotated since the checkpoint; reading the rest of the old one first'))).toBe(true);
+    // Gone (compressed by logrotate, say): the new file from its start, and a warning that says what is lost.
+    await second.spout.close();
+    rmSync(`${path}.1`);
+    const third = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true, restoredCheckpoint: checkpoint });
+    await until(third, 2);
+    expect(third.collector.lines).toEqual(['b1', 'b2']);
+    expect(third.context.logger.records.some((r) => r.level === 'warn' && r.msg.includes('lines of the old one after the checkpoint are lost'))).toBe(true);
+  });
+
   it('waits while the file is missing and reads it once it is back', async () => {
     const path = write('gone.log', 'a\n');
     const h = await start({ path, follow: true, pollInterval: '10ms' });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open, stat } from 'node:fs/promises';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
@@ -43,6 +44,8 @@ const DEFAULT_MAX_BUFFERED = 10_000;
 const DEFAULT_CHUNK = 64 * 1024;
 /** Bytes of a file's beginning kept as its fingerprint: enough to tell log lines apart, one small pread to check. */
 const HEAD_BYTES = 256;
+/** Files of the followed file's folder looked at for the one a checkpoint names after a rotation. */
+const MAX_ROTATED_SEARCH = 10_000;
 /** A line number not known: reading started inside the file with nothing saying which line that was. */
 const UNKNOWN_LINE = -1;
 
@@ -206,20 +209,36 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       }
       throw new FileAccessError(path, 'open', `file spout: cannot open "${path}": ${describeSystemError(err)}`, { cause: err });
     }
-    const size = await this.attach(handle);
+    let size = await this.attach(handle);
+    const restored = context.restoredCheckpoint;
+    // Followed and rotated since the checkpoint (while the run was down, or with lines read but not
+    // yet acked): the old file is read on from the checkpoint first, then the new one, as a rotation
+    // during the run is. Reading only the new one lost the old file's rest.
+    if (this.config.follow && !this.gzip && isCheckpoint(restored) && restored.inode !== this.inode) {
+      const old = await this.rotatedFile(restored);
+      if (old !== undefined) {
+        await handle.close().catch(() => undefined);
+        this.generations = [];
+        size = await this.attach(old.handle);
+        context.logger.info('file spout: the file was rotated since the checkpoint; reading the rest of the old one first', {
+          path,
+          old: old.path,
+          offset: restored.offset,
+        });
+      }
+    }
 
     // Where to start: a checkpoint of this same file wins over startAt.
     let start = 0;
-    const restored = context.restoredCheckpoint;
     if (restored !== undefined && restored !== null) {
       if (!isCheckpoint(restored)) {
         context.logger.warn('file spout: ignoring a checkpoint it does not understand', { path, checkpoint: restored });
       } else if (restored.inode !== this.inode) {
-        context.logger.warn('file spout: the file was replaced since the checkpoint; reading it from the start', {
-          path,
-          checkpointInode: restored.inode,
-          inode: this.inode,
-        });
+        context.logger.warn(
+          'file spout: the file was replaced since the checkpoint and the old one is not beside it any more (compressed, deleted); ' +
+            'reading the new one from the start: lines of the old one after the checkpoint are lost',
+          { path, checkpointInode: restored.inode, inode: this.inode, offset: restored.offset },
+        );
       } else if (!this.gzip && restored.offset > size) {
         context.logger.warn('file spout: the file is shorter than the checkpoint (truncated); reading it from the start', {
           path,
@@ -364,6 +383,34 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.handle = handle;
     this.generations.push({ base: 0, inode: this.inode });
     return size;
+  }
+
+  /**
+   * The file a checkpoint names, found by its inode in the path's folder (where rotation moves it:
+   * `app.log.1`, `app.log-20261203`), open, when it still holds the checkpoint's position and starts
+   * with the bytes it fingerprinted; else undefined.
+   */
+  private async rotatedFile(c: FileCheckpoint): Promise<{ handle: FileHandle; path: string } | undefined> {
+    const folder = dirname(this.config.path);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return undefined;
+    }
+    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
+      const p = join(folder, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (st === undefined || !st.isFile() || st.ino !== c.inode || st.size < c.offset) continue;
+      const handle = await open(p, 'r').catch(() => undefined);
+      if (handle === undefined) return undefined;
+      const bytes = Buffer.alloc(c.headBytes ?? 0);
+      const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0).catch(() => ({ bytesRead: -1 }));
+      if (c.headHash === undefined || (bytesRead === bytes.length && hashPrefix(bytes, bytesRead) === c.headHash)) return { handle, path: p };
+      await handle.close().catch(() => undefined);
+      return undefined;
+    }
+    return undefined;
   }
 
   /** Reads the attached file from `start` (a byte offset; for gzip, decompressed bytes to skip). */

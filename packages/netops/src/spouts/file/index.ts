@@ -11,5 +11,7 @@ export { fileSpoutFields, fileSpoutSpec } from './spec.js';
 export const fileSpout = defineSpout({
   spec: fileSpoutSpec,
   outputs: (config) => ({ default: config.position ? [...FILE_POSITION_FIELDS] : ['line'] }),
+  // Every task would read the whole file: each line would come once per task, silently.
+  parallelismLimit: () => ({ max: 1, why: 'every task would read the whole file, so each line would come once per task; run one task per file' }),
   create: (config) => new FileSpout(config),
 });

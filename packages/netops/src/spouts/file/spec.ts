@@ -64,7 +64,7 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
     'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile (in follow mode, a file ' +
     'missing at restart counts as replaced once it appears; no checkpoint is saved while it is missing). Read-ahead is bounded, ' +
-    'so memory stays flat however large the file. Every task reads the whole file: give it parallelism 1. Counters: ' +
+    'so memory stays flat however large the file. Every task would read the whole file, so a parallelism above 1 is a validation error. Counters: ' +
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long, truncated_input}, ' +
     'invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD). A read that fails (an I/O error, a damaged or ' +
     'truncated gzip file) ends the task: the complete lines read before it are emitted, the unfinished line it cut off is not ' +
