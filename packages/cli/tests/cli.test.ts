@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
+import { stateFile } from '@qitian/runtime';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/qitian.js');
@@ -418,6 +419,41 @@ describe('qitian run', () => {
     expect(missing.stderr).toContain('ENOENT');
     expect(readFileSync(output, 'utf8')).toBe('{"word":"last","count":1}\n');
   });
+
+  test('word count killed (SIGKILL) between keyed state copies and resumed with --state-dir counts every word at least once', async () => {
+    const expected = new Map<string, number>();
+    const lines: string[] = [];
+    for (let i = 0; i < 1_500_000; i++) {
+      const a = `w${(i * 31) % 500}`;
+      const b = `w${(i * 17 + 3) % 500}`;
+      expected.set(a, (expected.get(a) ?? 0) + 1);
+      expected.set(b, (expected.get(b) ?? 0) + 1);
+      lines.push(`${a} ${b}`);
+    }
+    const input = tmp('input.txt', `${lines.join('\n')}\n`);
+    const output = tmp('counts.jsonl');
+    const state = tmp('state');
+    const args = ['run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${output}`, '--state-dir', state, '--workers', '2'];
+    // Killed once positions have been saved (every second) and before the first periodic copy of
+    // the counts (10 s): resumed from those positions, the lines before them were never counted.
+    const { child, done } = start(args);
+    const t0 = Date.now();
+    while (!existsSync(stateFile(state, 'wordcount')) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGKILL');
+    await done;
+    const second = await qitian(...args);
+    expect(second.code, second.stderr).toBe(0);
+    const counted = new Map(
+      readFileSync(output, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { word: string; count: number })
+        .map((o) => [o.word, o.count]),
+    );
+    const short = [...expected].filter(([w, n]) => (counted.get(w) ?? 0) < n);
+    expect(short.slice(0, 5), `${short.length} words counted short`).toEqual([]);
+  }, 90_000);
 
   test('word count stopped mid-input emits no partial totals; resumed with --state-dir, each word comes once with its total', async () => {
     const expected = new Map<string, number>();

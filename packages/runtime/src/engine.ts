@@ -7,6 +7,7 @@ import type { Family } from './metrics/families.js';
 import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
 import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
 import { markedTask } from './call-marker.js';
+import { PositionLog } from './position-log.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -174,6 +175,10 @@ export class Engine {
   private endRequested: { drain: boolean } | undefined;
   private restarts = 0;
   private abandoned = 0;
+  /** When each stateful task's last keyed state copy was made (ms since the epoch). */
+  private readonly stateMadeAt = new Map<number, number>();
+  /** Spout positions over time: the state file saves those the keyed state copies have caught up with. */
+  private positions = new PositionLog({});
   /** When each worker slot last sent a copy of its keyed state (performance.now()). */
   private readonly stateCopiedAt: number[] = [];
   /**
@@ -224,6 +229,7 @@ export class Engine {
         this.resumed = true;
         const held = fromSaved(plan, saved);
         this.checkpoints = held.checkpoints;
+        this.positions = new PositionLog({ ...held.checkpoints });
         this.states = held.states;
         this.log('info', `state restored from ${this.stateFile}`, {
           savedAt: new Date(saved.savedAt).toISOString(),
@@ -409,12 +415,14 @@ export class Engine {
         return;
       case 'checkpoint':
         this.checkpoints[msg.task] = msg.position;
+        this.positions.note(msg.task, msg.position, Date.now());
         this.stateDirty = true;
         return;
       case 'state':
         // A replaced thread's last copies may arrive late; its replacement's count from now on.
         if (this.slots[slot.index] !== slot) return;
         this.states[msg.task] = msg.states;
+        this.stateMadeAt.set(msg.task, msg.madeAt);
         this.stateCopiedAt[slot.index] = performance.now();
         this.stateDirty = true;
         return;
@@ -834,12 +842,24 @@ export class Engine {
   }
 
   /** Writes the state file when positions or keyed state changed since the last write. */
+  /**
+   * The spout positions to save beside the keyed state: as of the oldest copy of it (PositionLog),
+   * unless acks wait for copies anyway (stateAcks: after-copy) or no component keeps keyed state.
+   */
+  private savedPositions(): Record<number, unknown> {
+    if (this.plan.spec.config.stateAcks === 'after-copy' || this.stateMadeAt.size === 0) return this.checkpoints;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.stateMadeAt.values()) if (at < oldest) oldest = at;
+    this.positions.prune(oldest);
+    return this.positions.asOf(oldest);
+  }
+
   private saveState(): void {
     if (!this.stateFile || !this.stateDirty) return;
     this.stateDirty = false;
     try {
       const now = Date.now();
-      saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.checkpoints, states: this.states }, now));
+      saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.savedPositions(), states: this.states }, now));
       this.stateWrittenAt = now;
       if (this.stateWriteFailing) this.log('info', `the state file ${this.stateFile} is written again`);
       this.stateWriteFailing = false;

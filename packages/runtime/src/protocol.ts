@@ -100,7 +100,7 @@ export type StatusMessage =
   | { k: 'spout'; task: number; ended: boolean }
   | { k: 'checkpoint'; task: number; position: unknown }
   /** A copy of a task's keyed state, by state name. */
-  | { k: 'state'; task: number; states: Record<string, KeyGroupSnapshot<unknown>> }
+  | { k: 'state'; task: number; states: Record<string, KeyGroupSnapshot<unknown>>; madeAt: number }
   | { k: 'finished'; id: number }
   | { k: 'probed'; id: number; busy: boolean; sentTo: number[]; recvFrom: number[] }
   | { k: 'stats'; id: number; stats: ExecutorStats[] }

@@ -571,7 +571,8 @@ export class WorkerRuntime {
       try {
         const states: Record<string, KeyGroupSnapshot<unknown>> = {};
         for (const [name, state] of ctx.states) states[name] = state.snapshot();
-        this.main.postMessage({ k: 'state', task: b.taskId, states });
+        // madeAt: the wall clock, which the main thread shares (performance.now() has another origin here).
+        this.main.postMessage({ k: 'state', task: b.taskId, states, madeAt: Date.now() });
         if (this.stateCopyFailing.delete(b.taskId)) ctx.logger.info('keyed state copy works again');
       } catch (err) {
         // A value structured clone cannot copy (a function, a symbol, a WeakMap...): the last good
