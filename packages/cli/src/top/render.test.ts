@@ -150,8 +150,15 @@ describe('bottleneckLine', () => {
     expect(bottleneckLine(held)).toBe(
       'bottleneck: none busy, but gen waits at maxSpoutPending (5000 a task, trees complete in p99 2.50s): raise config.maxSpoutPending, or look for what holds tuples (async executes, a sink flushInterval)',
     );
-    expect(bottleneckLine(view([row('a', { capacity: 0.9, backpressure: 0.7, backpressureOn: 'b' }), row('b', { capacity: 0.2 })]))).toBe(
+    // (What it waits on is not in view: another topology's tap, a component that stopped reporting.)
+    expect(bottleneckLine(view([row('a', { capacity: 0.9, backpressure: 0.7, backpressureOn: 'b' }), row('c', { capacity: 0.2 })]))).toBe(
       'bottleneck: none clear (a is at capacity 0.90 but blocked 70% of the time by b)',
+    );
+    // What a component waits on is not busy: its executes wait (async), which capacity does not count.
+    expect(
+      bottleneckLine(view([row('gen', { kind: 'spout', capacity: 0, backpressure: 1, backpressureOn: 'db' }), row('db', { capacity: 0, parallelism: 2 })])),
+    ).toBe(
+      'bottleneck: db (gen waits on it 100% of the time, yet its capacity is 0.00: its executes wait on something, e.g. async calls, which capacity does not count) -> try parallelism 4, or speed up what it waits on',
     );
     expect(bottleneckLine(view([]))).toBe('bottleneck: none (no tasks reported)');
   });
