@@ -18,8 +18,15 @@ process.chdir(root);
 // npm runs this under `sh -c`, which dies of a SIGTERM aimed at npm alone (docker stop with npm
 // as PID 1) without passing it on: left orphaned, this process stops as on SIGTERM, draining.
 let signalled = false;
-process.on('SIGINT', () => (signalled = true));
-process.on('SIGTERM', () => (signalled = true));
+// Signals before qitian's own handlers are in place (while its modules load) are handed to it.
+const early = [];
+const note = (sig) => {
+  signalled = true;
+  if (!started) early.push(sig);
+};
+let started = false;
+process.on('SIGINT', note);
+process.on('SIGTERM', note);
 const parent = process.ppid;
 const orphaned = setInterval(() => {
   if (process.ppid === parent) return;
@@ -29,4 +36,5 @@ const orphaned = setInterval(() => {
 orphaned.unref();
 
 const { main } = await import('../packages/cli/dist/bin.js');
-process.exitCode = await main([process.execPath, bin, 'run', file, ...args.filter((a) => a !== '--live')]);
+started = true;
+process.exitCode = await main([process.execPath, bin, 'run', file, ...args.filter((a) => a !== '--live')], undefined, early);

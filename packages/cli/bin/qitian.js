@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { main } from '../dist/bin.js';
-
-process.exitCode = await main(process.argv);
+// A signal while the modules load (about 0.3 s) must not end the process with no word: it is
+// kept, and main acts on it as on one that comes later.
+const early = [];
+const keep = (sig) => early.push(sig);
+process.on('SIGINT', keep);
+process.on('SIGTERM', keep);
+const { main } = await import('../dist/bin.js');
+process.off('SIGINT', keep);
+process.off('SIGTERM', keep);
+process.exitCode = await main(process.argv, undefined, early);

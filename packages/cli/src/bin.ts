@@ -5,10 +5,11 @@ import { type CommandIO, processIO } from './io.js';
 import { createProgram } from './program.js';
 
 /**
- * Runs the CLI and returns its exit code; only the bin file sets process.exitCode, so that
+ * Runs the CLI and returns its exit code (`earlySignals`: SIGINT or SIGTERM received before it
+ * was called, while the modules loaded); only the bin file sets process.exitCode, so that
  * workers drain and files flush before the process ends.
  */
-export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+export async function main(argv: readonly string[], io: CommandIO = processIO, earlySignals: readonly NodeJS.Signals[] = []): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -23,6 +24,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Signals that came while the modules loaded (the bin file kept them): acted on now.
+  for (const sig of earlySignals) onSignal(sig);
   // A run must not die without a drain because logrotate's postrotate (as for rsyslog) or a closed
   // terminal sent SIGHUP: Node's default would end it at once, losing what sinks buffer.
   const onHangup = () => io.err('SIGHUP: ignored; qitian run has nothing to reload (SIGINT or SIGTERM stop it, draining)');

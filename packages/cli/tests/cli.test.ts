@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { stateFile } from '@qitian/runtime';
+import { main } from '../src/bin.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/qitian.js');
@@ -660,6 +661,17 @@ describe('qitian run', () => {
     clearTimeout(killer);
     expect(r.signal, r.stderr).toBe('SIGINT');
   }, 40_000);
+
+  test('a signal that came while the modules loaded (kept by the bin file) calls the start off once main runs', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    const input = tmp('in.txt', 'a b\n');
+    const code = await main(['node', 'qitian', 'run', WORDCOUNT, '--set', `input=${input}`, '--set', `output=${tmp('o.jsonl')}`], io, ['SIGTERM']);
+    expect(code, err.join('\n')).toBe(0);
+    expect(err).toContain('SIGTERM: calling off the start (send again to stop at once)');
+    expect(err).toContain('stopped while the topology was starting: nothing ran');
+  });
 
   test('one SIGTERM ends a run whose spout open() never returns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qitian-cli-'));
