@@ -379,7 +379,7 @@ export class Engine {
           reject(new WorkerFailedError(index, `worker ${index} failed to start: ${err.message}`, { cause: err }));
           return;
         }
-        this.log('error', `worker ${index} crashed: ${err.message}`, { stack: err.stack });
+        this.log('error', `worker ${index} crashed${this.whileRunning(index)}: ${err.message}`, { stack: err.stack });
       });
       thread.on('exit', (code) => {
         slot.dead = true;
@@ -466,12 +466,12 @@ export class Engine {
     if (this.finishing) {
       // Its bolts' open windows and final results went with it, and its spouts may no longer
       // replay: a replacement could not finish what it held. The run fails, saying so.
-      const msg = `worker ${slot.index} died (exit code ${code}) in the end phase of the run; what its tasks held is lost`;
+      const msg = `worker ${slot.index} died (exit code ${code})${this.whileRunning(slot.index)} in the end phase of the run; what its tasks held is lost`;
       this.log('error', msg);
       this.fail(new WorkerFailedError(slot.index, msg));
       return;
     }
-    this.log('warn', `worker ${slot.index} died (exit code ${code}); restarting it, in-flight tuples will be replayed`);
+    this.log('warn', `worker ${slot.index} died (exit code ${code})${this.whileRunning(slot.index)}; restarting it, in-flight tuples will be replayed`);
     const copied = this.stateCopiedAt[slot.index];
     if (copied !== undefined) {
       const restarts = `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; `;
@@ -628,6 +628,12 @@ export class Engine {
       out.push({ worker: slot.index, silentSeconds: Math.round((now - slot.reportedAt) / 1000), components, stuckIn: this.stuckIn(slot.index) });
     }
     return out;
+  }
+
+  /** " while running ... ": the component whose code worker `index` was in (a process.exit in execute), or ''. */
+  private whileRunning(index: number): string {
+    const t = this.stuckIn(index);
+    return t ? ` while running component "${t.component}" (task ${t.task})` : '';
   }
 
   /** The task whose component code worker `index` is running now (CallMarker), if any. */

@@ -449,7 +449,11 @@ export class WorkerRuntime {
           const tick = this.tickTimers.get(b);
           if (tick) clearInterval(tick);
           try {
-            await b.finish({ stopped: msg.stopped });
+            // Marked while its synchronous part runs: a finish() that ends the thread is named.
+            const marked = this.marker.enter(b.taskId);
+            const finishing = b.finish({ stopped: msg.stopped });
+            this.marker.restore(marked);
+            await finishing;
           } catch (err) {
             b.stats.errors++;
             this.errorReporter(b.context.logger, b.stats)(err, 'finish');

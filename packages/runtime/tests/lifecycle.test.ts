@@ -376,6 +376,8 @@ describe('failing lifecycle steps', () => {
     expect(summary.error?.message).toMatch(/worker 1 (died|exited).*end/);
     expect(by.flaky).toBeDefined();
     expect(logs.some((l) => l.level === 'error' && /worker 1/.test(l.msg))).toBe(true);
+    // The component whose code ended the thread is named.
+    expect(summary.error?.message).toMatch(/while running component "flaky" \(task 1\)/);
   });
 
   test('a start held by an open() that never returns says what it waits for, and can be called off', async () => {
