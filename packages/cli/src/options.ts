@@ -6,7 +6,7 @@ export function collectSet(value: string, previous: Record<string, string> = {})
   if (eq <= 0) throw new UsageError(`--set expects name=value, got "${value}"`);
   const name = value.slice(0, eq).trim();
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    throw new UsageError(`--set: "${name}" is not a variable name (letters, digits and _, as in \${${name.replace(/[^A-Za-z0-9_]/g, '_')}})`);
+    throw new UsageError(`--set: "${name}" is not a variable name: a letter or _ first, then letters, digits and _ (as \${name} in the file)`);
   return { ...previous, [name]: value.slice(eq + 1) };
 }
 

@@ -230,6 +230,21 @@ describe('substitution', () => {
     expect(await issuesOf(text, opts({ env: { RATE: '' } }))).toEqual(['topo.yaml:5:30: spout "lines" config: rate: expected an integer, got ""']);
   });
 
+  it('a variable given (--set) that the files never use is an error with the nearest one they do use', async () => {
+    const text = yaml(
+      'name: t',
+      'spouts:',
+      '  - { id: lines, type: file, config: { path: ${input}, rate: ${RATE:-5} } }',
+      'sinks:',
+      '  - { id: out, type: stdout }',
+      'streams:',
+      '  - { from: lines, to: out, grouping: { type: shuffle } }',
+    );
+    expect(await issuesOf(text, opts({ vars: { input: '/in', inptu: 'x' } }))).toEqual([
+      'topo.yaml:1:1: variable "inptu" is given a value, but the topology uses no ${inptu}; did you mean "input"? (its variables: RATE, input)',
+    ]);
+  });
+
   it('keeps quoted and partial substitutions strings, and supports nested defaults and $${', async () => {
     const text = yaml(
       'name: t',

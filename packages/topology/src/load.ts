@@ -180,9 +180,14 @@ export async function loadTopology(file: string, opts: LoadOptions): Promise<Top
 export async function parseTopology(text: string, file: string, opts: LoadOptions): Promise<TopologySpec> {
   const vars = opts.vars ?? {};
   const env = opts.env ?? process.env;
+  // Every ${name} the files refer to: a variable given (--set) that none uses is misspelt.
+  const referenced = new Set<string>();
   const ctx: LoadContext = {
     registry: opts.registry,
-    lookup: (name) => (Object.hasOwn(vars, name) ? vars[name] : env[name]),
+    lookup: (name) => {
+      referenced.add(name);
+      return Object.hasOwn(vars, name) ? vars[name] : env[name];
+    },
     issues: new IssueList(),
     seen: new Set(),
     incomplete: false,
@@ -202,6 +207,19 @@ export async function parseTopology(text: string, file: string, opts: LoadOption
   const edges = await Promise.all(merged.streams.map((s) => resolveStream(ctx, s, byId)));
   const order = checkGraph(ctx, root, resolved, merged.streams, byId);
   checkInputs(ctx, resolved, edges, byId);
+  if (!ctx.incomplete) {
+    for (const name of Object.keys(vars)) {
+      if (referenced.has(name)) continue;
+      const near = nearest(name, [...referenced]);
+      const known = referenced.size > 0 ? `its variables: ${[...referenced].sort().join(', ')}` : 'it uses none';
+      ctx.issues.addAt(
+        root,
+        0,
+        [],
+        `variable "${name}" is given a value, but the topology uses no \${${name}}${near ? `; did you mean "${near}"?` : ''} (${known})`,
+      );
+    }
+  }
 
   if (ctx.issues.size > 0) throw new InvalidTopologyError(ctx.issues.sorted());
   return {
