@@ -847,7 +847,6 @@ export class Engine {
     });
   }
 
-  /** Writes the state file when positions or keyed state changed since the last write. */
   /**
    * The spout positions to save beside the keyed state: as of the oldest copy of it (PositionLog),
    * unless acks wait for copies anyway (stateAcks: after-copy) or no component keeps keyed state.
@@ -860,6 +859,7 @@ export class Engine {
     return this.positions.asOf(oldest);
   }
 
+  /** Writes the state file when positions or keyed state changed since the last write. */
   private saveState(): void {
     if (!this.stateFile || !this.stateDirty) return;
     this.stateDirty = false;
