@@ -15,6 +15,7 @@ const TASK = 3;
 function spoutTask(generation: number, maxRetries = -1, running = new Int32Array(1)) {
   const warnings: string[] = [];
   const markedInAck: number[] = [];
+  const endedReports: boolean[] = [];
   const roots: number[] = [];
   const acked: unknown[] = [];
   const failed: unknown[] = [];
@@ -46,13 +47,13 @@ function spoutTask(generation: number, maxRetries = -1, running = new Int32Array
     emitter,
     { reliable: true, maxPending: 100, timeoutMs: 30_000, batchSize: 10, generation, maxRetries, marker: new CallMarker(running, 0) },
     () => {},
-    () => {},
+    (ended) => void endedReports.push(ended),
     (err) => {
       throw err;
     },
   );
   const collector: SpoutCollector = ex;
-  return { ex, collector, roots, acked, failed, stats, warnings, markedInAck };
+  return { ex, collector, roots, acked, failed, stats, warnings, markedInAck, endedReports };
 }
 
 describe('spout executor', () => {
@@ -76,6 +77,17 @@ describe('spout executor', () => {
     s.ex.applyAcks([s.roots[0]!, 5, 7], null);
     expect(s.markedInAck).toEqual([TASK + 1]);
     expect(running[0]).toBe(42);
+  });
+
+  test('says nothing of its end before it is started (a replacement thread got late acks first, and the run ended by itself)', () => {
+    const s = spoutTask(1);
+    s.ex.applyAcks([123, 5, 7], null);
+    s.ex.failAllPending();
+    expect(s.endedReports).toEqual([]);
+    s.ex.start(true);
+    expect(s.endedReports).toEqual([]);
+    s.ex.deactivate();
+    expect(s.endedReports).toEqual([true]);
   });
 
   test('a fail replays (calls fail once) and a late ack for it is ignored', () => {

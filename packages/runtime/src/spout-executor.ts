@@ -52,6 +52,8 @@ export class SpoutExecutor implements SpoutCollector {
   private readonly pending = new Map<number, PendingTree>();
   private seq: number;
   active = false;
+  /** start() was called: from then on an inactive spout with nothing pending has ended. */
+  private begun = false;
   /** The spout returned 'end' and has not been failed since. */
   private exhausted = false;
   /** The spout returned 'idle': wait for wake() or the retry timer. */
@@ -322,6 +324,10 @@ export class SpoutExecutor implements SpoutCollector {
   }
 
   private checkEnded(): void {
+    // Not yet told to start: inactive only because it has not begun, not because it was
+    // deactivated. (A replacement thread's spout got late acks before its start, reported itself
+    // ended, and a followed file's run completed by itself.)
+    if (!this.begun) return;
     const ended = (this.exhausted || !this.active) && this.pending.size === 0;
     if (ended !== this.reportedEnded) {
       this.reportedEnded = ended;
@@ -334,6 +340,7 @@ export class SpoutExecutor implements SpoutCollector {
    * pending means ended, and the main thread must hear so or the drain waits for its timeout.
    */
   start(active: boolean): void {
+    this.begun = true;
     if (active) this.activate();
     else this.checkEnded();
   }
