@@ -59,7 +59,7 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   summary: 'Reads lines from a file or a gzip file, optionally following it like `tail -F`.',
   description:
     'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; at the end of the file, a last ' +
-    "line without a newline is emitted too; when following, it is held until its newline comes, since the writer may be mid-line, " +
+    'line without a newline is emitted too; when following, it is held until its newline comes, since the writer may be mid-line, ' +
     "so a run stopped before that leaves it to the next run with `--state-dir`, or unread without), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +

@@ -739,8 +739,13 @@ describe('syslog spout: TLS (RFC 5425)', () => {
   });
 
   it('fails to open when tlsCa holds no certificate (Node takes it, then refuses every client)', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    // A certificate block with garbage inside is no certificate either.
+    const garbled = join(dir, 'garbled.pem');
+    writeFileSync(garbled, readFileSync(cert, 'utf8').replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!!!!!!!!!!!!!!!!!'));
+    await expect(start({ protocol: 'tls', tlsCert: cert, tlsKey: key, tlsCa: garbled })).rejects.toThrow('holds no certificate that can be read');
     await expect(start({ protocol: 'tls', tlsCert: cert, tlsKey: key, tlsCa: key })).rejects.toThrow(
-      `syslog spout: tlsCa "${key}" holds no PEM certificate (-----BEGIN CERTIFICATE-----): every client would be refused`,
+      `syslog spout: tlsCa "${key}" holds no certificate that can be read (PEM, -----BEGIN CERTIFICATE-----): every client would be refused`,
     );
   });
 

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,16 @@ const NUL = 0x00;
 /** Counters not counted by `next` (when the topology is stalled) are counted at least this often. */
 const FLUSH_MS = 1000;
 const KEEPALIVE_MS = 60_000;
+/** Whether a PEM file holds a certificate that parses (a CA file of garbage, or a key, refuses every client). */
+function holdsCertificate(pem: Buffer): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How long a TLS client may take to finish its handshake (Node's default is 2 minutes). */
 const HANDSHAKE_MS = 10_000;
 
@@ -26,6 +37,8 @@ const HANDSHAKE_MS = 10_000;
 export function tlsFailure(err: Error): string {
   const m = err.message.trim();
   if (/wrong version number|http request|unknown protocol/i.test(m)) return 'the client does not speak TLS (plain syslog sent to the TLS port?)';
+  // Also what a client that refused our certificate, or was refused for its own, leaves behind.
+  if (/socket hang up/i.test(m)) return 'the client closed the connection during the handshake (it may not trust this certificate, or was refused its own)';
   const openssl = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(m);
   return (openssl ? openssl[1]! : m).replace(/\s+/g, ' ');
 }
@@ -114,8 +127,10 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private udp: dgram.Socket | undefined;
   private server: net.Server | undefined;
   private readonly conns = new Set<Connection>();
-  /** TLS: raw connections by their peer, from accept until they close (in the handshake, they are in no Connection yet). */
-  private readonly raw = new Map<net.Socket, string>();
+  /** TLS: raw connections from accept until they close (in the handshake, they are in no Connection yet). */
+  private readonly raw = new Set<net.Socket>();
+  /** TLS: each raw connection's peer, taken at accept: one the client reset has none by the time its handshake failed. */
+  private readonly rawPeer = new WeakMap<net.Socket, string>();
   private paused: Connection[] = [];
   private bound: SyslogAddress | undefined;
   private flushTimer: ReturnType<typeof setInterval> | undefined;
@@ -271,7 +286,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
         c.socket.destroy();
       }
       // TLS connections still in the handshake hold server.close() too (a client that never sent a hello).
-      for (const raw of this.raw.keys()) raw.destroy();
+      for (const raw of this.raw) raw.destroy();
       this.raw.clear();
       await Promise.all(waits);
     }
@@ -592,13 +607,13 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       const key = await read('tlsKey', this.config.tlsKey!);
       const ca = this.config.tlsCa === undefined ? undefined : await read('tlsCa', this.config.tlsCa);
       // Node takes a CA file without a certificate in it (a key, garbage) and then refuses every client.
-      if (ca !== undefined && !ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+      if (ca !== undefined && !holdsCertificate(ca)) {
         throw new SyslogListenError(
           protocol,
           host,
           port,
           'tls',
-          `syslog spout: tlsCa "${this.config.tlsCa}" holds no PEM certificate (-----BEGIN CERTIFICATE-----): every client would be refused`,
+          `syslog spout: tlsCa "${this.config.tlsCa}" holds no certificate that can be read (PEM, -----BEGIN CERTIFICATE-----): every client would be refused`,
         );
       }
       try {
@@ -620,13 +635,14 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       }
       // The peer is taken when the connection is accepted: a client that reset it has none by the time it failed.
       server.on('connection', (raw: net.Socket) => {
-        this.raw.set(raw, formatPeer(raw.remoteAddress, raw.remotePort));
+        this.raw.add(raw);
+        this.rawPeer.set(raw, formatPeer(raw.remoteAddress, raw.remotePort));
         raw.once('close', () => this.raw.delete(raw));
       });
       server.on('tlsClientError', (err, socket) => {
         this.disconnected('tls_handshake');
         const parent = (socket as unknown as { _parent?: net.Socket })._parent;
-        const peer = (parent && this.raw.get(parent)) ?? formatPeer(socket.remoteAddress, socket.remotePort);
+        const peer = (parent && this.rawPeer.get(parent)) ?? formatPeer(socket.remoteAddress, socket.remotePort);
         this.warnLimited('tls_handshake', `syslog spout: TLS handshake with ${peer} failed: ${tlsFailure(err)}`, {
           peer,
           code: (err as { code?: unknown }).code,
