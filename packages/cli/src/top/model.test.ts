@@ -214,6 +214,17 @@ describe('findBottleneck', () => {
     expect(findBottleneck([])).toBeNull();
   });
 
+  test('none busy, but one holds another back (async executes): named, with who waits on it, as in --json', () => {
+    const rows = [row('gen', { kind: 'spout', capacity: 0, backpressure: 1, backpressureOn: 'db' }), row('db', { capacity: 0.01, parallelism: 2, tasks: 2 })];
+    expect(findBottleneck(rows)).toEqual({
+      component: 'db',
+      capacity: 0.01,
+      parallelism: 2,
+      suggestedParallelism: 4,
+      waitedOnBy: { component: 'gen', backpressure: 1 },
+    });
+  });
+
   test('busy but under the 70% target: named, with no parallelism to add', () => {
     expect(findBottleneck([row('a', { capacity: 0.6, parallelism: 2, tasks: 2 })])).toEqual({
       component: 'a',

@@ -80,6 +80,11 @@ export interface Bottleneck {
   readonly parallelism: number;
   /** ceil(parallelism * capacity / TARGET_CAPACITY), when that is more than `parallelism`; else null. */
   readonly suggestedParallelism: number | null;
+  /**
+   * Named although under BUSY_THRESHOLD: this component waits on it that fraction of the time (its
+   * executes wait on something capacity does not count, e.g. async calls). Absent otherwise.
+   */
+  readonly waitedOnBy?: { readonly component: string; readonly backpressure: number };
 }
 
 export interface TopView {
@@ -243,12 +248,29 @@ export function findBottleneck(rows: readonly ComponentRow[]): Bottleneck | null
     if (r.tasks === 0 || r.capacity < BUSY_THRESHOLD || r.backpressure >= BACKPRESSURE_THRESHOLD) continue;
     if (!best || r.capacity > best.capacity) best = r;
   }
-  if (!best) return null;
+  if (!best) return waitedOn(rows);
   return {
     component: best.component,
     capacity: best.capacity,
     parallelism: best.parallelism,
     suggestedParallelism: suggestParallelism(best.parallelism, best.capacity),
+  };
+}
+
+/**
+ * No component is busy, yet one holds another back (backpressured on it): it waits on something
+ * capacity, a measure of CPU time, does not count (async calls to a database or a service).
+ */
+function waitedOn(rows: readonly ComponentRow[]): Bottleneck | null {
+  const blocked = rows.find((r) => r.backpressure >= BACKPRESSURE_THRESHOLD && r.backpressureOn !== null);
+  const on = blocked && rows.find((r) => r.component === blocked.backpressureOn && r.tasks > 0);
+  if (!blocked || !on || on.capacity >= BUSY_THRESHOLD) return null;
+  return {
+    component: on.component,
+    capacity: on.capacity,
+    parallelism: on.parallelism,
+    suggestedParallelism: on.parallelism * 2,
+    waitedOnBy: { component: blocked.component, backpressure: blocked.backpressure },
   };
 }
 

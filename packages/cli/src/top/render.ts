@@ -204,17 +204,6 @@ export function bottleneckLine(view: TopView): string {
   if (view.components.length === 0) return 'bottleneck: none (no tasks reported)';
   if (!b) {
     const busiest = [...view.components].sort((x, y) => y.capacity - x.capacity)[0]!;
-    // Something waits on a component that is not busy: its executes wait on something else (async
-    // calls to a database or a service), which capacity, a measure of CPU time, does not count.
-    const blocked = view.components.find((r) => r.backpressure >= BACKPRESSURE_THRESHOLD && r.backpressureOn !== null);
-    const waitedOn = blocked && view.components.find((r) => r.component === blocked.backpressureOn);
-    if (blocked && waitedOn && waitedOn.capacity < BUSY_THRESHOLD) {
-      return (
-        `bottleneck: ${waitedOn.component} (${blocked.component} waits on it ${percent(blocked.backpressure)} of the time, yet its capacity is ` +
-        `${fraction(waitedOn.capacity)}: its executes wait on something, e.g. async calls, which capacity does not count) ` +
-        `-> try parallelism ${waitedOn.parallelism * 2}, or speed up what it waits on`
-      );
-    }
     const held = view.heldSpouts[0];
     if (held && busiest.capacity < BUSY_THRESHOLD) {
       const others = view.heldSpouts.length > 1 ? ` (and ${view.heldSpouts.length - 1} more)` : '';
@@ -227,6 +216,13 @@ export function bottleneckLine(view: TopView): string {
     if (busiest.capacity < BUSY_THRESHOLD) return `bottleneck: none (every component is below ${percent(BUSY_THRESHOLD)} capacity)`;
     const on = busiest.backpressureOn ? ` by ${busiest.backpressureOn}` : '';
     return `bottleneck: none clear (${busiest.component} is at capacity ${fraction(busiest.capacity)} but blocked ${percent(busiest.backpressure)} of the time${on})`;
+  }
+  if (b.waitedOnBy) {
+    return (
+      `bottleneck: ${b.component} (${b.waitedOnBy.component} waits on it ${percent(b.waitedOnBy.backpressure)} of the time, yet its capacity is ` +
+      `${fraction(b.capacity)}: its executes wait on something, e.g. async calls, which capacity does not count) ` +
+      `-> try parallelism ${b.suggestedParallelism}, or speed up what it waits on`
+    );
   }
   const row = view.components.find((r) => r.component === b.component);
   const head = `bottleneck: ${b.component} (capacity ${fraction(b.capacity)}, parallelism ${b.parallelism})`;
