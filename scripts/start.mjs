@@ -38,3 +38,6 @@ orphaned.unref();
 const { main } = await import('../packages/cli/dist/bin.js');
 started = true;
 process.exitCode = await main([process.execPath, bin, 'run', file, ...args.filter((a) => a !== '--live')], undefined, early);
+// Done: a signal ends the process as by default (a thread blocked in a system call may hold it).
+process.off('SIGINT', note);
+process.off('SIGTERM', note);
