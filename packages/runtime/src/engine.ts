@@ -415,7 +415,7 @@ export class Engine {
         return;
       case 'checkpoint':
         this.checkpoints[msg.task] = msg.position;
-        this.positions.note(msg.task, msg.position, Date.now());
+        this.notePosition(msg.task, msg.position);
         this.stateDirty = true;
         return;
       case 'state':
@@ -852,11 +852,27 @@ export class Engine {
    * unless acks wait for copies anyway (stateAcks: after-copy) or no component keeps keyed state.
    */
   private savedPositions(): Record<number, unknown> {
-    if (this.plan.spec.config.stateAcks === 'after-copy' || this.stateMadeAt.size === 0) return this.checkpoints;
+    if (!this.alignsPositions() || this.stateMadeAt.size === 0) return this.checkpoints;
+    return this.positions.asOf(this.oldestStateCopy());
+  }
+
+  /** Positions are saved as of the keyed state copies: with a state file, unless acks wait for copies. */
+  private alignsPositions(): boolean {
+    return this.stateFile !== undefined && this.plan.spec.config.stateAcks !== 'after-copy';
+  }
+
+  /** When the oldest of the tasks' last keyed state copies was made; +Infinity before any. */
+  private oldestStateCopy(): number {
     let oldest = Number.POSITIVE_INFINITY;
     for (const at of this.stateMadeAt.values()) if (at < oldest) oldest = at;
-    this.positions.prune(oldest);
-    return this.positions.asOf(oldest);
+    return oldest;
+  }
+
+  /** Logs a position for savedPositions, keeping only what a later copy time can still ask for. */
+  private notePosition(task: number, position: unknown): void {
+    if (!this.alignsPositions()) return;
+    this.positions.note(task, position, Date.now());
+    this.positions.prune(this.oldestStateCopy());
   }
 
   /** Writes the state file when positions or keyed state changed since the last write. */
