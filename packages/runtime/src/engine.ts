@@ -2,12 +2,13 @@ import { cpus } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { KeyGroupSnapshot } from '@qitian/api';
 import type { ExecutionPlan } from '@qitian/topology';
-import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
-import type { Family } from './metrics/families.js';
-import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
-import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
 import { markedTask } from './call-marker.js';
+import type { Family } from './metrics/families.js';
 import { PositionLog } from './position-log.js';
+import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
+import { stackOwner } from './stack-owner.js';
+import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
+import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type EngineLogger = (level: EngineLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -107,6 +108,8 @@ interface Slot {
   starting?: string;
   /** performance.now() of its last report (stats or metrics); threads report every second. */
   reportedAt: number;
+  /** Where its crash came from, as whileRunning words it, once it has crashed. */
+  crashedIn?: string;
 }
 
 /** A live tap: where its lines go. */
@@ -379,7 +382,8 @@ export class Engine {
           reject(new WorkerFailedError(index, `worker ${index} failed to start: ${err.message}`, { cause: err }));
           return;
         }
-        this.log('error', `worker ${index} crashed${this.whileRunning(index)}: ${err.message}`, { stack: err.stack });
+        slot.crashedIn = this.whileRunning(index) || this.inOwnCode(index, err.stack);
+        this.log('error', `worker ${index} crashed${slot.crashedIn}: ${err.message}`, { stack: err.stack });
       });
       thread.on('exit', (code) => {
         slot.dead = true;
@@ -463,15 +467,16 @@ export class Engine {
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - windowMs) this.restartTimes.shift();
     for (const t of slot.lastStats) this.carried.set(t.taskId, addCounters(this.carried.get(t.taskId), t));
     slot.lastStats = [];
+    const where = this.diedIn(slot);
     if (this.finishing) {
       // Its bolts' open windows and final results went with it, and its spouts may no longer
       // replay: a replacement could not finish what it held. The run fails, saying so.
-      const msg = `worker ${slot.index} died (exit code ${code})${this.whileRunning(slot.index)} in the end phase of the run; what its tasks held is lost`;
+      const msg = `worker ${slot.index} died (exit code ${code})${where} in the end phase of the run; what its tasks held is lost`;
       this.log('error', msg);
       this.fail(new WorkerFailedError(slot.index, msg));
       return;
     }
-    this.log('warn', `worker ${slot.index} died (exit code ${code})${this.whileRunning(slot.index)}; restarting it, in-flight tuples will be replayed`);
+    this.log('warn', `worker ${slot.index} died (exit code ${code})${where}; restarting it, in-flight tuples will be replayed`);
     const copied = this.stateCopiedAt[slot.index];
     if (copied !== undefined) {
       const restarts = `worker ${slot.index}: its tasks' keyed state restarts from the copy made ${Math.round(performance.now() - copied)}ms ago; `;
@@ -490,7 +495,7 @@ export class Engine {
     Atomics.store(this.loads, slot.index, -1);
     Atomics.store(this.running, slot.index, 0);
     if (this.restartTimes.length > max) {
-      this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s; giving up`));
+      this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s${where ? `, the last time${where}` : ''}; giving up`));
       return;
     }
     if (this.phase === 'closed') return;
@@ -634,6 +639,21 @@ export class Engine {
   private whileRunning(index: number): string {
     const t = this.stuckIn(index);
     return t ? ` while running component "${t.component}" (task ${t.task})` : '';
+  }
+
+  /**
+   * " in component ... ": the component whose own code, outside any call from the engine (a timer,
+   * a promise of its own), threw what crashed worker `index`, read off the error's stack; or ''.
+   */
+  private inOwnCode(index: number, stack: string | undefined): string {
+    const here = new Set(this.plan.tasks.filter((t) => t.worker === index).map((t) => t.componentId));
+    const owners = this.plan.spec.components.map((c) => ({ component: c.id, url: c.ref.url }));
+    const owner = stackOwner(stack, owners);
+    return owner && here.has(owner.component) ? ` in component "${owner.component}" (at ${owner.at}, in a timer or promise of its own)` : '';
+  }
+
+  private diedIn(slot: Slot): string {
+    return this.whileRunning(slot.index) || (slot.crashedIn ?? '');
   }
 
   /** The task whose component code worker `index` is running now (CallMarker), if any. */

@@ -116,6 +116,25 @@ describe('a killed worker thread', () => {
     });
   }
 
+  test('a crash in a timer of a component of its own names that component', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0 } },
+        { id: 'boom', export: 'flakyBolt' },
+      ],
+      [{ from: 'seq', to: 'boom' }],
+    );
+    // The bolt's code comes from its own module: the fixtures module is shared by all of them.
+    const boom = s.components.find((c) => c.id === 'boom')!;
+    Object.assign(boom, { ref: { url: new URL('./fixtures/timer-crash.ts', import.meta.url).href, export: 'timerCrashBolt' }, config: {} });
+    const { engine, logs } = await start(s, 1, { maxRestarts: 0 });
+    const summary = await engine.finished;
+    expect(summary.reason).toBe('failed');
+    const where = /in component "boom" \(at .*timer-crash\.ts:\d+:\d+, in a timer or promise of its own\)/;
+    expect(logs.find((l) => l.msg.startsWith('worker 0 crashed'))?.msg).toMatch(where);
+    expect(summary.error!.message).toMatch(/worker 0 died 1 times within 60s, the last time in component "boom"/);
+  });
+
   test('beyond maxRestarts the run fails with WorkerFailedError', async () => {
     const dir = tempDir();
     const { engine } = await start(pipeline(dir, 1_000_000), 2, { maxRestarts: 0 });
