@@ -357,6 +357,24 @@ describe('alert bolt: several upstream tasks, decided in event-time order', () =
     }
   });
 
+  it('idleTimeout sets how long a quiet task holds events back', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(T0);
+      const strategies = [{ name: 'flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 3, by: ['host'] } }];
+      const h = await harness({ strategies, idleTimeout: '2s' }, undefined, { parse: [1, 2] });
+      h.bolt.executeBatch(fromTask(1, burst(T0, 3, 'LINK-UPDOWN')));
+      vi.setSystemTime(T0 + 1999);
+      h.bolt.executeBatch([]);
+      expect(h.alerts()).toEqual([]);
+      vi.setSystemTime(T0 + 2000);
+      h.bolt.executeBatch([]);
+      expect(h.alerts().map((a) => a.time)).toEqual([T0 + 2000]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('held events are keyed state: a restarted bolt counts them', async () => {
     const strategies = [{ name: 'flap', severity: 'major', threshold: { where: { eventType: 'LINK-UPDOWN' }, window: '5m', count: 3, by: ['host'] } }];
     const h = await harness({ strategies }, undefined, { parse: [1, 2] });

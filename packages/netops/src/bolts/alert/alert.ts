@@ -13,13 +13,6 @@ export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', '
 /** The fields a cluster bolt's `alert` stream has besides its key field. */
 const CLUSTER_ALERT = ['windowStart', 'windowEnd', 'cluster', 'distance', 'nearest', 'topFeatures'];
 
-/**
- * How long an upstream task may send no event before it stops holding the watermark back (as the
- * cluster bolt's default `idleTimeout`). Here the watermark only keeps windows open longer, so a
- * silent input costs memory, never an alert.
- */
-const IDLE_MS = 10_000;
-
 /** One key's counts of one count strategy. */
 interface Counter extends WindowCount {
   /** Start of the first window the key was seen in: that window is only a baseline for rate-of-change. */
@@ -127,8 +120,10 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     this.nAlerts = this.strategies.map(() => 0);
     this.nSuppressed = this.strategies.map(() => 0);
     this.maxSuppress = Math.max(0, ...this.strategies.map((s) => s.suppress));
-    this.watermark = new Watermark(config.lateness, IDLE_MS);
-    this.order = new Watermark(0, IDLE_MS);
+    // A silent input holds windows open and events back only until `idleTimeout`: it costs
+    // memory and delay, never an alert.
+    this.watermark = new Watermark(config.lateness, config.idleTimeout);
+    this.order = new Watermark(0, config.idleTimeout);
   }
 
   prepare(context: TopologyContext<AlertBoltConfig>, collector: OutputCollector): void {
@@ -175,7 +170,7 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
           this.nUnknown++;
       }
     }
-    // Ticks release too: an upstream task that went quiet stops holding events after IDLE_MS.
+    // Ticks release too: an upstream task that went quiet stops holding events after idleTimeout.
     this.held.release(this.order.value, this.countHeldBound);
     this.flushCounts();
   }

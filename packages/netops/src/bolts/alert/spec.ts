@@ -32,11 +32,20 @@ export const alertBoltFields = {
     description:
       "Threshold and rate-of-change: how long an older window stays open to late events, measured from its end to the start of its key's " +
       "newest window, and, for the watermark, from its end to the lowest of the upstream tasks' newest event times. The window before " +
-      "the key's newest is always open, and so is every window some upstream task has not passed yet (a task that sent no event for 10 s " +
+      "the key's newest is always open, and so is every window some upstream task has not passed yet (a task that sent no event for `idleTimeout` " +
       'stops holding windows open), so upstream tasks drifting apart in event time (a replay parsed by several tasks) lose nothing with ' +
       '`0`. Raise it for events that arrive late from their source. Events of a closed window are only counted as `late`. ' +
       "Other keys' event times never close a key's windows: a device whose clock runs an hour ahead does not reset the others' counts.",
     default: '0s',
+    min: 0,
+  }),
+  idleTimeout: field.duration({
+    description:
+      'Threshold and rate-of-change: an upstream task that has sent nothing for this long (processing time) stops holding ' +
+      'events back (they wait for every task to pass their time, see the description) and windows open, until it sends ' +
+      'again; so with sparse input an alert can come up to this long after its event. `0`: never (a quiet task then ' +
+      'holds events until it sends again or the input ends).',
+    default: '10s',
     min: 0,
   }),
   maxKeys: field.int({
@@ -78,7 +87,7 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "raises the same alerts; an alert's `time` is the event time that fired it (cluster and Top-N alerts: the window end), " +
     'and suppression is measured in that time. Threshold and rate-of-change count events in event-time order over all ' +
     'upstream tasks, as one task would give them: an event waits until every task of its input has sent one at least as ' +
-    'new (a task that sent nothing for 10 s stops holding events back; what is held is counted when the input ends, and is ' +
+    'new (a task that sent nothing for `idleTimeout` stops holding events back; what is held is counted when the input ends, and is ' +
     'keyed state, `held-events`), so a replay parsed by several tasks raises the same alerts at the same times as one ' +
     'task, and a rate of change compares whole windows. Events that still come after newer ones (out of order in their own ' +
     'task) count in the previous window, where they can still complete its threshold, and in older windows that some ' +
