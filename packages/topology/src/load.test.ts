@@ -935,6 +935,44 @@ describe('aliases', () => {
 });
 
 describe('includes', () => {
+  it('variables used only by an included part that the including file replaces are neither used nor needed', async () => {
+    await write(
+      'replaced-base.yaml',
+      yaml(
+        'config:',
+        '  batchSize: ${BATCH}',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: "${input}" } }',
+        'sinks:',
+        '  - { id: out, type: stdout, config: { format: "${FMT:-text}" } }',
+        'streams:',
+        '  - { from: lines, to: out, grouping: { type: "${GROUPING}" } }',
+      ),
+    );
+    const root = await write(
+      'replacing.yaml',
+      yaml(
+        'name: inc',
+        'includes: [replaced-base.yaml]',
+        'config:',
+        '  batchSize: 10',
+        'spouts:',
+        '  - { id: lines, type: file, config: { path: /root } }',
+        'streams:',
+        '  - { from: lines, to: out, grouping: { type: shuffle } }',
+      ),
+    );
+    // BATCH, input and GROUPING are not set, and need not be: what used them is replaced.
+    const spec = await loadTopology(root, opts({ vars: { FMT: 'json' } }));
+    expect(spec.components.map((c) => c.config)).toEqual([expect.objectContaining({ path: '/root' }), expect.objectContaining({ format: 'json' })]);
+    // Given, they are misspelt or stale: the topology does not use them.
+    const err = await loadTopology(root, opts({ vars: { input: '/in' } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTopologyError);
+    expect((err as InvalidTopologyError).issues.map((i) => i.message)).toEqual([
+      'variable "input" is given a value, but the topology uses no ${input} (its variables: FMT)',
+    ]);
+  });
+
   it('appends components and streams, merges config with the including file winning, and reads a diamond once', async () => {
     await write(
       'common.yaml',

@@ -180,14 +180,10 @@ export async function loadTopology(file: string, opts: LoadOptions): Promise<Top
 export async function parseTopology(text: string, file: string, opts: LoadOptions): Promise<TopologySpec> {
   const vars = opts.vars ?? {};
   const env = opts.env ?? process.env;
-  // Every ${name} the files refer to: a variable given (--set) that none uses is misspelt.
-  const referenced = new Set<string>();
   const ctx: LoadContext = {
     registry: opts.registry,
-    lookup: (name) => {
-      referenced.add(name);
-      return Object.hasOwn(vars, name) ? vars[name] : env[name];
-    },
+    lookup: (name) => (Object.hasOwn(vars, name) ? vars[name] : env[name]),
+    uses: [],
     issues: new IssueList(),
     seen: new Set(),
     incomplete: false,
@@ -198,6 +194,17 @@ export async function parseTopology(text: string, file: string, opts: LoadOption
   ctx.seen.add(abs);
   const root = parseSource(ctx, text, abs, file);
   const merged = await loadTree(ctx, root, [{ abs, file }]);
+  // Every ${name} the topology uses, as merged: a variable given (--set) that none uses is
+  // misspelt. One that only a replaced part of an include used is not used, nor must it be set.
+  const referenced = new Set<string>();
+  for (const use of ctx.uses) {
+    if (!survives(use, merged)) continue;
+    for (const name of use.names) referenced.add(name);
+    for (const name of new Set(use.missing)) {
+      // At its place, though silenced: nothing else is said about the value it left empty.
+      ctx.issues.addAt(use.src, rangeStart(use.node), use.path, `variable \${${name}} is not set; pass --set ${name}=... or export ${name}`);
+    }
+  }
 
   const name = merged.name?.value ?? '';
   const { config, maxParallelism } = topologyConfig(ctx, root, merged);
@@ -259,6 +266,16 @@ interface LoadContext {
   incomplete: boolean;
   nextOrder: number;
   readonly modules: Map<string, Promise<Record<string, unknown>>>;
+  /** Where each file used variables, and which of them were not set. */
+  readonly uses: VariableUse[];
+}
+
+interface VariableUse {
+  readonly src: Source;
+  readonly node: Node;
+  readonly path: YamlPath;
+  readonly names: readonly string[];
+  readonly missing: readonly string[];
 }
 
 function rangeStart(node: unknown): number | undefined {
@@ -375,12 +392,15 @@ function substitute(ctx: LoadContext, src: Source): void {
       node.value = text;
       if (key === 'key' || !hasReference(text)) return;
       const path = yamlPathOf(ancestors, node);
+      const names: string[] = [];
       try {
-        const { value, missing } = expandVariables(text, ctx.lookup);
+        const { value, missing } = expandVariables(text, (name) => {
+          names.push(name);
+          return ctx.lookup(name);
+        });
+        // Reported once the includes are merged: an included part that is replaced needs none.
+        ctx.uses.push({ src, node, path, names, missing });
         if (missing.length > 0) {
-          for (const name of new Set(missing)) {
-            ctx.issues.add(src, node, path, `variable \${${name}} is not set; pass --set ${name}=... or export ${name}`);
-          }
           ctx.issues.silence(node);
           return;
         }
@@ -394,6 +414,20 @@ function substitute(ctx: LoadContext, src: Source): void {
       }
     },
   });
+}
+
+/**
+ * Whether the part of a file where variables were used is in the merged topology: not a
+ * component, stream or config key of an include that the including file replaced.
+ */
+function survives(use: VariableUse, merged: Merged): boolean {
+  const [head, at] = use.path;
+  if ((head === 'spouts' || head === 'bolts' || head === 'sinks' || head === 'streams') && typeof at === 'number') {
+    const parts: readonly { src: Source; path: YamlPath }[] = head === 'streams' ? merged.streams : merged.components;
+    return parts.some((p) => p.src === use.src && p.path[0] === head && p.path[1] === at);
+  }
+  if (head === 'config' && at !== undefined) return merged.config.get(String(at))?.src === use.src;
+  return true;
 }
 
 /**
