@@ -198,7 +198,7 @@ export async function parseTopology(text: string, file: string, opts: LoadOption
   // misspelt. One that only a replaced part of an include used is not used, nor must it be set.
   const referenced = new Set<string>();
   for (const use of ctx.uses) {
-    if (!survives(use, merged)) continue;
+    if (!survives(use, merged, root)) continue;
     for (const name of use.names) referenced.add(name);
     for (const name of new Set(use.missing)) {
       // At its place, though silenced: nothing else is said about the value it left empty.
@@ -418,10 +418,13 @@ function substitute(ctx: LoadContext, src: Source): void {
 
 /**
  * Whether the part of a file where variables were used is in the merged topology: not a
- * component, stream or config key of an include that the including file replaced.
+ * component, stream or config key of an include that the including file replaced, nor an
+ * included file's name.
  */
-function survives(use: VariableUse, merged: Merged): boolean {
+function survives(use: VariableUse, merged: Merged, root: Source): boolean {
   const [head, at] = use.path;
+  // An included file's name is ignored.
+  if (head === 'name') return use.src === root;
   if ((head === 'spouts' || head === 'bolts' || head === 'sinks' || head === 'streams') && typeof at === 'number') {
     const parts: readonly { src: Source; path: YamlPath }[] = head === 'streams' ? merged.streams : merged.components;
     return parts.some((p) => p.src === use.src && p.path[0] === head && p.path[1] === at);
