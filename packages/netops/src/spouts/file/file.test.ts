@@ -331,7 +331,60 @@ describe('file spout: at-least-once', () => {
     const path = write('u.log', 'a\nbb\npartial');
     const h = await readAll(path);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino, ...head('a\nbb\npartial') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino, ...head('a\nbb\npartial'), partialBytes: 7 });
+  });
+
+  it('resumed after a last line emitted without its newline, emits it again whole once the writer completed it, never its rest alone', async () => {
+    const resume = async (p: string, restoredCheckpoint: unknown, reliable = false) => {
+      const h = await start({ path: p, position: true }, { restoredCheckpoint, reliable });
+      expect(await driveSpout(h)).toBe('end');
+      await h.spout.close();
+      return h;
+    };
+    const path = write('mid.log', 'a\nbb\npart');
+    const first = await readAll(path, { position: true });
+    expect(first.collector.lines).toEqual(['a', 'bb', 'part']);
+    await first.spout.close();
+    const checkpoint = first.context.lastCheckpoint;
+    expect(checkpoint).toMatchObject({ offset: 9, line: 4, partialBytes: 4 });
+    // Nothing written since: nothing again.
+    expect((await resume(path, checkpoint)).collector.lines).toEqual([]);
+    // The writer was mid-line: the whole line, with its own number and offset, then the next.
+    appendFileSync(path, 'ial line\nnext\n');
+    const second = await resume(path, checkpoint);
+    expect(second.collector.emits.map((e) => e.values)).toEqual([
+      ['partial line', path, 3, 5],
+      ['next', path, 4, 18],
+    ]);
+    expect(second.context.logger.records.some((r) => r.msg.includes('continued since the checkpoint'))).toBe(true);
+    expect(second.context.lastCheckpoint).toMatchObject({ offset: 23, line: 5 });
+    expect(second.context.lastCheckpoint).not.toHaveProperty('partialBytes');
+
+    // The line was whole: only its newline came (LF or CR LF), then other lines.
+    for (const [name, end] of [
+      ['lf.log', '\n'],
+      ['crlf.log', '\r\n'],
+    ] as const) {
+      const p = write(name, `x${end}y`);
+      const h = await readAll(p, { position: true });
+      await h.spout.close();
+      appendFileSync(p, `${end}z${end}`);
+      expect((await resume(p, h.context.lastCheckpoint)).collector.emits.map((e) => e.values)).toEqual([['z', p, 3, 2 + 2 * end.length]]);
+    }
+
+    // Acked and saved with acking on too; unacked, the checkpoint is simply the line's start.
+    const r = write('mid-r.log', 'a\nbc');
+    const acked = await start({ path: r }, { reliable: true });
+    expect(await driveSpout(acked)).toBe('end');
+    acked.spout.ack(0);
+    await sleep(150);
+    expect(acked.context.lastCheckpoint).toMatchObject({ offset: 2 });
+    expect(acked.context.lastCheckpoint).not.toHaveProperty('partialBytes');
+    acked.spout.ack(2);
+    await acked.spout.close();
+    expect(acked.context.lastCheckpoint).toMatchObject({ offset: 4, partialBytes: 2 });
+    appendFileSync(r, 'd\n');
+    expect((await resume(r, acked.context.lastCheckpoint, true)).collector.lines).toEqual(['bcd']);
   });
 
   it('resumes a plain file at the checkpoint offset', async () => {

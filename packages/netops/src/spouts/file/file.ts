@@ -26,6 +26,11 @@ export interface FileCheckpoint {
   readonly headHash?: string;
   /** Line number (1-based) at `offset`, saved with `position: true` when known. */
   readonly line?: number;
+  /**
+   * Without follow: the last `partialBytes` bytes before `offset` are a last line emitted without its
+   * newline. A resume that finds the line continued reads it again whole, from `offset - partialBytes`.
+   */
+  readonly partialBytes?: number;
 }
 
 /** The fields of the default stream with `position: true`. */
@@ -84,7 +89,11 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
     (c.headBytes === undefined && c.headHash === undefined) ||
     (typeof c.headBytes === 'number' && Number.isInteger(c.headBytes) && c.headBytes >= 0 && typeof c.headHash === 'string');
   const line = c.line === undefined || (typeof c.line === 'number' && Number.isInteger(c.line) && c.line >= 1);
-  return typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0 && typeof c.inode === 'number' && head && line;
+  const offset = typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0;
+  const partial =
+    c.partialBytes === undefined ||
+    (typeof c.partialBytes === 'number' && Number.isInteger(c.partialBytes) && c.partialBytes > 0 && offset && c.partialBytes <= (c.offset as number));
+  return offset && typeof c.inode === 'number' && head && line && partial;
 }
 
 /**
@@ -137,6 +146,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private warnedUtf8 = false;
   /** Id just past the last complete (or dropped) line. */
   private consumed = 0;
+  /** Without follow: id of the last line, emitted at the end of the file without its newline (it ends at `consumed`); else -1. */
+  private partialFrom = -1;
   /** With `position`: the number of the next line of the file being read; UNKNOWN_LINE when reading started elsewhere. */
   private lineNo = 1;
 
@@ -253,6 +264,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       } else {
         start = restored.offset;
         if (start > 0) this.lineNo = restored.line ?? UNKNOWN_LINE;
+        if (restored.partialBytes !== undefined && !this.gzip && size > start) start = await this.afterPartial(restored, start);
       }
     } else if (this.config.startAt === 'end') {
       start = this.gzip ? Number.POSITIVE_INFINITY : size;
@@ -413,6 +425,26 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     return undefined;
   }
 
+  /**
+   * A checkpoint after a last line emitted without its newline, of a file that has grown since: if
+   * the newline came first, the line was whole and reading goes on after it; else the writer was
+   * mid-line, and the line is read again whole (emitted twice: in part, then whole) rather than its
+   * rest coming as a line of its own.
+   */
+  private async afterPartial(c: FileCheckpoint, offset: number): Promise<number> {
+    const next = Buffer.alloc(2);
+    const { bytesRead } = await this.handle!.read(next, 0, 2, offset);
+    if (bytesRead >= 1 && next[0] === NEWLINE) return offset + 1;
+    if (bytesRead === 2 && next[0] === CR && next[1] === NEWLINE) return offset + 2;
+    const from = offset - c.partialBytes!;
+    this.ctx.logger.info('file spout: the last line read without its newline was continued since the checkpoint; reading it again whole', {
+      path: this.config.path,
+      offset: from,
+    });
+    if (this.lineNo !== UNKNOWN_LINE) this.lineNo--;
+    return from;
+  }
+
   /** Reads the attached file from `start` (a byte offset; for gzip, decompressed bytes to skip). */
   private read(start: number): Promise<void> {
     if (this.gzip) {
@@ -538,7 +570,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.savedHash = print.hash;
     const checkpoint: FileCheckpoint = { offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash };
     const line = this.withPosition ? this.committedLine(id) : UNKNOWN_LINE;
-    this.ctx.saveCheckpoint(line === UNKNOWN_LINE ? checkpoint : { ...checkpoint, line });
+    // Everything emitted is done, the last line without its newline: a resume must not split it.
+    const partial = this.partialFrom >= 0 && id === this.consumed ? id - this.partialFrom : 0;
+    this.ctx.saveCheckpoint({ ...checkpoint, ...(line === UNKNOWN_LINE ? {} : { line }), ...(partial > 0 ? { partialBytes: partial } : {}) });
   }
 
   /** The number of the line with id `id` (the committed one), or UNKNOWN_LINE. */
@@ -626,7 +660,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
           continue;
         }
         if (!this.config.follow) {
+          const partial = this.carryLen > 0 && !this.skipping ? this.carryId : -1;
           this.flushCarry(this.base + this.position);
+          this.partialFrom = partial;
           this.eof = true;
           this.notify();
           return;
@@ -742,6 +778,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.position = 0;
     this.inode = inode;
     this.consumed = this.base;
+    this.partialFrom = -1;
     this.lineNo = 1;
     this.generations.push({ base: this.base, inode });
   }

@@ -60,7 +60,10 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
   description:
     'Emits one tuple per line on stream `default` with the field `line` (CR LF and LF endings; at the end of the file, a last ' +
     'line without a newline is emitted too; when following, it is held until its newline comes, since the writer may be mid-line, ' +
-    "so a run stopped before that leaves it to the next run with `--state-dir`, or unread without), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
+    'so a run stopped before that leaves it to the next run with `--state-dir`, or unread without; when not following, it is ' +
+    'emitted and the checkpoint records that it had no newline, so that a later run that finds the line continued emits it ' +
+    'again whole, not its rest as a line of its own (the part emitted before is a duplicate, as with at-least-once), and ' +
+    "one that finds only its newline added reads on after it), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
     "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
     'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile (in follow mode, a file ' +
