@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +67,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function head(content: string): { headBytes: number; headHash: string } {
   const bytes = Buffer.from(content).subarray(0, 256);
   return { headBytes: bytes.length, headHash: createHash('sha256').update(bytes).digest('base64url') };
+}
+
+/** What a checkpoint at `offset` of the file being read, which holds `content`, says of its extent. */
+function extent(content: string, offset: number): { size: number; tailBytes?: number; tailHash?: string } {
+  const bytes = Buffer.from(content).subarray(Math.max(0, offset - 256), offset);
+  const size = Buffer.byteLength(content);
+  return bytes.length === 0 ? { size } : { size, tailBytes: bytes.length, tailHash: createHash('sha256').update(bytes).digest('base64url') };
 }
 
 describe('file spout: reading', () => {
@@ -276,13 +296,13 @@ describe('file spout: at-least-once', () => {
 
     h.spout.ack(3); // out of order: the committed position stays at 0
     await sleep(150);
-    for (const c of h.context.checkpoints) expect(c).toEqual({ offset: 0, inode: ino, ...head('aa\nbbb\nc\n') });
+    for (const c of h.context.checkpoints) expect(c).toEqual({ offset: 0, inode: ino, ...head('aa\nbbb\nc\n'), ...extent('aa\nbbb\nc\n', 0) });
     h.spout.ack(0);
     await sleep(150);
-    expect(h.context.lastCheckpoint).toEqual({ offset: 7, inode: ino, ...head('aa\nbbb\nc\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 7, inode: ino, ...head('aa\nbbb\nc\n'), ...extent('aa\nbbb\nc\n', 7) });
     h.spout.ack(7);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 9, inode: ino, ...head('aa\nbbb\nc\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 9, inode: ino, ...head('aa\nbbb\nc\n'), ...extent('aa\nbbb\nc\n', 9) });
   });
 
   it('re-emits a failed line, with the same id, before any new line', async () => {
@@ -331,7 +351,13 @@ describe('file spout: at-least-once', () => {
     const path = write('u.log', 'a\nbb\npartial');
     const h = await readAll(path);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 12, inode: statSync(path).ino, ...head('a\nbb\npartial'), partialBytes: 7 });
+    expect(h.context.lastCheckpoint).toEqual({
+      offset: 12,
+      inode: statSync(path).ino,
+      ...head('a\nbb\npartial'),
+      ...extent('a\nbb\npartial', 12),
+      partialBytes: 7,
+    });
   });
 
   it('resumed after a last line emitted without its newline, emits it again whole once the writer completed it, never its rest alone', async () => {
@@ -489,7 +515,7 @@ describe('file spout: position', () => {
     expect(h.collector.emits.at(-1)).toMatchObject({ values: ['l1', path, 2, 3], messageId: 3 });
     h.spout.ack(0);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 3, inode: ino, line: 2, ...head('l0\nl1\nl2\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 3, inode: ino, line: 2, ...head('l0\nl1\nl2\n'), ...extent('l0\nl1\nl2\n', 3) });
   });
 
   it('resumes numbering from a checkpoint that has the line, and says null when it does not', async () => {
@@ -571,7 +597,7 @@ describe('file spout: follow', () => {
     // The checkpoint names the new file once the old one is fully acked.
     for (const id of ids) h.spout.ack(id);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, ...head('c\nd\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, ...head('c\nd\n'), ...extent('c\nd\n', 4) });
   });
 
   it('checkpoints the old file while its lines are unacked after a rotation', async () => {
@@ -586,7 +612,7 @@ describe('file spout: follow', () => {
     h.spout.ack(4);
     await h.spout.close();
     // With the old file's fingerprint, not the new file's.
-    expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode, ...head('a\nb\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 2, inode: oldInode, ...head('a\nb\n'), size: 4 });
   });
 
   it('resumed after a rotation, reads the rest of the old file (found by its inode beside the path) before the new one', async () => {
@@ -721,7 +747,7 @@ describe('file spout: follow', () => {
     ]);
     h.spout.ack(0);
     await h.spout.close();
-    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, line: 2, ...head('one\ntwo\n') });
+    expect(h.context.lastCheckpoint).toEqual({ offset: 4, inode: statSync(path).ino, line: 2, ...head('one\ntwo\n'), ...extent('one\ntwo\n', 4) });
   });
 
   it('saves no checkpoint while the file is missing, and closes promptly while waiting for it', async () => {
@@ -789,6 +815,95 @@ describe('file spout: follow', () => {
     const t0 = performance.now();
     await h.spout.close();
     expect(performance.now() - t0).toBeLessThan(500);
+  });
+});
+
+describe('file spout: copytruncate while stopped', () => {
+  const until = (h: Harness, n: number) => driveSpout(h, { until: () => h.collector.emits.length >= n, timeoutMs: 5000 });
+  const warnings = (h: Harness) => h.context.logger.records.filter((r) => r.level === 'warn');
+
+  /** What logrotate's copytruncate does: copy the file beside it, then empty it. */
+  function copytruncate(path: string, copy: string): void {
+    copyFileSync(path, copy);
+    truncateSync(path, 0);
+  }
+
+  it('reads the rest of the copy from the checkpoint, then the truncated file from its start, telling the copy by the bytes before the offset', async () => {
+    // Every rotation opens with the same 300-byte header: the first bytes alone cannot tell them apart.
+    const header = `#${'h'.repeat(298)}\n`;
+    const path = write('ct.log', `${header}a1\na2\na3\n`);
+    const first = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true });
+    await until(first, 4);
+    first.spout.ack(0);
+    first.spout.ack(300); // a1: the checkpoint stays at a2
+    await first.spout.close();
+    const checkpoint = first.context.lastCheckpoint;
+    expect(checkpoint).toMatchObject({ offset: 303, size: 309, tailBytes: 256 });
+
+    // While the run is down: a line more, the copy and truncation, the writer on in the emptied file;
+    // and an older rotation with the same header, long enough, modified later than the copy.
+    appendFileSync(path, 'a4\n');
+    write('ct.log.2', `${header}z1\nz2\nz3\nz4\nz5\n`);
+    copytruncate(path, `${path}.1`);
+    appendFileSync(path, 'b1\n');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(`${path}.2`, later, later);
+
+    const second = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true, restoredCheckpoint: checkpoint });
+    await until(second, 4);
+    await sleep(30);
+    expect(second.collector.lines).toEqual(['a2', 'a3', 'a4', 'b1']);
+    expect(second.context.logger.records.some((r) => r.level === 'info' && r.msg.includes('copytruncate') && r.fields?.old === `${path}.1`)).toBe(true);
+    expect(warnings(second)).toEqual([]);
+    await second.spout.close();
+
+    // No copy beside it (compressed, deleted): from the start, saying plainly what may be lost and how much.
+    rmSync(`${path}.1`);
+    const third = await start({ path, follow: true, pollInterval: '10ms' }, { reliable: true, restoredCheckpoint: checkpoint });
+    await until(third, 1);
+    expect(third.collector.lines).toEqual(['b1']);
+    expect(warnings(third)).toHaveLength(1);
+    expect(warnings(third)[0]!.msg).toContain('lines after byte 303 of the old file may be lost: at least the 6 bytes read past it');
+    expect(warnings(third)[0]!.fields).toMatchObject({ offset: 303, lostBytesAtLeast: 6 });
+  });
+
+  it('without follow too, and from a checkpoint of the previous version (no size, no bytes before the offset), after the file was written past its old end', async () => {
+    const path = write('ct2.log', 'l1\nl2\nl3\n');
+    const first = await readAll(path);
+    await first.spout.close();
+    const { size: _size, tailBytes: _tb, tailHash: _th, ...previous } = first.context.lastCheckpoint as Record<string, unknown>;
+    expect(previous).toEqual({ offset: 9, inode: statSync(path).ino, ...head('l1\nl2\nl3\n') });
+
+    appendFileSync(path, 'l4\nl5\n');
+    copytruncate(path, `${path}-20261203`);
+    // Longer than the old offset before the resume: seen by its first bytes, not its size.
+    appendFileSync(path, 'm1, written to the emptied file\n');
+    for (const checkpoint of [first.context.lastCheckpoint, previous]) {
+      const h = await start({ path }, { restoredCheckpoint: checkpoint });
+      expect(await driveSpout(h)).toBe('end');
+      expect(h.collector.lines).toEqual(['l4', 'l5', 'm1, written to the emptied file']);
+      expect(warnings(h)).toEqual([]);
+      await h.spout.close();
+      // Saved in the file at the path, once read there.
+      expect(h.context.lastCheckpoint).toMatchObject({ offset: 32, inode: statSync(path).ino });
+    }
+
+    // Renamed away rather than copied: the same, by inode.
+    const moved = write('mv.log', 'k1\nk2\n');
+    const once = await readAll(moved);
+    await once.spout.close();
+    appendFileSync(moved, 'k3\n');
+    renameSync(moved, `${moved}.1`);
+    writeFileSync(moved, 'n1\n');
+    const resumed = await start({ path: moved }, { restoredCheckpoint: once.context.lastCheckpoint });
+    expect(await driveSpout(resumed)).toBe('end');
+    expect(resumed.collector.lines).toEqual(['k3', 'n1']);
+
+    rmSync(`${path}-20261203`);
+    const lost = await start({ path }, { restoredCheckpoint: previous });
+    expect(await driveSpout(lost)).toBe('end');
+    expect(lost.collector.lines).toEqual(['m1, written to the emptied file']);
+    expect(warnings(lost)[0]!.msg).toContain('lines after byte 9 of the old file may be lost');
   });
 });
 

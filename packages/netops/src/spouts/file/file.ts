@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { lstat, open, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Spout, SpoutCollector, SpoutContext, SpoutStatus } from '@qitian/api';
@@ -31,6 +32,14 @@ export interface FileCheckpoint {
    * newline. A resume that finds the line continued reads it again whole, from `offset - partialBytes`.
    */
   readonly partialBytes?: number;
+  /**
+   * Bytes of the file known to exist when the checkpoint was saved (read, or the whole of an older
+   * file), and the SHA-256 of the `tailBytes` (up to 256) just before `offset`: they tell which copy
+   * beside the file holds the checkpoint's position after a copytruncate. Absent in older checkpoints.
+   */
+  readonly size?: number;
+  readonly tailBytes?: number;
+  readonly tailHash?: string;
 }
 
 /** The fields of the default stream with `position: true`. */
@@ -77,6 +86,25 @@ function hashPrefix(buf: Buffer, bytes: number): string {
   return createHash('sha256').update(buf.subarray(0, bytes)).digest('base64url');
 }
 
+/**
+ * Is `name` one that rotating `base` gives: `base.1`, `base.0` (newsyslog), `base-20261203`
+ * (logrotate dateext), `base.1.gz`...?
+ */
+function isRotatedName(name: string, base: string): boolean {
+  return name.length > base.length + 1 && name.startsWith(base) && '.-_'.includes(name[base.length]!);
+}
+
+/** Does the open file start with the bytes the checkpoint fingerprinted, and hold the same bytes before its offset? */
+async function holdsCheckpoint(handle: FileHandle, c: FileCheckpoint): Promise<boolean> {
+  const at = async (bytes: number, position: number, hash: string | undefined): Promise<boolean> => {
+    if (hash === undefined) return true;
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, position).catch(() => ({ bytesRead: -1 }));
+    return bytesRead === bytes && hashPrefix(buf, bytes) === hash;
+  };
+  return (await at(c.headBytes ?? 0, 0, c.headHash)) && (await at(c.tailBytes ?? 0, c.offset - (c.tailBytes ?? 0), c.tailHash));
+}
+
 /** Is `err` "no such file or directory"? */
 function isMissing(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
@@ -90,10 +118,19 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
     (typeof c.headBytes === 'number' && Number.isInteger(c.headBytes) && c.headBytes >= 0 && typeof c.headHash === 'string');
   const line = c.line === undefined || (typeof c.line === 'number' && Number.isInteger(c.line) && c.line >= 1);
   const offset = typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0;
+  const size = c.size === undefined || (typeof c.size === 'number' && Number.isInteger(c.size) && c.size >= 0);
+  const tail =
+    (c.tailBytes === undefined && c.tailHash === undefined) ||
+    (typeof c.tailBytes === 'number' &&
+      Number.isInteger(c.tailBytes) &&
+      c.tailBytes > 0 &&
+      offset &&
+      c.tailBytes <= (c.offset as number) &&
+      typeof c.tailHash === 'string');
   const partial =
     c.partialBytes === undefined ||
     (typeof c.partialBytes === 'number' && Number.isInteger(c.partialBytes) && c.partialBytes > 0 && offset && c.partialBytes <= (c.offset as number));
-  return offset && typeof c.inode === 'number' && head && line && partial;
+  return offset && typeof c.inode === 'number' && head && line && partial && size && tail;
 }
 
 /**
@@ -177,6 +214,12 @@ export class FileSpout implements Spout<FileSpoutConfig> {
   private savedOffset = -1;
   private savedInode = -1;
   private savedHash = '';
+  private tailBuf: Buffer | undefined;
+  /**
+   * Resumed in a file beside the path (rotated, or a copy made before a truncation): without follow
+   * too, the file at the path is read after it, from its start.
+   */
+  private chasing = false;
 
   constructor(
     private readonly config: FileSpoutConfig,
@@ -222,20 +265,27 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     }
     let size = await this.attach(handle);
     const restored = context.restoredCheckpoint;
-    // Followed and rotated since the checkpoint (while the run was down, or with lines read but not
-    // yet acked): the old file is read on from the checkpoint first, then the new one, as a rotation
-    // during the run is. Reading only the new one lost the old file's rest.
-    if (this.config.follow && !this.gzip && isCheckpoint(restored) && restored.inode !== this.inode) {
-      const old = await this.rotatedFile(restored);
+    // Rotated since the checkpoint (while the run was down, or with lines read but not yet acked):
+    // the old file is read on from the checkpoint first, then the new one, as a rotation during the
+    // run is. Truncated or rewritten since (copytruncate): the copy made of it first. Reading only
+    // the file at the path lost the old file's rest.
+    let resumeBeside = false;
+    if (!this.gzip && isCheckpoint(restored)) {
+      const rotated = restored.inode !== this.inode;
+      const truncated = !rotated && restored.offset > 0 && (restored.offset > size || !this.samePrefix(restored));
+      const old = rotated ? await this.rotatedFile(restored) : truncated ? await this.copiedFile(restored) : undefined;
       if (old !== undefined) {
         await handle.close().catch(() => undefined);
         this.generations = [];
         size = await this.attach(old.handle);
-        context.logger.info('file spout: the file was rotated since the checkpoint; reading the rest of the old one first', {
-          path,
-          old: old.path,
-          offset: restored.offset,
-        });
+        resumeBeside = true;
+        this.chasing = true;
+        context.logger.info(
+          rotated
+            ? 'file spout: the file was rotated since the checkpoint; reading the rest of the old one first'
+            : 'file spout: the file was truncated since the checkpoint after being copied beside it (copytruncate); reading the rest of the copy first',
+          { path, old: old.path, offset: restored.offset },
+        );
       }
     }
 
@@ -244,6 +294,10 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     if (restored !== undefined && restored !== null) {
       if (!isCheckpoint(restored)) {
         context.logger.warn('file spout: ignoring a checkpoint it does not understand', { path, checkpoint: restored });
+      } else if (resumeBeside) {
+        start = restored.offset;
+        if (start > 0) this.lineNo = restored.line ?? UNKNOWN_LINE;
+        if (restored.partialBytes !== undefined && size > start) start = await this.afterPartial(restored, start);
       } else if (restored.inode !== this.inode) {
         context.logger.warn(
           'file spout: the file was replaced since the checkpoint and the old one is not beside it any more (compressed, deleted); ' +
@@ -251,16 +305,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
           { path, checkpointInode: restored.inode, inode: this.inode, offset: restored.offset },
         );
       } else if (!this.gzip && restored.offset > size) {
-        context.logger.warn('file spout: the file is shorter than the checkpoint (truncated); reading it from the start', {
-          path,
-          offset: restored.offset,
-          size,
-        });
+        this.warnLost(restored, 'the file is shorter than the checkpoint (truncated)', size);
       } else if (!this.samePrefix(restored)) {
-        context.logger.warn('file spout: the file was rewritten since the checkpoint (its first bytes differ); reading it from the start', {
-          path,
-          offset: restored.offset,
-        });
+        this.warnLost(restored, 'the file was rewritten since the checkpoint (its first bytes differ: truncated and written again)', size);
       } else {
         start = restored.offset;
         if (start > 0) this.lineNo = restored.line ?? UNKNOWN_LINE;
@@ -416,13 +463,61 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       if (st === undefined || !st.isFile() || st.ino !== c.inode || st.size < c.offset) continue;
       const handle = await open(p, 'r').catch(() => undefined);
       if (handle === undefined) return undefined;
-      const bytes = Buffer.alloc(c.headBytes ?? 0);
-      const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0).catch(() => ({ bytesRead: -1 }));
-      if (c.headHash === undefined || (bytesRead === bytes.length && hashPrefix(bytes, bytesRead) === c.headHash)) return { handle, path: p };
+      if (await holdsCheckpoint(handle, c)) return { handle, path: p };
       await handle.close().catch(() => undefined);
       return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * After a truncation since the checkpoint: the copy of the file that logrotate's copytruncate (or
+   * newsyslog) left beside it (`app.log.1`, `app.log-20261203`, `app.log.0`), open. It is a file of
+   * another inode, at least as long as what the checkpoint saw of the file, with the same first bytes
+   * and (when the checkpoint has them) the same bytes before its offset; of several, the one written
+   * last. Undefined when there is none, or the checkpoint has no fingerprint to tell it by.
+   */
+  private async copiedFile(c: FileCheckpoint): Promise<{ handle: FileHandle; path: string } | undefined> {
+    if (c.headHash === undefined) return undefined;
+    const folder = dirname(this.config.path);
+    const base = basename(this.config.path);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return undefined;
+    }
+    let best: { handle: FileHandle; path: string; mtime: number } | undefined;
+    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
+      if (!isRotatedName(name, base)) continue;
+      const p = join(folder, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (st === undefined || !st.isFile() || st.ino === this.inode || st.size < Math.max(c.offset, c.size ?? 0)) continue;
+      const handle = await open(p, 'r').catch(() => undefined);
+      if (handle === undefined) continue;
+      if ((await holdsCheckpoint(handle, c)) && (best === undefined || st.mtimeMs > best.mtime)) {
+        await best?.handle.close().catch(() => undefined);
+        best = { handle, path: p, mtime: st.mtimeMs };
+      } else {
+        await handle.close().catch(() => undefined);
+      }
+    }
+    return best === undefined ? undefined : { handle: best.handle, path: best.path };
+  }
+
+  /** A checkpoint's file was truncated or rewritten and no copy of it holds the rest: read from the start, and say what may be lost. */
+  private warnLost(c: FileCheckpoint, what: string, size: number): void {
+    // What was read past the offset before the stop is known; what was written after it is not.
+    const read = c.size === undefined ? undefined : c.size - c.offset;
+    const lost =
+      read === undefined || read <= 0
+        ? 'whatever the old file held after it (its size before the truncation is not known)'
+        : `at least the ${read} bytes read past it before the stop, and whatever was written after`;
+    this.ctx.logger.warn(
+      `file spout: ${what}, and no copy of it holding the checkpoint's position was found beside it (as ${this.config.path}.1 or -YYYYMMDD); ` +
+        `reading it from the start: lines after byte ${c.offset} of the old file may be lost: ${lost}`,
+      { path: this.config.path, offset: c.offset, size, ...(read !== undefined && read > 0 ? { lostBytesAtLeast: read } : {}) },
+    );
   }
 
   /**
@@ -568,11 +663,31 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     this.savedOffset = offset;
     this.savedInode = gen.inode;
     this.savedHash = print.hash;
-    const checkpoint: FileCheckpoint = { offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash };
+    const checkpoint: FileCheckpoint = { offset, inode: gen.inode, headBytes: print.bytes, headHash: print.hash, ...this.extent(gens, g, offset) };
     const line = this.withPosition ? this.committedLine(id) : UNKNOWN_LINE;
     // Everything emitted is done, the last line without its newline: a resume must not split it.
     const partial = this.partialFrom >= 0 && id === this.consumed ? id - this.partialFrom : 0;
     this.ctx.saveCheckpoint({ ...checkpoint, ...(line === UNKNOWN_LINE ? {} : { line }), ...(partial > 0 ? { partialBytes: partial } : {}) });
+  }
+
+  /**
+   * What a checkpoint at `offset` of generation `gens[g]` says of the file's extent: the bytes known to be
+   * in it and, for the file being read, a hash of those just before the offset (a small pread, done
+   * only when the offset moved), by which a copy of the file is recognised after a copytruncate.
+   */
+  private extent(gens: readonly Generation[], g: number, offset: number): { size?: number; tailBytes?: number; tailHash?: string } {
+    if (this.gzip) return {};
+    if (g < gens.length - 1) return { size: gens[g + 1]!.base - gens[g]!.base };
+    const size = Math.max(this.position, offset);
+    const n = Math.min(HEAD_BYTES, offset);
+    if (n === 0 || this.handle === undefined) return { size };
+    try {
+      this.tailBuf ??= Buffer.allocUnsafe(HEAD_BYTES);
+      if (readSync(this.handle.fd, this.tailBuf, 0, n, offset - n) !== n) return { size };
+    } catch {
+      return { size }; // closed while switching files: the next save has it
+    }
+    return { size, tailBytes: n, tailHash: hashPrefix(this.tailBuf, n) };
   }
 
   /** The number of the line with id `id` (the committed one), or UNKNOWN_LINE. */
@@ -660,6 +775,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
           continue;
         }
         if (!this.config.follow) {
+          // Read on in the file that came after this one, as a followed file would.
+          if (this.chasing && (await this.nextFile())) continue;
           const partial = this.carryLen > 0 && !this.skipping ? this.carryId : -1;
           this.flushCarry(this.base + this.position);
           this.partialFrom = partial;
@@ -676,6 +793,21 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       if (!this.closed) this.dropCarry();
       this.readFailed(err);
     }
+  }
+
+  /**
+   * Without follow, at the end of a file beside the path that a resume started in: switches to the
+   * file now at the path (rotation, as checkFile does it). False when there is none to switch to.
+   */
+  private async nextFile(): Promise<boolean> {
+    const st = await stat(this.config.path).catch(() => undefined);
+    if (st !== undefined && st.ino !== this.inode && !this.closed) {
+      const inode = this.inode;
+      await this.checkFile();
+      if (this.inode !== inode) return true;
+    }
+    this.chasing = false;
+    return false;
   }
 
   /** Keeps the bytes just read at `position` that extend the prefix, while it is shorter than HEAD_BYTES. */

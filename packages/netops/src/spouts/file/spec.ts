@@ -65,9 +65,15 @@ export const fileSpoutSpec: ComponentSpec<typeof fileSpoutFields> = {
     'again whole, not its rest as a line of its own (the part emitted before is a duplicate, as with at-least-once), and ' +
     "one that finds only its newline added reads on after it), and with `position: true` also `file`, `lineNumber` and `offset`. With acking on, a line's message id is its byte offset (in the decompressed data for " +
     'gzip); a failed line is emitted again before any new line, and the task saves as its checkpoint the offset of the ' +
-    "lowest line not yet acked, with the file's inode and a hash of its first bytes (up to 256), so that a restarted task resumes " +
-    'there, or reads the file from its start when it was replaced, truncated or rewritten meanwhile (in follow mode, a file ' +
-    'missing at restart counts as replaced once it appears; no checkpoint is saved while it is missing). Read-ahead is bounded, ' +
+    "lowest line not yet acked, with the file's inode, a hash of its first bytes (up to 256), the bytes known to be in it and a " +
+    'hash of the bytes (up to 256) before the offset, so that a restarted task resumes there. When the file was rotated meanwhile ' +
+    '(renamed: the old file is found by its inode in the same folder) or truncated or rewritten (logrotate copytruncate: the copy ' +
+    'is the file beside it named like a rotation, `app.log.1`, `app.log.0`, `app.log-20261203`..., that has the same first bytes and ' +
+    'the same bytes before the offset, the last modified of several), the task reads the rest of the old file or copy from the ' +
+    'offset first, then the file at the path from its start, with or without follow. When there is no such file (compressed, ' +
+    'deleted), it reads the file at the path from its start and warns that lines after the offset may be lost, with the bytes ' +
+    'read past the offset before the stop as a lower bound (what was written after the stop is not known). In follow mode, a file ' +
+    'missing at restart counts as replaced once it appears; no checkpoint is saved while it is missing. Read-ahead is bounded, ' +
     'so memory stays flat however large the file. Every task would read the whole file, so a parallelism above 1 is a validation error. Counters: ' +
     'bytes (read, after decompression), reopened{reason: rotated, truncated}, dropped{reason: line_too_long, truncated_input}, ' +
     'invalid_utf8 (lines with bytes that are not UTF-8, emitted with U+FFFD). A read that fails (an I/O error, a damaged or ' +
