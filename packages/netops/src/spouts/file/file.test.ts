@@ -640,6 +640,61 @@ describe('file spout: follow', () => {
     expect(third.context.logger.records.some((r) => r.level === 'warn' && r.msg.includes('lines of the old one after the checkpoint are lost'))).toBe(true);
   });
 
+  it('rotated twice before it looked again, reads the rotated file in between before the new one, and names one already compressed', async () => {
+    const path = write('lag.log', 'a1\n');
+    // A poll interval long enough that both rotations happen while the spout sleeps at the end of the file.
+    const h = await start({ path, follow: true, pollInterval: '300ms' }, { reliable: true });
+    await until(h, 1);
+    const rotate = (middle: string) => {
+      appendFileSync(path, 'a2\n');
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, middle);
+      renameSync(`${path}.1`, `${path}.2`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, 'c1\n');
+    };
+    rotate('b1\nb2\n');
+    await until(h, 5);
+    expect(h.collector.lines).toEqual(['a1', 'a2', 'b1', 'b2', 'c1']);
+    expect(h.context.counted('reopened', 'rotated')).toBe(2);
+    expect(h.context.logger.records.some((r) => r.msg.includes('rotated more than once') && r.fields?.between === `${path}.1`)).toBe(true);
+    // Ids keep growing through the three files.
+    expect(h.collector.emits.map((e) => e.messageId)).toEqual([0, 3, 6, 9, 12]);
+    await h.spout.close();
+
+    // The file in between compressed already (logrotate compress without delaycompress): said, with its size.
+    rmSync(`${path}.1`);
+    rmSync(`${path}.2`);
+    writeFileSync(path, 'a1\n');
+    const g = await start({ path, follow: true, pollInterval: '300ms' });
+    await until(g, 1);
+    rotate('');
+    writeFileSync(`${path}.1.gz`, gzipSync('b1\nb2\n'));
+    rmSync(`${path}.1`);
+    await until(g, 3);
+    expect(g.collector.lines).toEqual(['a1', 'a2', 'c1']);
+    const warn = g.context.logger.records.find((r) => r.level === 'warn' && r.msg.includes('already compressed'));
+    expect(warn?.fields).toMatchObject({ skipped: [`${path}.1.gz`], skippedBytes: statSync(`${path}.1.gz`).size });
+  });
+
+  it('resumed with the checkpoint in a file rotated twice since, reads it, the file in between, then the new one', async () => {
+    const path = write('lag2.log', 'a1\na2\n');
+    const first = await readAll(path);
+    await first.spout.close();
+    appendFileSync(path, 'a3\n');
+    renameSync(path, `${path}-20261203`);
+    writeFileSync(path, 'b1\n');
+    renameSync(path, `${path}-20261204`);
+    writeFileSync(path, 'c1\n');
+    for (const follow of [false, true]) {
+      const h = await start({ path, follow, pollInterval: '10ms' }, { restoredCheckpoint: first.context.lastCheckpoint });
+      await until(h, 3);
+      expect(h.collector.lines).toEqual(['a3', 'b1', 'c1']);
+      if (!follow) expect(await driveSpout(h)).toBe('end');
+      await h.spout.close();
+    }
+  });
+
   it('waits while the file is missing and reads it once it is back', async () => {
     const path = write('gone.log', 'a\n');
     const h = await start({ path, follow: true, pollInterval: '10ms' });

@@ -105,6 +105,19 @@ async function holdsCheckpoint(handle: FileHandle, c: FileCheckpoint): Promise<b
   return (await at(c.headBytes ?? 0, 0, c.headHash)) && (await at(c.tailBytes ?? 0, c.offset - (c.tailBytes ?? 0), c.tailHash));
 }
 
+/**
+ * Where a rotated name puts its file among the others: a higher rank is newer. `app.log.1`,
+ * `app.log.2.gz` count rotations (higher is older); `app.log-20261203`, `app.log-2026-12-03` are
+ * dated (higher is newer). Undefined when the name says neither.
+ */
+function rotationRank(name: string, base: string): { dated: boolean; rank: number } | undefined {
+  const suffix = name.slice(base.length).replace(/\.(gz|bz2|xz|zst|Z)$/, '');
+  if (!/^[.\-_][\d.\-_]*\d$/.test(suffix)) return undefined;
+  const digits = suffix.replace(/\D/g, '');
+  if (suffix[0] === '.' && /^\.\d{1,5}$/.test(suffix)) return { dated: false, rank: -Number(digits) };
+  return { dated: true, rank: Number(digits.slice(0, 15)) };
+}
+
 /** Is `err` "no such file or directory"? */
 function isMissing(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
@@ -883,6 +896,7 @@ export class FileSpout implements Spout<FileSpoutConfig> {
     }
     this.seen(nst);
     const old = this.handle!;
+    const oldStat = await old.stat().catch(() => undefined);
     const buf = Buffer.allocUnsafe(this.chunkBytes);
     for (;;) {
       const { bytesRead } = await old.read(buf, 0, buf.length, this.position);
@@ -892,12 +906,90 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       this.consume(buf.subarray(0, bytesRead), chunkId);
     }
     await old.close().catch(() => undefined);
+    // Rotated more than once since this file was (the task lagged, or resumed in an old file): the
+    // files in between are read first, oldest first, each as a rotation of the one before.
+    const between = await this.rotatedBetween(this.inode, oldStat?.mtimeMs ?? 0, nst.ino);
+    if (this.closed) {
+      await next.close().catch(() => undefined);
+      await between?.handle.close().catch(() => undefined);
+      return false;
+    }
+    if (between !== undefined) {
+      await next.close().catch(() => undefined);
+      this.handle = between.handle;
+      this.ctx.logger.info('file spout: file rotated more than once since it was read; reading a rotated file in between first', {
+        path,
+        oldInode: this.inode,
+        between: between.path,
+        inode: between.ino,
+      });
+      this.ctx.count('reopened', 1, 'rotated');
+      this.newGeneration(between.ino);
+      this.notify();
+      return true;
+    }
     this.handle = next;
     this.ctx.logger.info('file spout: file rotated; reading the new file from its start', { path, oldInode: this.inode, inode: nst.ino });
     this.ctx.count('reopened', 1, 'rotated');
     this.newGeneration(nst.ino);
     this.notify();
     return true;
+  }
+
+  /**
+   * After the file of inode `oldInode` was rotated: the oldest file beside the path rotated after it
+   * and not yet read (not `newInode`, now at the path), open; undefined when there is none. "After"
+   * is by rotation name (`app.log.1` after `app.log.2`, `app.log-20261204` after `app.log-20261203`)
+   * when the old file is still there under one, else by modification time. One already compressed is
+   * not read: it is named in a warning with its size, as lines lost.
+   */
+  private async rotatedBetween(oldInode: number, oldMtime: number, newInode: number): Promise<{ handle: FileHandle; path: string; ino: number } | undefined> {
+    const folder = dirname(this.config.path);
+    const base = basename(this.config.path);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return undefined;
+    }
+    const rotated: { path: string; name: string; st: Stats }[] = [];
+    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
+      if (!isRotatedName(name, base)) continue;
+      const p = join(folder, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (st?.isFile()) rotated.push({ path: p, name, st });
+    }
+    const oldEntry = rotated.find((f) => f.st.ino === oldInode);
+    const oldRank = oldEntry === undefined ? undefined : rotationRank(oldEntry.name, base);
+    const order = (f: { name: string; st: Stats }): number | undefined => {
+      if (oldRank === undefined) return f.st.mtimeMs > oldMtime ? f.st.mtimeMs : undefined;
+      const r = rotationRank(f.name, base);
+      return r !== undefined && r.dated === oldRank.dated && r.rank > oldRank.rank ? r.rank : undefined;
+    };
+    const later = rotated.filter((f) => f.st.ino !== oldInode && f.st.ino !== newInode && order(f) !== undefined).sort((a, b) => order(a)! - order(b)!);
+    const compressed: { path: string; bytes: number }[] = [];
+    let found: { handle: FileHandle; path: string; ino: number } | undefined;
+    for (const f of later) {
+      const handle = await open(f.path, 'r').catch(() => undefined);
+      if (handle === undefined) continue;
+      const magic = Buffer.alloc(2);
+      const { bytesRead } = await handle.read(magic, 0, 2, 0).catch(() => ({ bytesRead: 0 }));
+      if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+        compressed.push({ path: f.path, bytes: f.st.size });
+        await handle.close().catch(() => undefined);
+        continue;
+      }
+      found = { handle, path: f.path, ino: f.st.ino };
+      break;
+    }
+    if (compressed.length > 0) {
+      this.ctx.logger.warn(
+        `file spout: the file was rotated more than once since it was read, and ${compressed.length} rotated file(s) in between are ` +
+          `already compressed: not read, their lines are lost (${compressed.reduce((n, c) => n + c.bytes, 0)} compressed bytes)`,
+        { path: this.config.path, skipped: compressed.map((c) => c.path), skippedBytes: compressed.reduce((n, c) => n + c.bytes, 0) },
+      );
+    }
+    return found;
   }
 
   private newGeneration(inode: number): void {

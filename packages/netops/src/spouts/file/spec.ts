@@ -17,6 +17,12 @@ export const fileSpoutFields = {
     description:
       'Keep reading lines appended to the file, like `tail -F`: a truncated file is read again from its start, and a file ' +
       'replaced under the same name (rotation, seen as a new inode) is read to its end and then the new file is opened. ' +
+      'When it was rotated more than once before the task looked again (it lagged, or resumed in an old file), the rotated ' +
+      'files in between are read too, oldest first, before the new file: they are found beside it by their names ' +
+      '(`app.log.1` is newer than `app.log.2`, `app.log-20261204` than `app.log-20261203`), or by modification time when the ' +
+      "old file is no longer there under such a name. `tail -F` reads only the new file, and Vector's file source only files " +
+      'its include patterns name, so their lines would be lost silently; a file in between that is already compressed is not ' +
+      'read either, but named in a warning with its size. ' +
       'Truncation is seen as the file getting shorter than the position read, or, when it was written again past that ' +
       'position before the next poll (logrotate copytruncate), as the first bytes read of it (up to 256) changing; a ' +
       'rewrite that keeps them is not noticed. A file that does not exist yet is waited for (logged once, checked every ' +
