@@ -30,10 +30,10 @@ export const syslogSpoutFields = {
   }),
   maxMessageBytes: field.int({
     description:
-      'Largest message, in bytes, not counting its trailer (an LF or CR LF ending a line, or inside an octet count). TCP/TLS: a longer octet-counted frame is skipped exactly and a longer line is skipped ' +
+      'Largest message, in bytes, not counting its trailer (an LF or CR LF ending a line or a datagram, or inside an octet count). TCP/TLS: a longer octet-counted frame is skipped exactly and a longer line is skipped ' +
       'up to its end (its trailer, or the end of the connection); both are counted as dropped (reason too_long) and ' +
       'logged with the peer and the byte offset in the connection, and the connection goes on. UDP: a longer datagram ' +
-      'is truncated to this size (RFC 5426 allows it; the header and priority survive) and counted as truncated.',
+      'is truncated to this size (RFC 5426 allows it; the header and priority survive) and counted as truncated; a message of exactly this size followed by its LF is whole.',
     default: 65_536,
     min: 64,
     max: 67_108_864,

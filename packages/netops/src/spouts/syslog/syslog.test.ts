@@ -206,6 +206,17 @@ describe('syslog spout: UDP', () => {
     expect(h.context.logger.records.filter((r) => r.msg.includes(`from ${peer} is not valid UTF-8`))).toHaveLength(1);
   });
 
+  it('does not count the trailer against maxMessageBytes: a message of exactly the maximum with LF or CR LF is whole, not truncated', async () => {
+    const h = await start({ protocol: 'udp', maxMessageBytes: 64 });
+    const c = udpClient();
+    const exact = `<13>${'x'.repeat(60)}`;
+    const over = `<13>${'y'.repeat(61)}`;
+    for (const m of [`${exact}\n`, `${exact}\r\n`, `${exact}\0`, exact, `${over}\n`]) await sendUdp(c, portOf(h), m);
+    const rows = await collect(h, 5);
+    expect(rows.map((r) => r[0])).toEqual([exact, exact, exact, exact, over.slice(0, 64)]);
+    expect(h.context.counted('truncated')).toBe(1);
+  });
+
   it('under overload drops the newest datagrams and counts them, then goes on', async () => {
     const h = await start({ protocol: 'udp', maxBuffered: 10 });
     const c = udpClient();

@@ -561,16 +561,18 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     }
     let end = msg.length;
     this.nBytes += end;
-    if (end > this.maxBytes) {
-      end = this.maxBytes;
-      this.nTruncated++;
-    } else if (end > 0) {
+    // The trailer first: maxMessageBytes is the message's limit, as in TCP framing.
+    if (end > 0) {
       const last = msg[end - 1]!;
       if (last === NUL) end--;
       else if (last === LF) {
         end--;
         if (end > 0 && msg[end - 1] === CR) end--;
       }
+    }
+    if (end > this.maxBytes) {
+      end = this.maxBytes;
+      this.nTruncated++;
     }
     if (end === 0) {
       this.nEmpty++;
