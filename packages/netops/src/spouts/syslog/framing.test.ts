@@ -212,6 +212,57 @@ describe('FrameDecoder: octet-counting framing', () => {
     }
   });
 
+  it('does not take the digits a short count left unread for the start of the next count (port 22 then 46 <13>... is not 2246)', () => {
+    const before = Array.from({ length: 5 }, (_, i) => octet(`<13>1 2026-12-03T10:00:00Z r1 sshd - - - before ${i}`)).join('');
+    const bad = '<13>1 2026-12-03T10:00:00Z r1 sshd - - - accepted from 10.0.0.1 port 22';
+    const good = Array.from({ length: 60 }, (_, i) => octet(`<13>1 2026-12-03T10:00:00Z r1 app - - - good ${i}`)).join('');
+    expect(good.startsWith('46 <13>')).toBe(true); // read after the leftover 22: a count of 2246, which the stream holds
+    const all = before + `${Buffer.byteLength(bad) - 2} ${bad}` + good;
+    const cut = before.length; // also with the leftover digits at the start of a chunk
+    for (const chunks of [[all], [all.slice(0, cut), all.slice(cut)]]) {
+      const { rec, lost } = decode(chunks);
+      const goods = rec.frames.filter((f) => f.includes(' good '));
+      expect(goods).toHaveLength(60);
+      expect(rec.frames.filter((f) => f.includes(' before '))).toHaveLength(5);
+      // The short frame, then its last two bytes as a line of their own.
+      expect(rec.frames.slice(5, 7)).toEqual([bad.slice(0, -2), '22']);
+      expect(rec.fallbacks).toHaveLength(1);
+      expect(rec.fallbacks[0]!.message).toContain('octet count 2246 at byte');
+      expect(rec.fallbacks[0]!.message).toContain('22 ends the previous frame (its count was short)');
+      expect(lost).toBe(0);
+    }
+  });
+
+  it('ends a frame whose count is too long at the next confirmed frame start, when its declared end is no frame start', () => {
+    const bad = '<13>1 2026-12-03T10:00:00Z h1 app - - - LONGLIAR';
+    const good = Array.from({ length: 20 }, (_, i) => octet(`<13>1 2026-12-03T10:00:00Z h1 app - - - good ${i}`)).join('');
+    const { rec } = decode([`${Buffer.byteLength(bad) + 30} ${bad}${good}`]);
+    expect(rec.frames).toEqual([bad, ...Array.from({ length: 20 }, (_, i) => `<13>1 2026-12-03T10:00:00Z h1 app - - - good ${i}`)]);
+    expect(rec.fallbacks).toHaveLength(1);
+    expect(rec.fallbacks[0]!.message).toContain('the count is too long');
+  });
+
+  it('never splits valid frames whose messages hold frame-like text (12 <13>, even a chain of them whose counts agree)', () => {
+    // "9 <13>abcd " is a frame whose end is another frame start, "9 <14>efgh ": a confirmed chain inside a message.
+    const msgs = [
+      '<13>relay: saw 12 <13>x from 10.0.0.1 port 22',
+      '<13>quoted: 9 <13>abcd 9 <14>efgh 9 <15>ijkl tail 22',
+      '<13>ends in digits 46',
+      '<14>quoted again: 9 <13>abcd 9 <14>efgh',
+    ];
+    const framed = msgs.map(octet).join('');
+    // Followed by a frame without PRI, by an LF, or by nothing: none of them is a reason to doubt a count.
+    for (const text of [framed, `${framed}5 hello`, msgs.map((m) => `${octet(m)}\n`).join(''), `${octet(msgs[1]!)}${octet('no pri')}${octet(msgs[3]!)}`]) {
+      for (const chunks of cuts(text)) {
+        const { rec, lost } = decode(chunks);
+        expect(rec.fallbacks).toEqual([]);
+        expect(lost).toBe(0);
+        expect(rec.frames.filter((f) => f.includes('quoted')).every((f) => f.endsWith('tail 22') || f.endsWith('efgh'))).toBe(true);
+        expect(rec.frames.join('|')).not.toMatch(/\|9 |\|<1[345]>(abcd|efgh|ijkl)/);
+      }
+    }
+  });
+
   it('takes more than 9 digits for the start of a line (an epoch in ms), not a count, whatever follows', () => {
     const text = '1764751200000 host1 app: epoch stamped\n1764751200001 host1 app: again\n';
     for (const chunks of cuts(text)) {

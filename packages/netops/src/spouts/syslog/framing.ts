@@ -12,7 +12,10 @@
  * frame, never the connection. On the connection's first frame the detection itself was wrong:
  * the connection is non-transparent from then on. After octet-counted frames, only that frame is
  * a line, ended by a trailer or by the next frame start (`LEN SP <PRI>`, confirmed by the frame
- * after it: octet-counted streams have no newlines); the next one is octet-counted again.
+ * after it: octet-counted streams have no newlines); the next one is octet-counted again. A count
+ * is not believed when the chunk shows that it does not end at a frame boundary while a confirmed
+ * frame start lies before its end: the digits a short count left unread (`... port 22`) would
+ * otherwise join the next count (`46` read as `2246`) and swallow dozens of frames.
  *
  * The decoder works on bytes and never buffers more than one frame: a frame that lies inside one
  * chunk is handed over as a slice of that chunk; only a frame split across chunks is joined.
@@ -206,6 +209,17 @@ export class FrameDecoder {
         }
         if (b !== SP) return this.toLine(i, `${this.digits()} at byte ${this.frameOffset} is followed by ${showByte(b)}, not a space: not an octet count`);
         if (this.len === 0) return this.toLine(i, `octet count ${this.digits()} at byte ${this.frameOffset} is 0: no frame is empty`);
+        // A count whose end is in sight and is no frame start, while a frame start that the frame
+        // after it confirms lies before that end, is wrong: end the frame there (see `recount`).
+        const start = this.frameOffset - this.base;
+        const declaredEnd = i + 1 + this.len;
+        if (start >= 0 && declaredEnd < len && !mayStartFrame(chunk, declaredEnd)) {
+          const sync = nextFrameStart(chunk, start + 1, declaredEnd);
+          if (sync !== -1) {
+            i = this.recount(chunk, start, i, sync);
+            continue;
+          }
+        }
         this.counted = true;
         i++;
         this.remaining = this.len;
@@ -251,6 +265,35 @@ export class FrameDecoder {
       this.endFrame();
     }
     return len;
+  }
+
+  /**
+   * The count at chunk[start, sp) (`sp` is its space) runs past a confirmed frame start at `sync`
+   * and does not end at one. Sync inside the digits: the count took the last digits of the
+   * previous frame, whose count was short (`... port 22` then `46 <13>...` read as 2246), and
+   * those digits are read as a line. Sync in the body: the count was too long, and the frame ends
+   * at the frame start. Both are told as a fallback; returns `sync`, where octet-counting goes on.
+   */
+  private recount(chunk: Buffer, start: number, sp: number, sync: number): number {
+    const digits = this.digits();
+    const at = this.base + sync;
+    const inDigits = sync < sp;
+    this.counted = true;
+    this.sink.fallback?.({
+      reason: 'lf_fallback',
+      offset: this.frameOffset,
+      at,
+      mode: this.mode,
+      message: inDigits
+        ? `octet count ${digits} at byte ${this.frameOffset} does not end at a frame start, and a frame starts inside it at byte ${at}: ` +
+          `${chunk.toString('latin1', start, sync)} ends the previous frame (its count was short) and is read as a line`
+        : `octet count ${digits} at byte ${this.frameOffset} does not end at a frame start, and the next frame starts before that at byte ${at}: ` +
+          'the count is too long, and the frame is read as a line up to there',
+    });
+    if (inDigits) this.sink.frame(chunk, start, sync);
+    else this.deliver(chunk, sp + 1, sync);
+    this.endFrame();
+    return sync;
   }
 
   /** The digits of the count being read (at most 9, so `len` holds them exactly). */
@@ -413,6 +456,21 @@ function nextFrameStart(chunk: Buffer, from: number, end: number): number {
     }
   }
   return -1;
+}
+
+/**
+ * Whether the end of a frame at `p` can be a frame boundary: trailers and then a count and a
+ * space (`LEN SP`: no PRI is asked for, so that a count is doubted only when what follows it is
+ * plainly no frame), or the chunk ends before that is known.
+ */
+function mayStartFrame(chunk: Buffer, p: number): boolean {
+  const len = chunk.length;
+  for (let k = 0; k < 2 && p < len && isTrailer(chunk[p]!); k++) p++;
+  if (p >= len) return true;
+  if (chunk[p] === ZERO || !isDigit(chunk[p]!)) return false;
+  let q = p + 1;
+  while (q < len && q - p < MAX_LEN_DIGITS && isDigit(chunk[q]!)) q++;
+  return q >= len || chunk[q] === SP;
 }
 
 /** Whether a frame (`LEN SP <PRI>`) starts exactly at `p`, all of it inside the chunk. */

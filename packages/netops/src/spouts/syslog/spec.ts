@@ -107,6 +107,9 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'connection is LF-delimited from then on; after octet-counted frames only that frame is, and it ends at the first ' +
     'trailer or at the next frame start (`LEN SP <PRI>`, confirmed by the frame after it), since octet-counted senders ' +
     'send no newlines: a count too short or too long costs that frame and at most the next, then octet-counting goes on. ' +
+    'A count is not believed when what follows its end, in the same read, is no frame start while a confirmed frame start lies ' +
+    'before that end: the frame ends there (counted as lf_fallback), so that the digits a short count left unread (`... port 22` ' +
+    'then `46 <13>...`) are a line of their own and not read with the next count as `2246`. ' +
     'Overload: UDP senders cannot be slowed, ' +
     'so a full buffer drops the newest datagrams (counted), and datagrams the kernel drops because the socket ' +
     'receive buffer is full are counted too (on Linux, read from /proc/net/udp every second: reason kernel, not ' +
