@@ -115,11 +115,15 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'receive buffer is full are counted too (on Linux, read from /proc/net/udp every second: reason kernel, not ' +
     'included in received); TCP and TLS connections are paused instead (TCP flow ' +
     'control slows the senders). Delivery is at most once: messages are not acknowledged to senders, so those in ' +
-    'the buffer or in flight are lost if the process dies. A graceful stop (SIGINT, SIGTERM) emits what was read ' +
-    'before it, so that it goes through the topology during the drain, and reads no more: TCP and TLS connections ' +
-    'are paused, so a sender keeps what it sends meanwhile queued (rsyslog sends it to the next run, less what sat ' +
-    "in this machine's socket buffer), and datagrams from then on, like anything read but not emitted when the spout " +
-    'closes, are counted as dropped{reason: shutdown}. Counters: received (messages), bytes (bytes read from ' +
+    'the buffer or in flight are lost if the process dies. A graceful stop (SIGINT, SIGTERM, `--duration`) emits what ' +
+    'was read before it, so that it goes through the topology during the drain; then it reads what TCP and TLS ' +
+    "connections already sent (in this machine's socket buffers, also of connections paused by backpressure) until " +
+    'none has sent anything for 50ms (1s at most), and emits it too, a line the stop cut as it is (as rsyslog takes an ' +
+    'unterminated last line; an octet-counted frame it cut is counted as dropped{reason: incomplete}), both said with the ' +
+    'sender; then connections are paused, so a sender keeps what it sends from then on queued (rsyslog sends it to the ' +
+    'next run). Datagrams from the stop on are counted as dropped{reason: shutdown}, and so is anything read but not ' +
+    'emitted when the spout closes: it reads what its connections still hold (250ms at most) to count it, and logs how ' +
+    'many messages from which senders. Counters: received (messages), bytes (bytes read from ' +
     'sockets), dropped{reason: queue_full, too_long, empty, incomplete, kernel, shutdown}, truncated (UDP), invalid_utf8 (messages with bytes that are not UTF-8, ' +
     'the first ones logged with the sender; a datagram truncated inside a character counts too), connections (accepted), ' +
     'disconnects{reason: peer, idle, error, too_many, tls_handshake, shutdown}, framing_errors{reason: lf_fallback}, ' +

@@ -548,6 +548,16 @@ describe('syslog spout: TCP', () => {
     expect(h.context.counted('dropped')).toBe(0);
   });
 
+  it('emits a last line without LF when the peer closes, as rsyslog does', async () => {
+    const h = await start({ protocol: 'tcp' });
+    const s = await tcpClient(portOf(h));
+    await write(s, '<13>first\n<13>last, no LF');
+    s.end();
+    const rows = await collect(h, 2);
+    expect(rows.map((r) => r[0])).toEqual(['<13>first', '<13>last, no LF']);
+    expect(h.context.counted('dropped')).toBe(0);
+  });
+
   it('counts a frame cut short by the peer closing as dropped (incomplete)', async () => {
     const h = await start({ protocol: 'tcp' });
     const s = await tcpClient(portOf(h));
@@ -618,15 +628,16 @@ describe('syslog spout: empty octet-counted frames', () => {
 });
 
 describe('syslog spout: a graceful stop', () => {
-  it('deactivate emits what was read and stops reading: TCP senders keep the rest, datagrams and leftovers are counted as shutdown drops', async () => {
+  it('deactivate emits what was read, reads what is there until quiet, then stops reading: TCP senders keep the rest, datagrams and leftovers are counted as shutdown drops', async () => {
     const tcp = await start({ protocol: 'tcp' });
     const s = await tcpClient(portOf(tcp));
     await write(s, '<13>one\n<13>two\n');
     await eventually(tcp, 'two messages buffered', () => tcp.spout.bufferedMessages === 2);
     expect(tcp.collector.emits).toHaveLength(0);
-    tcp.spout.deactivate!();
+    const drained = tcp.spout.deactivate();
     // Read before the drain: emitted now, to go through the topology during it.
     expect(tcp.collector.emits.map((e) => e.values[0])).toEqual(['<13>one', '<13>two']);
+    await drained;
     await write(s, '<13>three\n');
     await sleep(100);
     // Not read: it stays with the sender (in the socket), not in a buffer the close would lose.
@@ -642,6 +653,71 @@ describe('syslog spout: a graceful stop', () => {
     await eventually(udp, 'the late datagram counted', () => udp.context.counted('dropped', 'shutdown') === 1);
     expect(udp.collector.emits.map((e) => e.values[0])).toEqual(['<13>before']);
     expect(udp.context.counted('received')).toBe(2);
+  });
+
+  it('reads and emits what a connection paused by backpressure still holds (Node and kernel buffers), then stops', async () => {
+    const h = await start({ protocol: 'tcp', maxBuffered: 100 });
+    const s = await tcpClient(portOf(h));
+    const total = 20_000;
+    s.write(Array.from({ length: total }, (_, i) => `<13>held ${i}\n`).join(''));
+    await eventually(h, 'the buffer to fill', () => h.spout.bufferedMessages >= 100);
+    await sleep(50);
+    expect(h.spout.bufferedMessages).toBeLessThan(total); // paused: the rest is in the socket buffers
+    await h.spout.deactivate();
+    const lines = h.collector.emits.map((e) => e.values[0]);
+    expect(lines).toHaveLength(total);
+    expect(lines[total - 1]).toBe(`<13>held ${total - 1}`);
+    expect(new Set(lines).size).toBe(total);
+    h.spout.next(0);
+    expect(h.context.counted('received')).toBe(total);
+    expect(h.context.counted('dropped')).toBe(0);
+    // Paused again: what comes now stays with the sender.
+    await write(s, '<13>after the drain\n');
+    await sleep(100);
+    expect(h.collector.emits).toHaveLength(total);
+  });
+
+  it('a line cut by the stop is emitted as it is, and a cut octet-counted frame is counted (incomplete), both said with the sender', async () => {
+    const lf = await start({ protocol: 'tcp' });
+    const a = await tcpClient(portOf(lf));
+    await write(a, '<13>whole\n<13>partial, no LF yet');
+    await eventually(lf, 'the whole line buffered', () => lf.spout.bufferedMessages === 1);
+    await lf.spout.deactivate();
+    expect(lf.collector.emits.map((e) => e.values[0])).toEqual(['<13>whole', '<13>partial, no LF yet']);
+    expect(lf.collector.emits[1]!.values[1]).toBe(`127.0.0.1:${a.localPort}`);
+    expect(
+      lf.context.logger.records.some((r) => r.level === 'warn' && r.msg.includes(`the stop cut the connection from 127.0.0.1:${a.localPort} inside a line`)),
+    ).toBe(true);
+
+    const oc = await start({ protocol: 'tcp' });
+    const b = await tcpClient(portOf(oc));
+    await write(b, `${octet('<13>whole')}40 <13>partial`);
+    await eventually(oc, 'the whole frame buffered', () => oc.spout.bufferedMessages === 1);
+    await oc.spout.deactivate();
+    oc.spout.next(0);
+    expect(oc.collector.emits.map((e) => e.values[0])).toEqual(['<13>whole']);
+    expect(oc.context.counted('dropped', 'incomplete')).toBe(1);
+    expect(oc.context.counted('received')).toBe(2);
+    expect(
+      oc.context.logger.records.some((r) =>
+        r.msg.includes(`the stop left the connection from 127.0.0.1:${b.localPort} inside an octet-counted frame at byte 25; its 11 bytes are lost`),
+      ),
+    ).toBe(true);
+  });
+
+  it('a close with no drain counts what connections still hold, a cut line included, as shutdown drops, naming the senders', async () => {
+    const h = await start({ protocol: 'tcp', maxBuffered: 100 });
+    const s = await tcpClient(portOf(h));
+    const total = 20_000;
+    s.write(`${Array.from({ length: total }, (_, i) => `<13>held ${i}\n`).join('')}<13>cut`);
+    await eventually(h, 'the buffer to fill', () => h.spout.bufferedMessages >= 100);
+    await h.spout.close();
+    expect(h.collector.emits).toHaveLength(0);
+    expect(h.context.counted('received')).toBe(total + 1);
+    expect(h.context.counted('dropped', 'shutdown')).toBe(total + 1);
+    expect(h.context.logger.records.map((r) => r.msg)).toContain(
+      `syslog spout: closing with ${total + 1} messages read and not emitted (127.0.0.1:${s.localPort}: ${total + 1}); counted as dropped, reason shutdown`,
+    );
   });
 
   it('what is still buffered when the spout closes is counted as dropped, reason shutdown', async () => {
@@ -712,6 +788,19 @@ describe('syslog spout: TLS (RFC 5425)', () => {
     expect(rows[0]![1]).toBe(`127.0.0.1:${s.localPort}`);
     h.spout.next(0);
     expect(h.context.counted('bytes')).toBe(Buffer.byteLength(text));
+  });
+
+  it('emits a last line without LF when a TLS client closes, and one cut by a drain', async () => {
+    const h = await start({ protocol: 'tls', tlsCert: cert, tlsKey: key });
+    const s = await tlsClient(portOf(h));
+    await write(s, '<13>first\n<13>last, no LF');
+    s.end();
+    expect((await collect(h, 2)).map((r) => r[0])).toEqual(['<13>first', '<13>last, no LF']);
+    const t = await tlsClient(portOf(h));
+    await write(t, '<13>before the stop\n<13>cut by it');
+    await eventually(h, 'the first line buffered', () => h.spout.bufferedMessages === 1);
+    await h.spout.deactivate();
+    expect(h.collector.emits.slice(2).map((e) => e.values[0])).toEqual(['<13>before the stop', '<13>cut by it']);
   });
 
   it('with tlsCa, accepts a client with a certificate and refuses one without (counted)', async () => {

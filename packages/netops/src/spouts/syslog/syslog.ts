@@ -17,6 +17,12 @@ const NUL = 0x00;
 /** Counters not counted by `next` (when the topology is stalled) are counted at least this often. */
 const FLUSH_MS = 1000;
 const KEEPALIVE_MS = 60_000;
+/** A stop reads its connections until none has sent anything for this long (what their buffers held is in by then). */
+const QUIET_MS = 50;
+/** A drain reads its connections for this long at most: a sender that never pauses keeps the rest. */
+const DRAIN_READ_MS = 1000;
+/** Close reads what its connections still hold, to count it, for this long at most. */
+const CLOSE_READ_MS = 250;
 /** Whether a PEM file holds a certificate that parses (a CA file of garbage, or a key, refuses every client). */
 function holdsCertificate(pem: Buffer): boolean {
   try {
@@ -122,6 +128,12 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private closed = false;
   /** Deactivated (a drain): connections are paused and new datagrams are not taken. */
   private stopped = false;
+  /** A stop's last read of its connections (see `readUntilQuiet`), while it lasts. */
+  private lastRead: { started: number; last: number; max: number; timer: ReturnType<typeof setTimeout> | undefined; done: () => void } | undefined;
+  /** The drain's read (see `deactivate`), until it is over. */
+  private draining: Promise<void> | undefined;
+  /** At close: messages read and never emitted, per sender, for the warning that counts them. */
+  private readonly unemitted = new Map<string, number>();
 
   // Listeners.
   private udp: dgram.Socket | undefined;
@@ -211,21 +223,41 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
 
   /**
    * A drain begins: what was read is emitted now, to go through the topology during the drain
-   * (it was received, and a TCP sender counts it delivered), and no more is read: connections are
-   * paused, so what a TCP sender sends from now on stays in its queue (rsyslog resends it to the
-   * next run); datagrams are counted as dropped{reason=shutdown}.
+   * (it was received, and a TCP sender counts it delivered). What TCP/TLS senders already sent,
+   * in Node's and the kernel's buffers of connections paused by backpressure too, is lost if the
+   * connections close unread: they are read until quiet (at most DRAIN_READ_MS) and what comes is
+   * emitted at once (`next` is not called any more), then they are paused, so that what a sender
+   * sends from then on stays in its queue; a line cut by the stop is emitted as it is. Datagrams
+   * are counted as dropped{reason=shutdown}. Settles when that read is over: an executor that
+   * waits for it lets the topology process what it emitted.
    */
-  deactivate(): void {
-    if (this.stopped) return;
+  deactivate(): Promise<void> {
+    if (this.stopped) return this.draining ?? Promise.resolve();
     this.stopped = true;
     this.emitBuffered(this.size);
-    for (const c of this.conns) this.hold(c);
+    this.flushCounts();
+    const drain = this.readUntilQuiet(DRAIN_READ_MS).then(() => this.drained());
+    this.draining = drain;
+    return drain;
+  }
+
+  /** The drain's read is over: lines cut by the stop are messages too; the connections stay paused. */
+  private drained(): void {
+    this.draining = undefined;
+    if (this.closed || !this.stopped) return;
+    try {
+      for (const c of this.conns) this.cutAtStop(c);
+      this.emitBuffered(this.size);
+    } catch (err) {
+      this.collector.reportError(err);
+    }
     this.flushCounts();
   }
 
   activate(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.endRead();
     const held = new Set(this.paused);
     for (const c of this.conns) {
       if (held.has(c) || c.socket.destroyed) continue;
@@ -233,6 +265,75 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       c.socket.resume();
     }
     if (this.size <= this.maxBuffered >>> 1) this.resumeAll();
+  }
+
+  /**
+   * Reads every connection, paused ones too, until none has sent anything for QUIET_MS or `maxMs`
+   * has passed; then pauses them again. What `onData` does with what comes depends on the stop.
+   */
+  private readUntilQuiet(maxMs: number): Promise<void> {
+    let open = 0;
+    for (const c of this.conns) {
+      if (c.socket.destroyed) continue;
+      c.paused = false;
+      if (this.idleMs > 0) c.socket.setTimeout(0);
+      c.socket.resume();
+      open++;
+    }
+    this.paused = [];
+    if (open === 0) return Promise.resolve();
+    const now = performance.now();
+    return new Promise<void>((done) => {
+      this.lastRead = { started: now, last: now, max: maxMs, timer: setTimeout(this.checkQuiet, QUIET_MS), done };
+    });
+  }
+
+  /** The quiet timer: judged after the next poll phase, so that reads a stalled loop has not yet run count. */
+  private readonly checkQuiet = (): void => {
+    setImmediate(this.settleQuiet);
+  };
+
+  private readonly settleQuiet = (): void => {
+    const r = this.lastRead;
+    if (r === undefined) return;
+    const wait = Math.min(r.last + QUIET_MS, r.started + r.max) - performance.now();
+    if (wait > 0 && this.conns.size > 0) r.timer = setTimeout(this.checkQuiet, wait);
+    else this.endRead();
+  };
+
+  /** Ends a stop's read (if one is going on): its connections are paused again. */
+  private endRead(): void {
+    const r = this.lastRead;
+    if (r === undefined) return;
+    this.lastRead = undefined;
+    clearTimeout(r.timer);
+    for (const c of this.conns) this.hold(c);
+    r.done();
+  }
+
+  /**
+   * A stop leaves `conn` as it is: a line it was inside of is a message (in a drain, emitted; at
+   * close, dropped{reason=shutdown} with the rest), as rsyslog's imtcp takes an unterminated last
+   * line; the bytes of an octet-counted frame are lost (dropped{reason=incomplete}). Both are said
+   * with the sender.
+   */
+  private cutAtStop(conn: Connection): void {
+    if (!conn.decoder.midFrame) return;
+    const before = this.size;
+    const offset = conn.decoder.offset;
+    const lost = conn.decoder.finish();
+    if (lost > 0) this.incomplete(conn, lost, `the stop left the connection from ${conn.peer} inside an octet-counted frame at byte ${offset}`);
+    else if (this.size > before) {
+      const fate = this.closed ? 'dropped (counted as dropped, reason shutdown)' : 'emitted as a message';
+      this.warnLimited(
+        'incomplete',
+        `syslog spout: the stop cut the connection from ${conn.peer} inside a line at byte ${offset}: what it had of it is ${fate}`,
+        {
+          peer: conn.peer,
+          offset,
+        },
+      );
+    }
   }
 
   /** Stops reading a connection (a paused one is quiet because of us: no idle timeout). */
@@ -268,9 +369,25 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     this.flushTimer = undefined;
     await this.countKernelDrops(); // the last drops before the socket goes
     this.kernelDrops = undefined;
-    // Read but never emitted (read after the drain began, or no drain at all): counted.
-    this.nShutdown += this.size;
-    this.size = 0;
+    // A drain's read still going ends: the topology is closing, nothing emitted now would be processed.
+    this.endRead();
+    if (this.server !== undefined && this.conns.size > 0) {
+      // What the connections hold (in Node's and the kernel's buffers) dies with them: read, to be counted.
+      await this.readUntilQuiet(CLOSE_READ_MS);
+      for (const c of this.conns) this.cutAtStop(c);
+    }
+    // Read but never emitted (read after the drain, or no drain at all): counted.
+    this.dropUnemitted();
+    if (this.unemitted.size > 0) {
+      let total = 0;
+      for (const n of this.unemitted.values()) total += n;
+      const from = [...this.unemitted].slice(0, 5).map(([peer, n]) => `${peer}: ${n}`);
+      if (this.unemitted.size > 5) from.push(`${this.unemitted.size - 5} more senders`);
+      this.ctx.logger.warn(`syslog spout: closing with ${total} messages read and not emitted (${from.join(', ')}); counted as dropped, reason shutdown`, {
+        dropped: total,
+        senders: this.unemitted.size,
+      });
+    }
     this.flushWarnings(Date.now(), true);
     const udp = this.udp;
     this.udp = undefined;
@@ -291,6 +408,24 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
       await Promise.all(waits);
     }
     this.flushCounts();
+  }
+
+  /** Counts the buffered messages as dropped{reason=shutdown}, per sender for the warning at close, and empties the buffer. */
+  private dropUnemitted(): void {
+    const n = this.size;
+    if (n === 0) return;
+    const peers = this.peers;
+    const lines = this.lines;
+    const mask = this.mask;
+    let h = this.head;
+    for (let k = 0; k < n; k++) {
+      this.unemitted.set(peers[h]!, (this.unemitted.get(peers[h]!) ?? 0) + 1);
+      lines[h] = '';
+      h = (h + 1) & mask;
+    }
+    this.head = h;
+    this.size = 0;
+    this.nShutdown += n;
   }
 
   // --- called by connections -------------------------------------------------------------------
@@ -714,6 +849,14 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     this.nBytes += chunk.length;
     const before = this.size;
     conn.decoder.push(chunk);
+    const r = this.lastRead;
+    if (r !== undefined) {
+      // A stop's last read: emitted at once in a drain (`next` is not called any more), counted at close.
+      r.last = performance.now();
+      if (this.closed) this.dropUnemitted();
+      else this.emitBuffered(this.size);
+      return;
+    }
     if (this.size > before) this.notify();
     if (this.size >= this.maxBuffered && !conn.paused && !conn.socket.destroyed) {
       // TCP can be slowed: stop reading until `next` has emitted half of the buffer.
@@ -742,16 +885,24 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
   private finishConnection(conn: Connection): void {
     const before = this.size;
     const lost = conn.decoder.finish();
-    if (lost > 0) {
-      this.nReceived++;
-      this.nIncomplete++;
-      this.warnLimited(
-        'incomplete',
-        `syslog spout: the connection from ${conn.peer} ended inside a frame at byte ${conn.decoder.offset}; its ${lost} bytes are lost (counted as dropped, reason incomplete)`,
-        { peer: conn.peer, offset: conn.decoder.offset, lost },
-      );
+    if (lost > 0) this.incomplete(conn, lost, `the connection from ${conn.peer} ended inside a frame at byte ${conn.decoder.offset}`);
+    if (this.size > before) {
+      // In a stop's last read, emitted or counted at once, as what `onData` reads then.
+      if (this.lastRead === undefined) this.notify();
+      else if (this.closed) this.dropUnemitted();
+      else this.emitBuffered(this.size);
     }
-    if (this.size > before) this.notify();
+  }
+
+  /** An octet-counted frame of `conn` will not be finished: its `lost` bytes are counted and said. */
+  private incomplete(conn: Connection, lost: number, where: string): void {
+    this.nReceived++;
+    this.nIncomplete++;
+    this.warnLimited('incomplete', `syslog spout: ${where}; its ${lost} bytes are lost (counted as dropped, reason incomplete)`, {
+      peer: conn.peer,
+      offset: conn.decoder.offset,
+      lost,
+    });
   }
 
   private onClose(conn: Connection): void {
