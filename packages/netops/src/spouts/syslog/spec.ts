@@ -118,7 +118,7 @@ export const syslogSpoutSpec: ComponentSpec<typeof syslogSpoutFields> = {
     'the buffer or in flight are lost if the process dies. A graceful stop (SIGINT, SIGTERM, `--duration`) emits what ' +
     'was read before it, so that it goes through the topology during the drain; then it reads what TCP and TLS ' +
     "connections already sent (in this machine's socket buffers, also of connections paused by backpressure) until " +
-    'none has sent anything for 50ms (1s at most), and emits it too, a line the stop cut as it is (as rsyslog takes an ' +
+    'none has sent anything for 50ms (2s at most), and emits it too, a line the stop cut as it is (as rsyslog takes an ' +
     'unterminated last line; an octet-counted frame it cut is counted as dropped{reason: incomplete}), both said with the ' +
     'sender; then connections are paused, so a sender keeps what it sends from then on queued (rsyslog sends it to the ' +
     'next run). Datagrams from the stop on are counted as dropped{reason: shutdown}, and so is anything read but not ' +

@@ -20,7 +20,7 @@ const KEEPALIVE_MS = 60_000;
 /** A stop reads its connections until none has sent anything for this long (what their buffers held is in by then). */
 const QUIET_MS = 50;
 /** A drain reads its connections for this long at most: a sender that never pauses keeps the rest. */
-const DRAIN_READ_MS = 1000;
+const DRAIN_READ_MS = 2000;
 /** Close reads what its connections still hold, to count it, for this long at most. */
 const CLOSE_READ_MS = 250;
 /** Whether a PEM file holds a certificate that parses (a CA file of garbage, or a key, refuses every client). */
