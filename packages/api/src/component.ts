@@ -101,7 +101,12 @@ export interface Spout<C = Record<string, unknown>> {
   ack?(messageId: unknown): void;
   fail?(messageId: unknown): void;
   activate?(): void;
-  deactivate?(): void;
+  /**
+   * A drain stops the spout: `next` is not called any more. A promise keeps the spout from counting
+   * as ended until it settles, so that what it emits meanwhile (what it had already received) goes
+   * through the topology in the drain.
+   */
+  deactivate?(): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

@@ -79,6 +79,8 @@ export class SpoutExecutor implements SpoutCollector {
   /** With maxRetries: failures so far per message id, until its tree completes. */
   private readonly failures = new Map<unknown, number>();
   private gaveUpLogged = 0;
+  /** deactivate() returned a promise (a spout emitting what it had already received): not ended until it settles. */
+  private draining: Promise<void> | undefined;
 
   constructor(
     readonly taskId: number,
@@ -328,7 +330,7 @@ export class SpoutExecutor implements SpoutCollector {
     // deactivated. (A replacement thread's spout got late acks before its start, reported itself
     // ended, and a followed file's run completed by itself.)
     if (!this.begun) return;
-    const ended = (this.exhausted || !this.active) && this.pending.size === 0;
+    const ended = (this.exhausted || (!this.active && this.draining === undefined)) && this.pending.size === 0;
     if (ended !== this.reportedEnded) {
       this.reportedEnded = ended;
       this.reportEnded(ended);
@@ -360,7 +362,21 @@ export class SpoutExecutor implements SpoutCollector {
     if (!this.active) return;
     this.active = false;
     try {
-      this.spout.deactivate?.();
+      const r: unknown = this.spout.deactivate?.();
+      if (r !== undefined && typeof (r as PromiseLike<void>).then === 'function') {
+        // Not ended until it settles: what the spout emits meanwhile goes through the drain.
+        const d: Promise<void> = Promise.resolve(r as PromiseLike<void>)
+          .then(
+            () => undefined,
+            (err: unknown) => this.onError(err, 'deactivate'),
+          )
+          .then(() => {
+            if (this.draining === d) this.draining = undefined;
+            this.checkEnded();
+            this.schedule();
+          });
+        this.draining = d;
+      }
     } catch (err) {
       this.onError(err, 'deactivate');
     }

@@ -56,6 +56,37 @@ describe('graceful stop', () => {
   });
 });
 
+describe('a spout that drains what it holds', () => {
+  test('deactivate() returning a promise: what the spout emits until it settles goes through the drain', async () => {
+    const dir = tempDir();
+    const markers = join(dir, 'markers');
+    const ackLog = join(dir, 'acked');
+    const out = join(dir, 'out');
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0, ackLog, marker: markers, drainEmits: 500 } },
+        { id: 'sink', export: 'collectSink', config: { path: out } },
+      ],
+      [{ from: 'seq', to: 'sink' }],
+    );
+    const { engine } = await start(s, 1);
+    await sleep(300);
+    const summary = await engine.stop();
+    expect(summary.reason).toBe('stopped');
+    expect(summary.abandoned).toBe(0);
+    const drained = lines(markers).find((l) => l.startsWith('drain-emitted:'));
+    expect(drained).toBeDefined();
+    const [first, last] = drained!.split(' ')[0]!.split(':').slice(1).map(Number) as [number, number];
+    expect(last - first).toBe(499);
+    const got = new Set(firstValues(out));
+    const acked = new Set(lines(ackLog).map(Number));
+    for (let id = first; id <= last; id++) {
+      if (!got.has(id)) throw new Error(`id ${id}, emitted while the spout drained, never reached the sink`);
+      if (!acked.has(id)) throw new Error(`id ${id}, emitted while the spout drained, was not acked`);
+    }
+  });
+});
+
 describe('drain timeout', () => {
   test('trees still pending when the drain times out are reported as abandoned', async () => {
     const s = spec(
