@@ -65,6 +65,8 @@ export interface KeyedState<V> {
   has(key: string): boolean;
   delete(key: string): boolean;
   readonly size: number;
+  /** The number of key groups keys hash into (the topology's maxParallelism). */
+  readonly maxParallelism: number;
   entries(): IterableIterator<[string, V]>;
   keys(): IterableIterator<string>;
   clear(): void;

@@ -4,7 +4,7 @@ export const topnFields = {
   stage: field.enum({
     description:
       '`single`: one bolt counts and ranks (parallelism 1; above 1 only with a single dimension, fields-grouped on its key: validation rejects it with several; ' +
-      'with parallelism above 1, its open windows are not kept across restarts: see the description). ' +
+      'with parallelism above 1, its open windows are kept across restarts only at the same parallelism: see the description). ' +
       '`partial`: each task counts its share of the input (any grouping) and sends its candidates per closed window to a ' +
       '`merge` stage. `merge`: one task (global grouping from the partial stage) adds the partial candidates up and emits ' +
       'the final ranking once every partial task has closed the window (or has been silent for `idleTimeout`). A merge takes windows, dimensions, `n` and the ' +
@@ -190,7 +190,7 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'Space-Saving partials merge as mergeable summaries: errors add up. `exact` and `guaranteed` say which case holds, ' +
     'per window and dimension.\n\n' +
     'Across restarts (`qitian run --state-dir`, or a worker thread replaced after a crash), open windows are kept in keyed ' +
-    'state: those of a `single` stage with parallelism 1, of every `partial` task, and of the `merge` (what the partial ' +
+    'state: those of a `single` stage, of every `partial` task, and of the `merge` (what the partial ' +
     'tasks have sent for windows it has not emitted yet, so a restart between the two loses nothing), with the highest ' +
     'event time counted and the `late` count not yet reported. With `--state-dir`, a stop (a signal, `--duration`) ' +
     'does not emit open windows: they stay open, and the resumed run goes on filling them, so each comes out once with ' +
@@ -198,9 +198,11 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'input always emits them (above). Restored partial windows are added up on whichever task they ' +
     'land on, so the partial stage may change parallelism between runs (such a window is not reported to the merge as ' +
     'partitioned by key: its keys were counted by other tasks too). A `single` stage with parallelism above 1 keeps ' +
-    'nothing, since each task counts only its share of the keys, which another task or parallelism would not match: a ' +
-    'stop emits its open windows, incomplete, as the end of the input does, and windows restored from an earlier run ' +
-    'are dropped with a warning. So are restored windows that no longer fit the config (another `window` or `slide`, or ' +
+    "each task's windows (its share of the keys, those of the key groups it owns) under keys of that task's key groups, " +
+    'so that a resumed run or a replaced thread gives them back to the task that owns those keys now; it takes back only ' +
+    'windows counted with the same parallelism and `maxParallelism` (with another parallelism a key would be counted in ' +
+    'two tasks): others are dropped with a warning, except that parallelism 1 takes every share (each key is in one of ' +
+    'them). So are restored windows that no longer fit the config (another `window` or `slide`, or ' +
     'the stage), and the counts of a dimension renamed, with other fields, or in `exact` mode after `space-saving`. ' +
     'The watermark is not kept, but a task with restored windows starts its clock where the earlier run got (the ' +
     'slowest of the tasks whose windows it took): they close once new input moves it past their end, or `idleTimeout` ' +

@@ -1047,26 +1047,68 @@ describe('topn: open windows across restarts (keyed state)', () => {
     expect(reports.filter((r) => r.values[at('windowStart')] === 10_000).every((r) => r.values[at('partitioned')] === true)).toBe(true);
   });
 
-  it('a single stage with parallelism above 1 keeps nothing: a stop emits its open windows, and restored ones are dropped with a warning', () => {
+  it('a single stage with parallelism above 1: each task keeps its share under its own key groups and takes back only that; another parallelism drops them, with a warning', () => {
     const cfg = { window: '10s', dimensions: [{ name: 'src', fields: ['srcIp'] }] };
-    const rows = [1000, 2000, 3000].map((time, i) => eventValues({ time, srcIp: `s${i}` }));
-    const h = harness(cfg, { taskIndex: 1, parallelism: 2 });
-    h.bolt.executeBatch!(events(...rows));
-    expect(h.context.snapshotStates()[TOPN_STATE]).toEqual({});
-    h.bolt.finish!({ stopped: true });
-    // Nothing would keep them for a resumed run: out they go, incomplete, as at the end of input.
-    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 3, complete: false, until: 3000 }]);
+    // Task i of 2 gets the sources s<i>, s<i+2>...: a key's tuples all go to one task, as fields grouping sends them.
+    const rows = Array.from({ length: 60 }, (_, i) => eventValues({ time: 1000 + i * 100, srcIp: `s${i % 4}` }));
+    const mine = (i: number) => rows.filter((r) => Number(String(r[EVENT.srcIp]).slice(1)) % 2 === i);
+    const p = [0, 1].map((i) => harness(cfg, { taskIndex: i, parallelism: 2 }));
+    for (const [i, h] of p.entries()) {
+      feed(h, mine(i).slice(0, 20));
+      h.bolt.finish!({ stopped: true });
+      // A stop with --state-dir keeps the window open.
+      expect(h.take()).toEqual([]);
+    }
+    // Every entry is in a key group of its task's: a restart hands each task its own back.
+    const saved = combine(...p.map((h) => h.context.snapshotStates()));
+    for (const [i, h] of p.entries()) {
+      const { start, end } = keyGroupRange(i, 2, 128);
+      expect(Object.keys(h.context.snapshotStates()[TOPN_STATE]!).every((g) => Number(g) >= start && Number(g) < end)).toBe(true);
+    }
+    const q = [0, 1].map((i) => harness(cfg, { taskIndex: i, parallelism: 2, restoredStates: share(saved, i, 2) }));
+    for (const [i, h] of q.entries()) {
+      expect((h.bolt as TopNBolt).openWindows).toBe(1);
+      feed(h, mine(i).slice(20));
+      h.bolt.finish!();
+      const out = h.take().map(asOut);
+      expect(out).toMatchObject([{ windowStart: 0, total: 30, complete: false }]);
+      expect(ranked(out[0]!)).toEqual([
+        [`s${i}`, 15],
+        [`s${i + 2}`, 15],
+      ]);
+    }
+    expect(q.flatMap((h) => h.context.logger.records.filter((r) => r.level === 'warn'))).toEqual([]);
 
-    const one = harness(cfg);
-    one.bolt.executeBatch!(events(...rows));
-    one.bolt.finish!({ stopped: true });
-    const two = harness(cfg, { parallelism: 2, restoredStates: one.context.snapshotStates() });
+    // Into one task: the shares add up, every key being in one of them.
+    const one = harness(cfg, { restoredStates: saved });
+    one.bolt.finish!();
+    expect(one.take().map(asOut)).toMatchObject([
+      { windowStart: 0, total: 40, ranking: ['s0', 's1', 's2', 's3'].map((key) => ({ key, count: 10, error: 0 })) },
+    ]);
+
+    // From one task to two (or another parallelism): a task's window holds keys of the other's now.
+    const single = harness(cfg);
+    single.bolt.executeBatch!(events(...rows.slice(0, 3)));
+    single.bolt.finish!({ stopped: true });
+    const two = harness(cfg, { parallelism: 2, restoredStates: single.context.snapshotStates() });
     expect((two.bolt as TopNBolt).openWindows).toBe(0);
-    expect(two.context.logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual([expect.stringMatching(/keeps none across restarts/)]);
-    // The state is emptied, so that the next copy replaces the old one.
-    expect(two.context.snapshotStates()[TOPN_STATE]).toEqual({});
+    expect(two.context.logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual([
+      expect.stringMatching(/takes back only the windows its task counted with the same parallelism/),
+    ]);
+    // Dropped entries are not in the state, so that the next copy replaces the old one.
+    expect(
+      Object.values(two.context.snapshotStates()[TOPN_STATE]!)
+        .flat()
+        .map(([k]) => k),
+    ).toEqual([expect.stringMatching(/^task\/0/)]);
     two.bolt.finish!();
     expect(two.take()).toEqual([]);
+
+    // Without --state-dir nothing would keep them: a stop emits them, incomplete, as at the end of input.
+    const h = harness(cfg, { taskIndex: 1, parallelism: 2, stateKept: false });
+    h.bolt.executeBatch!(events(...rows.slice(0, 3)));
+    h.bolt.finish!({ stopped: true });
+    expect(h.take().map(asOut)).toMatchObject([{ windowStart: 0, total: 3, complete: false, until: 1200 }]);
   });
 
   it('keyed state is written when a window opens and when it is emitted, not per tuple: the counts are updated in place', () => {

@@ -2,7 +2,17 @@
  * The topn bolt: per-window counting and ranking (`single`), its scaled-out first stage
  * (`partial`), and the stage that adds partial results up (`merge`).
  */
-import { type Bolt, type FinishInfo, type KeyedState, type OutputCollector, TICK_STREAM, type TopologyContext, type Tuple } from '@qitian/api';
+import {
+  type Bolt,
+  type FinishInfo,
+  type KeyedState,
+  keyGroupOf,
+  keyGroupRange,
+  type OutputCollector,
+  TICK_STREAM,
+  type TopologyContext,
+  type Tuple,
+} from '@qitian/api';
 import { type Dimension, resolveDimensions, resolveWindowing } from './config.js';
 import { type CounterData, type KeyCounter, newCounter, type Report } from './counters.js';
 import { futureLimit, Watermark } from '../../internal/windows.js';
@@ -29,7 +39,7 @@ export const TOPN_STATE = 'topn';
 
 /**
  * An open window of a counting task (`single`, `partial`) as kept in keyed state, under
- * `${start}/${taskIndex}`: plain data, which the counters update in place, so that a snapshot
+ * `${start}/${taskIndex}` (with a suffix for a share, see shardOf): plain data, which the counters update in place, so that a snapshot
  * (a structured clone of the state) takes the counts as they are without a write per tuple.
  */
 export interface CountWindowData {
@@ -50,6 +60,8 @@ export interface CountWindowData {
    * that kept them, and must still know how far that run got. Absent in state saved before it.
    */
   reached?: number;
+  /** A single stage of several tasks: the task that counted it (see Shard). */
+  shard?: string;
 }
 
 /** One dimension of a merge's open window: what the partial tasks sent for it so far. */
@@ -79,6 +91,8 @@ export interface TaskData {
   reached: number;
   /** Tuples dropped as late, not yet reported with an emitted window (or a progress marker). */
   late: number;
+  /** A single stage of several tasks: the task that kept it (see Shard). */
+  shard?: string;
 }
 
 /**
@@ -87,6 +101,27 @@ export interface TaskData {
  * task takes them all, adds up those of the same window, and goes on under its own keys.
  */
 export type TopNStateEntry = CountWindowData | MergeWindowData | TaskData;
+
+/**
+ * A single stage of several tasks counts, in each task, the keys of the key groups it owns: its
+ * windows are that task's share, to be taken back only by the task that owns the same key groups,
+ * `taskIndex/parallelism/maxParallelism`. Its entries are kept under keys of its own key groups, so
+ * that a restart (a resumed run, a replaced thread) hands them back to it.
+ */
+function shardOf(taskIndex: number, parallelism: number, maxParallelism: number): string {
+  return `${taskIndex}/${parallelism}/${maxParallelism}`;
+}
+
+/** `base`, or `base#i` for the first i whose key group lies in `groups`: a key that task owns. */
+function ownedKey(base: string, groups: { start: number; end: number }, maxParallelism: number): string {
+  // About parallelism tries on average; the range is never empty (maxParallelism >= parallelism).
+  for (let i = 0; i < 1_000_000; i++) {
+    const key = i === 0 ? base : `${base}#${i}`;
+    const g = keyGroupOf(key, maxParallelism);
+    if (g >= groups.start && g < groups.end) return key;
+  }
+  return base;
+}
 
 /** What identifies a dimension in keyed state: its name and fields. */
 function dimensionId(d: Dimension): string {
@@ -135,8 +170,11 @@ export class TopNBolt implements Bolt<TopNConfig> {
   private readonly dimIds: readonly string[];
   private ctx!: TopologyContext<TopNConfig>;
   private out!: OutputCollector;
-  /** Where open windows are kept across restarts; null when they are not (a single stage of several tasks). */
+  /** Where open windows are kept across restarts. */
   private state: KeyedState<TopNStateEntry> | null = null;
+  /** A single stage of several tasks: this task's share (see shardOf); undefined otherwise. */
+  private shard: string | undefined;
+  private ownGroups = { start: 0, end: 0 };
   /** This task's clock and late count, kept in `state` too. */
   private meta: TaskData = newTaskData();
 
@@ -181,25 +219,32 @@ export class TopNBolt implements Bolt<TopNConfig> {
     const restored = [...state.entries()].map(([, v]) => v);
     // Every restored entry is taken (or dropped) here, and this task goes on under its own keys.
     state.clear();
-    if (this.partial || context.parallelism === 1) {
-      this.state = state;
-      state.set(taskKey(context.taskIndex), this.meta);
-      const clock = this.restore(restored);
-      // Restored windows need a clock before any new input: from how far the earlier run got, so
-      // that this task reports progress (a merge waits for it) and its time goes on after
-      // idleTimeout of silence, closing them, even if no new input ever reaches it.
-      if (this.eventTime && this.open.size > 0 && Number.isFinite(clock)) {
-        this.eventClock.at(this.now());
-        this.eventClock.seed(clock);
-        if (this.eventClock.value > this.watermark) this.watermark = this.eventClock.value;
-      }
-    } else if (restored.some((e) => !isEntry(e, 'task'))) {
+    this.state = state;
+    let taken = restored;
+    if (!this.partial && context.parallelism > 1) {
+      this.shard = shardOf(context.taskIndex, context.parallelism, state.maxParallelism);
+      this.ownGroups = keyGroupRange(context.taskIndex, context.parallelism, state.maxParallelism);
+      this.meta.shard = this.shard;
       // Each task of a single stage counts its share of the keys: another task's counts, or a share
-      // cut another way, would make its rankings wrong. The state is left empty, so that the next
-      // copy replaces the old one.
-      context.logger.warn(
-        `topn "${context.componentId}": open windows restored from an earlier run are dropped: a single stage with parallelism ${context.parallelism} keeps none across restarts (use parallelism 1, or stage: partial and a merge)`,
-      );
+      // cut another way (another parallelism), would make its rankings wrong. They are dropped, and
+      // so left out of the next copy.
+      taken = restored.filter((e) => (e as { shard?: unknown }).shard === this.shard);
+      if (restored.some((e) => !isEntry(e, 'task') && (e as { shard?: unknown }).shard !== this.shard)) {
+        context.logger.warn(
+          `topn "${context.componentId}": open windows restored from an earlier run are dropped: a single stage with parallelism ${context.parallelism} takes back only ` +
+            'the windows its task counted with the same parallelism (and maxParallelism), each task counting its own keys (to change parallelism across restarts, use stage: partial and a merge)',
+        );
+      }
+    }
+    state.set(this.stateKey(taskKey(context.taskIndex)), this.meta);
+    const clock = this.restore(taken);
+    // Restored windows need a clock before any new input: from how far the earlier run got, so
+    // that this task reports progress (a merge waits for it) and its time goes on after
+    // idleTimeout of silence, closing them, even if no new input ever reaches it.
+    if (this.eventTime && this.open.size > 0 && Number.isFinite(clock)) {
+      this.eventClock.at(this.now());
+      this.eventClock.seed(clock);
+      if (this.eventClock.value > this.watermark) this.watermark = this.eventClock.value;
     }
     // Valid, but rarely meant: the merge ranks only what the partial tasks send.
     const n = Math.max(...this.dims.map((d) => d.n));
@@ -318,6 +363,7 @@ export class TopNBolt implements Bolt<TopNConfig> {
     if (this.state !== null) {
       this.state.clear();
       this.meta = newTaskData();
+      this.meta.shard = this.shard;
     }
   }
 
@@ -335,10 +381,16 @@ export class TopNBolt implements Bolt<TopNConfig> {
       end: start + this.size,
       counters,
       data: { kind: 'count', start, end: start + this.size, dims: this.dimIds, counters: data, split: false, reached: this.meta.reached },
-      key: windowKey(start, this.ctx.taskIndex),
+      key: this.stateKey(windowKey(start, this.ctx.taskIndex)),
     };
+    if (this.shard !== undefined) w.data.shard = this.shard;
     this.state?.set(w.key, w.data);
     return w;
+  }
+
+  /** The key of an entry of this task's: in its own key groups when it keeps a share (shard). */
+  private stateKey(base: string): string {
+    return this.shard === undefined ? base : ownedKey(base, this.ownGroups, this.state!.maxParallelism);
   }
 
   /**
