@@ -627,6 +627,11 @@ export class BoltExecutor implements OutputCollector {
     this.onError(error, REPORTED);
   }
 
+  /** No spout will emit anything new: a bolt holding inputs writes them now (Bolt.drain). */
+  drain(): void {
+    this.bolt.drain?.();
+  }
+
   /** Runs finish() outside any execute; its emits go out unanchored unless anchored explicitly. */
   async finish(end: FinishInfo): Promise<void> {
     await this.bolt.finish?.(end);

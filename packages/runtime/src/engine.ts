@@ -147,6 +147,10 @@ export class Engine {
   private readonly slots: Slot[] = [];
   private readonly log: EngineLogger;
   private readonly spoutEnded = new Map<number, boolean>();
+  /** Spout tasks that emit nothing new (at their end, or deactivated), though tuples may be pending. */
+  private readonly spoutQuiet = new Map<number, boolean>();
+  /** The bolts were told that no spout emits anything new (Bolt.drain). */
+  private drainSent = false;
   private checkpoints: Record<number, unknown> = {};
   /** Each thread's load, written by that thread and read by all (load-aware shuffle). */
   private readonly loads: Int32Array;
@@ -243,7 +247,10 @@ export class Engine {
     }
     for (const t of plan.tasks) {
       const node = plan.spec.components.find((c) => c.id === t.componentId)!;
-      if (node.kind === 'spout') this.spoutEnded.set(t.taskId, false);
+      if (node.kind === 'spout') {
+        this.spoutEnded.set(t.taskId, false);
+        this.spoutQuiet.set(t.taskId, false);
+      }
     }
   }
 
@@ -415,6 +422,10 @@ export class Engine {
         // A replaced thread's last word about its spouts no longer counts.
         if (this.slots[slot.index] !== slot) return;
         this.spoutEnded.set(msg.task, msg.ended);
+        this.spoutQuiet.set(msg.task, msg.quiet);
+        // Every spout at its end with trees pending: bolts holding tuples (a sink's linger) write
+        // them now, or the run would wait for their timers.
+        if ([...this.spoutQuiet.values()].every(Boolean)) this.sendDrain();
         this.wakeEnd?.();
         return;
       case 'checkpoint':
@@ -506,7 +517,11 @@ export class Engine {
   private async replace(index: number): Promise<void> {
     const n = this.plan.workers;
     const peers: (MessagePort | null)[] = new Array(n).fill(null);
-    for (const t of this.plan.tasks) if (t.worker === index && this.spoutEnded.has(t.taskId)) this.spoutEnded.set(t.taskId, false);
+    for (const t of this.plan.tasks) {
+      if (t.worker !== index || !this.spoutEnded.has(t.taskId)) continue;
+      this.spoutEnded.set(t.taskId, false);
+      this.spoutQuiet.set(t.taskId, false);
+    }
     for (let j = 0; j < n; j++) {
       if (j === index) continue;
       const ch = new MessageChannel();
@@ -527,6 +542,7 @@ export class Engine {
     }
     // Its spouts start inactive when the run is draining or ending: nothing new may enter then.
     this.send(slot, { k: 'start', active: !(this.endRequested?.drain || this.phase !== 'running') });
+    if (this.drainSent) this.send(slot, { k: 'drain' });
     this.wakeEnd?.();
   }
 
@@ -702,6 +718,13 @@ export class Engine {
     return this.finished;
   }
 
+  /** Tells every thread's bolts, once, that no spout emits anything new (Bolt.drain). */
+  private sendDrain(): void {
+    if (this.drainSent) return;
+    this.drainSent = true;
+    for (const s of this.slots) this.send(s, { k: 'drain' });
+  }
+
   /** Test and chaos hook: kills a worker thread abruptly, as a crash would. */
   async killWorker(index: number): Promise<void> {
     const slot = this.slots[index];
@@ -730,6 +753,7 @@ export class Engine {
     const draining = this.endRequested?.drain === true;
     if (draining) {
       for (const s of this.slots) this.send(s, { k: 'deactivate' });
+      this.sendDrain();
       const until = performance.now() + this.plan.spec.config.drainTimeoutMs;
       this.endBy = until + STOP_GRACE_MS;
       while (!this.failure && ![...this.spoutEnded.values()].every(Boolean) && performance.now() < until) {

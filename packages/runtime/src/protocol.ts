@@ -73,6 +73,8 @@ export type ControlMessage =
   | { k: 'start'; active: boolean }
   | { k: 'deactivate' }
   | { k: 'activate' }
+  /** No spout will emit anything new (a stop, or every spout at its end): call the bolts' drain(). */
+  | { k: 'drain' }
   /** Call finish() on the tasks of these components, flush, and answer 'finished'. */
   | { k: 'finish'; components: string[]; id: number; stopped: boolean }
   /** Flush everything and report counters for termination detection. */
@@ -96,8 +98,11 @@ export type StatusMessage =
   /** The thread cannot go on; `component` names the component that failed to start, if one did. */
   | { k: 'fatal'; message: string; stack?: string; component?: string; cause?: { name: string; message: string; stack?: string } }
   | { k: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
-  /** A spout task's state: ended (no more data and nothing pending) or not. */
-  | { k: 'spout'; task: number; ended: boolean }
+  /**
+   * A spout task's state: ended (no more data and nothing pending) or not; quiet: it emits nothing
+   * new (at its end, or deactivated), though tuples may be pending.
+   */
+  | { k: 'spout'; task: number; ended: boolean; quiet: boolean }
   | { k: 'checkpoint'; task: number; position: unknown }
   /** A copy of a task's keyed state, by state name. */
   | { k: 'state'; task: number; states: Record<string, KeyGroupSnapshot<unknown>>; madeAt: number }

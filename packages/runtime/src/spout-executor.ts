@@ -60,6 +60,7 @@ export class SpoutExecutor implements SpoutCollector {
   private idle = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private reportedEnded = false;
+  private reportedQuiet = false;
   /** Immediate completions (no consumers, or acking off) delivered after next() returns. */
   private readonly completedNow: unknown[] = [];
   blockedSince = 0;
@@ -92,8 +93,8 @@ export class SpoutExecutor implements SpoutCollector {
     private readonly opts: SpoutExecutorOptions,
     /** Asks the worker to run its scheduler. */
     private readonly schedule: () => void,
-    /** Tells the main thread whether this task has ended. */
-    private readonly reportEnded: (ended: boolean) => void,
+    /** Tells the main thread whether this task has ended, and whether it is quiet (emits nothing new). */
+    private readonly reportEnded: (ended: boolean, quiet: boolean) => void,
     private readonly onError: (err: unknown, where: string) => void,
   ) {
     this.seq = (opts.generation % SEQ_GENERATIONS) * SEQ_PER_GENERATION;
@@ -330,10 +331,13 @@ export class SpoutExecutor implements SpoutCollector {
     // deactivated. (A replacement thread's spout got late acks before its start, reported itself
     // ended, and a followed file's run completed by itself.)
     if (!this.begun) return;
-    const ended = (this.exhausted || (!this.active && this.draining === undefined)) && this.pending.size === 0;
-    if (ended !== this.reportedEnded) {
+    // Quiet: it will emit nothing new (a deactivate still draining may).
+    const quiet = this.exhausted || (!this.active && this.draining === undefined);
+    const ended = quiet && this.pending.size === 0;
+    if (ended !== this.reportedEnded || quiet !== this.reportedQuiet) {
       this.reportedEnded = ended;
-      this.reportEnded(ended);
+      this.reportedQuiet = quiet;
+      this.reportEnded(ended, quiet);
     }
   }
 

@@ -208,7 +208,7 @@ export class WorkerRuntime {
           marker: this.marker,
         },
         () => this.schedule(),
-        (ended) => this.main.postMessage({ k: 'spout', task: taskId, ended }),
+        (ended, quiet) => this.main.postMessage({ k: 'spout', task: taskId, ended, quiet }),
         onError,
       );
       step.name = 'open';
@@ -440,6 +440,22 @@ export class WorkerRuntime {
         return;
       case 'deactivate':
         for (const s of this.spouts) s.deactivate();
+        return;
+      case 'drain':
+        for (const b of this.bolts) {
+          try {
+            const marked = this.marker.enter(b.taskId);
+            try {
+              b.drain();
+            } finally {
+              this.marker.restore(marked);
+            }
+          } catch (err) {
+            b.stats.errors++;
+            this.errorReporter(b.context.logger, b.stats)(err, 'drain');
+          }
+        }
+        this.schedule();
         return;
       case 'finish': {
         const set = new Set(msg.components);

@@ -220,6 +220,22 @@ describe('postgres sink', () => {
     await h.bolt.cleanup!();
   });
 
+  it('told that the run is draining, writes held rows at once, and later ones without waiting for linger', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'draining', linger: '1h' });
+    const held = [event(1, 1), event(2, 2)];
+    await h.bolt.executeBatch!(held);
+    await sleep(50);
+    expect(h.collector.acked).toEqual([]);
+    h.bolt.drain!();
+    await until('the held rows', () => h.collector.acked.length === 2, 5000);
+    // In flight when the drain began: not held for the hour either.
+    await h.bolt.executeBatch!([event(3, 3)]);
+    await until('the later row', () => h.collector.acked.length === 3, 5000);
+    const counts = await countsOf('draining');
+    expect([counts[1], counts[2], counts[3]]).toEqual([1, 1, 1]);
+    await h.bolt.cleanup!();
+  });
+
   it('by default writes a partial batch as soon as no INSERT runs, and what comes meanwhile in the next', async () => {
     const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'groupcommit' });
     const first = [event(1, 1), event(2, 2)];

@@ -101,8 +101,10 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private chain: Promise<void> = Promise.resolve();
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private nulReplaced = 0;
-  /** linger 0: batches go as soon as no INSERT runs. Null when linger paces them. */
-  private readonly commits: GroupCommit | null;
+  /** Batches go as soon as no INSERT runs: with linger 0, and with any once the run is draining. */
+  private readonly commits: GroupCommit;
+  /** No spout emits anything new (drain): linger no longer holds rows, or the run would wait for it. */
+  private draining = false;
   private readonly onLinger = (): void => {
     this.lingerTimer = undefined;
     void this.flush();
@@ -117,7 +119,7 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     this.target = describeTarget(config);
     this.layout = config.layout;
     this.insertSql = insertStatement(config.schema, config.table, config.layout);
-    this.commits = config.linger === 0 ? new GroupCommit(() => void this.flush()) : null;
+    this.commits = new GroupCommit(() => void this.flush());
   }
 
   async prepare(context: TopologyContext<PostgresSinkConfig>, collector: OutputCollector): Promise<void> {
@@ -284,12 +286,23 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
     }
     if (dropped > 0) this.context.count('errors', dropped, 'no_severity');
     if (held.length >= this.config.batchSize) return this.flush();
-    if (this.commits !== null) {
+    if (this.groupCommits()) {
       if (held.length > 0) this.commits.held();
     } else if (held.length > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(this.onLinger, this.config.linger);
       this.lingerTimer.unref?.();
     }
+  }
+
+  /** Whether a partly filled batch goes as soon as no INSERT runs, rather than after linger. */
+  private groupCommits(): boolean {
+    return this.config.linger === 0 || this.draining;
+  }
+
+  /** The run is ending: what is held goes now, and from now on rows are not held for linger. */
+  drain(): void {
+    this.draining = true;
+    if (this.held.length > 0) void this.flush();
   }
 
   /** Writes what is held, in batches of batchSize; resolves once every earlier write is done. */
@@ -317,13 +330,13 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   }
 
   private enqueue(batch: Batch): void {
-    this.commits?.started();
+    this.commits.started();
     this.chain = this.chain.then(() => this.write(batch)).then(this.written);
   }
 
   /** A batch is written or failed: what gathered meanwhile goes next. */
   private readonly written = (): void => {
-    this.commits?.ended(this.held.length > 0);
+    this.commits.ended(this.held.length > 0 && this.groupCommits());
   };
 
   /** Writes one batch, then acks or fails its tuples. Never rejects, so the chain stays usable. */

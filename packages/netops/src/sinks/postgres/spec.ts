@@ -59,7 +59,8 @@ export const postgresSinkFields = {
       'of up to `batchSize` while one runs (group commit) and go at once when there are few. Above 0: a partly filled ' +
       'batch waits up to this long for more rows, and so do the acks of its tuples: keep it well under ' +
       '`messageTimeout`, and expect at most about `maxSpoutPending` tuples per interval from a spout with acking on. ' +
-      'A stop with acking on waits for them too (the drain waits for every pending tuple): keep it well under `drainTimeout`.',
+      'At the end of a run (a stop, or every spout at the end of its input) held rows are written at once, and rows ' +
+      'from then on as with 0: the end does not wait for linger.',
     default: 0,
     min: 0,
   }),
