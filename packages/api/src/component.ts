@@ -124,6 +124,14 @@ export interface OutputCollector {
   reportError(error: unknown, tuple?: Tuple): void;
 }
 
+/**
+ * The counter (`context.count(OUTPUT_LOST, n)`) of tuples a bolt or sink took and can no longer
+ * deliver, at the end of the run: a sink whose store is away at the stop, rows still held when
+ * time ran out. Failing them replays nothing then (the spouts are done), so they are lost to this
+ * run: count them (after failing them) and `qitian run` exits non-zero, naming the component.
+ */
+export const OUTPUT_LOST = 'output_lost';
+
 export interface Bolt<C = Record<string, unknown>> {
   prepare?(context: TopologyContext<C>, collector: OutputCollector): void | Promise<void>;
   /** One input tuple. A thrown error fails the tuple (it is replayed or counted) and discards its emits. */

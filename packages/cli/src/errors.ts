@@ -5,7 +5,7 @@ export const EXIT = {
   INVALID: 1,
   /** The command line is wrong. */
   USAGE: 2,
-  /** The topology started but failed (a worker kept dying, a component failed to start). */
+  /** The topology started but failed (a worker kept dying, a component failed to start), or a component could not deliver what it held at the end (output_lost). */
   RUNTIME: 3,
   /** The run ended, but a spout could not read its input to the end (a truncated .gz, a read error). */
   INPUT_INCOMPLETE: 4,

@@ -1012,6 +1012,44 @@ describe('qitian run', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'completed', inputIncomplete: ['lines'] });
   });
 
+  test('a component that counts output_lost at the end (a sink that could not write what it held): exit 3 naming it; --json lists it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qitian-lost-'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(
+      join(dir, 'leaky.ts'),
+      [
+        "import { defineSink, OUTPUT_LOST, type TopologyContext } from '@qitian/api';",
+        'export default defineSink({',
+        "  spec: { summary: 'takes every tuple, loses the last 3 at close', fields: {} },",
+        '  create() {',
+        '    let ctx!: TopologyContext;',
+        "    return { prepare(c) { ctx = c; }, execute() {}, cleanup() { ctx.logger.error('the store went away'); ctx.count(OUTPUT_LOST, 3); } };",
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const yaml = join(dir, 't.yaml');
+    writeFileSync(
+      yaml,
+      [
+        'name: lost',
+        'spouts: [{ id: gen, type: generator, config: { format: words, count: 10 } }]',
+        'sinks: [{ id: store, module: ./leaky.ts }]',
+        'streams:',
+        '  - { from: gen, to: store, grouping: { type: shuffle } }',
+        '',
+      ].join('\n'),
+    );
+    const r = await qitian('run', yaml, '--workers', '1');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('the store went away');
+    expect(r.stderr).toContain('error: tuples not delivered at the end of the run by "store" (3)');
+    const j = await qitian('run', yaml, '--workers', '1', '--json');
+    expect(j.code).toBe(3);
+    expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'completed', outputLost: ['store'], inputIncomplete: [] });
+  });
+
   test('a missing input file fails with the path and exit 3; --json prints the failed run', async () => {
     const r = await qitian('run', WORDCOUNT, '--set', 'input=/nonexistent/in.txt', '--set', `output=${tmp('o')}`);
     expect(r.code).toBe(3);

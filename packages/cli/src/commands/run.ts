@@ -1,3 +1,4 @@
+import { OUTPUT_LOST } from '@qitian/api';
 import { Command } from 'commander';
 import { createPlan, InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
 import {
@@ -187,15 +188,18 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           // gets its summary. An invalid file (exit 1) ran nothing and has only its errors.
           if (o.json && !(err instanceof InvalidTopologyError) && !(err instanceof ModuleLoadError)) {
             const failed = { reason: 'failed', error: (err as Error).message, durationMs: performance.now() - t0, restarts: 0, tasks: [], abandoned: 0 };
-            io.out(JSON.stringify({ ...failed, incomplete: false, inputIncomplete: [], components: [] }, null, 2));
+            io.out(JSON.stringify({ ...failed, incomplete: false, inputIncomplete: [], outputLost: [], components: [] }, null, 2));
           }
           throw err;
         }
         const components = summarize(run.tasks);
         // Spouts that could not read their input to its end (exit 4).
         const lost = components.filter((c) => (c.custom[INPUT_FAILED] ?? 0) > 0);
+        // Components that could not deliver what they took at the end of the run (exit 3).
+        const undelivered = components.filter((c) => (c.custom[OUTPUT_LOST] ?? 0) > 0);
         if (o.json) {
-          io.out(JSON.stringify({ ...run, error: run.error?.message, inputIncomplete: lost.map((c) => c.component), components }, null, 2));
+          const outputLost = undelivered.map((c) => c.component);
+          io.out(JSON.stringify({ ...run, error: run.error?.message, inputIncomplete: lost.map((c) => c.component), outputLost, components }, null, 2));
         }
         // A start called off ran nothing: no table of empty rows.
         else if (!o.quiet && run.tasks.length > 0) io.err(formatSummary(run, components));
@@ -204,6 +208,13 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
           // The run's work is done, but a next run with --state-dir would not resume from its end.
           throw new CommandFailed(
             `error: ${run.stateNotSaved}; the end of this run is not saved: a next run with --state-dir resumes from the last state file written (or from the start) and repeats what came after`,
+            EXIT.RUNTIME,
+          );
+        }
+        if (undelivered.length > 0) {
+          const which = undelivered.map((c) => `"${c.component}" (${c.custom[OUTPUT_LOST]})`).join(', ');
+          throw new CommandFailed(
+            `error: tuples not delivered at the end of the run by ${which} (the errors above say why); the rest of the run's work is done`,
             EXIT.RUNTIME,
           );
         }

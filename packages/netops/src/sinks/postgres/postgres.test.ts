@@ -423,6 +423,11 @@ describe('postgres sink', () => {
       await h.bolt.executeBatch!(held);
       await h.bolt.cleanup!();
       expect(h.collector.failed).toEqual(held);
+      // Nothing replays them now: counted as lost, so that the run does not end as complete.
+      expect(h.context.counted('output_lost')).toBe(1);
+      expect(h.context.logger.records.some((r) => r.level === 'error' && /1 rows were not written to "closing" .* at the end of the run/.test(r.msg))).toBe(
+        true,
+      );
     } finally {
       await proxy.stop();
     }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type Bolt, formatDuration, isTick, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
+import { type Bolt, formatDuration, isTick, OUTPUT_LOST, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import pg from 'pg';
 import { LineFormatter } from '../../internal/format.js';
 import { GroupCommit } from '../../internal/group-commit.js';
@@ -105,6 +105,10 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   private readonly commits: GroupCommit;
   /** No spout emits anything new (drain): linger no longer holds rows, or the run would wait for it. */
   private draining = false;
+  /** finish() or cleanup() began: a failed batch is no longer replayed, its rows are lost. */
+  private ending = false;
+  /** Rows not written once ending (counted as OUTPUT_LOST). */
+  private unwritten = 0;
   private readonly onLinger = (): void => {
     this.lingerTimer = undefined;
     void this.flush();
@@ -437,6 +441,11 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
       this.collector.reportError(error);
       const tuples = batch.tuples;
       for (let i = 0; i < tuples.length; i++) this.collector.fail(tuples[i]!);
+      // At the end no spout replays them: the run must not look complete (qitian run exits 3).
+      if (this.ending) {
+        this.unwritten += tuples.length;
+        this.context.count(OUTPUT_LOST, tuples.length);
+      }
     } catch (err) {
       this.context.logger.error('postgres sink: handling a write error failed', { error: String(err) });
     }
@@ -553,15 +562,22 @@ export class PostgresSink implements Bolt<PostgresSinkConfig> {
   }
 
   async finish(): Promise<void> {
+    this.ending = true;
     await this.flush();
   }
 
   async cleanup(): Promise<void> {
+    this.ending = true;
     // What is held is still written when the server is there; no reconnection is waited for.
     const done = this.flush();
     this.closing = true;
     this.wakeBackoff?.();
     await done;
+    if (this.unwritten > 0) {
+      this.context.logger.error(
+        `postgres sink: ${this.unwritten} rows were not written to "${this.config.table}" in ${this.target} at the end of the run (counted as ${OUTPUT_LOST}; the errors above say why)`,
+      );
+    }
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);

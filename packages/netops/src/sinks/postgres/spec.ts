@@ -104,7 +104,9 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
     'partition); the error names the table and says to drop or rename the tables or use the other layout. Tuples without ' +
     'a severity 0..7 are acked without being stored and counted in `errors` with reason `no_severity`. Counters: ' +
     '`stored` by severity name, `failed_batches` by reason (`insert`, `connection`; each is also reported, so in the ' +
-    "task's `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`, `rejected`). " +
+    "task's `errors`), `errors` by reason (`connect`, `no_severity`, `nul_replaced`, `unserializable_value`, `rejected`), " +
+    '`output_lost`: rows of batches that failed at the end of the run (from `finish()` on, e.g. the server away at a ' +
+    'stop), which nothing replays any more: they are logged, and `qitian run` exits 3 naming the sink. ' +
     "A row the server refuses for its data (a CHECK or NOT NULL constraint, a value out of a column's range: SQLSTATE " +
     'classes 22 and 23) does not fail its batch: the batch is written again in halves until the refused row is alone; ' +
     'the others are stored, it is acked without being stored (a replay would be refused again), counted as ' +
