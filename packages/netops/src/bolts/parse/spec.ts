@@ -42,7 +42,8 @@ export const syslogParseSpec: ComponentSpec<typeof syslogParseFields> = {
     'message (no `field`, or neither a string nor bytes: reason `no_message`). `location` is `file:line:column` for a ' +
     'line of a file spout with `position: true` (`file, byte offset N` when its line number is not known), and then also ' +
     'begins `message`; null for other input.\n\n' +
-    'Formats: RFC 5424 with structured data (escapes, NILVALUE, BOM, fractional seconds and offsets); RFC 3164 with or ' +
+    'Formats: RFC 5424 with structured data (escapes, NILVALUE, BOM, fractional seconds and offsets; `time` is in whole ' +
+    'milliseconds, so the digits of a fraction past the third are cut: `10:00:00.123456Z` is 10:00:00.123); RFC 3164 with or ' +
     'without PRI and hostname, TAG with optional [pid]; the forms devices send: Cisco sequence numbers (`123: `, or a bare `: ` as NX-OS sends without host and sequence number) and ' +
     "`*Mar  1 00:00:01.123 UTC:` stamps (also after a relay's own header: `host 123: *Mar  1 ...: %LINK-3-UPDOWN: ...`), `Mmm dd yyyy hh:mm:ss` (PIX/ASA), `yyyy Mmm dd hh:mm:ss` (NX-OS), ISO-8601 " +
     'timestamps in 3164 headers, IOS-XR node ids. A year-less timestamp gets the year that puts it closest to the time ' +

@@ -208,6 +208,22 @@ describe('postgres sink', () => {
     expect(h.context.counted('errors', 'nul_replaced')).toBe(2);
   });
 
+  it('keeps the milliseconds of time, and microseconds of a fraction of a ms (as an RFC 5424 .123456 would need)', async () => {
+    const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'times' });
+    const T = Date.UTC(2026, 11, 3, 10, 0, 0);
+    const times = [T + 123, T + 999, T + 1, T + 123.456, -1];
+    await h.bolt.executeBatch!(times.map((time, i) => event(6, i, { time })));
+    await h.bolt.cleanup!();
+    const r = await admin.query(`SELECT to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS t FROM ${schema}.times_info ORDER BY message`);
+    expect(r.rows.map((row) => row.t)).toEqual([
+      '2026-12-03T10:00:00.123000',
+      '2026-12-03T10:00:00.999000',
+      '2026-12-03T10:00:00.001000',
+      '2026-12-03T10:00:00.123456',
+      '1969-12-31T23:59:59.999000',
+    ]);
+  });
+
   it('writes a partial batch after linger, and acks events without a severity unstored', async () => {
     const h = await prepareBolt(postgresSink, { ...PG, schema, table: 'linger', linger: '30ms' });
     const good = [event(1, 1), event(1, 2)];

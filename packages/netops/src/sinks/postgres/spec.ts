@@ -90,7 +90,9 @@ export const postgresSinkSpec: ComponentSpec<typeof postgresSinkFields> = {
   summary: 'Stores syslog events in PostgreSQL by severity: a table per severity, or one table LIST-partitioned by severity.',
   description:
     'Each input tuple (the parsed event fields, read by name) becomes a row of the table (layout `tables`) or partition ' +
-    '(layout `partitioned`) of its severity, named `<table>_emerg` ... `<table>_debug`. Columns: `time timestamptz`, ' +
+    '(layout `partitioned`) of its severity, named `<table>_emerg` ... `<table>_debug`. Columns: `time timestamptz` ' +
+    "(from the event's ms since the epoch, exact to the millisecond, and to the microsecond for a fraction of a ms; " +
+    'the parse bolt gives whole ms), ' +
     '`host text`, `facility smallint`, `severity smallint`, `app`, `procid`, `msgid`, `event_type text`, `src_ip inet`, ' +
     '`dst_ip inet` (null when not a valid address), `src_port`, `dst_port integer` (null outside 0..65535), `message text`, ' +
     '`structured jsonb`, `vendor`, `format text`, `parsed boolean`, `raw`, `peer text`; a BRIN index on `time`. NUL ' +
