@@ -146,8 +146,9 @@ export interface Bolt<C = Record<string, unknown>> {
    */
   finish?(end: FinishInfo): void | Promise<void>;
   /**
-   * No spout will emit anything new: a stop's drain began, or every spout has read its input to
-   * its end (a tuple that fails may still be replayed). Tuples in flight still come, and the run
+   * The run is ending: a stop's drain began, or every spout has read its input to its end (a
+   * tuple that fails may still be replayed, and a spout draining in a stop may still emit what it
+   * had already received). Tuples in flight still come, and the run
    * waits for their trees before `finish()`: a bolt that holds inputs unacked for a while (a sink
    * waiting to fill a batch) should from now on write and ack them without waiting. Called once
    * per task, at most; a thread started in place of one that died is told too.

@@ -506,7 +506,12 @@ export class Engine {
     Atomics.store(this.loads, slot.index, -1);
     Atomics.store(this.running, slot.index, 0);
     if (this.restartTimes.length > max) {
-      this.fail(new WorkerFailedError(slot.index, `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s${where ? `, the last time${where}` : ''}; giving up`));
+      this.fail(
+        new WorkerFailedError(
+          slot.index,
+          `worker ${slot.index} died ${this.restartTimes.length} times within ${windowMs / 1000}s${where ? `, the last time${where}` : ''}; giving up`,
+        ),
+      );
       return;
     }
     if (this.phase === 'closed') return;

@@ -7,7 +7,7 @@ describe('event order', () => {
   it('releases up to a time, earliest first, equal times in arrival order', () => {
     const order = new EventOrder([]);
     const times = [5, 3, 9, 3, 1, 7, 5, 2, 8, 3];
-    times.forEach((t, i) => order.hold(t, hit(String(i))));
+    for (const [i, t] of times.entries()) order.hold(t, hit(String(i)));
     const out: HeldEvent[] = [];
     order.release(5, (e) => out.push(e));
     expect(out.map((e) => [e.time, e.hits[0]!.key])).toEqual([
