@@ -430,7 +430,7 @@ export class Engine {
         return;
       case 'checkpoint':
         this.checkpoints[msg.task] = msg.position;
-        this.notePosition(msg.task, msg.position);
+        this.notePosition(msg.task, msg.position, msg.madeAt);
         this.stateDirty = true;
         return;
       case 'state':
@@ -918,9 +918,11 @@ export class Engine {
   }
 
   /** Logs a position for savedPositions, keeping only what a later copy time can still ask for. */
-  private notePosition(task: number, position: unknown): void {
+  private notePosition(task: number, position: unknown, madeAt: number): void {
     if (!this.alignsPositions()) return;
-    this.positions.note(task, position, Date.now());
+    // Stamped in the spout's thread, as copies are in theirs: stamped on arrival, a position saved
+    // before a copy but received after it counted as newer, and a resume re-read what the copy had.
+    this.positions.note(task, position, madeAt);
     this.positions.prune(this.oldestStateCopy());
   }
 

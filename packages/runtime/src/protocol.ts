@@ -103,7 +103,8 @@ export type StatusMessage =
    * new (at its end, or deactivated), though tuples may be pending.
    */
   | { k: 'spout'; task: number; ended: boolean; quiet: boolean }
-  | { k: 'checkpoint'; task: number; position: unknown }
+  /** A spout task's position; madeAt: the wall clock when it was saved, the clock keyed-state copies are stamped with. */
+  | { k: 'checkpoint'; task: number; position: unknown; madeAt: number }
   /** A copy of a task's keyed state, by state name. */
   | { k: 'state'; task: number; states: Record<string, KeyGroupSnapshot<unknown>>; madeAt: number }
   | { k: 'finished'; id: number }

@@ -189,7 +189,7 @@ export class WorkerRuntime {
       const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
       const taskId = placement.taskId;
       ctx.restoredCheckpoint = this.init.checkpoints[taskId];
-      ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position });
+      ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position, madeAt: Date.now() });
       const ex = new SpoutExecutor(
         taskId,
         spout,
