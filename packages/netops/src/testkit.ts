@@ -9,9 +9,9 @@ import {
   type ConfigOf,
   DEFAULT_STREAM,
   type Fields,
-  type KeyGroupSnapshot,
-  KeyGroupedState,
   type KeyedState,
+  KeyGroupedState,
+  type KeyGroupSnapshot,
   type Logger,
   type OutputCollector,
   type Spout,
@@ -325,4 +325,13 @@ export async function prepareBolt<F extends Fields>(
   const collector = new RecordingOutputCollector();
   await bolt.prepare?.(context, collector);
   return { bolt: bolt as BoltHarness<ConfigOf<F>>['bolt'], context, collector };
+}
+
+/** Waits until `cond` holds, polling every 10 ms; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -43,14 +43,16 @@ export abstract class LineSink<C> implements Bolt<C> {
    * come back at once). False for a sink that drops what it cannot write instead.
    */
   protected readonly backoffAfterFailure: boolean = true;
-  /** flushIntervalMs 0: writes as soon as none is running. Null when a timer paces them. */
-  private readonly commits: GroupCommit | null;
+  /** Writes as soon as none is running: with flushIntervalMs 0, and once the run is ending. */
+  private readonly commits: GroupCommit;
+  /** The run is ending (drain): held lines go at once, whatever flushIntervalMs says. */
+  private draining = false;
   private readonly flushNow = (): void => {
     void this.flush();
   };
 
   constructor(private readonly options: LineSinkOptions) {
-    this.commits = options.flushIntervalMs === 0 ? new GroupCommit(this.flushNow) : null;
+    this.commits = new GroupCommit(this.flushNow);
   }
 
   /** Opens the output. */
@@ -100,7 +102,16 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.chars = chars;
     this.afterBatch();
     if (chars >= this.options.flushChars) return this.flush();
-    if (chars > 0) this.commits?.held();
+    if (chars > 0 && (this.draining || this.options.flushIntervalMs === 0)) this.commits.held();
+  }
+
+  /**
+   * The run is ending: what waits for flushIntervalMs is written now, and later lines at once,
+   * since their acks wait with them and the end of the run waits for the acks.
+   */
+  drain(): void {
+    this.draining = true;
+    if (this.parts.length > 0) void this.flush();
   }
 
   /** Writes what is buffered; resolves when it (and every earlier chunk) is written. */
@@ -111,7 +122,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.parts = [];
     this.held = [];
     this.chars = 0;
-    this.commits?.started();
+    this.commits.started();
     this.chain = this.chain.then(() => this.writeAndSettle(data, held));
     return this.chain;
   }
@@ -145,7 +156,7 @@ export abstract class LineSink<C> implements Bolt<C> {
 
   /** A chunk is written (or failed): what gathered meanwhile goes next. */
   private written(): void {
-    this.commits?.ended(this.parts.length > 0);
+    this.commits.ended(this.parts.length > 0 && (this.draining || this.options.flushIntervalMs === 0));
   }
 
   async finish(): Promise<void> {

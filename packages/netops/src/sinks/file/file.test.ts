@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bolt } from '@qitian/api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileAccessError } from '../../errors.js';
-import { configFor, FakeTopologyContext, prepareBolt, RecordingOutputCollector, TestTuple, tuples } from '../../testkit.js';
+import { configFor, FakeTopologyContext, prepareBolt, RecordingOutputCollector, TestTuple, tuples, until } from '../../testkit.js';
 import { FileSink, type FileSinkConfig, fileSink } from './index.js';
 
 let dir: string;
@@ -103,6 +103,21 @@ describe('file sink', () => {
     expect(h.collector.acked).toEqual([]);
     await h.bolt.finish!();
     expect(h.collector.acked).toEqual(batch);
+    await h.bolt.cleanup!();
+  });
+
+  it('once the run is ending (drain), writes what waits for flushInterval at once, and later lines too', async () => {
+    const path = join(dir, 'draining.jsonl');
+    const h = await prepareBolt(fileSink, { path, flushInterval: '1h' });
+    const first = tuples(['n'], [1]);
+    await h.bolt.executeBatch!(first);
+    expect(h.collector.acked).toEqual([]);
+    h.bolt.drain!();
+    await until('the held line is written', () => h.collector.acked.length === 1);
+    expect(read(path)).toBe('{"n":1}\n');
+    await h.bolt.executeBatch!(tuples(['n'], [2]));
+    await until('a later line is written', () => h.collector.acked.length === 2);
+    expect(read(path)).toBe('{"n":1}\n{"n":2}\n');
     await h.bolt.cleanup!();
   });
 

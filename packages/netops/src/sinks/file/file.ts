@@ -1,14 +1,14 @@
-import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Tuple } from '@qitian/api';
 import { describeSystemError, FileAccessError } from '../../errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
 import { FileIdentity } from '../../internal/file-identity.js';
-import { takeBack } from '../../internal/take-back.js';
 import { LineFormatter } from '../../internal/format.js';
 import { LineSink } from '../../internal/line-sink.js';
+import { takeBack } from '../../internal/take-back.js';
 import type { FileSinkConfig } from './spec.js';
 
 const FLUSH_CHARS = 256 * 1024;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EVENT, EVENT_FIELDS, SEVERITY_NAMES } from '../../syslog/event.js';
-import { configFor, FakeTopologyContext, prepareBolt, RecordingOutputCollector, TestTuple } from '../../testkit.js';
+import { configFor, FakeTopologyContext, prepareBolt, RecordingOutputCollector, TestTuple, until } from '../../testkit.js';
 import { describeTarget, PostgresSink, PostgresSinkConfigError, PostgresSinkError, postgresSink } from './index.js';
 
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
@@ -34,14 +34,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function event(severity: unknown, n = 0, over: Partial<Record<(typeof EVENT_FIELDS)[number], unknown>> = {}): TestTuple {
   const values: unknown[] = EVENT_FIELDS.map(() => null);

@@ -14,10 +14,10 @@ import {
   insertStatement,
   type Layout,
   layoutMismatch,
-  missingColumns,
   layoutNames,
   lockStatement,
   MAX_TABLE_BYTES,
+  missingColumns,
   RELATIONS_SQL,
   type Relation,
 } from './sql.js';

@@ -150,6 +150,10 @@ export class SeverityFilesSink implements Bolt<SeverityFilesConfig> {
     }
   }
 
+  drain(): void {
+    for (const f of this.files) f.drain();
+  }
+
   async finish(): Promise<void> {
     await Promise.all(this.files.map((f) => f.finish()));
   }

@@ -18,7 +18,8 @@ export const stdoutSinkFields = {
       '0 (the default): a chunk is written as soon as the previous write is done, so lines gather into large chunks under ' +
       'load and go out at once when there are few. Above 0: a partly filled chunk waits up to this long for more lines, ' +
       'and so do the acks of its tuples: keep it well under `messageTimeout`, and expect at most about `maxSpoutPending` ' +
-      'tuples per interval from a spout with acking on.',
+      'tuples per interval from a spout with acking on. Once the run is ending (every spout at its end, or a stop) lines ' +
+      'are written at once, so the end never waits for the interval.',
     default: 0,
     min: 0,
   }),
