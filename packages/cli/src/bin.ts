@@ -1,5 +1,5 @@
-import { CommanderError } from 'commander';
 import { InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
+import { CommanderError } from 'commander';
 import { CommandFailed, EXIT, UsageError } from './errors.js';
 import { type CommandIO, processIO } from './io.js';
 import { createProgram } from './program.js';

@@ -1,5 +1,5 @@
 export { main } from './bin.js';
-export { runTopology, type RunOptions } from './commands/run.js';
+export { type RunOptions, runTopology } from './commands/run.js';
 export { runValidate, type ValidateOptions } from './commands/validate.js';
 export { EXIT, UsageError } from './errors.js';
 export type { CommandIO } from './io.js';

@@ -4,14 +4,14 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, test } from 'vitest';
 import { stateFile } from '@qitian/runtime';
+import { describe, expect, test } from 'vitest';
 import { main } from '../src/bin.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -1044,7 +1044,7 @@ describe('qitian run', () => {
     const r = await qitian('run', yaml, '--workers', '1');
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('the store went away');
-    expect(r.stderr).toContain('error: tuples not delivered at the end of the run by "store" (3)');
+    expect(r.stderr).toContain('error: output not delivered at the end of the run by "store" (3)');
     const j = await qitian('run', yaml, '--workers', '1', '--json');
     expect(j.code).toBe(3);
     expect(JSON.parse(j.stdout)).toMatchObject({ reason: 'completed', outputLost: ['store'], inputIncomplete: [] });

@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DeviceSyslogOptions, DeviceSyslogModel, type Fault } from '@qitian/netops';
+import { DeviceSyslogModel, type DeviceSyslogOptions, type Fault } from '@qitian/netops';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { jsonLines, lineCount, load, problems, start, TOPOLOGIES, tempDir, writeTopology } from './syslog-kit.js';
 

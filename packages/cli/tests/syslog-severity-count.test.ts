@@ -9,7 +9,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DeviceSyslogOptions, DeviceSyslogModel, SEVERITY_NAMES } from '@qitian/netops';
+import { DeviceSyslogModel, type DeviceSyslogOptions, SEVERITY_NAMES } from '@qitian/netops';
 import { afterAll, describe, expect, test } from 'vitest';
 import { jsonLines, load, problems, severityOfLine, start, TOPOLOGIES, tempDir, writeTopology } from './syslog-kit.js';
 

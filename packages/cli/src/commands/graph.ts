@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import { renderGraphDot, renderGraphText } from '@qitian/topology';
+import { Command } from 'commander';
 import type { CommandIO } from '../io.js';
 import { collectSet } from '../options.js';
 import { runValidate } from './validate.js';

@@ -1,24 +1,24 @@
 import { OUTPUT_LOST } from '@qitian/api';
-import { Command } from 'commander';
-import { createPlan, InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
 import {
   type ControlServer,
   defaultWorkerCount,
   Engine,
   type EngineLogLevel,
-  type RunSummary,
   INPUT_FAILED,
   listenControlServer,
   type PendingControlServer,
+  type RunSummary,
   StartAbortedError,
   summarize,
 } from '@qitian/runtime';
+import { createPlan, InvalidTopologyError, ModuleLoadError } from '@qitian/topology';
+import { Command } from 'commander';
 import { CommandFailed, EXIT } from '../errors.js';
 import { formatSummary } from '../format.js';
 import type { CommandIO } from '../io.js';
+import { formatLogFields } from '../log-fields.js';
 import { collectSet, port, positiveInt, positiveNumber } from '../options.js';
 import { runValidate } from './validate.js';
-import { formatLogFields } from '../log-fields.js';
 
 const LEVELS: EngineLogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -214,7 +214,7 @@ export function runCommand(io: CommandIO, signal: AbortSignal): Command {
         if (undelivered.length > 0) {
           const which = undelivered.map((c) => `"${c.component}" (${c.custom[OUTPUT_LOST]})`).join(', ');
           throw new CommandFailed(
-            `error: tuples not delivered at the end of the run by ${which} (the errors above say why); the rest of the run's work is done`,
+            `error: output not delivered at the end of the run by ${which} (the errors above say why); the rest of the run's work is done`,
             EXIT.RUNTIME,
           );
         }

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { CommandFailed, EXIT, UsageError } from '../errors.js';
 import { DEFAULT_URL, endpointBase } from '../endpoint-url.js';
+import { CommandFailed, EXIT, UsageError } from '../errors.js';
 import { type HttpAnswer, httpGet } from '../http-get.js';
-import { connectReason } from '../top/client.js';
 import type { CommandIO } from '../io.js';
+import { connectReason } from '../top/client.js';
 
 export interface TapOptions {
   readonly url: string;

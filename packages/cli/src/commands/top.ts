@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { DEFAULT_URL, endpointBase } from '../endpoint-url.js';
 import { UsageError } from '../errors.js';
 import { type CommandIO, processIO } from '../io.js';
 import { positiveNumber } from '../options.js';
-import { DEFAULT_URL, endpointBase } from '../endpoint-url.js';
 import { EndpointError, fetchStats, fetchTopology, type RequestOptions } from '../top/client.js';
 import { computeView, isSortColumn, SORT_COLUMNS, type SortColumn, type StatsSnapshot, type TopologyInfo, type TopView, viewJson } from '../top/model.js';
 import { KEY_HELP, renderNotice, renderView, SORT_KEYS } from '../top/render.js';

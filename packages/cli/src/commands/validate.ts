@@ -1,8 +1,8 @@
-import { Command } from 'commander';
 import { loadTopology, type TopologySpec } from '@qitian/topology';
+import { Command } from 'commander';
+import type { CommandIO } from '../io.js';
 import { collectSet } from '../options.js';
 import { builtinRegistry } from '../registry.js';
-import type { CommandIO } from '../io.js';
 
 export interface ValidateOptions {
   readonly file: string;

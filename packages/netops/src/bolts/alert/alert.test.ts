@@ -312,7 +312,10 @@ describe('alert bolt: several upstream tasks, decided in event-time order', () =
     ];
     // 10 events in 10:01, 30 in 10:02: a surge of x3. Each task sends 20 at a time, so in arrival
     // order one task's 10:02 share (15) came before the other's 10:01 events.
-    const events = [...burst(T0 + MIN, 10, 'LINK-UPDOWN'), ...burst(T0 + 2 * MIN, 30, 'LINK-UPDOWN').map((_e, i) => ev(T0 + 2 * MIN + i * 1500, 'LINK-UPDOWN'))];
+    const events = [
+      ...burst(T0 + MIN, 10, 'LINK-UPDOWN'),
+      ...burst(T0 + 2 * MIN, 30, 'LINK-UPDOWN').map((_e, i) => ev(T0 + 2 * MIN + i * 1500, 'LINK-UPDOWN')),
+    ];
     const h = await harness({ strategies }, undefined, { parse: [1, 2] });
     for (const batch of interleaved(events, 20)) h.bolt.executeBatch(batch);
     h.bolt.finish();

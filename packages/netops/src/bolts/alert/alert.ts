@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import { type Bolt, formatDuration, isTick, type KeyedState, type OutputCollector, type TopologyContext, type Tuple } from '@qitian/api';
 import { eventTimeOf, Watermark, windowStartOf } from '../../internal/windows.js';
+import { EventOrder, type HeldEvent, type Hit } from './event-order.js';
 import { type Alert, createNotifiers, type Notifier, parseNotify } from './notify.js';
 import type { AlertBoltConfig } from './spec.js';
-import { COUNTED, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
-import { EventOrder, type HeldEvent, type Hit } from './event-order.js';
 import { type CountStrategy, type NewClusterStrategy, parseStrategies, type Strategy, type TopnEntryStrategy } from './strategies.js';
+import { COUNTED, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
 
 /** Fields of the alert bolt's `default` stream. */
 export const ALERT_FIELDS = ['time', 'strategy', 'severity', 'key', 'summary', 'details'] as const;

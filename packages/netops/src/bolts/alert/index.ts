@@ -4,13 +4,13 @@ import { ALERT_FIELDS, AlertBolt, inputKind } from './alert.js';
 import { alertBoltSpec } from './spec.js';
 
 export { ALERT_FIELDS, AlertBolt } from './alert.js';
-export { COUNTED, COUNTED_EARLIER, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
 export type { Alert, Notifier, NotifierEnv, NotifierOptions } from './notify.js';
 export { createNotifiers, formatAlertLine, NatsNotifier, parseNotify, WebhookNotifier } from './notify.js';
 export type { AlertBoltConfig } from './spec.js';
 export { alertBoltFields, alertBoltSpec } from './spec.js';
 export type { AlertSeverity, Strategy, StrategyKind } from './strategies.js';
 export { ALERT_SEVERITIES, parseStrategies, STRATEGY_KINDS, StrategyConfigError } from './strategies.js';
+export { COUNTED, COUNTED_EARLIER, countInWindow, earlierThreshold, LATE, type WindowCount } from './window-count.js';
 
 import { alertInputFilter } from './input-filter.js';
 import { parseNotify } from './notify.js';

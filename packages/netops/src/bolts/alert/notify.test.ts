@@ -121,6 +121,8 @@ describe('webhook notifier', () => {
     await n!.close(100);
     // The one in flight too: every alert is delivered, failed or dropped, none lost unseen.
     expect(env.counts['notify_dropped{webhook}']).toBe(5);
+    // Those left at close are output the run could not deliver (exit 3); a full queue's drops are not.
+    expect(env.counts.output_lost).toBe(3);
     await closeServer(silent.server);
   });
 });

@@ -7,7 +7,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Logger } from '@qitian/api';
+import { type Logger, OUTPUT_LOST } from '@qitian/api';
 import { describeSystemError } from '../../errors.js';
 import { throwErrors } from '../../internal/config-errors.js';
 import { ensureDir } from '../../internal/ensure-dir.js';
@@ -427,6 +427,8 @@ export class FileNotifier implements Notifier {
         this.lines = [];
         if (left > 0) {
           this.env.count('notify_dropped', left, 'file');
+          // Nothing delivers them later: the run's exit status says so.
+          this.env.count(OUTPUT_LOST, left);
           this.env.logger.warn(`alert notifier file: ${left} alert(s) not written to "${this.path}" before shutdown`, { path: this.path });
         }
         return;
@@ -552,6 +554,7 @@ abstract class QueuedNotifier implements Notifier {
     this.cutShort = 0;
     if (left > 0) {
       this.env.count('notify_dropped', left, this.type);
+      this.env.count(OUTPUT_LOST, left);
       this.env.logger.warn(`alert notifier ${this.type}: ${left} alert(s) not delivered before shutdown`);
     }
     this.queue = [];

@@ -20,7 +20,7 @@ export const alertBoltFields = {
       'name become `_`), `queueSize` 1000; each publish waits for the server to confirm it, and one not confirmed within 5s ' +
       '(a server that went away) is published again, backing off from 250ms to 30s, once the client has reconnected: at ' +
       'least once, so a lost confirmation can deliver an alert twice). Alerts still queued or waiting to be retried when ' +
-      'the bolt closes (after `drainTimeout`) are dropped and counted.',
+      'the bolt closes (after `drainTimeout`) are dropped and counted, also as `output_lost`, so that `qitian run` exits 3.',
     items: 'any',
     default: [],
   }),

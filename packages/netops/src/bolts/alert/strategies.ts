@@ -3,8 +3,8 @@
  * place (`strategies[2].threshold.window`), and the matchers they use.
  */
 import { belowOneMs, describe as describeValue, nearest, parseDuration } from '@qitian/api';
-import { EVENT_FIELDS, FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
 import { throwErrors } from '../../internal/config-errors.js';
+import { EVENT_FIELDS, FACILITY_NAMES, SEVERITY_NAMES } from '../../syslog/event.js';
 
 /** Alert severities, most severe first. */
 export const ALERT_SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
