@@ -34,6 +34,29 @@ describe('SpaceSaving', () => {
     expect([...rep.counts]).toEqual([...rep.counts].sort((a, b) => b - a));
   });
 
+  it('breaks ties at the cut by key, as the exact counter does (the ranking an exact window would give)', () => {
+    // Seen in a 4-event window: four sources once each, top 3. Arrival order must not decide.
+    const keys = ['10.0.1.4', '10.0.2.14', '10.0.3.16', '10.0.0.16', '443', '80'];
+    const s = new SpaceSaving(8);
+    const e = new ExactCounter();
+    for (const k of keys) {
+      s.add(k);
+      e.add(k);
+    }
+    s.add('z');
+    e.add('z');
+    s.add('z');
+    e.add('z');
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      const got = s.report(n);
+      const want = e.report(n);
+      expect(got.keys).toEqual(want.keys);
+      expect(got.counts).toEqual(want.counts);
+      expect(got.bound).toBe(want.bound);
+    }
+    expect(s.report(3).keys).toEqual(['z', '10.0.0.16', '10.0.1.4']);
+  });
+
   it('100k spoofed keys and capacity 1000: memory bounded, heavy hitters found, error bounds hold', () => {
     const r = rng(42);
     const stream: string[] = [];

@@ -215,6 +215,26 @@ export class SpaceSaving implements KeyCounter {
     return i === undefined ? undefined : { count: this.counts[i]!, error: this.errs[i]! };
   }
 
+  /**
+   * A run of equal counts across the cut at `n`: the slots hold them in arrival order, so which
+   * of them are listed is decided here by key, as the exact counter and the ranking order ties.
+   */
+  private tiesByKey(n: number, keys: string[], errors: number[] | null): void {
+    const counts = this.counts;
+    const c = counts[n - 1]!;
+    let a = n - 1;
+    while (a > 0 && counts[a - 1]! === c) a--;
+    let b = n + 1;
+    while (b < this.data.size && counts[b]! === c) b++;
+    const run: number[] = [];
+    for (let i = a; i < b; i++) run.push(i);
+    run.sort((p, q) => compareKeys(this.keys[p]!, this.keys[q]!));
+    for (let i = a; i < n; i++) {
+      keys[i] = this.keys[run[i - a]!]!;
+      if (errors) errors[i] = this.errs[run[i - a]!]!;
+    }
+  }
+
   /** Exact counts, and summaries of any capacity. */
   accepts(_data: CounterData): boolean {
     return true;
@@ -303,6 +323,7 @@ export class SpaceSaving implements KeyCounter {
       listed += counts[i] = this.counts[i]!;
       if (errors) errors[i] = this.errs[i]!;
     }
+    if (n > 0 && n < d.size && this.counts[n]! === this.counts[n - 1]!) this.tiesByKey(n, keys, errors);
     const bound = n < d.size ? this.counts[n]! : d.evictions > 0 ? this.counts[d.size - 1]! : 0;
     // After a merge the counts may add up to more than total (each side's bound is added in).
     const rest = Math.max(0, d.total - listed);
