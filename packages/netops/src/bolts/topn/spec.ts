@@ -161,7 +161,7 @@ export const topnSpec: ComponentSpec<typeof topnFields> = {
     'Counts input tuples per key in each dimension over tumbling or sliding windows, in event or processing time, and ' +
     'emits one tuple per window and dimension on `default`: `dimension` (its name), `windowStart` and `windowEnd` (ms ' +
     'since the epoch; the window is [start, end)), `ranking` (the top `n` as `[{ key, count, error }]`, largest count ' +
-    'first, ties by key: keys that are decimal numbers in numeric order, as ports are listed, others as text; a key of several fields is its values joined by `separator`, a number as its decimal text), ' +
+    'first, ties by key: keys that are decimal numbers first and in numeric order, as ports are listed, then the others as text; a key of several fields is its values joined by `separator`, a number as its decimal text), ' +
     '`total` (tuples counted in the window and dimension), `distinct` (distinct keys; -1 when not known exactly: after a ' +
     'Space-Saving eviction, or in a merge of truncated candidates that are not partitioned by key), `late` (tuples ' +
     'dropped as late since the previous emitted window; the same number on every dimension of the window), `exact` ' +
