@@ -121,6 +121,21 @@ describe('RFC 3164', () => {
   });
 });
 
+describe('IANA zones whose offset changes on a half hour of UTC', () => {
+  it('St Johns (fall back at 04:30 UTC) and Lord Howe (30-minute DST at 15:30 UTC)', () => {
+    const stJohns = new TimeZone('America/St_Johns');
+    // The offset of 04:00-05:00 UTC was cached by the hour: the hour began at -2:30, so 02:00 NST
+    // after the change came out an hour early.
+    expect(iso(stJohns.toUtc(Date.UTC(2025, 10, 2, 0, 30)))).toBe('2025-11-02T03:00:00.000Z');
+    expect(iso(stJohns.toUtc(Date.UTC(2025, 10, 2, 2, 0)))).toBe('2025-11-02T05:30:00.000Z');
+    expect(iso(stJohns.toUtc(Date.UTC(2025, 10, 2, 2, 15)))).toBe('2025-11-02T05:45:00.000Z');
+    const lordHowe = new TimeZone('Australia/Lord_Howe');
+    expect(iso(lordHowe.toUtc(Date.UTC(2025, 9, 5, 1, 45)))).toBe('2025-10-04T15:15:00.000Z');
+    expect(iso(lordHowe.toUtc(Date.UTC(2025, 9, 5, 2, 30)))).toBe('2025-10-04T15:30:00.000Z');
+    expect(iso(lordHowe.toUtc(Date.UTC(2025, 9, 5, 2, 45)))).toBe('2025-10-04T15:45:00.000Z');
+  });
+});
+
 describe('year inference (closest to the reference, at most one day ahead of it)', () => {
   const utc = new TimeZone('UTC');
   const at = (iso: string) => Date.parse(iso);

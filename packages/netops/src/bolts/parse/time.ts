@@ -5,7 +5,8 @@
  */
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+/** Offsets change on quarter hours of UTC (St Johns at 04:30 UTC, Lord Howe at 15:30), not only on hours. */
+const QUARTER_MS = 900_000;
 
 /** Month index (0..11) of the three letters at `i` (any case), else -1. */
 export function monthAt(s: string, i: number): number {
@@ -60,7 +61,7 @@ export class TimeZone {
   readonly name: string;
   private readonly fixed: number | undefined;
   private readonly fmt: Intl.DateTimeFormat | undefined;
-  /** Offset in ms by UTC hour, for IANA zones (offsets change on hour boundaries in practice). */
+  /** Offset in ms by quarter hour of UTC, for IANA zones. */
   private readonly cache = new Map<number, number>();
 
   constructor(name: string) {
@@ -91,12 +92,12 @@ export class TimeZone {
   /** Offset from UTC in ms at the instant `utcMs`. */
   offsetAt(utcMs: number): number {
     if (this.fixed !== undefined) return this.fixed;
-    const hour = Math.floor(utcMs / HOUR_MS);
-    let off = this.cache.get(hour);
+    const quarter = Math.floor(utcMs / QUARTER_MS);
+    let off = this.cache.get(quarter);
     if (off === undefined) {
-      off = this.computeOffset(hour * HOUR_MS);
-      if (this.cache.size > 4096) this.cache.clear();
-      this.cache.set(hour, off);
+      off = this.computeOffset(quarter * QUARTER_MS);
+      if (this.cache.size > 16384) this.cache.clear();
+      this.cache.set(quarter, off);
     }
     return off;
   }
