@@ -281,6 +281,28 @@ describe('alert bolt: rate-of-change', () => {
     expect(h.alerts()[0]!.details).toMatchObject({ count: 30, previous: 10, ratio: 3, by: { host: 'r2' } });
   });
 
+  it('a key silent for two whole windows starts over in event time, so a replay raises what a live run does', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      for (const wallClockGap of [0, 11 * MIN]) {
+        vi.setSystemTime(T0);
+        const h = await harness({ strategies });
+        h.bolt.executeBatch(burst(T0, 10, 'SEC-LOGIN_FAILED', 'r1'));
+        h.bolt.executeBatch(burst(T0 + 5 * MIN, 10, 'SEC-LOGIN_FAILED', 'r1'));
+        // Nothing in 10:10 and 10:15; 10:20 is a first window again, a baseline. A replay (no
+        // wall-clock gap) kept r1's counter and compared 30 with the empty 10:15 window.
+        vi.setSystemTime(T0 + wallClockGap);
+        h.bolt.executeBatch(burst(T0 + 20 * MIN, 30, 'SEC-LOGIN_FAILED', 'r1'));
+        expect(h.alerts()).toEqual([]);
+        // Its next window is compared with it.
+        h.bolt.executeBatch(burst(T0 + 25 * MIN, 90, 'SEC-LOGIN_FAILED', 'r1'));
+        expect(h.alerts().map((a) => a.details)).toMatchObject([{ count: 90, previous: 30 }]);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('needs minCount even after a quiet window', async () => {
     const h = await harness({ strategies });
     h.bolt.executeBatch(burst(T0, 1, 'SEC-LOGIN_FAILED', 'r1'));

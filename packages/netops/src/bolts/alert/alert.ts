@@ -233,8 +233,12 @@ export class AlertBolt implements Bolt<AlertBoltConfig> {
     const counters = this.counters[s.index]!;
     if (start > this.swept[s.index]! + size) this.sweep(s, start);
     let c = counters.get(key);
-    if (c === undefined) {
-      if (counters.size >= this.config.maxKeys) {
+    // Silent for two whole windows (and lateness) in event time: start over, as the sweep would
+    // have. The sweep also waits for the wall clock, which a replay outruns, and a kept counter
+    // made the next window a rate of change against 0 instead of a baseline.
+    const stale = c !== undefined && s.kind === 'rate-of-change' && c.start < start - 2 * size - this.config.lateness;
+    if (c === undefined || stale) {
+      if (c === undefined && counters.size >= this.config.maxKeys) {
         this.nMaxKeys++;
         return;
       }

@@ -73,8 +73,9 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     '(e.g. `[host]` or `[host, eventType]`; none: one key `*`). Fires when the count is reached, once per window and key.\n' +
     "- `rate-of-change`: a window's count reaches `factor` times the previous window's and at least `minCount` (default " +
     "10). A key's first window is its baseline and never fires; a previous window without events counts 0; a key not " +
-    'seen for two whole windows (plus `lateness`), both in event time and on the wall clock, is forgotten (bounded memory; ' +
-    'a replay keeps its keys until it ends or `maxKeys`), so that its next window is a first window again.\n' +
+    'seen for two whole windows (plus `lateness`) of event time starts over: its next window is a first window again, in a ' +
+    'replay as live. Its counter is freed once it has also been silent that long on the wall clock (bounded memory; a ' +
+    'replay keeps its keys until it ends or `maxKeys`).\n' +
     "- `new-cluster`: each tuple of a cluster bolt's `alert` stream at least `minDistance` (default 0) from its nearest " +
     "cluster; key: the cluster bolt's key (e.g. the host), else `*`.\n" +
     '- `topn-entry`: a ranking key matched by `watch` is in the ranking (only its first `top` places, when set) of ' +
