@@ -79,7 +79,7 @@ export const alertBoltSpec: ComponentSpec<typeof alertBoltFields> = {
     "- `new-cluster`: each tuple of a cluster bolt's `alert` stream at least `minDistance` (default 0) from its nearest " +
     "cluster; key: the cluster bolt's key (e.g. the host), else `*`.\n" +
     '- `topn-entry`: a ranking key matched by `watch` is in the ranking (only its first `top` places, when set) of ' +
-    '`dimension` (any, when unset) and was not in the previous ranking of that dimension; key `dimension=value`. `dimension` ' +
+    '`dimension` (any, when unset) and was not in those places of the previous ranking of that dimension from the same Top-N bolt (with `top: 2`, a key moving from #3 to #2 enters); key `dimension=value`. `dimension` ' +
     "is the name of a topn dimension (the topn bolt's defaults: severity, event, source, destination, port), not a field " +
     'name: a name no ranking carries never matches.\n\n' +
     '`where` maps event fields to a value, a list of values, a `/regex/`, or `{min, max}`; `severity` and `facility` take ' +
