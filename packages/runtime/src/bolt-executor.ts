@@ -10,7 +10,7 @@ import type { ExecutorStats } from './stats.js';
 import { performance as perf } from 'node:perf_hooks';
 import { observe } from './metrics/histogram.js';
 import type { Transfer } from './transfer.js';
-import { NO_ROOTS, TupleImpl } from './tuple-impl.js';
+import { NO_ROOTS, STATE_ACKED, STATE_FAILED, TupleImpl } from './tuple-impl.js';
 import type { CallMarker } from './call-marker.js';
 
 /**
@@ -41,8 +41,6 @@ const MAX_SAMPLED_OPEN = 1024;
 const DEFERRED = -2;
 /** `fromWorker` of a batch whose sending thread was replaced: no credit to return. */
 const FORGOTTEN = -3;
-const STATE_ACKED = 1;
-const STATE_FAILED = 2;
 
 /**
  * Runs one bolt task. Emits made during one `execute` are staged and routed only when it
@@ -366,7 +364,8 @@ export class BoltExecutor implements OutputCollector {
     const stats = this.stats;
     observe(stats.executeLatency, ms / 1000);
     const arrival = this.arrival < 0 ? t0 : this.arrival;
-    if (this.sampledOpen === null) observe(stats.processLatency, (now - arrival) / 1000);
+    // Acked (or failed) already, within execute (acking off applies it at once): it ends here.
+    if (this.sampledOpen === null || t.state !== 0) observe(stats.processLatency, (now - arrival) / 1000);
     else if (this.sampledOpen.size < MAX_SAMPLED_OPEN) this.sampledOpen.set(t, arrival);
     if (this.arrival < 0 && !this.running) {
       const estimate = ms * this.sampleEvery;
@@ -391,7 +390,10 @@ export class BoltExecutor implements OutputCollector {
       this.asyncT0 = 0;
       // Latency only: while it waited, the thread was free for other work, so no busy time.
       observe(this.stats.executeLatency, (perf.now() - t0) / 1000);
-      if (this.sampledOpen === null) observe(this.stats.processLatency, (perf.now() - (this.arrival < 0 ? t0 : this.arrival)) / 1000);
+      const arrival = this.arrival < 0 ? t0 : this.arrival;
+      // As in sampled(): a manual-ack bolt's tuple not yet acked waits for its ack.
+      if (this.sampledOpen === null || t.state !== 0) observe(this.stats.processLatency, (perf.now() - arrival) / 1000);
+      else if (this.sampledOpen.size < MAX_SAMPLED_OPEN) this.sampledOpen.set(t, arrival);
     }
     // Staging stayed on across the await: all of this tuple's emits go out now, or none on failure.
     this.current = t;

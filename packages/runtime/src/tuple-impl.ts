@@ -18,6 +18,10 @@ export class SourceStream {
   }
 }
 
+/** TupleImpl.state once acked or failed. */
+export const STATE_ACKED = 1;
+export const STATE_FAILED = 2;
+
 export const NO_ROOTS: readonly number[] = Object.freeze([]);
 
 /**

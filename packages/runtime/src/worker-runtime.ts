@@ -16,7 +16,7 @@ import { SpoutExecutor } from './spout-executor.js';
 import { type ExecutorStats, newStats } from './stats.js';
 import { Tap } from './tap.js';
 import { Transfer } from './transfer.js';
-import { SourceStream, TupleImpl } from './tuple-impl.js';
+import { SourceStream, STATE_ACKED, TupleImpl } from './tuple-impl.js';
 
 /** How long one scheduler turn may run before yielding to incoming messages and timers. */
 const SLICE_MS = 10;
@@ -278,7 +278,10 @@ export class WorkerRuntime {
     const timer = setInterval(() => {
       // A tick waits behind queued input; skip it rather than pile ticks up under load.
       if (ex.queued() > this.plan.spec.config.credits) return;
-      ex.enqueue({ tuples: [new TupleImpl([], src, [], 0, 0)], decode: null, fromWorker: -1, at: performance.now() });
+      // Settled from the start: a tick is not input, so its ack or fail is not counted.
+      const tick = new TupleImpl([], src, [], 0, 0);
+      tick.state = STATE_ACKED;
+      ex.enqueue({ tuples: [tick], decode: null, fromWorker: -1, at: performance.now() });
       this.schedule();
     }, node.tickMs);
     this.timers.push(timer);

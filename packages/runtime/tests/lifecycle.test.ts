@@ -243,6 +243,8 @@ describe('ticks', () => {
     expect(firstValues(out).length).toBe(seq.emitted);
     // Nor are they counted as executed input (a quiet bolt would show a tuple a tick).
     expect(summary.tasks.find((x) => x.componentId === 'ticker')!.executed).toBe(seq.emitted);
+    // Nor as acked: acked above executed would read as acks of tuples that never ran.
+    expect(summary.tasks.find((x) => x.componentId === 'ticker')!.acked).toBe(seq.emitted);
   });
 });
 

@@ -75,3 +75,29 @@ test('a replay is counted as one', async () => {
   const replayed = summary.tasks.filter((t) => t.componentId === 'seq').reduce((a, t) => a + t.replayed, 0);
   expect(replayed).toBe(failures);
 });
+
+test('process latency of a manual-ack bolt that acks inside execute, acking off: every timed tuple is recorded', async () => {
+  const N = 3000;
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', config: { count: N } },
+      { id: 'relay', export: 'manualAckBolt' },
+      { id: 'sink', export: 'collectSink', config: { path: join(tempDir(), 'out') } },
+    ],
+    [
+      { from: 'seq', to: 'relay' },
+      { from: 'relay', to: 'sink' },
+    ],
+    // Every execute timed. With acking off the ack lands before execute returns: such a tuple was
+    // parked among the unacked samples for good, and once 1024 were parked nothing was recorded.
+    { acking: false, latencySampling: 1 },
+  );
+  const { engine } = await start(s, 2);
+  const summary = await engine.finished;
+  expect(summary.reason).toBe('completed');
+  const relay = summary.tasks.find((t) => t.componentId === 'relay')!;
+  expect(relay.executed).toBe(N);
+  expect(relay.acked).toBe(N);
+  expect(relay.executeLatency.count).toBe(N);
+  expect(relay.processLatency.count).toBe(N);
+});
