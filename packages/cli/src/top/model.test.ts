@@ -225,6 +225,26 @@ describe('findBottleneck', () => {
     });
   });
 
+  test('a thread stuck in a component: that component, not what waits on the stale tasks of its thread', () => {
+    // gen waits on the parse task that shares the thread stuck in the sink; parse's figures are stale.
+    const rows = [
+      row('gen', { kind: 'spout', capacity: 0, backpressure: 0.66, backpressureOn: 'parse' }),
+      row('parse', { capacity: 0.04, parallelism: 2, tasks: 2 }),
+      row('slow', { kind: 'sink', capacity: 0.01 }),
+    ];
+    const silent = [{ worker: 1, silentSeconds: 17, components: ['parse', 'slow'], stuckIn: { component: 'slow', task: 0 } }];
+    expect(findBottleneck(rows, silent)).toEqual({
+      component: 'slow',
+      capacity: 0.01,
+      parallelism: 1,
+      suggestedParallelism: null,
+      stuck: { worker: 1, task: 0, silentSeconds: 17 },
+    });
+    // Silent in no component's code: nothing on it is named from its stale figures.
+    expect(findBottleneck(rows, [{ worker: 1, silentSeconds: 17, components: ['parse', 'slow'], stuckIn: null }])).toBeNull();
+    expect(findBottleneck(rows)).toMatchObject({ component: 'parse', waitedOnBy: { component: 'gen' } });
+  });
+
   test('busy but under the 70% target: named, with no parallelism to add', () => {
     expect(findBottleneck([row('a', { capacity: 0.6, parallelism: 2, tasks: 2 })])).toEqual({
       component: 'a',

@@ -85,6 +85,11 @@ export interface Bottleneck {
    * executes wait on something capacity does not count, e.g. async calls). Absent otherwise.
    */
   readonly waitedOnBy?: { readonly component: string; readonly backpressure: number };
+  /**
+   * Named because a worker thread has been stuck in this component's code (it stopped reporting):
+   * everything on that thread waits, and what waits on it looks like a bottleneck. Absent otherwise.
+   */
+  readonly stuck?: { readonly worker: number; readonly task: number; readonly silentSeconds: number };
 }
 
 export interface TopView {
@@ -242,13 +247,28 @@ function maybe(s: ExecutorStats | undefined, f: (s: ExecutorStats) => number): n
  * TARGET_CAPACITY, when that is more than it has. A busier component that is backpressured is
  * waiting on a consumer, which is where more threads would help.
  */
-export function findBottleneck(rows: readonly ComponentRow[]): Bottleneck | null {
+export function findBottleneck(rows: readonly ComponentRow[], silent: readonly SilentThread[] = []): Bottleneck | null {
+  // A thread stuck in a component holds every task on it, and its figures are stale: the
+  // components waiting on those tasks would otherwise be named, with parallelism to add.
+  const stuck = silent.find((t) => t.stuckIn && rows.some((r) => r.component === t.stuckIn!.component));
+  if (stuck) {
+    const r = rows.find((x) => x.component === stuck.stuckIn!.component)!;
+    return {
+      component: r.component,
+      capacity: r.capacity,
+      parallelism: r.parallelism,
+      suggestedParallelism: null,
+      stuck: { worker: stuck.worker, task: stuck.stuckIn!.task, silentSeconds: stuck.silentSeconds },
+    };
+  }
+  // Silent, in no component's code: what runs on it cannot be judged from its stale figures.
+  const stale = new Set(silent.flatMap((t) => t.components));
   let best: ComponentRow | undefined;
   for (const r of rows) {
-    if (r.tasks === 0 || r.capacity < BUSY_THRESHOLD || r.backpressure >= BACKPRESSURE_THRESHOLD) continue;
+    if (r.tasks === 0 || r.capacity < BUSY_THRESHOLD || r.backpressure >= BACKPRESSURE_THRESHOLD || stale.has(r.component)) continue;
     if (!best || r.capacity > best.capacity) best = r;
   }
-  if (!best) return waitedOn(rows);
+  if (!best) return waitedOn(rows, stale);
   return {
     component: best.component,
     capacity: best.capacity,
@@ -261,9 +281,9 @@ export function findBottleneck(rows: readonly ComponentRow[]): Bottleneck | null
  * No component is busy, yet one holds another back (backpressured on it): it waits on something
  * capacity, a measure of CPU time, does not count (async calls to a database or a service).
  */
-function waitedOn(rows: readonly ComponentRow[]): Bottleneck | null {
+function waitedOn(rows: readonly ComponentRow[], stale: ReadonlySet<string>): Bottleneck | null {
   const blocked = rows.find((r) => r.backpressure >= BACKPRESSURE_THRESHOLD && r.backpressureOn !== null);
-  const on = blocked && rows.find((r) => r.component === blocked.backpressureOn && r.tasks > 0);
+  const on = blocked && rows.find((r) => r.component === blocked.backpressureOn && r.tasks > 0 && !stale.has(r.component));
   if (!blocked || !on || on.capacity >= BUSY_THRESHOLD) return null;
   return {
     component: on.component,
@@ -296,7 +316,7 @@ export function computeView(earlier: StatsSnapshot, later: StatsSnapshot, topolo
     },
     intervalSeconds: Math.max((later.time - earlier.time) / 1000, 0),
     components,
-    bottleneck: findBottleneck(components),
+    bottleneck: findBottleneck(components, later.silentThreads),
     heldSpouts: heldSpouts(components, topology),
     silentThreads: later.silentThreads ?? [],
   };

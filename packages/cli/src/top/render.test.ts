@@ -131,6 +131,23 @@ describe('silent threads', () => {
     expect(silentLines(view(ROWS))).toEqual([]);
   });
 
+  test('the bottleneck line names the stuck component, not what waits on its thread', () => {
+    const rows = [
+      row('gen', { kind: 'spout', capacity: 0, backpressure: 0.66, backpressureOn: 'parse' }),
+      row('parse', { capacity: 0.04, parallelism: 2, tasks: 2 }),
+      row('slow', { kind: 'sink', capacity: 0.01 }),
+    ];
+    const silentThreads = [{ worker: 1, silentSeconds: 17, components: ['parse', 'slow'], stuckIn: { component: 'slow', task: 0 } }];
+    const v = { ...view(rows), silentThreads, bottleneck: findBottleneck(rows, silentThreads) };
+    expect(bottleneckLine(v)).toBe(
+      'bottleneck: slow (worker 1 has been stuck in its task 0 for 17s: every task on that thread waits, and so does what feeds them) -> look at its code or what it waits on; more parallelism will not help',
+    );
+    const unknown = [{ worker: 1, silentSeconds: 17, components: ['parse', 'slow'], stuckIn: null }];
+    expect(bottleneckLine({ ...view(rows), silentThreads: unknown, bottleneck: findBottleneck(rows, unknown) })).toBe(
+      'bottleneck: none named while a thread does not answer (below): its figures are stale',
+    );
+  });
+
   test('names the task whose code holds the thread when the engine knows it', () => {
     const v = { ...view(ROWS), silentThreads: [{ worker: 0, silentSeconds: 7, components: ['parse', 'count'], stuckIn: { component: 'count', task: 1 } }] };
     expect(silentLines(v)).toEqual([

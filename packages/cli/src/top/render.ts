@@ -203,6 +203,7 @@ export function bottleneckLine(view: TopView): string {
   const b = view.bottleneck;
   if (view.components.length === 0) return 'bottleneck: none (no tasks reported)';
   if (!b) {
+    if (view.silentThreads.length > 0) return 'bottleneck: none named while a thread does not answer (below): its figures are stale';
     const busiest = [...view.components].sort((x, y) => y.capacity - x.capacity)[0]!;
     const held = view.heldSpouts[0];
     if (held && busiest.capacity < BUSY_THRESHOLD) {
@@ -216,6 +217,12 @@ export function bottleneckLine(view: TopView): string {
     if (busiest.capacity < BUSY_THRESHOLD) return `bottleneck: none (every component is below ${percent(BUSY_THRESHOLD)} capacity)`;
     const on = busiest.backpressureOn ? ` by ${busiest.backpressureOn}` : '';
     return `bottleneck: none clear (${busiest.component} is at capacity ${fraction(busiest.capacity)} but blocked ${percent(busiest.backpressure)} of the time${on})`;
+  }
+  if (b.stuck) {
+    return (
+      `bottleneck: ${b.component} (worker ${b.stuck.worker} has been stuck in its task ${b.stuck.task} for ${b.stuck.silentSeconds}s: ` +
+      'every task on that thread waits, and so does what feeds them) -> look at its code or what it waits on; more parallelism will not help'
+    );
   }
   if (b.waitedOnBy) {
     return (
