@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,34 @@ describe('file sink', () => {
     expect(h.collector.acked).toEqual([...first, ...second]);
     expect(read(path)).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
     await h.bolt.cleanup!();
+  });
+
+  it('writes to a path that is not a regular file (/dev/null, a FIFO): nothing to empty, so no emptying', async () => {
+    // ftruncate fails (EINVAL) on a device or a pipe: every chunk failed and was replayed forever.
+    const h = await prepareBolt(fileSink, { path: '/dev/null' });
+    const batch = tuples(['n'], [1], [2]);
+    await h.bolt.executeBatch!(batch);
+    await h.bolt.finish!();
+    expect(h.collector.errors).toEqual([]);
+    expect(h.collector.failed).toEqual([]);
+    expect(h.collector.acked).toEqual(batch);
+    await h.bolt.cleanup!();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The reader first: opening a FIFO for writing waits for one.
+    const reader = spawn('cat', [fifo]);
+    let got = '';
+    reader.stdout.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    const f = await prepareBolt(fileSink, { path: fifo });
+    const lines = tuples(['n'], [3]);
+    await f.bolt.executeBatch!(lines);
+    await f.bolt.finish!();
+    await f.bolt.cleanup!();
+    await until('the line through the FIFO', () => got === '{"n":3}\n');
+    expect(f.collector.errors).toEqual([]);
+    expect(f.collector.acked).toEqual(lines);
   });
 
   it('truncates its file at start, but appends when the run resumes saved state (--state-dir)', async () => {

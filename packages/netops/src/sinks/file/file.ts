@@ -70,7 +70,9 @@ export class FileSink extends LineSink<FileSinkConfig> {
     try {
       await ensureDir(dirname(path));
       await this.openAt(path, APPEND);
-      this.emptyFirst = !append;
+      // A device or a pipe (/dev/null, /dev/stdout, a FIFO) holds nothing to empty, and cannot
+      // be truncated (EINVAL): each chunk would fail and be replayed forever.
+      this.emptyFirst = !append && (await this.handle!.stat()).isFile();
     } catch (err) {
       throw new FileAccessError(path, 'open', `file sink: cannot open "${path}" for writing: ${describeSystemError(err)}`, { cause: err });
     }

@@ -20,7 +20,8 @@ export const fileSinkFields = {
       "nothing), not when the sink opens, so a run that fails to start leaves the last run's output as it was; unless the " +
       'run resumes from a state file (`qitian run --state-dir` with state an earlier run saved): then it goes on from ' +
       'that run, appending; and a task on a thread started in place of one that died appends to what the earlier thread wrote ' +
-      "(when that thread never wrote, so that the file still holds an earlier run's output, it is emptied as usual).",
+      "(when that thread never wrote, so that the file still holds an earlier run's output, it is emptied as usual). " +
+      'A path that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is never emptied, only written.',
     default: false,
   }),
   flushInterval: field.duration({
