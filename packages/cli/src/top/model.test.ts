@@ -245,6 +245,29 @@ describe('findBottleneck', () => {
     expect(findBottleneck(rows)).toMatchObject({ component: 'parse', waitedOnBy: { component: 'gen' } });
   });
 
+  test('none busy: the end of a chain of waits, not a component that itself waits on its consumer', () => {
+    // Seen live: gen -> parse -> a file sink; parse was named, "its executes wait on something".
+    const rows = [
+      row('gen', { kind: 'spout', capacity: 0.03, backpressure: 0.72, backpressureOn: 'parse' }),
+      row('parse', { capacity: 0.12, backpressure: 0.9, backpressureOn: 'out' }),
+      row('out', { kind: 'sink', capacity: 0.36 }),
+    ];
+    expect(findBottleneck(rows)).toEqual({
+      component: 'out',
+      capacity: 0.36,
+      parallelism: 1,
+      suggestedParallelism: 2,
+      waitedOnBy: { component: 'parse', backpressure: 0.9 },
+    });
+    // A cycle of waits (two streams between a pair) ends the walk.
+    const cycle = [
+      row('gen', { kind: 'spout', capacity: 0, backpressure: 1, backpressureOn: 'a' }),
+      row('a', { capacity: 0.1, backpressure: 0.5, backpressureOn: 'b' }),
+      row('b', { capacity: 0.1, backpressure: 0.5, backpressureOn: 'a' }),
+    ];
+    expect(findBottleneck(cycle)).toMatchObject({ component: 'a', waitedOnBy: { component: 'b' } });
+  });
+
   test('busy but under the 70% target: named, with no parallelism to add', () => {
     expect(findBottleneck([row('a', { capacity: 0.6, parallelism: 2, tasks: 2 })])).toEqual({
       component: 'a',

@@ -282,8 +282,17 @@ export function findBottleneck(rows: readonly ComponentRow[], silent: readonly S
  * capacity, a measure of CPU time, does not count (async calls to a database or a service).
  */
 function waitedOn(rows: readonly ComponentRow[], stale: ReadonlySet<string>): Bottleneck | null {
-  const blocked = rows.find((r) => r.backpressure >= BACKPRESSURE_THRESHOLD && r.backpressureOn !== null);
-  const on = blocked && rows.find((r) => r.component === blocked.backpressureOn && r.tasks > 0 && !stale.has(r.component));
+  let blocked = rows.find((r) => r.backpressure >= BACKPRESSURE_THRESHOLD && r.backpressureOn !== null);
+  // Along a chain of waits to its end: a consumer that is itself held back by its own consumer
+  // is waiting too, not busy with async work (gen -> parse -> a slow sink names the sink).
+  const seen = new Set<string>();
+  while (blocked && !seen.has(blocked.component)) {
+    seen.add(blocked.component);
+    const next = rows.find((r) => r.component === blocked!.backpressureOn && r.tasks > 0);
+    if (!next || next.backpressure < BACKPRESSURE_THRESHOLD || next.backpressureOn === null || seen.has(next.component)) break;
+    blocked = next;
+  }
+  const on = blocked && rows.find((r) => r.component === blocked!.backpressureOn && r.tasks > 0 && !stale.has(r.component));
   if (!blocked || !on || on.capacity >= BUSY_THRESHOLD) return null;
   return {
     component: on.component,
