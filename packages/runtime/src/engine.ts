@@ -196,6 +196,8 @@ export class Engine {
   private endBy = Number.POSITIVE_INFINITY;
   /** A step of the end sequence timed out: some finish() results may be missing. */
   private incomplete = false;
+  /** Threads already named as stuck at the stop (warnUnanswered). */
+  private readonly warnedStuck = new Set<number>();
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
   private readonly carried = new Map<number, ExecutorStats>();
   private statsTimer: NodeJS.Timeout | undefined;
@@ -768,18 +770,7 @@ export class Engine {
       if (![...this.spoutEnded.values()].every(Boolean)) {
         // A thread stuck in a component (a loop in execute) never answers: its last report stands in.
         const replies = await this.ask((id) => ({ k: 'stats', id }), undefined, SCRAPE_WAIT_MS);
-        for (const slot of this.slots) {
-          if (slot.dead || replies.has(slot.index)) continue;
-          const stuck = this.stuckIn(slot.index);
-          const on = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => `"${t.componentId}"`))].join(', ');
-          const what = stuck
-            ? `it is stuck in component "${stuck.component}" (task ${stuck.task}), e.g. in a loop in execute or next`
-            : `one of its components (${on}) is stuck, e.g. in a loop in execute or next`;
-          this.log(
-            'warn',
-            `worker ${slot.index} did not answer within ${SCRAPE_WAIT_MS / 1000}s: ${what}; it will be terminated, and its figures are the last it reported`,
-          );
-        }
+        this.warnUnanswered(replies);
         const stats = this.withCarried();
         this.abandoned = stats.reduce((a, s) => a + (s.kind === 'spout' ? s.pending : 0), 0);
         this.log(
@@ -815,6 +806,30 @@ export class Engine {
    * step that polls is given the deadline so that it stops there too: one left polling would keep
    * the process alive after the topology closed.
    */
+  /**
+   * Names, once each, the live threads that did not answer (`answered` lacks them; without it,
+   * those that have not reported for SCRAPE_WAIT_MS though they report every second): stuck in a
+   * component, they will be terminated. A stop whose spouts had nothing pending reaches the end
+   * steps without the drain's question, and only the steps' timeout would be said.
+   */
+  private warnUnanswered(answered?: { has(index: number): boolean }): void {
+    const now = performance.now();
+    for (const slot of this.slots) {
+      if (slot.dead || this.warnedStuck.has(slot.index)) continue;
+      if (answered ? answered.has(slot.index) : now - slot.reportedAt < SCRAPE_WAIT_MS) continue;
+      this.warnedStuck.add(slot.index);
+      const stuck = this.stuckIn(slot.index);
+      const on = [...new Set(this.plan.tasks.filter((t) => t.worker === slot.index).map((t) => `"${t.componentId}"`))].join(', ');
+      const what = stuck
+        ? `it is stuck in component "${stuck.component}" (task ${stuck.task}), e.g. in a loop in execute or next`
+        : `one of its components (${on}) is stuck, e.g. in a loop in execute or next`;
+      this.log(
+        'warn',
+        `worker ${slot.index} did not answer within ${SCRAPE_WAIT_MS / 1000}s: ${what}; it will be terminated, and its figures are the last it reported`,
+      );
+    }
+  }
+
   private async bounded(step: (until: number) => Promise<boolean>, what: string): Promise<boolean> {
     const full = this.plan.spec.config.drainTimeoutMs;
     // A stop shares one budget: what the drain used is not given again to each later step.
@@ -822,6 +837,7 @@ export class Engine {
     const done = ms > 0 && (await Promise.race([step(performance.now() + ms), deadline(ms).then(() => false)]));
     if (!done && !this.failure) {
       this.incomplete = true;
+      this.warnUnanswered();
       if (ms < full) this.log('warn', `${what} before the stop's time ran out (config.drainTimeout and ${STOP_GRACE_MS}ms more); closing the topology anyway`);
       else this.log('warn', `${what} within ${ms}ms (config.drainTimeout); closing the topology anyway`);
     }

@@ -204,6 +204,27 @@ describe('a component stuck in a loop', () => {
     // Its task is in the summary, with what it last reported.
     expect(summary.tasks.map((t) => t.componentId).sort()).toEqual(['loop', 'seq']);
   });
+
+  test('named at the stop also when no spout waits on it (acking off): the bolts do not settle, and the warning says why', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 10_000_000 } },
+        { id: 'loop', export: 'loopingSink', config: { at: 5 } },
+      ],
+      [{ from: 'seq', to: 'loop' }],
+      { drainTimeoutMs: 500, acking: false },
+    );
+    const plan = createPlan(s, 2);
+    // On threads of their own: the spout ends at once, with no trees to wait for.
+    expect(plan.tasks.find((t) => t.componentId === 'seq')!.worker).not.toBe(plan.tasks.find((t) => t.componentId === 'loop')!.worker);
+    const { engine, logs } = await start(s, 2);
+    const deadline = Date.now() + 15_000;
+    while (engine.info().silentThreads.length === 0 && Date.now() < deadline) await sleep(200);
+    const summary = await engine.stop();
+    expect(summary.incomplete).toBe(true);
+    // Before, only "in-flight tuples did not settle": nothing said which thread, or in what.
+    expect(logs.some((l) => l.level === 'warn' && /worker \d did not answer within 2s: it is stuck in component "loop" \(task 0\)/.test(l.msg))).toBe(true);
+  });
 });
 
 describe('ticks', () => {
