@@ -92,8 +92,8 @@ export class Transfer {
     private readonly local: LocalSink,
     /** Called when credits arrive, so the scheduler can run blocked tasks. */
     private readonly onUnblocked: () => void,
-    /** Tuples of `srcTask` that could not be sent (values that cannot be cloned): counted there. */
-    private readonly onUndeliverable: (srcTask: number, count: number, err: Error) => void = () => {},
+    /** Tuples of `srcTask` to `dstTask` that could not be sent (values that cannot be cloned): counted there; `err` is the first clone error. */
+    private readonly onUndeliverable: (srcTask: number, dstTask: number, stream: string, count: number, err: Error) => void = () => {},
     /** A batch leaves once its values reach about this many bytes (config.batchBytes). */
     private readonly batchBytes: number = Number.POSITIVE_INFINITY,
   ) {
@@ -264,12 +264,7 @@ export class Transfer {
       for (const v of t.values) values.push(v);
       if (anchors) anchors.push(t.lo, t.hi, t.roots.length, ...t.roots);
     }
-    const where = `stream "${msg.stream}" of task ${msg.from} to task ${msg.to}`;
-    this.onUndeliverable(
-      msg.from,
-      dropped,
-      new Error(`${dropped} tuple(s) on ${where} hold values that cannot be copied to another thread: ${(first ?? err).message}`),
-    );
+    this.onUndeliverable(msg.from, msg.to, msg.stream, dropped, first ?? err);
     if (n === 0) return null;
     return { ...msg, n, values, widths, anchors };
   }

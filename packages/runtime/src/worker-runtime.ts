@@ -97,12 +97,16 @@ export class WorkerRuntime {
         },
       },
       () => this.schedule(),
-      (srcTask, count, err) => {
+      (srcTask, dstTask, stream, count, cause) => {
         const ex = this.boltByTask[srcTask] ?? this.spoutByTask[srcTask];
         if (!ex) return;
         ex.stats.dropped += count;
         ex.stats.droppedUncloneable += count;
         ex.stats.errors++;
+        // The consumer by component and task index, as logs and metrics name tasks (not global ids).
+        const dst = plan.tasks[dstTask];
+        const to = dst ? `"${dst.componentId}" task ${dst.taskIndex}` : `task ${dstTask}`;
+        const err = new Error(`${count} tuple(s) on stream "${stream}" to ${to} hold values that cannot be copied to another thread: ${cause.message}`);
         this.errorReporter(ex.context.logger, ex.stats)(err, 'transfer');
       },
       cfg.batchBytes,
