@@ -41,7 +41,7 @@ export const syslogSpoutFields = {
   maxBuffered: field.int({
     description:
       'Messages received and not yet emitted, at most. When full, UDP datagrams are dropped (drop newest, counted as ' +
-      'dropped, reason queue_full) and TCP/TLS connections stop being read until half of it has been emitted, so that ' +
+      'dropped, reason queue_full, and logged with how many, within the warning limit of 20 a minute) and TCP/TLS connections stop being read until half of it has been emitted, so that ' +
       'senders are slowed by TCP flow control instead.',
     default: 10_000,
     min: 1,

@@ -233,6 +233,14 @@ describe('syslog spout: UDP', () => {
     expect(received, 'datagrams the kernel delivered').toBe(sent);
     expect(h.spout.bufferedMessages).toBe(10);
     expect(h.context.counted('dropped', 'queue_full')).toBe(received - 10);
+    // Lost data is said in the log too, with how many (the sum of the warnings is the count).
+    const warned = h.context.logger.records.filter((r) => r.level === 'warn' && r.msg.includes('reason queue_full'));
+    expect(warned.length).toBeGreaterThan(0);
+    expect(warned[0]!.msg).toMatch(/^syslog spout: dropped \d+ UDP datagrams?: 10 messages were already waiting to be emitted/);
+    const said = warned.reduce((a, r) => a + (r.fields as { dropped: number }).dropped, 0);
+    // (Past 20 warnings a minute the rest are only counted, and said at the minute's end.)
+    if (warned.length < 20) expect(said).toBe(received - 10);
+    else expect(said).toBeLessThan(received - 10);
     const rows = await collect(h, 10);
     // Drop newest: the first ten are kept.
     expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 10 }, (_, i) => `<14>msg ${i}`));

@@ -536,6 +536,14 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     }
     if (this.nQueueFull > 0) {
       ctx.count('dropped', this.nQueueFull, 'queue_full');
+      // Said as kernel drops are: data lost with no line in the log would go unseen at 3 a.m.
+      this.warnLimited(
+        'queue_full',
+        `syslog spout: dropped ${this.nQueueFull} UDP datagram${this.nQueueFull === 1 ? '' : 's'}: ${this.maxBuffered} messages were already ` +
+          'waiting to be emitted, the topology takes them slower than they come (counted as dropped, reason queue_full); ' +
+          'qitian top names the bottleneck; a larger maxBuffered absorbs bursts',
+        { dropped: this.nQueueFull, maxBuffered: this.maxBuffered },
+      );
       this.nQueueFull = 0;
     }
     if (this.nTooLong > 0) {
