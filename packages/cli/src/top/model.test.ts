@@ -145,6 +145,15 @@ describe('componentRows', () => {
     expect(parse!.p99Seconds).toBeLessThanOrEqual(0.005);
   });
 
+  test('a p99 beyond the last bucket (10 s) is flagged: the figure says 10, the latency is more', () => {
+    // A spout held at maxSpoutPending behind a slow sink: its trees took 12.5 s.
+    const [gen] = componentRows(snap(0, [task(0, 'gen', 'spout')]), snap(1000, [task(0, 'gen', 'spout', { completeLatency: hist([12.5, 100]) })]));
+    expect(gen!.p99Seconds).toBe(10);
+    expect(gen!.p99OverMax).toBe(true);
+    const [fast] = componentRows(snap(0, [task(0, 'gen', 'spout')]), snap(1000, [task(0, 'gen', 'spout', { completeLatency: hist([8, 100], [12.5, 1]) })]));
+    expect(fast!.p99OverMax).toBe(false);
+  });
+
   test('p99 merges the tasks of a component; spouts use complete latency; no observations is null', () => {
     const earlier = snap(0, [task(0, 'gen', 'spout'), task(1, 'parse', 'bolt'), task(2, 'parse', 'bolt')]);
     const later = snap(1000, [
@@ -327,7 +336,7 @@ describe('heldSpouts', () => {
 
   test('a spout whose tasks hold about maxSpoutPending each is held; below 90% of it, or with acking off, it is not', () => {
     const [e1, l1] = at([1000, 950]);
-    expect(computeView(e1, l1, topology(true)).heldSpouts).toEqual([{ component: 'gen', maxSpoutPending: 1000, p99Seconds: null }]);
+    expect(computeView(e1, l1, topology(true)).heldSpouts).toEqual([{ component: 'gen', maxSpoutPending: 1000, p99Seconds: null, p99OverMax: false }]);
     const [e2, l2] = at([1000, 700]);
     expect(computeView(e2, l2, topology(true)).heldSpouts).toEqual([]);
     expect(computeView(e1, l1, topology(false)).heldSpouts).toEqual([]);
@@ -359,6 +368,7 @@ describe('computeView and viewJson', () => {
       'capacity',
       'capacityMean',
       'p99Seconds',
+      'p99OverMax',
       'errors',
       'errorsPerSecond',
       'dropped',

@@ -58,6 +58,11 @@ export interface ComponentRow {
   readonly capacityMean: number;
   /** 99th percentile over the interval, seconds: execute latency (bolts, sinks), complete latency (spouts); null with no observations. */
   readonly p99Seconds: number | null;
+  /**
+   * The p99 lies beyond the histograms' last bound (10 s): p99Seconds says 10, the latency is
+   * more. Absent (false) otherwise.
+   */
+  readonly p99OverMax?: boolean;
   /** Total since the start. */
   readonly errors: number;
   readonly errorsPerSecond: number;
@@ -121,6 +126,8 @@ export interface HeldSpout {
   readonly maxSpoutPending: number;
   /** Complete latency p99 over the interval, seconds; null with none completed. */
   readonly p99Seconds: number | null;
+  /** As ComponentRow.p99OverMax. */
+  readonly p99OverMax?: boolean;
 }
 
 /** A spout task with this fraction of maxSpoutPending in flight waits for acks. */
@@ -155,6 +162,12 @@ function histogramDelta(earlier: Histogram | undefined, later: Histogram): Histo
 function addHistogram(into: Histogram | undefined, h: Histogram): Histogram {
   if (!into) return { counts: [...h.counts], sum: h.sum, count: h.count };
   return { counts: into.counts.map((c, i) => c + (h.counts[i] ?? 0)), sum: into.sum + h.sum, count: into.count + h.count };
+}
+
+/** Whether quantile `q` of `h` falls in its +Inf bucket, where quantile() can only answer the last bound. */
+function overMax(h: Histogram, q: number): boolean {
+  const inf = h.counts[h.counts.length - 1] ?? 0;
+  return h.count > 0 && inf > 0 && h.count - inf < q * h.count;
 }
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
@@ -204,6 +217,7 @@ export function componentRows(earlier: StatsSnapshot, later: StatsSnapshot, topo
       capacity: n > 0 ? clamp01(Math.max(...tasks.map((t) => t.capacity))) : 0,
       capacityMean: n > 0 ? clamp01(sum((s) => s.capacity) / n) : 0,
       p99Seconds: Number.isNaN(p99) ? null : p99,
+      p99OverMax: latency !== undefined && overMax(latency, 0.99),
       errors: sum(errorsOf),
       errorsPerSecond: sumDelta(errorsOf) / seconds,
       dropped: sum(droppedOf),
@@ -338,7 +352,7 @@ export function heldSpouts(rows: readonly ComponentRow[], topology?: TopologyInf
   const max = config.maxSpoutPending;
   return rows
     .filter((r) => r.kind === 'spout' && r.tasks > 0 && r.pending !== null && r.pending / r.tasks >= HELD_PENDING * max)
-    .map((r) => ({ component: r.component, maxSpoutPending: max, p99Seconds: r.p99Seconds }));
+    .map((r) => ({ component: r.component, maxSpoutPending: max, p99Seconds: r.p99Seconds, p99OverMax: r.p99OverMax === true }));
 }
 
 /** What each column sorts by, in order of precedence; larger first. */
@@ -401,6 +415,7 @@ export function viewJson(view: TopView, url: string): unknown {
       capacity: round(r.capacity, 4),
       capacityMean: round(r.capacityMean, 4),
       p99Seconds: roundOrNull(r.p99Seconds, 7),
+      p99OverMax: r.p99OverMax === true,
       errors: r.errors,
       errorsPerSecond: round(r.errorsPerSecond, 2),
       dropped: r.dropped,

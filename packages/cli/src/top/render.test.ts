@@ -156,6 +156,16 @@ describe('silent threads', () => {
   });
 });
 
+describe('p99 beyond the last bucket', () => {
+  test('shown as more than 10 s, in the table and in the held-spout line, not as 10.00s', () => {
+    const gen = row('gen', { kind: 'spout', inPerSecond: null, pending: 5000, p99Seconds: 10, p99OverMax: true });
+    const v = { ...view([gen, row('b', { capacity: 0.3 })]), heldSpouts: [{ component: 'gen', maxSpoutPending: 5000, p99Seconds: 10, p99OverMax: true }] };
+    const text = renderView(v, OPTS);
+    expect(text).toMatch(/^gen .* >10\.00s /m);
+    expect(bottleneckLine(v)).toContain('trees complete in p99 >10.00s)');
+  });
+});
+
 describe('bottleneckLine', () => {
   test('no clear bottleneck, and why', () => {
     expect(bottleneckLine(view([row('a'), row('b', { capacity: 0.3 })]))).toBe('bottleneck: none (every component is below 50% capacity)');

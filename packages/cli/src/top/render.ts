@@ -74,6 +74,11 @@ export function formatSeconds(s: number | null): string {
   return `${s.toFixed(2)}s`;
 }
 
+/** A p99 beyond the histograms' last bound is shown as more than it (">10.00s"), not as that bound. */
+export function p99Text(s: number | null, overMax: boolean | undefined): string {
+  return overMax ? `>${formatSeconds(s)}` : formatSeconds(s);
+}
+
 /** 45s, 12m05s, 3h02m, 4d07h. */
 export function formatUptime(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -108,7 +113,7 @@ const COLUMNS: readonly Column[] = [
   { header: 'OUT/S', right: true, priority: 89, sort: 'out', cell: (r) => formatRate(r.outPerSecond) },
   { header: 'CAP', right: true, priority: 95, sort: 'capacity', cell: (r) => fraction(r.capacity), style: (r) => capacityStyle(r.capacity) },
   { header: 'AVG', right: true, priority: 20, cell: (r) => fraction(r.capacityMean), style: (r) => capacityStyle(r.capacityMean) },
-  { header: 'P99', right: true, priority: 80, sort: 'p99', cell: (r) => formatSeconds(r.p99Seconds) },
+  { header: 'P99', right: true, priority: 80, sort: 'p99', cell: (r) => p99Text(r.p99Seconds, r.p99OverMax) },
   {
     header: 'BP',
     right: true,
@@ -208,7 +213,7 @@ export function bottleneckLine(view: TopView): string {
     const held = view.heldSpouts[0];
     if (held && busiest.capacity < BUSY_THRESHOLD) {
       const others = view.heldSpouts.length > 1 ? ` (and ${view.heldSpouts.length - 1} more)` : '';
-      const latency = held.p99Seconds === null ? '' : `, trees complete in p99 ${formatSeconds(held.p99Seconds)}`;
+      const latency = held.p99Seconds === null ? '' : `, trees complete in p99 ${p99Text(held.p99Seconds, held.p99OverMax)}`;
       return (
         `bottleneck: none busy, but ${held.component}${others} waits at maxSpoutPending (${held.maxSpoutPending} a task${latency}): ` +
         'raise config.maxSpoutPending, or look for what holds tuples (async executes, a sink flushInterval)'
