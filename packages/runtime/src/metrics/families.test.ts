@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { customKey, newStats } from '../stats.js';
-import { taskFamilies } from './families.js';
+import { TASK_METRICS, taskFamilies } from './families.js';
 import { observe } from './histogram.js';
 
 describe('task metric families', () => {
@@ -62,4 +62,11 @@ describe('task metric families', () => {
     const fam = taskFamilies([s], {}).find((f) => f.name === 'qitian_component_odd_total');
     expect(fam?.values.map((v) => [v.labels.reason, v.value])).toEqual([['a\nb "c"', 3]]);
   });
+});
+
+test('the HELP of dropped says what docs/metrics.md says unrouted is, not "no consumer"', () => {
+  // A tuple emitted on a stream nobody consumes is not a drop (docs/cli.md, docs/metrics.md):
+  // "no consumer" sent an operator looking for a missing stream.
+  expect(TASK_METRICS.dropped.help).not.toMatch(/no consumer/);
+  expect(TASK_METRICS.dropped.help).toMatch(/unrouted \(a grouping chose no task; a stream nobody consumes is not a drop\)/);
 });

@@ -32,7 +32,9 @@ export const TASK_METRICS = {
   failed: { name: 'qitian_tuples_failed_total', help: 'Spouts: tuple trees failed (timeouts included). Bolts: input tuples failed.' },
   dropped: {
     name: 'qitian_tuples_dropped_total',
-    help: 'Tuple copies lost, by reason: unrouted (no consumer or no task chosen), uncloneable (values that cannot cross threads).',
+    help:
+      'Tuple copies lost, by reason: unrouted (a grouping chose no task; a stream nobody consumes is not a drop), ' +
+      'uncloneable (values that cannot cross threads).',
   },
   errors: { name: 'qitian_task_errors_total', help: 'Errors thrown by component code or reported with reportError.' },
   replays: { name: 'qitian_spout_replays_total', help: 'Tuples a spout emitted again after their tree failed.' },
