@@ -41,7 +41,8 @@ export class ErrorLog {
   /** Says how many errors were held back since the last time, if any. */
   flush(): void {
     if (this.suppressed === 0) return;
-    this.logger.warn(`${this.suppressed} more error${this.suppressed === 1 ? '' : 's'} not logged`, { errors: this.stats.errors });
+    // Error, as the lines it stands for: --log-level error must not hide that there were more.
+    this.logger.error(`${this.suppressed} more error${this.suppressed === 1 ? '' : 's'} not logged`, { errors: this.stats.errors });
     this.suppressed = 0;
   }
 
