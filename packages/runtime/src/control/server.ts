@@ -10,6 +10,12 @@ import { NodeMetrics } from '../metrics/node-metrics.js';
 /** How long a request waits for a thread's figures before using its last ones (a thread restarting). */
 const STATS_WAIT_MS = 2000;
 
+/**
+ * Bytes a tap stream may hold unsent for a reader that does not take them (`qitian tap | less`,
+ * paused); beyond, sampled tuples are skipped and counted, not held in this process's memory.
+ */
+const TAP_BUFFER_BYTES = 1 << 20;
+
 /** Silence after which an idle tap stream gets a heartbeat; `qitian tap` gives up after four. */
 const TAP_HEARTBEAT_MS = 15_000;
 
@@ -213,8 +219,16 @@ function tap(engine: Engine, closers: Set<() => void>, heartbeatMs: number, url:
     closers.delete(end);
     res.end();
   };
+  // Sampled tuples the reader did not take: said in the next {"skipped"} line.
+  let behind = 0;
   const untap = engine.tap(id, stream, sample, limit, (lines, skipped) => {
     if (ended) return;
+    if (res.writableLength > TAP_BUFFER_BYTES) {
+      behind += lines.length + skipped;
+      return;
+    }
+    skipped += behind;
+    behind = 0;
     let out = '';
     for (const line of lines) {
       if (limit > 0 && sent >= limit) break;
@@ -224,6 +238,12 @@ function tap(engine: Engine, closers: Set<() => void>, heartbeatMs: number, url:
     if (skipped > 0) out += `${JSON.stringify({ skipped })}\n`;
     if (out) write(out);
     if (limit > 0 && sent >= limit) end();
+  });
+  // Caught up: what it missed is said now, not only with the next tuple (a quiet stream).
+  res.on('drain', () => {
+    if (ended || behind === 0) return;
+    write(`${JSON.stringify({ skipped: behind })}\n`);
+    behind = 0;
   });
   closers.add(end);
   req.on('close', end);
