@@ -277,3 +277,52 @@ describe('qitian tap on a quiet stream', () => {
     expect(Date.now() - started).toBeLessThan(6000);
   }, 15_000);
 });
+
+describe('qitian tap whose stdout is not read (a paused pager)', () => {
+  test('stops reading until stdout drains, so that the endpoint skips what it misses instead of anyone buffering it', async () => {
+    let push: ((lines: string[], skipped: number) => void) | undefined;
+    const engine = {
+      plan: { spec: { name: 't', components: [{ id: 'gen', kind: 'spout', outputs: { default: ['line'] } }], streams: [] } },
+      tap: (_c: string, _s: string, _sample: number, _limit: number, onLines: (lines: string[], skipped: number) => void) => {
+        push = onLines;
+        return () => {
+          push = undefined;
+        };
+      },
+      finished: new Promise(() => {}),
+    } as unknown as Engine;
+    const server = await startControlServer(engine, { port: 0 });
+    const stop = new AbortController();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let blocked = true;
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), outDrained: () => (blocked && out.length > 0 ? gate : undefined) };
+    const running = tap({ url: server.url, component: 'gen', stream: 'default', limit: 0, sample: 1, signal: stop.signal, io, onLine: (l) => io.out(l) });
+    try {
+      while (!push) await new Promise((r) => setTimeout(r, 5));
+      const line = JSON.stringify({ component: 'gen', task: 0, stream: 'default', values: { line: 'x'.repeat(1000) } });
+      const batch = Array.from({ length: 2000 }, () => line);
+      const offered = 50 * batch.length;
+      for (let i = 0; i < 50; i++) {
+        push(batch, 0);
+        await new Promise((r) => setImmediate(r));
+      }
+      blocked = false;
+      release();
+      const skippedOf = () => err.reduce((a, e) => a + Number(/^tap: (\d+) sampled tuples? not shown/.exec(e)?.[1] ?? 0), 0);
+      const until = Date.now() + 15_000;
+      while (out.length + skippedOf() < offered && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(out.length + skippedOf()).toBe(offered);
+      // Before, tap read on into its own memory and the endpoint never saw a slow reader.
+      expect(skippedOf()).toBeGreaterThan(offered / 2);
+    } finally {
+      stop.abort();
+      await running.catch(() => 0);
+      await server.close();
+    }
+  }, 30_000);
+});

@@ -107,6 +107,18 @@ async function read(opts: TapOptions, signal: AbortSignal, answered: () => void,
           n++;
         }
       }
+      // Read no more than stdout's reader takes: the endpoint then skips what this reader misses,
+      // rather than this process (or the run's) holding the stream in memory. Not reading is not
+      // the endpoint's silence, so the watchdog is kept quiet meanwhile.
+      const drained = opts.io.outDrained?.(signal);
+      if (drained) {
+        const keep = setInterval(alive, 1000);
+        try {
+          await drained;
+        } finally {
+          clearInterval(keep);
+        }
+      }
     }
   } catch (err) {
     if (opts.signal.aborted) return n;
