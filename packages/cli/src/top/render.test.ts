@@ -88,6 +88,9 @@ describe('renderView', () => {
     const busy = { ...v, topology: { ...v.topology, threadBusy: [0.994, 0.72, null] } };
     expect(renderView(busy, OPTS).split('\n')[1]).toMatch(/sorted by topology {2}threads busy 99% 72% -$/);
     expect(renderView(v, OPTS).split('\n')[1]).not.toContain('threads busy');
+    // A thread that stopped reporting: its last figure is stale, so it is not shown as one.
+    const stuck = { ...busy, silentThreads: [{ worker: 1, silentSeconds: 9, components: ['parse'], stuckIn: { component: 'parse', task: 0 } }] };
+    expect(renderView(stuck, OPTS).split('\n')[1]).toMatch(/threads busy 99% stuck -$/);
   });
 
   test('fits the width by leaving out the least useful columns, and the height by summing up rows', () => {

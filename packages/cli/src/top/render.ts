@@ -190,7 +190,11 @@ function headerLines(view: Pick<TopView, 'topology' | 'intervalSeconds' | 'time'
   ];
   const plainFirst = [t.name, t.phase, ...first.slice(2)].join('  ');
   const time = new Date(view.time).toTimeString().slice(0, 8);
-  const busy = t.threadBusy?.some((b) => b !== null) ? `  threads busy ${t.threadBusy.map((b) => (b === null ? '-' : percent(b))).join(' ')}` : '';
+  // A stuck thread's figure is the last it gave (13% while it spins at 100%): say stuck instead.
+  const stuck = new Set(view.silentThreads.map((s) => s.worker));
+  const busy = t.threadBusy?.some((b) => b !== null)
+    ? `  threads busy ${t.threadBusy.map((b, i) => (stuck.has(i) ? 'stuck' : b === null ? '-' : percent(b))).join(' ')}`
+    : '';
   const second = `${time}  rates over ${view.intervalSeconds.toFixed(1)}s  sorted by ${opts.sort}${opts.reverse ? ' (reversed)' : ''}${busy}`;
   return [plainFirst.length <= width ? first.join('  ') : clip(plainFirst, width), clip(second, width)];
 }
