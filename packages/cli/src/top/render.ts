@@ -174,7 +174,7 @@ function tableLines(rows: readonly ComponentRow[], bottleneck: string | undefine
 }
 
 /** The header: name, phase, uptime, workers, restarts, address, interval and sort. */
-function headerLines(view: Pick<TopView, 'topology' | 'intervalSeconds' | 'time'> | undefined, opts: RenderOptions): string[] {
+function headerLines(view: Pick<TopView, 'topology' | 'intervalSeconds' | 'time' | 'silentThreads'> | undefined, opts: RenderOptions): string[] {
   const width = opts.width ?? Number.POSITIVE_INFINITY;
   const color = opts.color ?? false;
   if (!view) return [clip(`qitian top  ${opts.url}`, width)];
