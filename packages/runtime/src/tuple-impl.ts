@@ -18,15 +18,11 @@ export class SourceStream {
   }
 }
 
-/** TupleImpl.state once acked or failed. */
+/** TupleImpl.state once acked or failed; a second ack or fail is then ignored. */
 export const STATE_ACKED = 1;
 export const STATE_FAILED = 2;
 
 export const NO_ROOTS: readonly number[] = Object.freeze([]);
-
-/** TupleImpl.state once acked or failed; a second ack or fail is then ignored. */
-export const STATE_ACKED = 1;
-export const STATE_FAILED = 2;
 
 /**
  * A tuple in flight. `roots` are the spout tuple trees it belongs to, `edge*` its own 64-bit
