@@ -198,6 +198,8 @@ export class Engine {
   private incomplete = false;
   /** Threads already named as stuck at the stop (warnUnanswered). */
   private readonly warnedStuck = new Set<number>();
+  /** The run closed with nothing pending and every thread's last state copy in: save the last positions. */
+  private positionsFinal = false;
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
   private readonly carried = new Map<number, ExecutorStats>();
   private statsTimer: NodeJS.Timeout | undefined;
@@ -887,7 +889,16 @@ export class Engine {
       : reason === 'failed' || this.incomplete
         ? CLOSE_SHORT_MS
         : CLOSE_MS;
-    await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(closeMs)]);
+    const closed = await Promise.race([this.ask(() => ({ k: 'close' }), CLOSE_ID), deadline(closeMs)]);
+    // Every thread answered, after its last copy of keyed state, and no tree was left pending: the
+    // copies hold the updates of everything acked, so the last positions go with them (a spout's
+    // close() saves its own, often after another thread's last copy).
+    this.positionsFinal =
+      closed !== undefined &&
+      this.failure === undefined &&
+      !this.incomplete &&
+      this.slots.every((s) => !s.dead && closed.get(s.index)?.k === 'closed') &&
+      [...closed.values()].every((m) => m.k === 'closed' && m.stats.every((t) => t.kind !== 'spout' || t.pending === 0));
     // The run lasted until its components closed; tearing the threads down after (25-55ms here,
     // the isolates' heaps) is the process's cleanup, as their start before `started` was.
     const durationMs = performance.now() - this.started;
@@ -917,7 +928,7 @@ export class Engine {
    * unless acks wait for copies anyway (stateAcks: after-copy) or no component keeps keyed state.
    */
   private savedPositions(): Record<number, unknown> {
-    if (!this.alignsPositions() || this.stateMadeAt.size === 0) return this.checkpoints;
+    if (this.positionsFinal || !this.alignsPositions() || this.stateMadeAt.size === 0) return this.checkpoints;
     return this.positions.asOf(this.oldestStateCopy());
   }
 

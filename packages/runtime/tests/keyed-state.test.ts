@@ -246,3 +246,31 @@ test('keyed state no copy can carry is said once until a copy works again, and c
   const held = summarize(summary.tasks).find((c) => c.component === 'held')!;
   expect(held.errors).toBeGreaterThanOrEqual(3);
 });
+
+test("a spout's last position, saved in close(), is kept beside keyed state copied before it at the end", async () => {
+  const dir = tempDir();
+  const N = 2000;
+  const s = spec(
+    [
+      // Saves its position only in close(), 300 ms after the other thread made its last state copy.
+      { id: 'seq', export: 'seqSpout', config: { count: N, checkpointEvery: 1_000_000, closeSaveAfterMs: 300 } },
+      { id: 'counter', export: 'keyedCountSink', config: { by: 'value' } },
+    ],
+    [{ from: 'seq', to: 'counter', grouping: { type: 'fields', fields: ['n'] } }],
+  );
+  const plan = createPlan(s, 2);
+  expect(plan.tasks[plan.componentTasks.counter![0]!]!.worker).not.toBe(plan.tasks[plan.componentTasks.seq![0]!]!.worker);
+  const { engine } = await start(s, 2, { stateDir: dir });
+  expect((await engine.finished).reason).toBe('completed');
+  const saved = loadState(stateFile(dir, 'test'), 'test')!;
+  expect(saved.states.counter!.counts!.length).toBe(N);
+  // Every tree was acked and every thread copied its state after its last execute: the copies
+  // hold all that the close position covers. As of the copy, it was "from the start", and a
+  // resumed run counted all N again.
+  expect(saved.checkpoints['seq/0']).toEqual({ next: N });
+  const again = await start(s, 2, { stateDir: dir });
+  const summary = await again.engine.finished;
+  const counter = summarize(summary.tasks).find((c) => c.component === 'counter')!;
+  expect(counter.executed).toBe(0);
+  expect(counter.custom.stateTotal).toBe(N);
+});
