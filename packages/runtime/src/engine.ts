@@ -7,7 +7,7 @@ import type { Family } from './metrics/families.js';
 import { PositionLog } from './position-log.js';
 import type { ControlMessage, StatusMessage, WorkerInit } from './protocol.js';
 import { stackOwner } from './stack-owner.js';
-import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, stateFile, toSaved, unrestored } from './state-store.js';
+import { fromSaved, loadState, prepareStateDir, StateFileError, saveState, sharedKeys, stateFile, toSaved, unrestored } from './state-store.js';
 import { addCounters, countersOnly, type ExecutorStats, newStats } from './stats.js';
 
 export type EngineLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -200,6 +200,8 @@ export class Engine {
   private readonly warnedStuck = new Set<number>();
   /** The run closed with nothing pending and every thread's last state copy in: save the last positions. */
   private positionsFinal = false;
+  /** Keyed states (component NUL name) already said to hold a key in two tasks. */
+  private readonly sharedKeysWarned = new Set<string>();
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
   private readonly carried = new Map<number, ExecutorStats>();
   private statsTimer: NodeJS.Timeout | undefined;
@@ -953,6 +955,24 @@ export class Engine {
     this.positions.prune(this.oldestStateCopy());
   }
 
+  /**
+   * Says, once per keyed state, that two tasks hold the same key: the file keeps one value per key,
+   * so a resumed run would lose the other without a word.
+   */
+  private warnSharedKeys(): void {
+    for (const s of sharedKeys(this.plan, this.states)) {
+      const id = `${s.component}\u0000${s.name}`;
+      if (this.sharedKeysWarned.has(id)) continue;
+      this.sharedKeysWarned.add(id);
+      this.log(
+        'warn',
+        `keyed state "${s.name}" of "${s.component}": key "${s.key}" is held by tasks ${s.tasks[0]} and ${s.tasks[1]}; the state file keeps one value ` +
+          'per key (a resumed run gives it to the task fields grouping sends the key to), so the other is lost. Key keyed state by the values ' +
+          'the input is fields-grouped on (docs/writing-components.md#keyed-state)',
+      );
+    }
+  }
+
   /** Writes the state file when positions or keyed state changed since the last write. */
   private saveState(): void {
     if (!this.stateFile || !this.stateDirty) return;
@@ -960,6 +980,7 @@ export class Engine {
     try {
       const now = Date.now();
       saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.savedPositions(), states: this.states }, now));
+      this.warnSharedKeys();
       this.stateWrittenAt = now;
       if (this.stateWriteFailing) this.log('info', `the state file ${this.stateFile} is written again`);
       this.stateWriteFailing = false;

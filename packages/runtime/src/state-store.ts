@@ -165,6 +165,54 @@ export function toSaved(plan: ExecutionPlan, held: TaskStates, savedAt: number):
   return { version: VERSION, topology: plan.spec.name, savedAt, checkpoints, states };
 }
 
+/** A key that two tasks of one component hold in the same keyed state (task indexes). */
+export interface SharedKey {
+  component: string;
+  name: string;
+  key: string;
+  tasks: [number, number];
+}
+
+/**
+ * Keys that two tasks of a component hold in one keyed state, the first per state: its state is
+ * not keyed by what its input is fields-grouped on. A state file keeps one value per key, so a
+ * resumed run loses the others. Only key groups several tasks hold are searched, so that a check
+ * on every write costs about the number of groups, not of keys.
+ */
+export function sharedKeys(plan: ExecutionPlan, states: TaskStates['states']): SharedKey[] {
+  const out: SharedKey[] = [];
+  for (const [component, tasks] of Object.entries(plan.componentTasks)) {
+    if (tasks.length < 2) continue;
+    const names = new Set<string>();
+    for (const id of tasks) for (const name of Object.keys(states[id] ?? {})) names.add(name);
+    for (const name of names) {
+      const holders = new Map<string, number[]>();
+      for (let i = 0; i < tasks.length; i++) {
+        for (const group of Object.keys(states[tasks[i]!]?.[name] ?? {})) {
+          const list = holders.get(group);
+          if (list) list.push(i);
+          else holders.set(group, [i]);
+        }
+      }
+      search: for (const [group, indexes] of holders) {
+        if (indexes.length < 2) continue;
+        const seen = new Map<string, number>();
+        for (const i of indexes) {
+          for (const [key] of states[tasks[i]!]![name]![Number(group)]!) {
+            const first = seen.get(key);
+            if (first !== undefined && first !== i) {
+              out.push({ component, name, key, tasks: [first, i] });
+              break search;
+            }
+            seen.set(key, i);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * What in a saved state this plan would not restore, one line per component: positions of a
  * component that is gone (renamed?) or of spout tasks beyond its parallelism now, and keyed state

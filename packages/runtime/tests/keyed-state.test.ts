@@ -274,3 +274,24 @@ test("a spout's last position, saved in close(), is kept beside keyed state copi
   expect(counter.executed).toBe(0);
   expect(counter.custom.stateTotal).toBe(N);
 });
+
+test('keyed state holding a key in two tasks (not keyed by the grouping fields) is said once with a state dir: the file keeps one value', async () => {
+  const dir = tempDir();
+  const topology = (by: 'mod10' | 'value') =>
+    spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 1000 } },
+        // Fields-grouped on n; keyed by n mod 10 both tasks count every key.
+        { id: 'counter', export: 'keyedCountSink', parallelism: 2, config: { by } },
+      ],
+      [{ from: 'seq', to: 'counter', grouping: { type: 'fields', fields: ['n'] } }],
+    );
+  const bad = await start(topology('mod10'), 2, { stateDir: dir });
+  expect((await bad.engine.finished).reason).toBe('completed');
+  const said = bad.logs.filter((l) => l.level === 'warn' && l.msg.includes('is held by tasks'));
+  expect(said).toHaveLength(1);
+  expect(said[0]!.msg).toMatch(/^keyed state "counts" of "counter": key "\d" is held by tasks 0 and 1; the state file keeps one value per key/);
+  const good = await start(topology('value'), 2, { stateDir: tempDir() });
+  expect((await good.engine.finished).reason).toBe('completed');
+  expect(good.logs.filter((l) => l.msg.includes('is held by tasks'))).toEqual([]);
+});
