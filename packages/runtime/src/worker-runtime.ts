@@ -183,7 +183,7 @@ export class WorkerRuntime {
     ctx.stateKept = this.init.stateKept;
     step.name = 'custom grouping';
     const onError = this.errorReporter(logger, stats);
-    const customs = await this.customGroupings(node, stats, onError);
+    const customs = await this.customGroupings(node, stats, onError, step);
     step.name = 'input filter';
     const filters = await this.inputFilters(node, definitions, stats, onError);
     const routes = buildRoutes(plan, placement.taskId, this.worker, customs, filters);
@@ -302,16 +302,20 @@ export class WorkerRuntime {
     node: ComponentNode,
     stats: ExecutorStats,
     onError: (err: unknown, where: string) => void,
+    step: { name: string },
   ): Promise<Map<string, CustomGrouping>> {
     const out = new Map<string, CustomGrouping>();
     for (const s of this.plan.spec.streams) {
       if (s.from !== node.id || s.grouping.type !== 'custom' || !s.grouping.custom) continue;
+      const where = `custom grouping of stream "${s.grouping.stream}" ${s.from} -> ${s.to}`;
+      // A factory or prepare that throws fails the start: the step names the edge, since a
+      // component may have several.
+      step.name = where;
       const mod = await importModule(s.grouping.custom.ref.url);
       const factory = mod[s.grouping.custom.ref.export] as CustomGroupingFactory;
       if (typeof factory !== 'function') throw new Error(`custom grouping module ${s.grouping.custom.ref.url} does not export a factory function`);
       const g = factory(s.grouping.custom.args);
       g.prepare(this.plan.componentTasks[s.to]!, node.outputs[s.grouping.stream] ?? []);
-      const where = `custom grouping of stream "${s.grouping.stream}" ${s.from} -> ${s.to}`;
       out.set(edgeKey(s.from, s.to, s.grouping.stream), {
         prepare: () => {},
         chooseTasks: (values) => {

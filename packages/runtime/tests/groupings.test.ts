@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { keyGroupOf, keyGroupRange, taskForKeyGroup } from '@qitian/api';
 import { createPlan } from '@qitian/topology';
 import { describe, expect, test } from 'vitest';
-import { counts, GROUPING, jsonLines, run, spec, tempDir } from './kit.js';
+import { counts, GROUPING, jsonLines, run, spec, start, tempDir } from './kit.js';
 
 describe('groupings end to end', () => {
   test('fields, all, global, local-or-shuffle, custom and direct deliver where they should', async () => {
@@ -150,6 +150,17 @@ describe('groupings end to end', () => {
     const msg = logs.find((l) => l.level === 'error' && l.msg.includes('grouping refuses'));
     expect(msg?.msg).toContain('custom grouping of stream "default" seq -> csink');
     expect(msg?.msg).not.toContain('next failed');
+  });
+
+  test('a custom grouping whose prepare throws fails the start, naming the edge', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 10 } },
+        { id: 'csink', export: 'collectSink', config: { path: join(tempDir(), 'c') } },
+      ],
+      [{ from: 'seq', to: 'csink', grouping: { type: 'custom', custom: { ref: { url: GROUPING, export: 'default' }, args: { needField: 'host' } } } }],
+    );
+    await expect(start(s, 2)).rejects.toThrow('custom grouping of stream "default" seq -> csink failed: no field "host"');
   });
 
   test('an emit of a string instead of an array is refused on the fast path too, and not counted as emitted', async () => {
