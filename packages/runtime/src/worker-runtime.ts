@@ -193,7 +193,14 @@ export class WorkerRuntime {
       const spout = (def as SpoutDefinition<any>).create(node.config as never) as Spout;
       const taskId = placement.taskId;
       ctx.restoredCheckpoint = this.init.checkpoints[taskId];
-      ctx.saveCheckpoint = (position) => this.main.postMessage({ k: 'checkpoint', task: taskId, position, madeAt: Date.now() });
+      ctx.saveCheckpoint = (position) => {
+        try {
+          this.main.postMessage({ k: 'checkpoint', task: taskId, position, madeAt: Date.now() });
+        } catch (err) {
+          // Alone, a DataCloneError says "()=>1 could not be cloned" and no more.
+          throw new TypeError(`saveCheckpoint: a position must be plain data, it is copied to the main thread: ${(err as Error).message}`);
+        }
+      };
       const ex = new SpoutExecutor(
         taskId,
         spout,

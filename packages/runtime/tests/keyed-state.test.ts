@@ -295,3 +295,16 @@ test('keyed state holding a key in two tasks (not keyed by the grouping fields) 
   expect((await good.engine.finished).reason).toBe('completed');
   expect(good.logs.filter((l) => l.msg.includes('is held by tasks'))).toEqual([]);
 });
+
+test('a spout position that cannot be copied is refused by saveCheckpoint, saying so', async () => {
+  const s = spec(
+    [
+      { id: 'seq', export: 'seqSpout', config: { count: 10, badCheckpoint: true } },
+      { id: 'counter', export: 'keyedCountSink' },
+    ],
+    [{ from: 'seq', to: 'counter' }],
+  );
+  await expect(start(s, 1)).rejects.toThrow(
+    /component "seq" \(task 0\): open failed: saveCheckpoint: a position must be plain data, it is copied to the main thread: .*could not be cloned/,
+  );
+});
