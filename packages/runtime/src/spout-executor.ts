@@ -82,6 +82,8 @@ export class SpoutExecutor implements SpoutCollector {
   private gaveUpLogged = 0;
   /** deactivate() returned a promise (a spout emitting what it had already received): not ended until it settles. */
   private draining: Promise<void> | undefined;
+  /** `emitted` when a deactivation made it quiet (-1: not yet): more by close came from outside next(). */
+  private emittedWhenQuiet = -1;
 
   constructor(
     readonly taskId: number,
@@ -335,6 +337,7 @@ export class SpoutExecutor implements SpoutCollector {
     const quiet = this.exhausted || (!this.active && this.draining === undefined);
     const ended = quiet && this.pending.size === 0;
     if (ended !== this.reportedEnded || quiet !== this.reportedQuiet) {
+      if (quiet && !this.active && this.emittedWhenQuiet < 0) this.emittedWhenQuiet = this.stats.emitted;
       this.reportedEnded = ended;
       this.reportedQuiet = quiet;
       this.reportEnded(ended, quiet);
@@ -394,6 +397,15 @@ export class SpoutExecutor implements SpoutCollector {
 
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    // The drain waits for what a deactivated spout still emits; without this, a stop that takes
+    // drainTimeout would not say which spout kept it going.
+    const late = this.emittedWhenQuiet < 0 ? 0 : this.stats.emitted - this.emittedWhenQuiet;
+    if (late > 0) {
+      this.context.logger.warn(
+        `emitted ${late} tuple${late === 1 ? '' : 's'} after it was deactivated, from its own timers or callbacks rather than next(): ` +
+          'the drain waits for them (up to drainTimeout); stop emitting in deactivate(), or buffer input and emit it in next()',
+      );
+    }
     await this.spout.close?.();
   }
 }

@@ -69,11 +69,13 @@ describe('a spout that drains what it holds', () => {
       ],
       [{ from: 'seq', to: 'sink' }],
     );
-    const { engine } = await start(s, 1);
+    const { engine, logs } = await start(s, 1);
     await sleep(300);
     const summary = await engine.stop();
     expect(summary.reason).toBe('stopped');
     expect(summary.abandoned).toBe(0);
+    // What it emits until the promise settles is the drain's, not a late emit.
+    expect(logs.filter((l) => l.msg.includes('after it was deactivated'))).toEqual([]);
     const drained = lines(markers).find((l) => l.startsWith('drain-emitted:'));
     expect(drained).toBeDefined();
     const [first, last] = drained!.split(' ')[0]!.split(':').slice(1).map(Number) as [number, number];
@@ -84,6 +86,24 @@ describe('a spout that drains what it holds', () => {
       if (!got.has(id)) throw new Error(`id ${id}, emitted while the spout drained, never reached the sink`);
       if (!acked.has(id)) throw new Error(`id ${id}, emitted while the spout drained, was not acked`);
     }
+  });
+
+  test('a spout that goes on emitting from its own timer after deactivate() is named at close, with the count', async () => {
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 0, timerEmits: true } },
+        { id: 'sink', export: 'collectSink', config: { path: join(tempDir(), 'out') } },
+      ],
+      [{ from: 'seq', to: 'sink' }],
+      { drainTimeoutMs: 500 },
+    );
+    const { engine, logs } = await start(s, 2);
+    await sleep(300);
+    expect((await engine.stop()).reason).toBe('stopped');
+    const said = logs.filter((l) => l.level === 'warn' && l.msg.includes('after it was deactivated'));
+    expect(said).toHaveLength(1);
+    expect(said[0]!.fields?.component).toBe('seq');
+    expect(said[0]!.msg).toMatch(/^emitted \d+ tuples? after it was deactivated, from its own timers or callbacks rather than next\(\)/);
   });
 });
 
@@ -244,16 +264,19 @@ describe('ticks', () => {
       ],
     );
     const { engine } = await start(s, 2);
+    const startedAt = Date.now();
     await sleep(1200);
     const stoppedAt = Date.now();
     const summary = await engine.stop();
     expect(summary.reason).toBe('stopped');
     const all = lines(ticks).map((l) => l.split(' ').map(Number) as [number, number]);
     expect(all.every(([, nvalues]) => nvalues === 0)).toBe(true);
-    // Ticks while the run was running (the drain after stop() may add one or two).
-    const t = all.map(([at]) => at).filter((at) => at <= stoppedAt);
+    // Ticks between the start's end and the stop: ticks begin while the other components still
+    // start, which a loaded machine stretches, so the window is measured rather than assumed.
+    const t = all.map(([at]) => at).filter((at) => at >= startedAt && at <= stoppedAt);
     expect(t.length).toBeGreaterThanOrEqual(5);
-    expect(t.length).toBeLessThanOrEqual(14);
+    // Never more than one an interval, however late the timer runs.
+    expect(t.length).toBeLessThanOrEqual(Math.floor((stoppedAt - startedAt) / 100) + 2);
     const gaps = t.slice(1).map((at, i) => at - t[i]!);
     const median = gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
     // About the interval: a loaded machine delays ticks a little, never brings them closer.
