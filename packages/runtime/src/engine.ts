@@ -911,6 +911,7 @@ export class Engine {
     const tasks = this.withCarried();
     // Trees that completed after the drain gave up on them (while bolts finished) were not abandoned.
     if (this.abandoned > 0) this.abandoned = tasks.reduce((a, t) => a + (t.kind === 'spout' ? t.pending : 0), 0);
+    this.warnUnacked(tasks);
     this.finishedResolve({
       // A failure during the end sequence (a thread that died finishing) fails the run too.
       reason: this.failure !== undefined ? 'failed' : reason,
@@ -953,6 +954,31 @@ export class Engine {
     // before a copy but received after it counted as newer, and a resume re-read what the copy had.
     this.positions.note(task, position, madeAt);
     this.positions.prune(this.oldestStateCopy());
+  }
+
+  /**
+   * Names the bolts with autoAck: false that neither acked nor failed some of what they executed:
+   * otherwise only their spouts' timeouts show it, which do not say where the trees stopped.
+   * Not after a restart, whose counters are approximate.
+   */
+  private warnUnacked(tasks: readonly ExecutorStats[]): void {
+    if (!this.plan.spec.config.acking || this.restarts > 0) return;
+    for (const c of this.plan.spec.components) {
+      if (c.kind === 'spout' || c.autoAck) continue;
+      let executed = 0;
+      let settled = 0;
+      for (const t of tasks) {
+        if (t.componentId !== c.id) continue;
+        executed += t.executed;
+        settled += t.acked + t.failed;
+      }
+      if (executed <= settled) continue;
+      this.log(
+        'warn',
+        `${c.kind} "${c.id}" neither acked nor failed ${executed - settled} of the ${executed} tuples it executed: with autoAck: false, ` +
+          'call collector.ack(tuple) or collector.fail(tuple) once for each, or their trees time out (messageTimeout) and their spouts replay them',
+      );
+    }
   }
 
   /**

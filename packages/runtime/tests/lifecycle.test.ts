@@ -125,6 +125,13 @@ describe('drain timeout', () => {
     expect(summary.reason).toBe('stopped');
     expect(summary.abandoned).toBe(300);
     expect(logs.some((l) => l.level === 'warn' && /drain timed out after 300ms with 300 tuple trees pending/.test(l.msg))).toBe(true);
+    // Where the trees stopped: the bolt that took them and acked none.
+    const executed = summary.tasks.find((t) => t.componentId === 'hold')!.executed;
+    expect(executed).toBeGreaterThan(0);
+    const said = logs.filter((l) => l.level === 'warn' && l.msg.includes('neither acked nor failed'));
+    expect(said.map((l) => l.msg)).toEqual([
+      `bolt "hold" neither acked nor failed ${executed} of the ${executed} tuples it executed: with autoAck: false, call collector.ack(tuple) or collector.fail(tuple) once for each, or their trees time out (messageTimeout) and their spouts replay them`,
+    ]);
   });
 });
 
