@@ -1171,7 +1171,10 @@ describe('user modules', () => {
       'topo.yaml:13:61: module ./no-factory.ts must export default a grouping factory: (args) => ({ prepare(targetTasks, fields), chooseTasks(values) })',
     );
     expect(issues[1]).toBe(`topo.yaml:16:13: module file not found: ./nope.ts (looked for ${join(dir, 'nope.ts')})`);
-    expect(issues[2]).toMatch(new RegExp(`^topo\\.yaml:18:13: cannot load module ${join(dir, 'throws.ts')}: boom 1$`));
+    // With where in the module its top level threw.
+    expect(issues[2]).toMatch(
+      new RegExp(`^topo\\.yaml:18:13: cannot load module ${join(dir, 'throws.ts')}: boom 1 \\(at ${join(dir, 'throws.ts')}:2:\\d+\\)$`),
+    );
     expect(issues.slice(3)).toEqual([
       'topo.yaml:20:13: module ./empty.ts exports no component definition; export default defineBolt({ spec, create }) from @qitian/api',
       'topo.yaml:22:13: module ./spoutish.ts defines a spout, but bolt "d" is listed under bolts:; move it under spouts:',

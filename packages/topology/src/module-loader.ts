@@ -65,6 +65,28 @@ export async function importModule(urlOrPath: string): Promise<Record<string, un
     return esmShaped((await import(url)) as Record<string, unknown>);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new ModuleLoadError(urlOrPath, `cannot load module ${urlOrPath}: ${msg}`, { cause: err });
+    const at = err instanceof Error ? frameIn(err.stack, url) : undefined;
+    throw new ModuleLoadError(urlOrPath, `cannot load module ${urlOrPath}: ${msg}${at ? ` (at ${at})` : ''}`, { cause: err });
   }
+}
+
+// "    at fn (file:///x/boom.ts:9:17)", "    at /x/boom.ts:9:17" (a module tsx compiled as CommonJS)
+const FRAME = /^\s*at (?:.*?\()?(file:[^\s)]*?|\/[^\s)]*?):(\d+):(\d+)\)?\s*$/;
+
+/**
+ * `path:line:col` of the first frame of `stack` in the module itself: where its top level threw,
+ * which the message alone ("Cannot read properties of undefined") does not say.
+ */
+function frameIn(stack: string | undefined, url: string): string | undefined {
+  if (!stack) return undefined;
+  const path = fileURLToPath(url);
+  for (const line of stack.split('\n')) {
+    const m = FRAME.exec(line);
+    if (!m) continue;
+    // tsx adds a query to the URLs of the modules it compiles.
+    const where = m[1]!.replace(/\?.*$/, '');
+    if (where !== url && where !== path) continue;
+    return `${path}:${m[2]}:${m[3]}`;
+  }
+  return undefined;
 }
