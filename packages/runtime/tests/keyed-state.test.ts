@@ -238,7 +238,9 @@ test('keyed state no copy can carry is said once until a copy works again, and c
     { stateSnapshotIntervalMs: 50 },
   );
   const { engine, logs } = await start(s, 1);
-  await new Promise((r) => setTimeout(r, 1500));
+  // Copies every 50 ms, each failing: wait for three counted, however slow the machine is.
+  const heldErrors = async () => summarize(await engine.stats()).find((c) => c.component === 'held')?.errors ?? 0;
+  await waitFor(async () => (await heldErrors()) >= 3, 20_000, 'three failed copies');
   const summary = await engine.stop();
   const said = logs.filter((l) => l.msg.includes('keyed state copy'));
   expect(said).toHaveLength(1);
