@@ -1,7 +1,7 @@
 import type { Anchors, Bolt, FinishInfo, OutputCollector, Tuple } from '@qitian/api';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
-import { Emitter } from './emitter.js';
+import { checkDirectTask, Emitter } from './emitter.js';
 import { REPORTED } from './error-log.js';
 import { Inbox, type InboxEntry } from './inbox.js';
 import { rootTask } from './roots.js';
@@ -487,10 +487,16 @@ export class BoltExecutor implements OutputCollector {
       this.stats.transferred++;
       return;
     }
-    this.emitDirect(-1, values, anchors, stream ?? 'default');
+    this.emitTo(-1, values, anchors, stream ?? 'default');
   }
 
   emitDirect(taskId: number, values: unknown[], anchors?: Anchors, stream = 'default'): void {
+    checkDirectTask(taskId, this.context.componentId);
+    this.emitTo(taskId, values, anchors, stream);
+  }
+
+  /** An emit to `taskId`, or routed by the stream's groupings when -1. */
+  private emitTo(taskId: number, values: unknown[], anchors: Anchors | undefined, stream: string): void {
     const route = this.routeOf(stream);
     if (this.staging) {
       // Checked now, so that a bad emit throws inside the execute that made it and fails it.

@@ -4,6 +4,17 @@ import { rootTask } from './roots.js';
 import type { Transfer } from './transfer.js';
 
 /**
+ * emitDirect's task: a task id (context.componentTasks), not an index that ran off that list
+ * (undefined), which would be taken for a plain emit or refused with a misleading message.
+ */
+export function checkDirectTask(taskId: unknown, component: string): void {
+  if (typeof taskId === 'number' && Number.isInteger(taskId) && taskId >= 0) return;
+  throw new TypeError(
+    `"${component}" called emitDirect with task ${String(taskId)}: it takes a task id of the consumer, one of context.componentTasks[consumer]`,
+  );
+}
+
+/**
  * Routes one emitted tuple to its consumers' tasks. Each copy gets its own edge id when the tuple
  * belongs to tuple trees; the XOR of all copies' edge ids is left in `xorLo`/`xorHi` for the
  * caller (a spout's pending tree, or a bolt's anchors).

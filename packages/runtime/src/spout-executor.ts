@@ -3,7 +3,7 @@ import type { BusyClock } from './bolt-executor.js';
 import type { CallMarker } from './call-marker.js';
 import type { TaskContext } from './context.js';
 import type { Tap } from './tap.js';
-import type { Emitter } from './emitter.js';
+import { checkDirectTask, type Emitter } from './emitter.js';
 import { REPORTED } from './error-log.js';
 import { ROOT_TASK_MODULUS } from './roots.js';
 import { observe } from './metrics/histogram.js';
@@ -163,6 +163,7 @@ export class SpoutExecutor implements SpoutCollector {
   }
 
   emitDirect(taskId: number, values: unknown[], messageId?: unknown, stream = 'default'): void {
+    checkDirectTask(taskId, this.context.componentId);
     this.send(values, messageId, stream, taskId);
   }
 

@@ -127,6 +127,32 @@ describe('groupings end to end', () => {
     expect(counts(jsonLines<number[]>(join(dir, 'd')).map((v) => v[0]!)).size).toBe(N - N / 10);
   });
 
+  test('emitDirect to a task that is no task id (an index off the end of componentTasks) fails the execute, saying so', async () => {
+    const dir = tempDir();
+    const N = 200;
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: N } },
+        { id: 'router', export: 'directBolt', config: { to: 'dsink', offEndEvery: 10 } },
+        { id: 'dsink', export: 'collectSink', config: { path: join(dir, 'd') } },
+        // A plain consumer too: the router only emits direct, so an undefined task must not become a plain emit to it.
+        { id: 'all', export: 'collectSink', config: { path: join(dir, 'all') } },
+      ],
+      [
+        { from: 'seq', to: 'router' },
+        { from: 'router', to: 'dsink', grouping: { type: 'direct' } },
+        { from: 'router', to: 'all' },
+      ],
+      { acking: false },
+    );
+    const { by, logs } = await run(s, 1);
+    expect(by.router!.errors).toBe(N / 10);
+    expect(by.all!.executed).toBe(0);
+    expect(by.dsink!.executed).toBe(N - N / 10);
+    const msg = logs.find((l) => l.level === 'error' && /emitDirect with task/.test(l.msg));
+    expect(msg?.msg).toMatch(/"router" called emitDirect with task undefined: it takes a task id of the consumer/);
+  });
+
   test('a custom grouping that throws loses that copy (counted, the edge logged) and fails its tree: the spout replays it, up to maxRetries', async () => {
     const dir = tempDir();
     const N = 1000;
