@@ -55,6 +55,27 @@ describe('renderGraphText', () => {
     );
   });
 
+  it("shows an included file's module path relative to the topology file, not as written in the include", () => {
+    const counted = {
+      ...spec.components[2]!,
+      module: './count.ts',
+      ref: { url: 'file:///work/topo/inc/count.ts', export: 'default' },
+      location: { file: '/work/topo/inc/base.yaml', line: 3, col: 5 },
+    };
+    const own = {
+      ...counted,
+      id: 'own',
+      ref: { url: 'file:///work/topo/own.ts', export: 'default' },
+      module: './own.ts',
+      location: { file: '/work/topo/t.yaml', line: 9, col: 5 },
+    };
+    const s: TopologySpec = { ...spec, file: '/work/topo/t.yaml', components: [counted, own], streams: [] };
+    const listing = renderGraphText(s);
+    expect(listing).toMatch(/count\s+bolt\s+\.\/inc\/count\.ts/);
+    expect(listing).toMatch(/own\s+bolt\s+\.\/own\.ts/);
+    expect(renderGraphDot(s)).toContain('bolt: ./inc/count.ts x2');
+  });
+
   it('says when there are no streams', () => {
     expect(renderGraphText({ ...spec, components: spec.components.slice(0, 1), streams: [] })).toContain('streams:\n  (none)\n');
   });

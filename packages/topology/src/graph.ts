@@ -2,12 +2,22 @@
  * A topology's DAG for people: a text listing for the terminal and Graphviz DOT for pictures
  * (`qitian graph topo.yaml --dot | dot -Tsvg > topo.svg`).
  */
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatDuration } from '@qitian/api';
 import type { ComponentNode, Grouping, StreamEdge, TopologySpec } from './types.js';
 
-/** What a component is: its built-in type, or the module path of user code. */
-function componentType(c: ComponentNode): string {
-  return c.type ?? c.module ?? c.ref.url;
+/**
+ * What a component is: its built-in type, or the module path of user code: as written in the
+ * topology file, or, for a component of an included file, relative to the topology file (as
+ * written there, it is relative to the included file, which the listing does not show).
+ */
+function componentType(c: ComponentNode, file: string): string {
+  if (c.type !== undefined) return c.type;
+  if (c.module === undefined) return c.ref.url;
+  if (c.location === undefined || resolve(c.location.file) === resolve(file) || !c.ref.url.startsWith('file:')) return c.module;
+  const path = relative(dirname(resolve(file)), fileURLToPath(c.ref.url));
+  return path.startsWith('.') || isAbsolute(path) ? path : `./${path}`;
 }
 
 /** `fields(host,port)`, `shuffle`, `custom(hash-by-site.ts)`. */
@@ -47,7 +57,7 @@ export function renderGraphText(spec: TopologySpec): string {
   const rows = spec.components.map((c) => [
     c.id,
     c.kind,
-    componentType(c),
+    componentType(c, spec.file),
     `x${c.parallelism}`,
     c.tickMs !== undefined ? `tick ${formatDuration(c.tickMs)}` : '',
   ]);
@@ -81,7 +91,7 @@ export function renderGraphDot(spec: TopologySpec): string {
   const lines = [`digraph ${q(spec.name)} {`, '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
   for (const c of spec.components) {
     const tick = c.tickMs !== undefined ? ` tick ${formatDuration(c.tickMs)}` : '';
-    const label = `${c.id}\n${c.kind}: ${componentType(c)} x${c.parallelism}${tick}`;
+    const label = `${c.id}\n${c.kind}: ${componentType(c, spec.file)} x${c.parallelism}${tick}`;
     lines.push(`  ${q(c.id)} [${SHAPES[c.kind]}, label=${q(label)}];`);
   }
   for (const e of spec.streams) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(describeEdge(e))}];`);
