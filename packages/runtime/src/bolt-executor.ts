@@ -87,7 +87,7 @@ export class BoltExecutor implements OutputCollector {
   holdAcks = false;
   /** Held acks, flat: root, lo, hi. */
   private heldAcks: number[] = [];
-  private readonly defaultRoute: StreamRoute | undefined;
+  private defaultRoute: StreamRoute | undefined;
   /** Tuples until the next timed execute. */
   private countdown: number;
   /** Start of the async execute in progress when it is a sampled one, else 0. */
@@ -103,7 +103,9 @@ export class BoltExecutor implements OutputCollector {
    */
   private readonly stage: boolean;
   /** With acking off, the default stream when it has a `whole` edge (Emitter.routeWhole), else null. */
-  private readonly fastRoute: StreamRoute | null;
+  private fastRoute: StreamRoute | null;
+  /** Emits after cleanup began (closeRoutes), dropped: nothing downstream takes them any more. */
+  private emittedAfterClose = -1;
 
   constructor(
     readonly taskId: number,
@@ -111,7 +113,7 @@ export class BoltExecutor implements OutputCollector {
     readonly context: TaskContext,
     readonly stats: ExecutorStats,
     kind: 'bolt' | 'sink',
-    private readonly routes: Map<string, StreamRoute>,
+    private routes: Map<string, StreamRoute>,
     private readonly emitter: Emitter,
     private readonly transfer: Transfer,
     private readonly autoAck: boolean,
@@ -498,6 +500,7 @@ export class BoltExecutor implements OutputCollector {
   /** An emit to `taskId`, or routed by the stream's groupings when -1. */
   private emitTo(taskId: number, values: unknown[], anchors: Anchors | undefined, stream: string): void {
     const route = this.routeOf(stream);
+    if (route === null) return;
     if (this.staging) {
       // Checked now, so that a bad emit throws inside the execute that made it and fails it.
       Emitter.check(route, taskId, values);
@@ -511,9 +514,15 @@ export class BoltExecutor implements OutputCollector {
     this.send(values, anchors === undefined && this.autoAck ? this.current : (anchors ?? null), route, taskId);
   }
 
-  private routeOf(stream: string): StreamRoute {
+  /** The route of `stream`; null for an emit after cleanup began (counted as dropped). */
+  private routeOf(stream: string): StreamRoute | null {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
     if (!route) {
+      if (this.emittedAfterClose >= 0) {
+        this.emittedAfterClose++;
+        this.stats.dropped++;
+        return null;
+      }
       if (this.kind === 'sink') throw new RangeError(`sink "${this.context.componentId}" emitted, but a sink ends its streams and declares none to emit on`);
       throw new RangeError(`bolt "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
     }
@@ -633,6 +642,27 @@ export class BoltExecutor implements OutputCollector {
   reportError(error: unknown, _tuple?: Tuple): void {
     this.stats.errors++;
     this.onError(error, REPORTED);
+  }
+
+  /**
+   * Cleanup begins: the components downstream have finished, so what this bolt emits from now on
+   * (from cleanup(), or a timer of its own) is dropped and counted, not delivered to them. The
+   * routes go, so that the per-emit paths pay nothing for it: a missing route is the slow path.
+   */
+  closeRoutes(): void {
+    this.emittedAfterClose = 0;
+    this.fastRoute = null;
+    this.defaultRoute = undefined;
+    this.routes = new Map();
+  }
+
+  /** Says, once, how many emits closeRoutes dropped. */
+  reportEmitsAfterClose(): void {
+    const n = this.emittedAfterClose;
+    if (n <= 0) return;
+    this.context.logger.warn(
+      `emitted ${n} tuple${n === 1 ? '' : 's'} after its cleanup() began (from cleanup() or a timer of its own): dropped, counted as dropped, since the components downstream had finished; emit final results in finish()`,
+    );
   }
 
   /** No spout will emit anything new: a bolt holding inputs writes them now (Bolt.drain). */

@@ -72,9 +72,11 @@ export class SpoutExecutor implements SpoutCollector {
   targets: number[] = [];
   /** Consumer tasks of its own streams. */
   readonly directTargets: number[];
-  private readonly defaultRoute: StreamRoute | undefined;
+  private defaultRoute: StreamRoute | undefined;
   /** The default stream when it has a `whole` edge (Emitter.routeWhole), else null. */
-  private readonly fastRoute: StreamRoute | null;
+  private fastRoute: StreamRoute | null;
+  /** Emits after the run began to close (closeRoutes), dropped: nothing downstream takes them any more. */
+  private emittedAfterClose = -1;
   /** Message ids whose trees failed and that were not emitted again yet: the next emit is a replay. */
   private readonly failedIds = new Set<unknown>();
   /** With maxRetries: failures so far per message id, until its tree completes. */
@@ -90,7 +92,7 @@ export class SpoutExecutor implements SpoutCollector {
     readonly spout: Spout,
     readonly context: TaskContext,
     readonly stats: ExecutorStats,
-    private readonly routes: Map<string, StreamRoute>,
+    private routes: Map<string, StreamRoute>,
     private readonly emitter: Emitter,
     private readonly opts: SpoutExecutorOptions,
     /** Asks the worker to run its scheduler. */
@@ -179,7 +181,14 @@ export class SpoutExecutor implements SpoutCollector {
 
   private send(values: unknown[], messageId: unknown, stream: string, direct: number): void {
     const route = stream === 'default' ? this.defaultRoute : this.routes.get(stream);
-    if (!route) throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    if (!route) {
+      if (this.emittedAfterClose >= 0) {
+        this.emittedAfterClose++;
+        this.stats.dropped++;
+        return;
+      }
+      throw new RangeError(`spout "${this.context.componentId}" emitted on undeclared stream "${stream}"`);
+    }
     if (this.taps.length > 0) for (const tap of this.taps) tap.offer(route.stream, route.fields, values);
     if (messageId == null || !this.opts.reliable) {
       this.stats.transferred += this.emitter.route(route, values, NO_ROOTS, direct);
@@ -396,6 +405,18 @@ export class SpoutExecutor implements SpoutCollector {
     return this.runnable();
   }
 
+  /**
+   * The run closes: the bolts have finished, so what the spout emits from now on (in close(), or
+   * from a timer of its own) is dropped and counted. The routes go, so that emits pay nothing for
+   * it: a missing route is the slow path.
+   */
+  closeRoutes(): void {
+    this.emittedAfterClose = 0;
+    this.fastRoute = null;
+    this.defaultRoute = undefined;
+    this.routes = new Map();
+  }
+
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // The drain waits for what a deactivated spout still emits; without this, a stop that takes
@@ -408,6 +429,12 @@ export class SpoutExecutor implements SpoutCollector {
       );
     }
     await this.spout.close?.();
+    const dropped = this.emittedAfterClose;
+    if (dropped > 0) {
+      this.context.logger.warn(
+        `emitted ${dropped} tuple${dropped === 1 ? '' : 's'} after the run began to close (in close() or from a timer of its own): dropped, counted as dropped, since the bolts had finished`,
+      );
+    }
   }
 }
 

@@ -534,6 +534,9 @@ export class WorkerRuntime {
         for (const t of this.timers) clearInterval(t);
         if (this.tapTimer) clearInterval(this.tapTimer);
         this.metrics?.close();
+        // Every component has finished: emits from here on reach nobody (dropped, counted, said).
+        for (const b of this.bolts) b.closeRoutes();
+        for (const s of this.spouts) s.closeRoutes();
         for (const b of this.bolts) {
           try {
             await b.cleanup();
@@ -550,6 +553,7 @@ export class WorkerRuntime {
             this.errorReporter(s.context.logger, s.stats)(err, 'close');
           }
         }
+        for (const b of this.bolts) b.reportEmitsAfterClose();
         for (const log of this.errorLogs.values()) log.flush();
         this.transfer.flushAll();
         // The last copy of keyed state, for a state file: sent before 'closed', so it arrives first.

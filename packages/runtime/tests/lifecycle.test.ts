@@ -107,6 +107,33 @@ describe('a spout that drains what it holds', () => {
   });
 });
 
+describe('emits too late', () => {
+  test('what a bolt emits from cleanup() reaches nobody: dropped, counted and said once', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const s = spec(
+      [
+        { id: 'seq', export: 'seqSpout', config: { count: 100 } },
+        { id: 'late', export: 'flakyBolt', config: { emitInCleanup: 3 } },
+        { id: 'sink', export: 'collectSink', config: { path: out } },
+      ],
+      [
+        { from: 'seq', to: 'late' },
+        { from: 'late', to: 'sink' },
+      ],
+    );
+    const { summary, by, logs } = await run(s, 2);
+    expect(summary.reason).toBe('completed');
+    expect(by.late!.dropped).toBe(3);
+    expect(by.sink!.executed).toBe(100);
+    expect(firstValues(out).filter((n) => n < 0)).toEqual([]);
+    const said = logs.filter((l) => /after its cleanup\(\) began/.test(l.msg));
+    expect(said).toHaveLength(1);
+    expect(said[0]!.msg).toMatch(/emitted 3 tuples after its cleanup\(\) began .*emit final results in finish\(\)/);
+    expect(said[0]!.fields?.component).toBe('late');
+  });
+});
+
 describe('drain timeout', () => {
   test('trees still pending when the drain times out are reported as abandoned', async () => {
     const s = spec(
