@@ -492,20 +492,9 @@ export class FileSpout implements Spout<FileSpoutConfig> {
    */
   private async copiedFile(c: FileCheckpoint): Promise<{ handle: FileHandle; path: string } | undefined> {
     if (c.headHash === undefined) return undefined;
-    const folder = dirname(this.config.path);
-    const base = basename(this.config.path);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return undefined;
-    }
     let best: { handle: FileHandle; path: string; mtime: number } | undefined;
-    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
-      if (!isRotatedName(name, base)) continue;
-      const p = join(folder, name);
-      const st = await lstat(p).catch(() => undefined);
-      if (st === undefined || !st.isFile() || st.ino === this.inode || st.size < Math.max(c.offset, c.size ?? 0)) continue;
+    for (const { path: p, st } of await this.rotatedBeside()) {
+      if (st.ino === this.inode || st.size < Math.max(c.offset, c.size ?? 0)) continue;
       const handle = await open(p, 'r').catch(() => undefined);
       if (handle === undefined) continue;
       if ((await holdsCheckpoint(handle, c)) && (best === undefined || st.mtimeMs > best.mtime)) {
@@ -516,6 +505,26 @@ export class FileSpout implements Spout<FileSpoutConfig> {
       }
     }
     return best === undefined ? undefined : { handle: best.handle, path: best.path };
+  }
+
+  /** The regular files beside the path whose names rotating it gives (`app.log.1`, `app.log-20261203`...). */
+  private async rotatedBeside(): Promise<{ path: string; name: string; st: Stats }[]> {
+    const folder = dirname(this.config.path);
+    const base = basename(this.config.path);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return [];
+    }
+    const out: { path: string; name: string; st: Stats }[] = [];
+    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
+      if (!isRotatedName(name, base)) continue;
+      const p = join(folder, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (st?.isFile()) out.push({ path: p, name, st });
+    }
+    return out;
   }
 
   /** A checkpoint's file was truncated or rewritten and no copy of it holds the rest: read from the start, and say what may be lost. */
@@ -944,21 +953,8 @@ export class FileSpout implements Spout<FileSpoutConfig> {
    * not read: it is named in a warning with its size, as lines lost.
    */
   private async rotatedBetween(oldInode: number, oldMtime: number, newInode: number): Promise<{ handle: FileHandle; path: string; ino: number } | undefined> {
-    const folder = dirname(this.config.path);
     const base = basename(this.config.path);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return undefined;
-    }
-    const rotated: { path: string; name: string; st: Stats }[] = [];
-    for (const name of names.slice(0, MAX_ROTATED_SEARCH)) {
-      if (!isRotatedName(name, base)) continue;
-      const p = join(folder, name);
-      const st = await lstat(p).catch(() => undefined);
-      if (st?.isFile()) rotated.push({ path: p, name, st });
-    }
+    const rotated = await this.rotatedBeside();
     const oldEntry = rotated.find((f) => f.st.ino === oldInode);
     const oldRank = oldEntry === undefined ? undefined : rotationRank(oldEntry.name, base);
     const order = (f: { name: string; st: Stats }): number | undefined => {
