@@ -656,16 +656,7 @@ export class BoltExecutor implements OutputCollector {
     this.routes = new Map();
   }
 
-  /** Says, once, how many emits closeRoutes dropped. */
-  reportEmitsAfterClose(): void {
-    const n = this.emittedAfterClose;
-    if (n <= 0) return;
-    this.context.logger.warn(
-      `emitted ${n} tuple${n === 1 ? '' : 's'} after its cleanup() began (from cleanup() or a timer of its own): dropped, counted as dropped, since the components downstream had finished; emit final results in finish()`,
-    );
-  }
-
-  /** No spout will emit anything new: a bolt holding inputs writes them now (Bolt.drain). */
+  /** The run is ending: a bolt holding inputs writes them now (Bolt.drain). */
   drain(): void {
     this.bolt.drain?.();
   }
@@ -676,7 +667,17 @@ export class BoltExecutor implements OutputCollector {
   }
 
   async cleanup(): Promise<void> {
-    await this.bolt.cleanup?.();
+    try {
+      await this.bolt.cleanup?.();
+    } finally {
+      // Said once, with how many emits closeRoutes dropped (also when cleanup() threw).
+      const n = this.emittedAfterClose;
+      if (n > 0) {
+        this.context.logger.warn(
+          `emitted ${n} tuple${n === 1 ? '' : 's'} after its cleanup() began (from cleanup() or a timer of its own): dropped, counted as dropped, since the components downstream had finished; emit final results in finish()`,
+        );
+      }
+    }
   }
 }
 

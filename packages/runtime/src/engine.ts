@@ -200,6 +200,8 @@ export class Engine {
   private readonly warnedStuck = new Set<number>();
   /** The run closed with nothing pending and every thread's last state copy in: save the last positions. */
   private positionsFinal = false;
+  /** A copy of keyed state came since the state file was last written. */
+  private statesChanged = false;
   /** Keyed states (component NUL name) already said to hold a key in two tasks. */
   private readonly sharedKeysWarned = new Set<string>();
   /** Counters of tasks whose thread died, as last reported, added to their replacements' counters. */
@@ -444,6 +446,7 @@ export class Engine {
         if (this.slots[slot.index] !== slot) return;
         this.states[msg.task] = msg.states;
         this.stateMadeAt.set(msg.task, msg.madeAt);
+        this.statesChanged = true;
         this.stateCopiedAt[slot.index] = performance.now();
         this.stateDirty = true;
         return;
@@ -806,11 +809,6 @@ export class Engine {
   }
 
   /**
-   * Runs `step` for up to drainTimeout; false (and a warning) when it did not finish in time. A
-   * step that polls is given the deadline so that it stops there too: one left polling would keep
-   * the process alive after the topology closed.
-   */
-  /**
    * Names, once each, the live threads that did not answer (`answered` lacks them; without it,
    * those that have not reported for SCRAPE_WAIT_MS though they report every second): stuck in a
    * component, they will be terminated. A stop whose spouts had nothing pending reaches the end
@@ -834,6 +832,11 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs `step` for up to drainTimeout; false (and a warning) when it did not finish in time. A
+   * step that polls is given the deadline so that it stops there too: one left polling would keep
+   * the process alive after the topology closed.
+   */
   private async bounded(step: (until: number) => Promise<boolean>, what: string): Promise<boolean> {
     const full = this.plan.spec.config.drainTimeoutMs;
     // A stop shares one budget: what the drain used is not given again to each later step.
@@ -1006,7 +1009,9 @@ export class Engine {
     try {
       const now = Date.now();
       saveState(this.stateFile, toSaved(this.plan, { checkpoints: this.savedPositions(), states: this.states }, now));
-      this.warnSharedKeys();
+      // Positions move every second, keyed state with its copies: looked at when a copy came.
+      if (this.statesChanged) this.warnSharedKeys();
+      this.statesChanged = false;
       this.stateWrittenAt = now;
       if (this.stateWriteFailing) this.log('info', `the state file ${this.stateFile} is written again`);
       this.stateWriteFailing = false;

@@ -553,7 +553,6 @@ export class WorkerRuntime {
             this.errorReporter(s.context.logger, s.stats)(err, 'close');
           }
         }
-        for (const b of this.bolts) b.reportEmitsAfterClose();
         for (const log of this.errorLogs.values()) log.flush();
         this.transfer.flushAll();
         // The last copy of keyed state, for a state file: sent before 'closed', so it arrives first.

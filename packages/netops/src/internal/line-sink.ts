@@ -43,16 +43,17 @@ export abstract class LineSink<C> implements Bolt<C> {
    * come back at once). False for a sink that drops what it cannot write instead.
    */
   protected readonly backoffAfterFailure: boolean = true;
-  /** Writes as soon as none is running: with flushIntervalMs 0, and once the run is ending. */
+  /** Writes as soon as none is running, while `immediate`. */
   private readonly commits: GroupCommit;
-  /** The run is ending (drain): held lines go at once, whatever flushIntervalMs says. */
-  private draining = false;
+  /** Lines go as soon as no write runs: with flushIntervalMs 0, and once the run is ending (drain). */
+  private immediate: boolean;
   private readonly flushNow = (): void => {
     void this.flush();
   };
 
   constructor(private readonly options: LineSinkOptions) {
     this.commits = new GroupCommit(this.flushNow);
+    this.immediate = options.flushIntervalMs === 0;
   }
 
   /** Opens the output. */
@@ -102,7 +103,7 @@ export abstract class LineSink<C> implements Bolt<C> {
     this.chars = chars;
     this.afterBatch();
     if (chars >= this.options.flushChars) return this.flush();
-    if (chars > 0 && (this.draining || this.options.flushIntervalMs === 0)) this.commits.held();
+    if (chars > 0 && this.immediate) this.commits.held();
   }
 
   /**
@@ -110,7 +111,7 @@ export abstract class LineSink<C> implements Bolt<C> {
    * since their acks wait with them and the end of the run waits for the acks.
    */
   drain(): void {
-    this.draining = true;
+    this.immediate = true;
     if (this.parts.length > 0) void this.flush();
   }
 
@@ -156,7 +157,7 @@ export abstract class LineSink<C> implements Bolt<C> {
 
   /** A chunk is written (or failed): what gathered meanwhile goes next. */
   private written(): void {
-    this.commits.ended(this.parts.length > 0 && (this.draining || this.options.flushIntervalMs === 0));
+    this.commits.ended(this.parts.length > 0 && this.immediate);
   }
 
   async finish(): Promise<void> {

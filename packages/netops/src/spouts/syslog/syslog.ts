@@ -861,8 +861,7 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     if (r !== undefined) {
       // A stop's last read: emitted at once in a drain (`next` is not called any more), counted at close.
       r.last = performance.now();
-      if (this.closed) this.dropUnemitted();
-      else this.emitBuffered(this.size);
+      this.settleLastRead();
       return;
     }
     if (this.size > before) this.notify();
@@ -897,9 +896,14 @@ export class SyslogSpout implements Spout<SyslogSpoutConfig> {
     if (this.size > before) {
       // In a stop's last read, emitted or counted at once, as what `onData` reads then.
       if (this.lastRead === undefined) this.notify();
-      else if (this.closed) this.dropUnemitted();
-      else this.emitBuffered(this.size);
+      else this.settleLastRead();
     }
+  }
+
+  /** In a stop's last read, what was read goes at once: emitted in a drain (`next` is not called any more), counted at close. */
+  private settleLastRead(): void {
+    if (this.closed) this.dropUnemitted();
+    else this.emitBuffered(this.size);
   }
 
   /** An octet-counted frame of `conn` will not be finished: its `lost` bytes are counted and said. */
